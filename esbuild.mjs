@@ -1,0 +1,52 @@
+// Bundles each deployable target separately (extension client, language server, CLI, webviews).
+// `vscode` is provided by the host and `onnxruntime-node` carries native binaries, so both stay external.
+import * as esbuild from 'esbuild';
+import { readdirSync, existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minify: production,
+  external: ['vscode', 'onnxruntime-node'],
+  logLevel: 'info',
+};
+
+const webviewDir = 'client/webview';
+const webviewEntries = existsSync(webviewDir)
+  ? readdirSync(webviewDir).filter((f) => /^[a-z-]+\.ts$/.test(f)).map((f) => `${webviewDir}/${f}`)
+  : [];
+
+const targets = [
+  { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { srlm: 'runtime/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+];
+if (webviewEntries.length > 0) {
+  targets.push({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    minify: production,
+    entryPoints: webviewEntries,
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+    logLevel: 'info',
+  });
+}
+
+if (watch) {
+  for (const t of targets) {
+    const ctx = await esbuild.context(t);
+    await ctx.watch();
+  }
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+}

@@ -1,0 +1,3 @@
+"""SRLM Studio training engine."""
+
+__version__ = "0.1.0"

@@ -19,7 +19,9 @@ const node = {
 
 const webviewDir = 'client/webview';
 const webviewEntries = existsSync(webviewDir)
-  ? readdirSync(webviewDir).filter((f) => /^[a-z-]+\.ts$/.test(f)).map((f) => `${webviewDir}/${f}`)
+  ? readdirSync(webviewDir)
+      .filter((f) => /^[a-z-]+\.ts$/.test(f))
+      .map((f) => `${webviewDir}/${f}`)
   : [];
 
 const targets = [

@@ -1,0 +1,352 @@
+"""Loss functions of the training engine: pure torch functions, no state, no engine imports.
+
+Conventions (read these before calling anything):
+
+* **Shapes.** ``logits`` are ``(B, T, V)``; ``labels``, ``mask``, ``logp`` and per-token losses are ``(B, T)``.
+* **Pre-shifted inputs.** Every function here takes *aligned* tensors: ``logits[:, t]`` is the distribution
+  that predicts ``labels[:, t]``, and ``mask[:, t]`` says whether position ``t`` counts. A causal LM's raw
+  output is not aligned (its logit at ``t`` predicts the token at ``t + 1``); pass it through
+  :func:`shift_for_next_token` first, which drops the last logit and the first token/mask column.
+* **Masks** are bool or 0/1 tensors (``1`` = keep: completion tokens; ``0`` = prompt and padding). Masked
+  positions contribute exactly nothing: they are selected away with ``torch.where`` rather than multiplied,
+  so whatever sits there (label ``-100``, a padding token's logits) changes neither the loss nor the gradient
+  of any kept position.
+* **Precision.** Half-precision logits are upcast to float32 before softmax; float64 stays float64.
+
+Public API
+----------
+``shift_for_next_token(logits, input_ids, mask) -> (logits, labels, mask)``
+    Align a causal LM's output with its next-token targets.
+``token_logprobs(logits, labels, temperature=1.0) -> (B, T)``
+    Log-probability of each label under ``softmax(logits / temperature)`` (GRPO's per-token log-probs).
+``completion_ce(logits, labels, mask, num_items=None) -> scalar``
+    SFT cross-entropy, summed over kept tokens and divided by their number (or by ``num_items`` when a
+    caller accumulates micro-batches and wants the global token count).
+``forward_kl / reverse_kl(student_logits, teacher_logits, mask, temperature=1.0) -> scalar``
+``generalized_jsd(student_logits, teacher_logits, mask, beta=0.5, temperature=1.0) -> scalar``
+``kd_loss(student_logits, teacher_logits, mask, name, beta=0.5, temperature=1.0) -> scalar``
+    Distillation divergences on temperature-scaled distributions, per token then masked mean. ``name`` is the
+    plan's ``forward_kl`` / ``reverse_kl`` / ``jsd``. ``kd_per_token(...)`` returns the ``(B, T)`` values.
+    With teacher ``P = softmax(t / T)`` and student ``Q = softmax(s / T)``:
+
+    - forward KL = KL(P || Q) (mode-covering; the teacher's support is what counts),
+    - reverse KL = KL(Q || P) (mode-seeking; what the student samples is what counts),
+    - JSD(β) = β·KL(P || M) + (1 − β)·KL(Q || M) with M = β·P + (1 − β)·Q  (GKD paper, Agarwal et al. 2024,
+      and TRL's ``GKDTrainer.generalized_jsd_loss``).
+
+    The mixture formula tends to 0 at both ends, so, like TRL, the end points are *defined* as the KL limits
+    the interpolation points at: **β = 0 is forward KL, β = 1 is reverse KL**. No T² factor is applied
+    (TRL's convention); callers that want Hinton-style scaling multiply themselves.
+``group_advantages(rewards, group_size, scale=True, eps=1e-4) -> (advantages, zero_std_fraction)``
+    GRPO group-normalised advantages over contiguous groups of ``group_size`` rewards (``(r − mean)/(std+eps)``
+    with the unbiased std, or ``r − mean`` when ``scale`` is false as in Dr. GRPO); ``zero_std_fraction`` is the
+    fraction of groups whose rewards are all equal (they carry no learning signal).
+``k3_kl(logp, ref_logp) -> (B, T)``
+    Schulman's k3 estimator of KL(π_θ || π_ref): ``exp(ref − logp) − (ref − logp) − 1`` (≥ 0, unbiased).
+``grpo_token_loss(logp, old_logp, ref_logp, advantages, mask, eps_low=0.2, eps_high=0.2, beta=0.0)
+  -> (per_token_loss, stats)``
+    ``−min(ρ·A, clip(ρ, 1 − ε_low, 1 + ε_high)·A) + β·k3`` with ``ρ = exp(logp − old_logp)``. ``old_logp=None``
+    means the samples came from the current policy (ρ = 1 with the right gradient). ``ref_logp`` may be
+    ``None`` only when ``beta == 0``. ``stats`` holds python floats: ``clip_ratio_low`` (ρ < 1 − ε_low where
+    A < 0), ``clip_ratio_high`` (ρ > 1 + ε_high where A > 0), ``clip_ratio_region`` (either), ``kl`` (masked mean
+    k3, or ``None`` without a reference) and ``ratio_mean``; all are fractions/means over kept tokens.
+``aggregate(per_token_loss, mask, mode, max_completion_len=None, num_items=None) -> scalar``
+    Reduce a per-token loss the way each GRPO variant does:
+
+    - ``grpo``: mean over the tokens of each sequence, then mean over sequences (long answers weigh less per
+      token — the length bias Dr. GRPO removes);
+    - ``bnpo``: sum over the micro-batch / number of kept tokens *in this micro-batch*;
+    - ``dr_grpo``: sum / (B × ``max_completion_len``), a constant normaliser (defaults to ``T``);
+    - ``dapo``: token-level sum / number of kept tokens in the *whole generation batch*. Pass that global count
+      as ``num_items`` when the generation batch is split into accumulated micro-batches: then every token of
+      the batch has the same weight, whereas ``bnpo`` weighs each micro-batch equally. Without ``num_items``
+      ``dapo`` equals ``bnpo``.
+
+    Gradient accumulation: for ``grpo``, ``bnpo`` and ``dr_grpo`` divide each micro-batch's result by the number
+    of micro-batches; for ``dapo`` with a global ``num_items`` do not (it is already a global mean).
+``token_entropy(logits, mask) -> scalar``
+    Masked mean entropy (nats) of ``softmax(logits)`` — a policy-collapse diagnostic. ``token_entropy_per_token``
+    returns ``(B, T)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = [
+    "AGGREGATIONS",
+    "KD_LOSSES",
+    "aggregate",
+    "completion_ce",
+    "forward_kl",
+    "generalized_jsd",
+    "group_advantages",
+    "grpo_token_loss",
+    "k3_kl",
+    "kd_loss",
+    "kd_per_token",
+    "masked_mean",
+    "reverse_kl",
+    "shift_for_next_token",
+    "token_entropy",
+    "token_entropy_per_token",
+    "token_logprobs",
+]
+
+AGGREGATIONS = ("grpo", "bnpo", "dr_grpo", "dapo")
+KD_LOSSES = ("forward_kl", "reverse_kl", "jsd")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _bool_mask(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    if mask.shape != like.shape[: mask.dim()] or mask.dim() != 2:
+        raise ValueError(f"mask must be (B, T) matching {tuple(like.shape)}, got {tuple(mask.shape)}")
+    return mask.bool() if mask.dtype != torch.bool else mask
+
+
+def _float(x: torch.Tensor) -> torch.Tensor:
+    # bf16/fp16 softmax over a large vocabulary loses too much precision; float64 is kept for tests.
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` over kept positions (0 when nothing is kept)."""
+    m = _bool_mask(mask, values)
+    total = torch.where(m, values, torch.zeros_like(values)).sum()
+    return total / m.sum().clamp(min=1)
+
+
+def shift_for_next_token(
+    logits: torch.Tensor, input_ids: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Align causal-LM logits with next-token labels.
+
+    ``logits[:, t]`` predicts ``input_ids[:, t + 1]``; the result is ``(logits[:, :-1], input_ids[:, 1:],
+    mask[:, 1:])`` so that position ``t`` of every output refers to the same target token. ``mask`` is the
+    loss mask of the *tokens* (1 on completion tokens), so it is shifted with the labels.
+    """
+    if logits.dim() != 3 or input_ids.shape != logits.shape[:2] or mask.shape != input_ids.shape:
+        raise ValueError(
+            f"expected logits (B, T, V) and ids/mask (B, T); got {tuple(logits.shape)}, "
+            f"{tuple(input_ids.shape)}, {tuple(mask.shape)}"
+        )
+    return logits[:, :-1, :], input_ids[:, 1:], mask[:, 1:]
+
+
+def token_logprobs(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """``log softmax(logits / temperature)[labels]`` per position, ``(B, T)``.
+
+    Labels may hold ``-100`` (or any out-of-range id) at positions the caller masks; they are clamped to a
+    valid id so gather works, and the caller's mask discards the value.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    lp = torch.log_softmax(_float(logits) / temperature, dim=-1)
+    safe = labels.clamp(min=0, max=logits.shape[-1] - 1)
+    return lp.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+
+
+# ---------------------------------------------------------------------------------------------- SFT
+
+
+def completion_ce(
+    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, num_items: float | None = None
+) -> torch.Tensor:
+    """Token cross-entropy over kept (completion) tokens; inputs are pre-shifted.
+
+    Normalised by the number of kept tokens, or by ``num_items`` (e.g. the kept-token count of all
+    accumulated micro-batches, so each token has the same weight whatever micro-batch it fell in).
+    """
+    m = _bool_mask(mask, labels)
+    nll = -token_logprobs(logits, labels)
+    total = torch.where(m, nll, torch.zeros_like(nll)).sum()
+    denom = m.sum().clamp(min=1) if num_items is None else num_items
+    if num_items is not None and num_items <= 0:
+        raise ValueError(f"num_items must be > 0, got {num_items}")
+    return total / denom
+
+
+# ---------------------------------------------------------------------------------------------- KD
+
+
+def _kl_from_logprobs(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(p || q) over the last axis, from log-probabilities (0·log 0 treated as 0)."""
+    p = log_p.exp()
+    return torch.where(p > 0, p * (log_p - log_q), torch.zeros_like(p)).sum(-1)
+
+
+def kd_per_token(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    name: str = "jsd",
+    beta: float = 0.5,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Per-position divergence ``(B, T)`` between teacher and student (see the module docstring)."""
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(
+            "student and teacher logits must have the same shape (slice a teacher's padding vocabulary rows "
+            f"first); got {tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if name == "jsd" and not 0.0 <= beta <= 1.0:
+        raise ValueError(f"jsd beta must be in [0, 1], got {beta}")
+    log_q = torch.log_softmax(_float(student_logits) / temperature, dim=-1)
+    log_p = torch.log_softmax(_float(teacher_logits) / temperature, dim=-1)
+    if name == "forward_kl" or (name == "jsd" and beta == 0.0):
+        return _kl_from_logprobs(log_p, log_q)
+    if name == "reverse_kl" or (name == "jsd" and beta == 1.0):
+        return _kl_from_logprobs(log_q, log_p)
+    if name != "jsd":
+        raise ValueError(f"unknown KD loss {name!r}; expected one of {', '.join(KD_LOSSES)}")
+    # log M = log(β·P + (1−β)·Q), computed stably in log space.
+    log_m = torch.logsumexp(torch.stack([log_p + math.log(beta), log_q + math.log1p(-beta)]), dim=0)
+    return beta * _kl_from_logprobs(log_p, log_m) + (1.0 - beta) * _kl_from_logprobs(log_q, log_m)
+
+
+def kd_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    mask: torch.Tensor,
+    name: str = "jsd",
+    beta: float = 0.5,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Masked mean over positions of :func:`kd_per_token`."""
+    per_token = kd_per_token(student_logits, teacher_logits, name, beta, temperature)
+    return masked_mean(per_token, mask)
+
+
+def forward_kl(student_logits, teacher_logits, mask, temperature: float = 1.0) -> torch.Tensor:
+    """KL(teacher || student), masked mean over positions."""
+    return kd_loss(student_logits, teacher_logits, mask, "forward_kl", temperature=temperature)
+
+
+def reverse_kl(student_logits, teacher_logits, mask, temperature: float = 1.0) -> torch.Tensor:
+    """KL(student || teacher), masked mean over positions."""
+    return kd_loss(student_logits, teacher_logits, mask, "reverse_kl", temperature=temperature)
+
+
+def generalized_jsd(
+    student_logits, teacher_logits, mask, beta: float = 0.5, temperature: float = 1.0
+) -> torch.Tensor:
+    """Generalised JSD(β); β = 0 → forward KL, β = 1 → reverse KL. Masked mean over positions."""
+    return kd_loss(student_logits, teacher_logits, mask, "jsd", beta=beta, temperature=temperature)
+
+
+# ---------------------------------------------------------------------------------------------- RL
+
+
+def group_advantages(
+    rewards: torch.Tensor, group_size: int, scale: bool = True, eps: float = 1e-4
+) -> tuple[torch.Tensor, float]:
+    """Group-normalised advantages for rewards laid out as contiguous groups of ``group_size``."""
+    if rewards.dim() != 1:
+        raise ValueError(f"rewards must be 1-D, got shape {tuple(rewards.shape)}")
+    if group_size < 2:
+        raise ValueError(f"group_size must be >= 2 (a std needs two samples), got {group_size}")
+    if rewards.numel() % group_size:
+        raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")
+    grouped = rewards.view(-1, group_size)
+    mean = grouped.mean(dim=1, keepdim=True)
+    std = grouped.std(dim=1, keepdim=True)  # unbiased, as in the GRPO paper and TRL
+    adv = grouped - mean
+    if scale:
+        adv = adv / (std + eps)
+    zero_std = torch.isclose(std.squeeze(1), torch.zeros_like(std.squeeze(1)))
+    return adv.reshape(-1), float(zero_std.float().mean().item())
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Per-token k3 estimate of KL(π_θ || π_ref) for tokens sampled from π_θ."""
+    delta = ref_logp - logp
+    return torch.exp(delta) - delta - 1.0
+
+
+def grpo_token_loss(
+    logp: torch.Tensor,
+    old_logp: torch.Tensor | None,
+    ref_logp: torch.Tensor | None,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    eps_low: float = 0.2,
+    eps_high: float = 0.2,
+    beta: float = 0.0,
+) -> tuple[torch.Tensor, dict[str, float | None]]:
+    """Clipped-surrogate GRPO loss per token (to minimise) and clipping/KL statistics."""
+    m = _bool_mask(mask, logp)
+    if eps_low < 0 or eps_high < 0:
+        raise ValueError(f"clip epsilons must be >= 0, got {eps_low}, {eps_high}")
+    if beta != 0.0 and ref_logp is None:
+        raise ValueError(f"beta = {beta} needs reference log-probs (ref_logp is None)")
+    if old_logp is None:
+        old_logp = logp.detach()
+    adv = advantages.unsqueeze(1) if advantages.dim() == 1 else advantages
+    if adv.shape[0] != logp.shape[0]:
+        raise ValueError(f"advantages {tuple(advantages.shape)} do not match batch {tuple(logp.shape)}")
+    ratio = torch.exp(logp - old_logp)
+    clipped = torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high)
+    per_token = -torch.minimum(ratio * adv, clipped * adv)
+    kl = None
+    if ref_logp is not None:
+        kl = k3_kl(logp, ref_logp)
+        if beta != 0.0:
+            per_token = per_token + beta * kl
+    with torch.no_grad():
+        adv_full = adv.expand_as(ratio)
+        low = (ratio < 1.0 - eps_low) & (adv_full < 0)
+        high = (ratio > 1.0 + eps_high) & (adv_full > 0)
+        stats: dict[str, float | None] = {
+            "clip_ratio_low": float(masked_mean(low.to(ratio.dtype), m)),
+            "clip_ratio_high": float(masked_mean(high.to(ratio.dtype), m)),
+            "clip_ratio_region": float(masked_mean((low | high).to(ratio.dtype), m)),
+            "kl": None if kl is None else float(masked_mean(kl.detach(), m)),
+            "ratio_mean": float(masked_mean(ratio.detach(), m)),
+        }
+    per_token = torch.where(m, per_token, torch.zeros_like(per_token))
+    return per_token, stats
+
+
+def aggregate(
+    per_token_loss: torch.Tensor,
+    mask: torch.Tensor,
+    mode: str,
+    max_completion_len: int | None = None,
+    num_items: float | None = None,
+) -> torch.Tensor:
+    """Reduce a ``(B, T)`` per-token loss to a scalar with one of :data:`AGGREGATIONS`."""
+    m = _bool_mask(mask, per_token_loss)
+    kept = torch.where(m, per_token_loss, torch.zeros_like(per_token_loss))
+    if mode == "grpo":
+        return (kept.sum(dim=1) / m.sum(dim=1).clamp(min=1)).mean()
+    if mode == "bnpo":
+        return kept.sum() / m.sum().clamp(min=1)
+    if mode == "dr_grpo":
+        length = per_token_loss.shape[1] if max_completion_len is None else max_completion_len
+        if length <= 0:
+            raise ValueError(f"max_completion_len must be > 0, got {length}")
+        return kept.sum() / (per_token_loss.shape[0] * length)
+    if mode == "dapo":
+        if num_items is None:
+            return kept.sum() / m.sum().clamp(min=1)
+        if num_items <= 0:
+            raise ValueError(f"num_items must be > 0, got {num_items}")
+        return kept.sum() / num_items
+    raise ValueError(f"unknown loss aggregation {mode!r}; expected one of {', '.join(AGGREGATIONS)}")
+
+
+def token_entropy_per_token(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of ``softmax(logits)`` at each position, ``(B, T)``."""
+    lp = torch.log_softmax(_float(logits), dim=-1)
+    p = lp.exp()
+    return -torch.where(p > 0, p * lp, torch.zeros_like(p)).sum(-1)
+
+
+def token_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean token entropy."""
+    return masked_mean(token_entropy_per_token(logits), mask)

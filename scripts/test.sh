@@ -17,8 +17,10 @@ bash scripts/setup-python.sh || { echo "python set-up failed"; exit 1; }
 
 step "typecheck" npx tsc -p tsconfig.json
 step "lint (typescript)" npm run --silent lint
-step "lint (python)" .venv/bin/ruff check runtime/python bench
-step "format (python)" .venv/bin/ruff format --check runtime/python bench
+py_dirs=(runtime/python)
+[ -d bench ] && py_dirs+=(bench)
+step "lint (python)" .venv/bin/ruff check "${py_dirs[@]}"
+step "format (python)" .venv/bin/ruff format --check "${py_dirs[@]}"
 step "typescript tests" node scripts/run-ts-tests.mjs
 step "python tests" .venv/bin/python -m pytest runtime/python/tests -q
 for extra in scripts/test-vscode.sh scripts/test-e2e.sh; do

@@ -1,0 +1,67 @@
+"""The event stream: one JSON object per line of `events.jsonl`, the engine's record of a run.
+
+The editor only tails this file, so each line is written whole and flushed before the call returns; a reader
+never sees half an event. Only rank 0 writes (other ranks get a writer that drops events), so a torchrun job
+produces one stream. Schema: `runtime/events.schema.json`, documented in `docs/events.md`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+EVENTS_VERSION = 1
+
+
+def _clean(value: Any) -> Any:
+    # JSON has no NaN/Infinity; a diverging loss must still produce a parseable line, so it becomes null.
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # torch / numpy scalars
+        return _clean(value.item())
+    return value
+
+
+class EventWriter:
+    def __init__(self, path: Path | None, run_id: str, enabled: bool = True, echo=None):
+        self.path = path
+        self.run_id = run_id
+        self.enabled = enabled and path is not None
+        self._lock = threading.Lock()
+        self._echo = echo
+        self._file = None
+        if self.enabled:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "a", encoding="utf-8")
+
+    def emit(self, type_: str, stage: str | None = None, step: int | None = None, **fields: Any) -> dict:
+        event: dict[str, Any] = {"v": EVENTS_VERSION, "type": type_, "time": time.time(), "run_id": self.run_id}
+        if stage is not None:
+            event["stage"] = stage
+        if step is not None:
+            event["step"] = int(step)
+        event.update({k: v for k, v in fields.items() if v is not None or k in ("checkpoint", "stage")})
+        event = _clean(event)
+        if self.enabled:
+            line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+            with self._lock:
+                self._file.write(line + "\n")
+                self._file.flush()
+        if self._echo is not None:
+            self._echo(event)
+        return event
+
+    def close(self) -> None:
+        if self._file is not None:
+            with self._lock:
+                self._file.close()
+                self._file = None
+            self.enabled = False

@@ -1,0 +1,155 @@
+// From a stage's resolved fields (the plan's `stages[i].config`) to memory and time estimates.
+// Defaults mirror docs/plan.md so a partially written stage still gets an estimate while the user types.
+import { type ModelArch, loraParamCount, paramCount } from './arch';
+import { type Attention, type Dtype, type MemoryBreakdown, estimateStageMemory, parseDtype } from './memory';
+import { type DeviceProfile, type TimeEstimate, estimateStageTime } from './time';
+
+export interface StageEstimateInput {
+  kind: 'sft' | 'kd' | 'rl';
+  /** Field values by name; nested blocks (`lora`, `kd`, `mix`) as nested records. */
+  config: Readonly<Record<string, unknown>>;
+  policy: ModelArch;
+  /** The model's `dtype` field (`auto`, `bf16`, …). */
+  policyDtype?: string;
+  attention?: string;
+  teacher?: ModelArch;
+  teacherDtype?: string;
+  /** Pipeline `precision`. */
+  precision?: string;
+  /** Overrides the mixed-precision reading of `precision`: false models pure 16-bit training (16-bit moments,
+   * no master copy), which is what a plain AdamW over bf16 weights does. */
+  mixedPrecision?: boolean;
+  /** Typical prompt length in tokens (RL rollouts); 256 when unknown. */
+  promptLen?: number;
+  /** Rows in the stage's dataset, to turn epochs into steps. */
+  datasetRows?: number;
+}
+
+export interface StageEstimate {
+  memory: MemoryBreakdown;
+  trainableParams: number;
+  totalParams: number;
+  /** Undefined when the step count cannot be known (epochs over a dataset of unknown size). */
+  time?: TimeEstimate;
+  steps?: number;
+  assumptions: string[];
+}
+
+const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+export const DEFAULT_PROMPT_TOKENS = 256;
+
+function n(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
+}
+function rec(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+export function resolveDtype(field: string | undefined, arch: ModelArch): Dtype {
+  const explicit = parseDtype(field);
+  if (explicit) return explicit;
+  // `auto` follows config.json's torch_dtype, as transformers does with torch_dtype="auto".
+  return parseDtype(arch.dtype) ?? 'fp32';
+}
+
+function attentionOf(s: string | undefined): Attention {
+  return s === 'eager' || s === 'flash_attention_2' ? s : 'sdpa';
+}
+
+export function estimateStage(input: StageEstimateInput, device: DeviceProfile): StageEstimate {
+  const c = input.config;
+  const assumptions: string[] = [];
+  const weightDtype = resolveDtype(input.policyDtype, input.policy);
+  const precision = input.precision ?? 'auto';
+  const mixedPrecision = input.mixedPrecision ?? precision !== 'fp32';
+  const loraBlock = rec(c.lora);
+  const lora = loraBlock
+    ? {
+        rank: n(loraBlock.rank, 16),
+        targets: Array.isArray(loraBlock.targets)
+          ? loraBlock.targets.filter((t): t is string => typeof t === 'string')
+          : DEFAULT_LORA_TARGETS,
+      }
+    : undefined;
+  const gradCheckpointing = c.grad_checkpointing === true;
+  const policy = {
+    arch: input.policy,
+    weightDtype,
+    mixedPrecision,
+    lora,
+    gradCheckpointing,
+    attention: attentionOf(input.attention),
+  };
+
+  let microBatch: number;
+  let seqLen: number;
+  let tokensPerStep: number;
+  let steps: number | undefined;
+  let generation: { sequences: number; promptLen: number; newTokens: number } | undefined;
+  let teacher: { arch: ModelArch; dtype: Dtype } | undefined;
+  let reference = false;
+  let updatesPerBatch = 1;
+  const promptLen = input.promptLen ?? DEFAULT_PROMPT_TOKENS;
+  if (input.promptLen === undefined && (input.kind === 'rl' || n(c.on_policy, 0) > 0)) {
+    assumptions.push(`prompts of ${DEFAULT_PROMPT_TOKENS} tokens`);
+  }
+
+  if (input.kind === 'rl') {
+    const prompts = n(c.prompts_per_step, 8);
+    const group = n(c.group, 8);
+    const newTokens = n(c.max_new_tokens, 512);
+    const batch = n(c.batch_size, 0) > 0 ? n(c.batch_size, 0) : prompts * group;
+    microBatch = Math.min(batch, prompts * group);
+    seqLen = promptLen + newTokens;
+    tokensPerStep = prompts * group * seqLen;
+    steps = n(c.steps, 100);
+    updatesPerBatch = n(c.updates_per_batch, 1);
+    generation = { sequences: prompts * group, promptLen, newTokens };
+    reference = n(c.kl, 0.04) > 0;
+    const kd = rec(c.kd);
+    if (kd && input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, input.teacher) };
+  } else {
+    microBatch = n(c.batch_size, 8);
+    seqLen = n(c.max_len, 2048);
+    const accum = n(c.grad_accum, 1);
+    tokensPerStep = microBatch * accum * seqLen;
+    assumptions.push(`every sequence padded to max_len ${seqLen}`);
+    if (typeof c.steps === 'number') steps = c.steps;
+    else if (input.datasetRows !== undefined) {
+      steps = Math.ceil((n(c.epochs, 1) * input.datasetRows) / (microBatch * accum));
+    }
+    if (input.kind === 'kd') {
+      if (input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, input.teacher) };
+      const onPolicy = n(c.on_policy, 0);
+      if (onPolicy > 0) generation = { sequences: microBatch, promptLen, newTokens: n(c.max_new_tokens, 256) };
+    }
+  }
+
+  const memory = estimateStageMemory({ policy, microBatch, seqLen, teacher, reference, generation });
+  let time: TimeEstimate | undefined;
+  if (steps !== undefined) {
+    time = estimateStageTime(
+      {
+        arch: input.policy,
+        lora: lora !== undefined,
+        gradCheckpointing,
+        steps,
+        tokensPerStep,
+        seqLen,
+        teacher: teacher?.arch,
+        reference: reference && !lora,
+        generation,
+        updatesPerBatch,
+      },
+      device,
+    );
+  }
+  return {
+    memory,
+    trainableParams: lora ? loraParamCount(input.policy, lora.rank, lora.targets) : paramCount(input.policy),
+    totalParams: paramCount(input.policy),
+    time,
+    steps,
+    assumptions,
+  };
+}

@@ -96,11 +96,11 @@ test('merge keeps the latest stage snapshot and appends rows', () => {
   const d = mergeDelta(
     {
       stages: [{ name: 'a', kind: 'sft', status: 'running', step: 1 }],
-      evals: [{ stage: 'a', step: 1, metrics: { accuracy: 0.1 } }],
+      evals: [{ stage: 'a', step: 1, time: 0, metrics: { accuracy: 0.1 } }],
     },
     {
       stages: [{ name: 'a', kind: 'sft', status: 'completed', step: 9 }],
-      evals: [{ stage: 'a', step: 9, metrics: { accuracy: 0.5 } }],
+      evals: [{ stage: 'a', step: 9, time: 1, metrics: { accuracy: 0.5 } }],
     },
   );
   assert.equal(d.stages!.length, 1);

@@ -40,45 +40,57 @@ export function minMaxDecimate(
     }
     return { x: x.subarray(0, k), y: y.subarray(0, k), length: k };
   }
-  const outX = new Float64Array(cols * 4 + 2);
-  const outY = new Float64Array(cols * 4 + 2);
+  const outX = new Float64Array(cols * 4 + 8);
+  const outY = new Float64Array(cols * 4 + 8);
   let k = 0;
   const span = xMax - xMin || 1;
-  const scale = cols / span;
-  let col = -2;
-  let firstI = -1;
-  let lastI = -1;
-  let minI = -1;
-  let maxI = -1;
-  const flush = (): void => {
-    if (firstI < 0) return;
-    // Emit the column's distinct extreme points in x order so the polyline stays monotonic in x.
-    const idx = [firstI, minI, maxI, lastI].sort((a, b) => a - b);
-    let prev = -1;
-    for (const i of idx) {
-      if (i === prev) continue;
+  // Column boundaries come from binary searches on x, so the per-point loop below only compares values:
+  // this is what keeps a million points within a frame.
+  const emit = (a: number, b: number): void => {
+    let first = -1;
+    let last = -1;
+    let mi = -1;
+    let ma = -1;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = a; i < b; i++) {
+      const y = ys[i];
+      if (y !== y) continue;
+      if (first < 0) first = i;
+      last = i;
+      if (y < lo) {
+        lo = y;
+        mi = i;
+      }
+      if (y > hi) {
+        hi = y;
+        ma = i;
+      }
+    }
+    if (first < 0) return;
+    const lo2 = mi < ma ? mi : ma;
+    const hi2 = mi < ma ? ma : mi;
+    for (const i of [first, lo2, hi2, last]) {
+      if (k > 0 && outX[k - 1] === xs[i] && outY[k - 1] === ys[i]) continue;
       outX[k] = xs[i];
       outY[k] = ys[i];
       k++;
-      prev = i;
     }
   };
-  for (let i = start; i < end; i++) {
-    const y = ys[i];
-    if (Number.isNaN(y)) continue;
-    let c = Math.floor((xs[i] - xMin) * scale);
-    if (c < 0) c = -1;
-    else if (c >= cols) c = cols;
-    if (c !== col) {
-      flush();
-      col = c;
-      firstI = lastI = minI = maxI = i;
-      continue;
-    }
-    lastI = i;
-    if (y < ys[minI]) minI = i;
-    if (y > ys[maxI]) maxI = i;
+  // The point just before the visible range, on its own, so the line enters from the left edge.
+  let a = start;
+  const firstVisible = lowerBound(xs, n, xMin);
+  if (firstVisible > start) {
+    emit(start, firstVisible);
+    a = firstVisible;
   }
-  flush();
+  for (let c = 1; c <= cols; c++) {
+    const edge = c === cols ? xMax : xMin + (span * c) / cols;
+    let b = c === cols ? upperBound(xs, n, edge) : lowerBound(xs, n, edge);
+    if (b > end) b = end;
+    if (b > a) emit(a, b);
+    a = b;
+  }
+  if (end > a) emit(a, end);
   return { x: outX.subarray(0, k), y: outY.subarray(0, k), length: k };
 }

@@ -36,6 +36,8 @@ export interface SampleRow {
 export interface EvalRow {
   stage: string;
   step: number;
+  /** Seconds since the run started. */
+  time: number;
   name?: string;
   metrics: Record<string, number>;
 }

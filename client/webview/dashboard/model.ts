@@ -1,0 +1,95 @@
+// The webview's copy of one run: metric columns per (stage, metric), stage list, RL samples and eval rows.
+// Fed only by host messages; the engine's events.jsonl stays the truth and a reload replays it.
+import { SeriesBuffer } from './series';
+import type { EvalRow, RunDelta, RunHeader, SampleRow, StageInfo } from './protocol';
+
+/** Rows kept for the tables; older ones are dropped (the charts keep every point). */
+export const MAX_SAMPLE_ROWS = 200;
+export const MAX_EVAL_ROWS = 500;
+
+export class RunModel {
+  run: RunHeader | undefined;
+  stages: StageInfo[] = [];
+  /** stage → metric name → series */
+  readonly series = new Map<string, Map<string, SeriesBuffer>>();
+  samples: SampleRow[] = [];
+  evals: EvalRow[] = [];
+  version = 0;
+
+  clear(): void {
+    this.run = undefined;
+    this.stages = [];
+    this.series.clear();
+    this.samples = [];
+    this.evals = [];
+    this.version++;
+  }
+
+  apply(delta: RunDelta): void {
+    if (delta.run) this.run = delta.run;
+    if (delta.stages) {
+      for (const s of delta.stages) {
+        const i = this.stages.findIndex((x) => x.name === s.name);
+        if (i >= 0) this.stages[i] = s;
+        else this.stages.push(s);
+      }
+    }
+    for (const chunk of delta.metrics ?? []) {
+      let byName = this.series.get(chunk.stage);
+      if (!byName) {
+        byName = new Map();
+        this.series.set(chunk.stage, byName);
+      }
+      let buf = byName.get(chunk.name);
+      if (!buf) {
+        buf = new SeriesBuffer(Math.max(256, chunk.step.length));
+        byName.set(chunk.name, buf);
+      }
+      buf.append(chunk.step, chunk.time, chunk.value);
+    }
+    if (delta.samples?.length) this.samples = [...this.samples, ...delta.samples].slice(-MAX_SAMPLE_ROWS);
+    if (delta.evals?.length) {
+      this.evals = [...this.evals, ...delta.evals].slice(-MAX_EVAL_ROWS);
+      // Eval metrics are charted like any other metric, under a synthetic "<stage>" series named eval/<metric>.
+      for (const e of delta.evals) {
+        for (const [k, v] of Object.entries(e.metrics)) {
+          if (typeof v !== 'number') continue;
+          let byName = this.series.get(e.stage);
+          if (!byName) {
+            byName = new Map();
+            this.series.set(e.stage, byName);
+          }
+          const name = `eval/${e.name ? `${e.name}/` : ''}${k}`;
+          let buf = byName.get(name);
+          if (!buf) byName.set(name, (buf = new SeriesBuffer(16)));
+          buf.append([e.step], [e.time], [v]);
+        }
+      }
+    }
+    this.version++;
+  }
+
+  totalPoints(): number {
+    let n = 0;
+    for (const m of this.series.values()) for (const b of m.values()) n += b.length;
+    return n;
+  }
+}
+
+/** Chart family of a metric: `reward/accuracy` and `reward/format` share the `reward` chart. */
+export function metricFamily(name: string): string {
+  const slash = name.indexOf('/');
+  if (name.startsWith('eval/')) return name.split('/').slice(0, -1).join('/') || 'eval';
+  return slash > 0 ? name.slice(0, slash) : name;
+}
+
+/** Orders families by the stage kind's list of what matters, then the rest alphabetically. */
+export function orderFamilies(families: Iterable<string>, preferred: readonly string[]): string[] {
+  const rank = (f: string): number => {
+    const i = preferred.indexOf(f);
+    if (i >= 0) return i;
+    if (f.startsWith('eval')) return preferred.length;
+    return preferred.length + 1;
+  };
+  return [...new Set(families)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}

@@ -1,0 +1,81 @@
+"""Reward functions for RL and evaluation.
+
+Reward function signature (built-in and user functions alike)::
+
+    def myreward(completions: list[str], answers: list[str], prompts: list[str], **kw) -> list[float]
+
+``completions`` are the decoded completions (special tokens removed; ``<think>`` tags kept), ``answers`` the
+data set's gold answers, ``prompts`` the prompts as text, all of the same length N. It returns N finite numbers.
+Accept ``**kw``: the engine passes extra keywords, per-sample lists of length N or scalars — currently
+``completion_lengths`` (tokens), ``truncated`` (bool per sample) and ``max_new_tokens``; a spec's ``args`` are
+added for that function only. Raising is fine: the runner reports the error with the failing sample. Never
+return 0 to mean "could not score".
+
+Built-ins (``BUILTIN_REWARDS``):
+
+* ``accuracy`` — 1 when the completion's final answer equals the gold answer. The completion's answer is its
+  last ``\\boxed{...}`` (nested braces fine) or, failing that, the text after its last ``####`` (GSM8K style);
+  thousands separators are dropped (``1,234`` = ``1234``); no such answer scores 0. Plain numbers compare
+  exactly; other answers go to math-verify, gold parsed first, then the prediction.
+* ``format`` — 1 for ``<think>non-empty reasoning</think>`` followed by a final answer, nothing else tagged.
+* ``length_penalty`` — DAPO's soft over-length penalty: 0 up to ``max_len − cache`` tokens, linear to −1 at
+  ``max_len``; ``max_len`` defaults to ``max_new_tokens``, ``cache`` to a quarter of it (args ``max_len``,
+  ``cache``, ``cache_fraction``).
+
+Public API
+----------
+``RewardRunner(rewards, reward_file=None, timeout=10.0)`` with ``rewards`` a list of ``{"fn", "weight",
+"args"?}`` dicts (the plan's ``reward`` field), ``(name, weight)`` pairs, names or ``RewardSpec``; ``.score(
+completions, answers, prompts, **kw) -> RewardResult`` (``total``, ``per_fn``, ``seconds``, ``stats()``);
+``.close()`` / context manager. Runs in a spawned worker process (see ``runner.RewardRunner``).
+``RewardError`` — raised for a load problem, a raising, slow, crashing or malformed reward; ``.to_dict()`` gives
+``fn``, ``kind``, ``message``, ``index``, ``sample``, ``traceback`` for an error event.
+``resolve_rewards(names, reward_file=None) -> {name: fn}`` — user file first, then built-ins.
+``load_reward_file(path) -> {name: fn}``; ``reward_names_in_file(path) -> [name]`` (AST only, runs nothing).
+Extractors: ``extract_answer``, ``extract_boxed``, ``extract_gsm8k``, ``normalize_number``,
+``answer_is_correct(completion, gold) -> bool``.
+
+math-verify and threads: its timeouts use ``SIGALRM``, which only a main thread may set. ``accuracy`` uses them
+when called on a main thread (as in the runner's worker) and disables them elsewhere, where the caller must bound
+the time — ``RewardRunner`` does, by killing its worker.
+"""
+
+from .builtin import (
+    accuracy,
+    answer_is_correct,
+    extract_answer,
+    extract_boxed,
+    extract_gsm8k,
+    format_reward,
+    length_penalty,
+    normalize_number,
+)
+from .registry import (
+    BUILTIN_REWARDS,
+    RewardError,
+    RewardFn,
+    load_reward_file,
+    resolve_rewards,
+    reward_names_in_file,
+)
+from .runner import RewardResult, RewardRunner, RewardSpec
+
+__all__ = [
+    "BUILTIN_REWARDS",
+    "RewardError",
+    "RewardFn",
+    "RewardResult",
+    "RewardRunner",
+    "RewardSpec",
+    "accuracy",
+    "answer_is_correct",
+    "extract_answer",
+    "extract_boxed",
+    "extract_gsm8k",
+    "format_reward",
+    "length_penalty",
+    "load_reward_file",
+    "normalize_number",
+    "resolve_rewards",
+    "reward_names_in_file",
+]

@@ -289,6 +289,8 @@ export class RunState {
       }
       case 'run_finished': {
         this.status = ev.status as RunStatus;
+        // The supervisor's run_finished for an engine that died before its own run_started names the attempt.
+        if (typeof ev.attempt === 'number') this.attempts = Math.max(this.attempts, ev.attempt);
         this.finishedMs = t;
         this.finishMessage = typeof ev.message === 'string' ? ev.message : undefined;
         // A stage still marked running ended with the run.

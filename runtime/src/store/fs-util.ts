@@ -1,0 +1,80 @@
+// Small filesystem helpers the run store relies on for crash safety.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Writes a file so that readers see the old or the new content, never half of it (temp file, then rename). */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function readJsonFile<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return JSON.parse(text) as T;
+}
+
+/** The last `maxBytes` of a file as text, starting at a line boundary; '' when the file is missing. */
+export function tailText(file: string, maxBytes = 4096): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buf = Buffer.alloc(size - start);
+    fs.readSync(fd, buf, 0, buf.length, start);
+    let text = buf.toString('utf8');
+    if (start > 0) {
+      const nl = text.indexOf('\n');
+      if (nl >= 0) text = text.slice(nl + 1);
+    }
+    return text.trimEnd();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The last `n` lines of a file. */
+export function tailLines(file: string, n: number): string[] {
+  const text = tailText(file, Math.max(4096, n * 400));
+  if (!text) return [];
+  return text.split('\n').slice(-n);
+}
+
+/** A human message for a filesystem error: what failed, where, and the likely cause. */
+export function describeFsError(err: unknown, what: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = e.path ? ` (${e.path})` : '';
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `${what}${where}: permission denied`;
+    case 'EROFS':
+      return `${what}${where}: the filesystem is read-only`;
+    case 'ENOSPC':
+      return `${what}${where}: the disk is full`;
+    case 'EDQUOT':
+      return `${what}${where}: disk quota exceeded`;
+    case 'ENOTDIR':
+      return `${what}${where}: a parent of this path is a file, not a folder`;
+    case 'ENOENT':
+      return `${what}${where}: no such file or folder`;
+    default:
+      return `${what}${where}: ${e.message ?? String(err)}`;
+  }
+}

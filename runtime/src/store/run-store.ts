@@ -1,0 +1,130 @@
+// The run store: one folder per run under the runs folder (default `<workspace>/.srlm/runs`), plus an index.
+// Layout (documented in docs/runs.md):
+//   <runs>/<run-id>/run.json       supervisor's record: pid, python, options, status as last observed
+//   <runs>/<run-id>/plan.json      the compiled plan the engine ran
+//   <runs>/<run-id>/events.jsonl   the engine's event stream (the truth of the run)
+//   <runs>/<run-id>/engine.log     the engine's stdout and stderr
+//   <runs>/<run-id>/checkpoints/   <stage>/step-NNNNNN and <stage>/final
+//   <runs>/index.json              derived summary of every run (rebuildable; see RunIndex)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readJsonFile, writeFileAtomic } from './fs-util';
+
+export const RUN_RECORD_VERSION = 1;
+
+export type RunRecordStatus = 'starting' | 'running' | 'completed' | 'failed' | 'stopped';
+
+export interface RunStageRecord {
+  readonly name: string;
+  readonly kind: string;
+  readonly hash: string;
+  /** Checkpoint reused from the stage cache, when the stage was not trained in this run. */
+  readonly reuse?: string;
+}
+
+export interface RunRecord {
+  readonly version: number;
+  readonly id: string;
+  readonly pipeline: string;
+  /** Absolute path of the `.srlm` file. */
+  readonly source: string;
+  /** ISO time the run was created. */
+  readonly created: string;
+  status: RunRecordStatus;
+  /** Engine process (also its process group leader), of the latest attempt. */
+  pid?: number;
+  /** Kernel start time of that process, so a recycled pid is not mistaken for the engine. */
+  pidStart?: string;
+  python?: string;
+  engineVersion?: string;
+  /** Engine launches: 1 + resumes. */
+  attempts: number;
+  readonly options: { readonly stage?: string; readonly from?: string; readonly noCache?: boolean };
+  readonly stages: readonly RunStageRecord[];
+  /** ISO time the supervisor saw the run end. */
+  finished?: string;
+  /** Why the run failed or stopped, as the supervisor understood it. */
+  message?: string;
+}
+
+export const RUN_FILES = {
+  record: 'run.json',
+  plan: 'plan.json',
+  events: 'events.jsonl',
+  log: 'engine.log',
+  checkpoints: 'checkpoints',
+} as const;
+
+/** Unknown or ambiguous run names. */
+export class RunNotFoundError extends Error {}
+
+export class RunStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  file(id: string, which: keyof typeof RUN_FILES): string {
+    return path.join(this.dir(id), RUN_FILES[which]);
+  }
+
+  /** A new, sortable, unique run id: `YYYYMMDD-HHMMSS-<pipeline>-<4 hex>`. */
+  newId(pipeline: string, now = new Date()): string {
+    const p = (n: number) => String(n).padStart(2, '0');
+    const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+    const slug = pipeline.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 40) || 'run';
+    return `${stamp}-${slug}-${randomBytes(2).toString('hex')}`;
+  }
+
+  /** Creates the run folder (and the runs folder); throws the filesystem error unchanged. */
+  create(record: RunRecord): string {
+    const dir = this.dir(record.id);
+    fs.mkdirSync(path.join(dir, RUN_FILES.checkpoints), { recursive: true });
+    this.write(record);
+    return dir;
+  }
+
+  write(record: RunRecord): void {
+    writeFileAtomic(this.file(record.id, 'record'), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  read(id: string): RunRecord {
+    const r = readJsonFile<RunRecord>(this.file(id, 'record'));
+    if (!r) throw new RunNotFoundError(`no run '${id}' in ${this.root}`);
+    return r;
+  }
+
+  /** Run ids, oldest first (ids sort by creation time). */
+  ids(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, RUN_FILES.record))).sort();
+  }
+
+  /**
+   * Resolves what a user typed: an exact id, `last`/`latest`, a unique prefix, or a unique substring (e.g. the
+   * pipeline name or the random suffix).
+   */
+  resolve(name: string): string {
+    const ids = this.ids();
+    if (ids.length === 0) throw new RunNotFoundError(`no runs in ${this.root}`);
+    if (name === 'last' || name === 'latest') return ids[ids.length - 1]!;
+    if (ids.includes(name)) return name;
+    const prefixed = ids.filter((i) => i.startsWith(name));
+    const matches = prefixed.length > 0 ? prefixed : ids.filter((i) => i.includes(name));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 0) throw new RunNotFoundError(`no run matches '${name}' in ${this.root} (see srlm runs)`);
+    // Several runs of one pipeline: the newest is almost always meant, but guessing silently would stop or
+    // resume the wrong run, so ask.
+    throw new RunNotFoundError(
+      `'${name}' matches ${matches.length} runs: ${matches.slice(-5).join(', ')}${matches.length > 5 ? ', …' : ''}; give more of the id`,
+    );
+  }
+}

@@ -1,0 +1,154 @@
+// A run's summary for listings and the stage cache, read from its run.json and events.jsonl. The index file
+// (<runs>/index.json) caches summaries keyed by the events file's size and mtime, so `srlm runs` and the
+// extension's tree view do not re-read every events file each time; it is derived data and safe to delete.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RunState } from '../events/state';
+import { readEventsFile } from '../events/tail';
+import type { LineWarning } from '../events/lines';
+import { readJsonFile, writeFileAtomic } from './fs-util';
+import { type RunRecord, type RunRecordStatus, type RunStore } from './run-store';
+import type { Plan } from '../plan/types';
+
+export const INDEX_VERSION = 1;
+/** The eval metric the index reports as a run's best. */
+export const INDEX_METRIC = 'accuracy';
+
+export interface StageSummary {
+  readonly name: string;
+  readonly kind: string | undefined;
+  readonly hash: string | undefined;
+  readonly status: string;
+  readonly cached: boolean;
+  /** Final checkpoint folder when the stage completed. */
+  readonly checkpoint?: string;
+  readonly lastEval?: Readonly<Record<string, number | null>>;
+}
+
+export interface RunSummary {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly source: string;
+  readonly status: RunRecordStatus;
+  readonly created: string;
+  /** Seconds from the first run_started to the last event (or run_finished). */
+  readonly durationS?: number;
+  readonly best?: { readonly metric: string; readonly value: number };
+  readonly stages: readonly StageSummary[];
+  readonly attempts: number;
+  readonly message?: string;
+  /** Cache key: events.jsonl size and mtime when summarised, plus run.json's mtime. */
+  readonly key: string;
+}
+
+interface IndexFile {
+  readonly version: number;
+  readonly runs: Readonly<Record<string, RunSummary>>;
+}
+
+function mtimeKey(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+export function summaryKey(store: RunStore, id: string): string {
+  return `${mtimeKey(store.file(id, 'events'))}|${mtimeKey(store.file(id, 'record'))}`;
+}
+
+/** Replays a run's events into a state model (one-shot; use a RunWatcher to follow a live run). */
+export function loadRunState(store: RunStore, id: string, warnings?: LineWarning[]): RunState {
+  const state = new RunState();
+  const plan = readJsonFile<Plan>(store.file(id, 'plan'));
+  if (plan) state.declareStages(plan.stages.map((s) => ({ name: s.name, kind: s.kind, hash: s.hash })));
+  const live = (() => {
+    try {
+      return store.read(id).status === 'running';
+    } catch {
+      return false;
+    }
+  })();
+  const r = readEventsFile(store.file(id, 'events'), (e) => state.apply(e), { live });
+  warnings?.push(...r.warnings);
+  return state;
+}
+
+export function summarize(store: RunStore, record: RunRecord, state: RunState): RunSummary {
+  const best = state.bestEval(INDEX_METRIC);
+  const end = state.finishedMs ?? state.lastEventMs;
+  const stages: StageSummary[] = state.stages.map((s) => {
+    const planned = record.stages.find((p) => p.name === s.name);
+    return {
+      name: s.name,
+      kind: s.kind ?? planned?.kind,
+      hash: s.hash ?? planned?.hash,
+      status: s.status,
+      cached: s.cached,
+      ...(s.finalCheckpoint && (s.status === 'completed' || s.status === 'cached')
+        ? { checkpoint: s.finalCheckpoint }
+        : {}),
+      ...(s.lastEval ? { lastEval: s.lastEval.metrics } : {}),
+    };
+  });
+  return {
+    id: record.id,
+    pipeline: record.pipeline,
+    source: record.source,
+    status: record.status,
+    created: record.created,
+    ...(state.startedMs !== undefined && end !== undefined
+      ? { durationS: Math.max(0, (end - state.startedMs) / 1000) }
+      : {}),
+    ...(best !== undefined ? { best: { metric: INDEX_METRIC, value: best } } : {}),
+    stages,
+    attempts: record.attempts,
+    ...(record.message ? { message: record.message } : {}),
+    key: summaryKey(store, record.id),
+  };
+}
+
+/**
+ * Summaries of every run, oldest first, from the index where a run is unchanged. `refresh(id)` is given each
+ * run first (the supervisor uses it to notice dead engines), so summaries reflect what is true now.
+ */
+export function listRuns(store: RunStore, refresh?: (id: string) => void): RunSummary[] {
+  const indexPath = path.join(store.root, 'index.json');
+  let cached: IndexFile | undefined;
+  try {
+    cached = readJsonFile<IndexFile>(indexPath);
+  } catch {
+    cached = undefined; // a damaged index is rebuilt
+  }
+  const old = cached?.version === INDEX_VERSION ? cached.runs : {};
+  const out: RunSummary[] = [];
+  const next: Record<string, RunSummary> = {};
+  let changed = false;
+  for (const id of store.ids()) {
+    refresh?.(id);
+    const key = summaryKey(store, id);
+    let s = old[id];
+    if (!s || s.key !== key) {
+      let record: RunRecord;
+      try {
+        record = store.read(id);
+      } catch {
+        continue; // a run folder being created or removed right now
+      }
+      s = summarize(store, record, loadRunState(store, id));
+      changed = true;
+    }
+    next[id] = s;
+    out.push(s);
+  }
+  if (changed || Object.keys(old).length !== out.length) {
+    try {
+      writeFileAtomic(indexPath, `${JSON.stringify({ version: INDEX_VERSION, runs: next } satisfies IndexFile)}\n`);
+    } catch {
+      // The index is a cache: a read-only runs folder still lists fine.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+// Ties the passes together: parse → bind → check, and attaches positions to every diagnostic at the end.
+import { compareDiagnostics, type Diagnostic, type RawDiagnostic } from './diagnostics/diagnostic';
+import { bind, type Bindings, type BlockSymbol, type Reference } from './semantics/binder';
+import { check as checkText, type BlockConfig } from './semantics/checker';
+import { SourceFile } from './syntax/ast';
+import { parseText } from './syntax/parser';
+import type { SyntaxNode } from './syntax/tree';
+import { LineIndex } from './text/lineIndex';
+
+export interface ParsedDocument {
+  text: string;
+  tree: SyntaxNode;
+  file: SourceFile;
+  lineIndex: LineIndex;
+  /** Lexical and syntax diagnostics only. */
+  diagnostics: Diagnostic[];
+}
+
+export interface DocumentModel extends ParsedDocument {
+  /** Every named block (models, datasets, stages, evals) in source order. */
+  symbols: BlockSymbol[];
+  symbolsByName: Map<string, BlockSymbol>;
+  /** Every reference (init, teacher, data, stages) with its target symbol, if any. */
+  references: Reference[];
+  pipeline: BlockConfig | undefined;
+  /** Checked values of each named block in plan form, by symbol. */
+  configs: Map<BlockSymbol, BlockConfig>;
+  bindings: Bindings;
+  /** Syntax and text-only semantic diagnostics, sorted by position. */
+  diagnostics: Diagnostic[];
+}
+
+export function toDiagnostics(raw: RawDiagnostic[], index: LineIndex): Diagnostic[] {
+  const out = raw.map((r): Diagnostic => {
+    const d: Diagnostic = {
+      code: r.info.code,
+      severity: r.severity ?? r.info.severity,
+      message: r.message,
+      range: index.rangeOf(r.span),
+      span: r.span,
+    };
+    if (r.related?.length)
+      d.related = r.related.map((x) => ({ range: index.rangeOf(x.span), span: x.span, message: x.message }));
+    if (r.fixes?.length) {
+      d.fixes = r.fixes.map((f) => ({
+        title: f.title,
+        preferred: f.preferred,
+        edits: f.edits.map((e) => ({ range: index.rangeOf(e.span), span: e.span, newText: e.newText })),
+      }));
+    }
+    if (r.tags) d.tags = r.tags;
+    return d;
+  });
+  return out.sort(compareDiagnostics);
+}
+
+export function parseDocument(text: string): ParsedDocument {
+  const { root, diagnostics } = parseText(text);
+  const lineIndex = new LineIndex(text);
+  return {
+    text,
+    tree: root,
+    file: new SourceFile(text, root),
+    lineIndex,
+    diagnostics: toDiagnostics(diagnostics, lineIndex),
+  };
+}
+
+export function analyzeDocument(text: string): DocumentModel {
+  const { root, diagnostics: syntax } = parseText(text);
+  const lineIndex = new LineIndex(text);
+  const file = new SourceFile(text, root);
+  const bindings = bind(file);
+  const result = checkText(file, bindings);
+  return {
+    text,
+    tree: root,
+    file,
+    lineIndex,
+    symbols: bindings.symbols,
+    symbolsByName: bindings.byName,
+    references: bindings.references,
+    pipeline: result.pipeline,
+    configs: result.configs,
+    bindings,
+    diagnostics: toDiagnostics(syntax.concat(result.diagnostics), lineIndex),
+  };
+}

@@ -1,0 +1,607 @@
+// THE schema: every block kind, stage kind and field of the language, declared once. docs/plan.md is the
+// contract with the Python engine; names, defaults and ranges here must match it exactly.
+import type { BlockSpec, FieldSpec, StageKindSpec } from './types';
+
+const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
+
+// ---- pipeline -------------------------------------------------------------------------------------------
+
+export const pipelineSpec: BlockSpec = {
+  kind: 'pipeline',
+  doc: 'The whole post-training pipeline: its settings and every model, dataset, stage and eval block.',
+  labels: ['name'],
+  blocks: ['model', 'dataset', 'stage', 'eval'],
+  fields: [
+    { name: 'seed', type: { kind: 'int', min: 0 }, default: 1234, doc: 'Global random seed.' },
+    {
+      name: 'output',
+      type: { kind: 'path', expects: 'directory' },
+      default: '.srlm/runs',
+      doc: 'Folder that receives run directories, relative to the workspace.',
+    },
+    {
+      name: 'device',
+      type: { kind: 'enum', values: ['auto', 'cpu', 'cuda', 'mps'] },
+      default: 'auto',
+      doc: 'Device to train on; `auto` picks CUDA, then MPS, then CPU.',
+    },
+    {
+      name: 'precision',
+      type: { kind: 'enum', values: PRECISIONS },
+      default: 'auto',
+      doc: 'Mixed precision for training; `auto` uses bf16 where the GPU supports it.',
+    },
+    {
+      name: 'gpu_memory',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      unit: 'GiB',
+      doc: 'Overrides the detected GPU memory for memory estimates.',
+    },
+  ],
+};
+
+// ---- model / dataset -------------------------------------------------------------------------------------
+
+export const modelSpec: BlockSpec = {
+  kind: 'model',
+  doc: 'A model: a Hugging Face hub id or a local folder in Hugging Face layout.',
+  labels: ['name'],
+  blocks: [],
+  fields: [
+    {
+      name: 'source',
+      type: { kind: 'string', modelSource: true },
+      required: true,
+      doc: 'Hub id (`Qwen/Qwen2.5-0.5B-Instruct`) or local folder (`./models/x`, relative to the .srlm file).',
+    },
+    { name: 'revision', type: { kind: 'string' }, default: 'main', doc: 'Hub revision (branch, tag or commit).' },
+    {
+      name: 'dtype',
+      type: { kind: 'enum', values: PRECISIONS },
+      default: 'auto',
+      doc: 'Dtype the weights are loaded in.',
+    },
+    {
+      name: 'attn',
+      type: { kind: 'enum', values: ['sdpa', 'eager', 'flash_attention_2'] },
+      default: 'sdpa',
+      aliases: ['attn_implementation'],
+      doc: 'Attention implementation.',
+    },
+    {
+      name: 'weights',
+      type: { kind: 'enum', values: ['pretrained', 'random'] },
+      default: 'pretrained',
+      doc: '`random` builds the model from its `config.json` with a seeded initialisation (the embedded demo).',
+    },
+    {
+      name: 'tokenizer',
+      type: { kind: 'path', expects: 'directory' },
+      doc: 'Tokenizer folder, when the tokenizer is not beside the model.',
+    },
+  ],
+};
+
+export const datasetSpec: BlockSpec = {
+  kind: 'dataset',
+  doc: 'A dataset: a local file or a built-in generated task. Exactly one of `path` and `builtin`.',
+  labels: ['name'],
+  blocks: [],
+  notes: ['Exactly one of `path` and `builtin` must be given.'],
+  fields: [
+    {
+      name: 'path',
+      type: { kind: 'path', expects: 'file' },
+      doc: 'Local data file (`.jsonl`, `.json`, `.parquet`, `.csv`), relative to the .srlm file.',
+    },
+    {
+      name: 'builtin',
+      type: { kind: 'enum', values: ['arithmetic'] },
+      doc: 'A procedurally generated task of the embedded default (multi-step arithmetic with worked steps).',
+    },
+    {
+      name: 'format',
+      type: { kind: 'enum', values: ['auto', 'jsonl', 'json', 'parquet', 'csv'] },
+      default: 'auto',
+      doc: 'File format; `auto` goes by the file extension.',
+    },
+    {
+      name: 'split',
+      type: { kind: 'enum', values: ['train', 'test'] },
+      default: 'train',
+      doc: 'Split of a built-in task (deterministic).',
+    },
+    { name: 'prompt', type: { kind: 'string', column: true }, default: 'prompt', doc: 'Column holding the prompt.' },
+    { name: 'completion', type: { kind: 'string', column: true }, doc: 'Column holding the SFT/KD target.' },
+    {
+      name: 'answer',
+      type: { kind: 'string', column: true },
+      doc: 'Column holding the gold answer for rewards and eval.',
+    },
+    {
+      name: 'messages',
+      type: { kind: 'string', column: true },
+      doc: 'Column holding chat-format rows (a list of `{role, content}`) instead of prompt/completion.',
+    },
+    { name: 'system', type: { kind: 'string' }, doc: 'System prompt added to every row.' },
+    { name: 'limit', type: { kind: 'int', min: 1 }, unit: 'rows', doc: 'Use only the first N rows (after shuffling).' },
+    { name: 'shuffle', type: { kind: 'bool' }, default: true, doc: 'Shuffle rows (seeded by the pipeline seed).' },
+  ],
+};
+
+// ---- stages -----------------------------------------------------------------------------------------------
+
+const init: FieldSpec = {
+  name: 'init',
+  type: { kind: 'ref', targets: ['model', 'stage'] },
+  required: true,
+  doc: 'Starting weights: a model, or an earlier stage whose final checkpoint is used.',
+};
+
+const trainingCommon: FieldSpec[] = [
+  {
+    name: 'warmup',
+    type: { kind: 'number', min: 0, max: 1 },
+    default: 0.03,
+    unit: 'fraction of steps',
+    aliases: ['warmup_ratio'],
+    doc: 'Learning-rate warm-up, as a fraction of the optimizer steps.',
+  },
+  {
+    name: 'scheduler',
+    type: { kind: 'enum', values: ['cosine', 'linear', 'constant'] },
+    default: 'cosine',
+    aliases: ['lr_scheduler_type'],
+    doc: 'Learning-rate schedule after warm-up.',
+  },
+  { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: 0.0, doc: 'AdamW weight decay.' },
+  {
+    name: 'max_grad_norm',
+    type: { kind: 'number', min: 0, exclusiveMin: true },
+    default: 1.0,
+    doc: 'Gradient clipping norm.',
+  },
+  {
+    name: 'grad_checkpointing',
+    type: { kind: 'bool' },
+    default: false,
+    aliases: ['gradient_checkpointing'],
+    doc: 'Recompute activations in the backward pass to save memory.',
+  },
+  {
+    name: 'save_every',
+    type: { kind: 'int', min: 0 },
+    default: 0,
+    unit: 'steps',
+    doc: 'Save a checkpoint every N optimizer steps; 0 saves only at the end of the stage.',
+  },
+  { name: 'keep_last', type: { kind: 'int', min: 1 }, default: 2, doc: 'Number of checkpoints kept.' },
+  {
+    name: 'log_every',
+    type: { kind: 'int', min: 1 },
+    default: 1,
+    unit: 'steps',
+    aliases: ['logging_steps'],
+    doc: 'Optimizer steps between metric events.',
+  },
+  {
+    name: 'chat_template',
+    type: { kind: 'bool' },
+    default: true,
+    doc: "Apply the tokenizer's chat template to prompts.",
+  },
+];
+
+const sftFields: FieldSpec[] = [
+  init,
+  {
+    name: 'data',
+    type: { kind: 'ref', targets: ['dataset'] },
+    required: true,
+    doc: 'Training dataset; it needs `completion` or `messages`.',
+  },
+  {
+    name: 'epochs',
+    type: { kind: 'number', min: 0, exclusiveMin: true },
+    default: 1,
+    aliases: ['num_train_epochs'],
+    doc: 'Passes over the dataset; ignored when `steps` is set.',
+  },
+  { name: 'steps', type: { kind: 'int', min: 1 }, unit: 'steps', aliases: ['max_steps'], doc: 'Optimizer steps.' },
+  {
+    name: 'lr',
+    type: { kind: 'number', min: 0, exclusiveMin: true },
+    default: 2e-5,
+    aliases: ['learning_rate'],
+    doc: 'Peak learning rate.',
+  },
+  {
+    name: 'batch_size',
+    type: { kind: 'int', min: 1 },
+    default: 8,
+    aliases: ['per_device_train_batch_size'],
+    doc: 'Sequences per device per micro-batch.',
+  },
+  {
+    name: 'grad_accum',
+    type: { kind: 'int', min: 1 },
+    default: 1,
+    aliases: ['gradient_accumulation_steps'],
+    doc: 'Micro-batches accumulated per optimizer step.',
+  },
+  {
+    name: 'max_len',
+    type: { kind: 'int', min: 8 },
+    default: 2048,
+    unit: 'tokens',
+    aliases: ['max_length', 'max_seq_length'],
+    doc: 'Maximum tokens per row, prompt and completion together; longer rows are truncated.',
+  },
+  ...trainingCommon,
+  { name: 'packing', type: { kind: 'bool' }, default: false, doc: 'Pack several rows into each sequence.' },
+  {
+    name: 'completion_only',
+    type: { kind: 'bool' },
+    default: true,
+    aliases: ['completion_only_loss', 'assistant_only_loss'],
+    doc: 'Mask prompt tokens out of the loss.',
+  },
+];
+
+const kdLossDoc = '`forward_kl`, `reverse_kl`, or `jsd(beta = B)` (generalised Jensen–Shannon, B in 0..1).';
+
+const kdOnlyFields: FieldSpec[] = [
+  {
+    name: 'teacher',
+    type: { kind: 'ref', targets: ['model', 'stage'] },
+    required: true,
+    doc: 'Teacher model (or stage) whose token distributions the student matches.',
+  },
+  {
+    name: 'loss',
+    type: { kind: 'kdLoss' },
+    default: { name: 'jsd', beta: 0.5 },
+    defaultText: 'jsd(beta = 0.5)',
+    doc: `Distillation divergence: ${kdLossDoc}`,
+  },
+  {
+    name: 'temperature',
+    type: { kind: 'number', min: 0, exclusiveMin: true },
+    default: 1.0,
+    doc: 'Softmax temperature applied to teacher and student logits.',
+  },
+  {
+    name: 'on_policy',
+    type: { kind: 'number', min: 0, max: 1 },
+    default: 0.0,
+    aliases: ['lmbda'],
+    unit: 'fraction',
+    doc: 'λ: fraction of batches whose completions the student generates (GKD).',
+  },
+  {
+    name: 'max_new_tokens',
+    type: { kind: 'int', min: 1 },
+    default: 256,
+    unit: 'tokens',
+    doc: 'Generation length of on-policy samples.',
+  },
+];
+
+export const sftSpec: StageKindSpec = {
+  kind: 'stage',
+  stageKind: 'sft',
+  doc: 'Supervised fine-tuning: token cross-entropy on completions (prompt tokens masked). Full or LoRA.',
+  labels: ['kind', 'name'],
+  blocks: ['lora'],
+  fields: sftFields,
+};
+
+export const kdSpec: StageKindSpec = {
+  kind: 'stage',
+  stageKind: 'kd',
+  doc: 'Knowledge distillation from a teacher; every sft field applies, plus the distillation settings.',
+  labels: ['kind', 'name'],
+  blocks: ['lora', 'mix'],
+  fields: [...sftFields, ...kdOnlyFields],
+};
+
+function byAlgorithm<T extends string | number | boolean>(
+  field: string,
+  pick: (algorithm: string, resolved: Readonly<Record<string, unknown>>) => T,
+) {
+  return (resolved: Readonly<Record<string, unknown>>): T => pick(String(resolved[field] ?? 'grpo'), resolved);
+}
+
+export const rlSpec: StageKindSpec = {
+  kind: 'stage',
+  stageKind: 'rl',
+  doc: 'Reinforcement learning with verifiable rewards (GRPO family): G samples per prompt, group-normalised advantages, clipped ratio, optional KL to a reference and KD regulariser.',
+  labels: ['kind', 'name'],
+  blocks: ['lora', 'kd'],
+  notes: ['`batch_size` must divide `prompts_per_step × group`.'],
+  fields: [
+    init,
+    {
+      name: 'data',
+      type: { kind: 'ref', targets: ['dataset'] },
+      required: true,
+      doc: 'Prompt dataset; it needs `answer` for the rewards.',
+    },
+    {
+      name: 'algorithm',
+      type: { kind: 'enum', values: ['grpo', 'dr_grpo', 'dapo'] },
+      default: 'grpo',
+      doc: 'Algorithm preset; it sets the defaults of `loss_agg`, `scale_rewards` and `epsilon_high`.',
+    },
+    {
+      name: 'steps',
+      type: { kind: 'int', min: 1 },
+      default: 100,
+      unit: 'steps',
+      aliases: ['max_steps'],
+      doc: 'Optimizer steps.',
+    },
+    {
+      name: 'prompts_per_step',
+      type: { kind: 'int', min: 1 },
+      default: 8,
+      doc: 'Prompts sampled per generation batch.',
+    },
+    {
+      name: 'group',
+      type: { kind: 'int', min: 2 },
+      default: 8,
+      aliases: ['num_generations'],
+      doc: 'G: completions sampled per prompt.',
+    },
+    {
+      name: 'batch_size',
+      type: { kind: 'int', min: 0 },
+      default: 0,
+      defaultText: '0 (= prompts_per_step × group)',
+      derive: (r) => (r.batch_size === 0 ? Number(r.prompts_per_step) * Number(r.group) : undefined),
+      doc: 'Generations per micro-batch; 0 means prompts_per_step × group. Must divide prompts_per_step × group.',
+    },
+    {
+      name: 'updates_per_batch',
+      type: { kind: 'int', min: 1 },
+      default: 1,
+      aliases: ['num_iterations'],
+      doc: 'μ: optimisation passes over each generation batch.',
+    },
+    {
+      name: 'lr',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 1e-6,
+      aliases: ['learning_rate'],
+      doc: 'Peak learning rate.',
+    },
+    ...trainingCommon,
+    {
+      name: 'kl',
+      type: { kind: 'number', min: 0 },
+      default: 0.04,
+      aliases: ['beta'],
+      doc: 'β of the k3 KL penalty to the frozen reference model; 0 skips the reference.',
+    },
+    {
+      name: 'epsilon',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 0.2,
+      doc: 'ε_low: lower clip range of the probability ratio.',
+    },
+    {
+      name: 'epsilon_high',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      defaultText: '= epsilon (0.28 for dapo)',
+      derive: byAlgorithm('algorithm', (a, r) => (a === 'dapo' ? 0.28 : Number(r.epsilon ?? 0.2))),
+      doc: 'ε_high: upper clip range (DAPO clip-higher).',
+    },
+    {
+      name: 'loss_agg',
+      type: { kind: 'enum', values: ['grpo', 'bnpo', 'dr_grpo', 'dapo'] },
+      defaultText: '= algorithm',
+      derive: byAlgorithm('algorithm', (a) => a),
+      aliases: ['loss_type'],
+      doc: 'Loss aggregation over tokens and sequences.',
+    },
+    {
+      name: 'scale_rewards',
+      type: { kind: 'bool' },
+      defaultText: 'true (false for dr_grpo)',
+      derive: byAlgorithm('algorithm', (a) => a !== 'dr_grpo'),
+      doc: 'Divide advantages by the group standard deviation.',
+    },
+    {
+      name: 'reward',
+      type: { kind: 'reward' },
+      default: [{ fn: 'accuracy', weight: 1.0 }],
+      defaultText: 'accuracy',
+      doc: 'Weighted sum of reward functions, e.g. `accuracy + 0.2 * format`. Built in: `accuracy`, `format`, `length_penalty`; others come from `reward_file`.',
+    },
+    {
+      name: 'reward_file',
+      type: { kind: 'path', expects: 'file' },
+      doc: 'Python file defining user reward functions named in `reward`.',
+    },
+    {
+      name: 'reward_timeout',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 10,
+      unit: 's',
+      doc: 'Time limit for the reward functions, per batch.',
+    },
+    {
+      name: 'temperature',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Sampling temperature of rollouts.',
+    },
+    { name: 'top_p', type: { kind: 'number', min: 0, max: 1 }, default: 1.0, doc: 'Nucleus sampling of rollouts.' },
+    {
+      name: 'max_new_tokens',
+      type: { kind: 'int', min: 1 },
+      default: 512,
+      unit: 'tokens',
+      aliases: ['max_completion_length'],
+      doc: 'Maximum completion length of rollouts.',
+    },
+    {
+      name: 'rollout',
+      type: { kind: 'enum', values: ['hf', 'vllm'] },
+      default: 'hf',
+      doc: 'Generation backend of rollouts.',
+    },
+  ],
+};
+
+export const stageKinds: readonly StageKindSpec[] = [sftSpec, kdSpec, rlSpec];
+
+// ---- nested blocks ------------------------------------------------------------------------------------------
+
+export const loraSpec: BlockSpec = {
+  kind: 'lora',
+  doc: 'Train LoRA adapters instead of all weights.',
+  labels: [],
+  blocks: [],
+  fields: [
+    { name: 'rank', type: { kind: 'int', min: 1 }, default: 16, aliases: ['r'], doc: 'Adapter rank.' },
+    {
+      name: 'alpha',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 32,
+      aliases: ['lora_alpha'],
+      doc: 'Scaling numerator (scale = alpha / rank).',
+    },
+    {
+      name: 'dropout',
+      type: { kind: 'number', min: 0, max: 1 },
+      default: 0.05,
+      aliases: ['lora_dropout'],
+      doc: 'Dropout on the adapter input.',
+    },
+    {
+      name: 'targets',
+      type: { kind: 'nameList' },
+      default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+      aliases: ['target_modules'],
+      doc: 'Module names that get adapters.',
+    },
+  ],
+};
+
+export const mixSpec: BlockSpec = {
+  kind: 'mix',
+  doc: 'Hybrid objective: loss = sft · CE + kd · KD.',
+  labels: [],
+  blocks: [],
+  fields: [
+    { name: 'sft', type: { kind: 'number', min: 0 }, default: 0, doc: 'Weight of the cross-entropy term.' },
+    { name: 'kd', type: { kind: 'number', min: 0 }, default: 1, doc: 'Weight of the distillation term.' },
+  ],
+};
+
+export const kdRegSpec: BlockSpec = {
+  kind: 'kd',
+  doc: 'KD regulariser inside an rl stage: adds weight · KD(teacher ‖ policy) to the RL loss.',
+  labels: [],
+  blocks: [],
+  fields: [
+    {
+      name: 'teacher',
+      type: { kind: 'ref', targets: ['model', 'stage'] },
+      required: true,
+      doc: 'Teacher model or stage.',
+    },
+    { name: 'weight', type: { kind: 'number', min: 0 }, default: 0.1, doc: 'Weight of the KD term.' },
+    {
+      name: 'loss',
+      type: { kind: 'kdLoss' },
+      default: { name: 'reverse_kl' },
+      defaultText: 'reverse_kl',
+      doc: `Divergence: ${kdLossDoc}`,
+    },
+    {
+      name: 'temperature',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Softmax temperature.',
+    },
+  ],
+};
+
+// ---- eval ---------------------------------------------------------------------------------------------------
+
+export const evalSpec: BlockSpec = {
+  kind: 'eval',
+  doc: 'Evaluation on a dataset with an answer column, after stages and optionally during them.',
+  labels: ['name'],
+  blocks: [],
+  fields: [
+    { name: 'data', type: { kind: 'ref', targets: ['dataset'] }, required: true, doc: 'Dataset; it needs `answer`.' },
+    {
+      name: 'stages',
+      type: { kind: 'refList', targets: ['stage'] },
+      defaultText: 'all stages',
+      doc: 'Stages after which this eval runs.',
+    },
+    {
+      name: 'every',
+      type: { kind: 'int', min: 0 },
+      default: 0,
+      unit: 'steps',
+      doc: 'Also evaluate every N optimizer steps inside a stage; 0 evaluates only at stage end.',
+    },
+    { name: 'metrics', type: { kind: 'metrics' }, default: ['accuracy'], doc: '`accuracy`, `pass@K`, `maj@K`.' },
+    { name: 'max_new_tokens', type: { kind: 'int', min: 1 }, default: 256, unit: 'tokens', doc: 'Generation length.' },
+    {
+      name: 'temperature',
+      type: { kind: 'number', min: 0 },
+      default: 0.0,
+      doc: 'Decoding temperature; 0 is greedy for `accuracy`, and sampling metrics use 1.0 when this is 0.',
+    },
+    { name: 'limit', type: { kind: 'int', min: 1 }, unit: 'rows', doc: 'Evaluate only the first N rows.' },
+    {
+      name: 'samples',
+      type: { kind: 'int', min: 0 },
+      default: 8,
+      doc: 'Completions saved per eval for the dashboard and inspector.',
+    },
+    {
+      name: 'before',
+      type: { kind: 'bool' },
+      default: true,
+      doc: 'Also evaluate the initial model before the first stage this eval covers.',
+    },
+  ],
+};
+
+export const BUILTIN_REWARDS: Readonly<Record<string, string>> = {
+  accuracy: 'Verifies the final answer (`\\boxed{}` or GSM8K `####`) against `answer` with math-verify: 1 or 0.',
+  format: 'Rewards the `<think>…</think>` then answer layout: 1 or 0.',
+  length_penalty: 'Soft penalty for completions near `max_new_tokens` (0 down to −1).',
+};
+
+export const KD_LOSSES: Readonly<Record<string, string>> = {
+  forward_kl: 'KL(teacher ‖ student): mode-covering.',
+  reverse_kl: 'KL(student ‖ teacher): mode-seeking.',
+  jsd: 'Generalised Jensen–Shannon divergence with interpolation `beta` (default 0.5).',
+};
+
+export const METRICS_DOC: Readonly<Record<string, string>> = {
+  accuracy: 'Fraction of prompts whose (greedy) answer is correct.',
+  'pass@K': 'Fraction of prompts with at least one correct answer among K samples.',
+  'maj@K': 'Fraction of prompts whose majority answer over K samples is correct.',
+};
+
+/** Block kinds by the kind of the block they sit in ('' = top level). */
+export const topLevelBlocks: readonly string[] = ['pipeline'];
+
+export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = {
+  model: modelSpec,
+  dataset: datasetSpec,
+  eval: evalSpec,
+  lora: loraSpec,
+  mix: mixSpec,
+  kd: kdRegSpec,
+};

@@ -1,0 +1,145 @@
+// Queries over the schema used by the checker, the LSP features and the plan compiler.
+import { BUILTIN_REWARDS, evalSpec, nestedBlockSpecs, pipelineSpec, stageKinds, topLevelBlocks } from './blocks';
+import type { BlockSpec, FieldSpec, FieldType, JsonValue, StageKindSpec } from './types';
+
+export { BUILTIN_REWARDS };
+
+/** Block kinds allowed directly inside a block of `parentKind` ('' for the top level of a file). */
+export function allowedBlockKinds(parentKind: string, parentStageKind?: string): readonly string[] {
+  if (parentKind === '') return topLevelBlocks;
+  const spec = blockSpec(parentKind, parentStageKind);
+  return spec ? spec.blocks : [];
+}
+
+/**
+ * The spec of a block. `stageKind` selects the stage variant (`sft`, `kd`, `rl`); for a `stage` block without
+ * a known kind, the result is undefined. Nested kinds (lora, mix, kd) are looked up by name; `kd` at stage
+ * level is the stage kind, while a `kd` block inside an rl stage is the regulariser.
+ */
+export function blockSpec(kind: string, stageKind?: string): BlockSpec | undefined {
+  if (kind === 'pipeline') return pipelineSpec;
+  if (kind === 'stage') return stageKinds.find((s) => s.stageKind === stageKind);
+  return nestedBlockSpecs[kind];
+}
+
+export function stageKindSpec(stageKind: string): StageKindSpec | undefined {
+  return stageKinds.find((s) => s.stageKind === stageKind);
+}
+
+export const STAGE_KINDS: readonly string[] = stageKinds.map((s) => s.stageKind);
+
+/** Every field a block accepts: `fieldsFor('stage', 'rl')`, `fieldsFor('lora')`, `fieldsFor('eval')`. */
+export function fieldsFor(blockKind: string, stageKind?: string): readonly FieldSpec[] {
+  return blockSpec(blockKind, stageKind)?.fields ?? [];
+}
+
+export interface FieldMatch {
+  field: FieldSpec;
+  /** Set when `name` was an alias of `field.name`. */
+  alias?: string;
+}
+
+export function findField(spec: BlockSpec, name: string): FieldMatch | undefined {
+  for (const f of spec.fields) if (f.name === name) return { field: f };
+  for (const f of spec.fields) if (f.aliases?.includes(name)) return { field: f, alias: name };
+  return undefined;
+}
+
+export function enumValues(field: FieldSpec): readonly string[] {
+  return field.type.kind === 'enum' ? field.type.values : [];
+}
+
+/** One-line rendering of a type for hover and docs: `int ≥ 1`, `number in 0..1`, `one of a, b`. */
+export function describeType(t: FieldType): string {
+  switch (t.kind) {
+    case 'int':
+    case 'number': {
+      const base = t.kind === 'int' ? 'integer' : 'number';
+      const lo = t.min;
+      const hi = t.max;
+      const exLo = t.kind === 'number' && t.exclusiveMin;
+      const exHi = t.kind === 'number' && t.exclusiveMax;
+      if (lo !== undefined && hi !== undefined && !exLo && !exHi) return `${base} in ${lo}..${hi}`;
+      const parts: string[] = [];
+      if (lo !== undefined) parts.push(`${exLo ? '>' : '≥'} ${lo}`);
+      if (hi !== undefined) parts.push(`${exHi ? '<' : '≤'} ${hi}`);
+      return parts.length > 0 ? `${base} ${parts.join(', ')}` : base;
+    }
+    case 'bool':
+      return 'true or false';
+    case 'string':
+      return t.column ? 'string (column name)' : 'string';
+    case 'path':
+      return t.expects === 'directory' ? 'path to a folder' : 'path to a file';
+    case 'enum':
+      return `one of ${t.values.join(', ')}`;
+    case 'ref':
+      return `name of a ${t.targets.join(' or ')}`;
+    case 'refList':
+      return `list of ${t.targets.join(' or ')} names`;
+    case 'nameList':
+      return 'list of names';
+    case 'kdLoss':
+      return 'forward_kl, reverse_kl or jsd(beta = B)';
+    case 'reward':
+      return 'reward expression (weighted sum)';
+    case 'metrics':
+      return 'list of accuracy, pass@K, maj@K';
+  }
+}
+
+/** The default as written in .srlm (for docs, hover and completion). */
+export function defaultText(field: FieldSpec): string | undefined {
+  if (field.defaultText !== undefined) return field.defaultText;
+  if (field.default === undefined) return undefined;
+  return renderJson(field.default);
+}
+
+function renderJson(v: JsonValue): string {
+  if (Array.isArray(v)) return `[${v.map(renderJson).join(', ')}]`;
+  if (typeof v === 'string') return v;
+  if (v === null) return 'none';
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return String(v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Markdown documentation of a field for hover and docs/fields.md. */
+export function fieldDoc(field: FieldSpec): string {
+  const lines = [
+    `**${field.name}** — ${describeType(field.type)}${field.unit ? ` (${field.unit})` : ''}`,
+    '',
+    field.doc,
+  ];
+  const d = defaultText(field);
+  if (field.required) lines.push('', 'Required.');
+  else if (d !== undefined) lines.push('', `Default: \`${d}\``);
+  if (field.aliases?.length)
+    lines.push('', `Also accepted (renamed): ${field.aliases.map((a) => `\`${a}\``).join(', ')}`);
+  return lines.join('\n');
+}
+
+/**
+ * Fills defaults into the plan values of one block: explicit values win, then static defaults, then derived
+ * defaults (which see the block's other resolved values). Fields without any default are left out.
+ */
+export function resolveDefaults(
+  spec: BlockSpec,
+  given: Readonly<Record<string, JsonValue>>,
+): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const f of spec.fields) {
+    if (f.name in given) out[f.name] = given[f.name];
+    else if (f.default !== undefined) out[f.name] = structuredClone(f.default);
+  }
+  for (const f of spec.fields) {
+    if (!f.derive) continue;
+    // A derived default also replaces an explicit value equal to the static placeholder (`batch_size = 0`).
+    if (f.name in given && !(f.default !== undefined && given[f.name] === f.default)) continue;
+    const v = f.derive(out);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+export { evalSpec };

@@ -1,0 +1,122 @@
+// The binder: finds the pipeline, declares one symbol per named block (models, datasets, stages and evals
+// share a single namespace so `init = x` is unambiguous), and records every reference with its target.
+import { Codes } from '../diagnostics/codes';
+import type { RawDiagnostic } from '../diagnostics/diagnostic';
+import { AttributeAst, BlockAst, type SourceFile } from '../syntax/ast';
+import type { Span } from '../text/lineIndex';
+import { blockSpec, findField } from '../schema/lookup';
+import type { SymbolKind } from '../schema/types';
+import { valueOf } from './values';
+
+export interface BlockSymbol {
+  name: string;
+  kind: SymbolKind;
+  /** `sft`, `kd` or `rl` for stages. */
+  stageKind?: string;
+  block: BlockAst;
+  /** The name label. */
+  nameSpan: Span;
+  /** The whole block. */
+  span: Span;
+  /** Position among the pipeline's named blocks, in source order. */
+  index: number;
+}
+
+export interface Reference {
+  name: string;
+  span: Span;
+  /** The canonical field name holding the reference (`init`, `teacher`, `data`, `stages`). */
+  field: string;
+  attribute: AttributeAst;
+  /** The named block the reference sits in (for `kd { teacher = x }` in a stage: that stage). */
+  from: BlockSymbol | undefined;
+  targetKinds: readonly SymbolKind[];
+  /** The symbol of that name, of whatever kind; the checker reports a wrong kind. */
+  target: BlockSymbol | undefined;
+}
+
+export interface Bindings {
+  pipeline: BlockAst | undefined;
+  symbols: BlockSymbol[];
+  byName: Map<string, BlockSymbol>;
+  references: Reference[];
+  diagnostics: RawDiagnostic[];
+}
+
+const SYMBOL_KINDS = new Set<string>(['model', 'dataset', 'stage', 'eval']);
+
+export function bind(file: SourceFile): Bindings {
+  const diagnostics: RawDiagnostic[] = [];
+  const pipelines = file.items().filter((i): i is BlockAst => i.type === 'block' && i.kind === 'pipeline');
+  const pipeline = pipelines[0];
+  const symbols: BlockSymbol[] = [];
+  const byName = new Map<string, BlockSymbol>();
+  const references: Reference[] = [];
+  if (!pipeline) return { pipeline, symbols, byName, references, diagnostics };
+
+  for (const block of pipeline.blocks()) {
+    if (!SYMBOL_KINDS.has(block.kind)) continue;
+    const labels = block.labels;
+    const isStage = block.kind === 'stage';
+    const nameLabel = isStage ? labels[1] : labels[0];
+    if (!nameLabel) continue;
+    const sym: BlockSymbol = {
+      name: nameLabel.value,
+      kind: block.kind as SymbolKind,
+      stageKind: isStage ? labels[0]?.value : undefined,
+      block,
+      nameSpan: { start: nameLabel.node.start, end: nameLabel.node.end },
+      span: { start: block.node.start, end: block.node.end },
+      index: symbols.length,
+    };
+    symbols.push(sym);
+    const prev = byName.get(sym.name);
+    if (prev) {
+      diagnostics.push({
+        info: Codes.duplicateName,
+        message: `'${sym.name}' is already defined as a ${prev.kind}; names of models, datasets, stages and evals must be unique`,
+        span: sym.nameSpan,
+        related: [{ span: prev.nameSpan, message: `first definition of '${sym.name}'` }],
+      });
+    } else byName.set(sym.name, sym);
+  }
+
+  for (const sym of symbols) collectReferences(file, sym.block, sym, byName, references);
+  return { pipeline, symbols, byName, references, diagnostics };
+}
+
+function collectReferences(
+  file: SourceFile,
+  block: BlockAst,
+  from: BlockSymbol,
+  byName: Map<string, BlockSymbol>,
+  out: Reference[],
+): void {
+  const spec = block === from.block ? blockSpec(block.kind, from.stageKind) : blockSpec(block.kind);
+  if (!spec) return;
+  for (const item of block.items()) {
+    if (item.type === 'block') {
+      if (spec.blocks.includes(item.kind)) collectReferences(file, item, from, byName, out);
+      continue;
+    }
+    const match = findField(spec, item.key);
+    const node = item.value;
+    if (!match || !node) continue;
+    const t = match.field.type;
+    if (t.kind !== 'ref' && t.kind !== 'refList') continue;
+    const v = valueOf(file, node);
+    const names = t.kind === 'ref' ? [v] : v.type === 'list' ? v.items : [];
+    for (const n of names) {
+      if (n.type !== 'ident') continue;
+      out.push({
+        name: n.name,
+        span: { start: n.node.start, end: n.node.end },
+        field: match.field.name,
+        attribute: item,
+        from,
+        targetKinds: t.targets,
+        target: byName.get(n.name),
+      });
+    }
+  }
+}

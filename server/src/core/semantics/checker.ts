@@ -1,0 +1,650 @@
+// The text-only checker: structure, fields, values, references and cross-field rules. It also collects each
+// block's values in plan form (`BlockConfig`), which the host checks and the plan compiler build on.
+import { Codes } from '../diagnostics/codes';
+import type { RawDiagnostic } from '../diagnostics/diagnostic';
+import type { AttributeAst, BlockAst, SourceFile } from '../syntax/ast';
+import { encodeString } from '../syntax/lexer';
+import { allowedBlockKinds, blockSpec, findField, resolveDefaults, STAGE_KINDS, stageKindSpec } from '../schema/lookup';
+import type { BlockSpec, JsonValue } from '../schema/types';
+import type { Span } from '../text/lineIndex';
+import type { BlockSymbol, Bindings, Reference } from './binder';
+import { checkFieldValue } from './fieldValues';
+import { similar } from './similar';
+import { valueOf } from './values';
+
+export interface BlockConfig {
+  block: BlockAst;
+  spec: BlockSpec;
+  /** Values written in the file, in plan form, for the fields whose values are valid. */
+  values: Record<string, JsonValue>;
+  /** The attribute that set each canonical field (first one when duplicated). */
+  attributes: Map<string, AttributeAst>;
+  /** Nested blocks by kind (`lora`, `mix`, `kd`). */
+  nested: Map<string, BlockConfig>;
+}
+
+export interface CheckResult {
+  diagnostics: RawDiagnostic[];
+  pipeline: BlockConfig | undefined;
+  /** Config of every named block whose kind is known, by symbol. */
+  configs: Map<BlockSymbol, BlockConfig>;
+}
+
+function spanOf(x: { start: number; end: number }): Span {
+  return { start: x.start, end: x.end };
+}
+
+export function check(file: SourceFile, bindings: Bindings): CheckResult {
+  const c = new Checker(file, bindings);
+  return c.run();
+}
+
+class Checker {
+  readonly diagnostics: RawDiagnostic[] = [];
+  readonly configs = new Map<BlockSymbol, BlockConfig>();
+  private readonly symbolOfBlock = new Map<BlockAst['node'], BlockSymbol>();
+
+  constructor(
+    readonly file: SourceFile,
+    readonly b: Bindings,
+  ) {
+    for (const s of b.symbols) this.symbolOfBlock.set(s.block.node, s);
+  }
+
+  report = (d: RawDiagnostic): void => {
+    this.diagnostics.push(d);
+  };
+
+  run(): CheckResult {
+    this.diagnostics.push(...this.b.diagnostics);
+    let pipelineConfig: BlockConfig | undefined;
+    let seenPipeline: BlockAst | undefined;
+    for (const item of this.file.items()) {
+      if (item.type === 'attribute') {
+        this.report({
+          info: Codes.unknownBlock,
+          message: `'${item.key}' must be inside the pipeline block`,
+          span: spanOf(item.node),
+        });
+        continue;
+      }
+      if (item.kind !== 'pipeline') {
+        const guess = similar(item.kind, ['pipeline']);
+        const inside = ['model', 'dataset', 'stage', 'eval'].includes(item.kind);
+        this.report({
+          info: Codes.unknownBlock,
+          message: inside
+            ? `'${item.kind}' blocks go inside the pipeline block`
+            : `unknown block '${item.kind}' at the top level: a file holds one 'pipeline NAME { … }'`,
+          span: item.kindToken ? spanOf(item.kindToken) : spanOf(item.node),
+          fixes: guess.map((g) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: spanOf(item.kindToken ?? item.node), newText: g }],
+          })),
+        });
+        continue;
+      }
+      if (seenPipeline) {
+        this.report({
+          info: Codes.pipelineCount,
+          message: 'a file holds exactly one pipeline block; put these blocks in the first one or in another file',
+          span: item.headerSpan,
+          related: [{ span: seenPipeline.headerSpan, message: 'first pipeline' }],
+        });
+        continue;
+      }
+      seenPipeline = item;
+      pipelineConfig = this.checkBlock(item, blockSpec('pipeline') as BlockSpec);
+    }
+    if (!seenPipeline) {
+      this.report({
+        info: Codes.pipelineCount,
+        message:
+          "no pipeline block: a .srlm file holds one 'pipeline NAME { … }' with its models, datasets, stages and evals",
+        span: { start: 0, end: 0 },
+      });
+    }
+    this.checkReferences();
+    this.checkCrossField();
+    this.checkUsage();
+    return { diagnostics: this.diagnostics, pipeline: pipelineConfig, configs: this.configs };
+  }
+
+  // ---- one block ------------------------------------------------------------------------------------------
+
+  private checkLabels(block: BlockAst, spec: BlockSpec, labelOffset: number): void {
+    const labels = block.labels.slice(labelOffset);
+    const want = spec.labels.slice(labelOffset);
+    if (labels.length < want.length) {
+      const example =
+        block.kind === 'stage'
+          ? `stage ${block.labels[0]?.value ?? 'sft'} NAME { … }`
+          : `${block.kind}${' NAME'.repeat(want.length)} { … }`;
+      this.report({
+        info: Codes.labels,
+        message: `'${block.kind}' block needs a name: write '${example}'`,
+        span: block.headerSpan,
+      });
+    } else if (labels.length > want.length) {
+      const extra = labels.slice(want.length);
+      this.report({
+        info: Codes.labels,
+        message:
+          want.length === 0
+            ? `'${block.kind}' blocks take no name`
+            : `'${block.kind}' block takes ${want.length === 1 ? 'one name' : `${want.length} names`}; remove the extra label`,
+        span: { start: extra[0].node.start, end: extra[extra.length - 1].node.end },
+        fixes: [
+          {
+            title: 'Remove the extra labels',
+            edits: [{ span: { start: extra[0].node.start, end: extra[extra.length - 1].node.end }, newText: '' }],
+          },
+        ],
+      });
+    }
+    for (const l of labels.slice(0, want.length)) {
+      if (l.quoted) {
+        const ok = /^[A-Za-z_][A-Za-z0-9_]*$/.test(l.value);
+        this.report({
+          info: Codes.labels,
+          message: `block names are bare names${ok ? `: write ${l.value}` : ' (letters, digits and _)'}`,
+          span: spanOf(l.node),
+          fixes: ok
+            ? [{ title: 'Remove the quotes', edits: [{ span: spanOf(l.node), newText: l.value }], preferred: true }]
+            : undefined,
+        });
+      }
+    }
+  }
+
+  private checkBlock(block: BlockAst, spec: BlockSpec): BlockConfig {
+    this.checkLabels(block, spec, block.kind === 'stage' ? 1 : 0);
+    const cfg: BlockConfig = { block, spec, values: {}, attributes: new Map(), nested: new Map() };
+    const attrs = block.attributes();
+    const hasRewardFile = attrs.some((a) => a.key === 'reward_file');
+    for (const attr of attrs) {
+      const match = findField(spec, attr.key);
+      const keySpan = spanOf(attr.keyToken);
+      if (!match) {
+        const candidates = spec.fields.flatMap((f) => [f.name, ...(f.aliases ?? [])]);
+        const guesses = [...new Set(similar(attr.key, candidates).map((g) => findField(spec, g)?.field.name ?? g))];
+        const nestedHint = spec.blocks.includes(attr.key) ? ` ('${attr.key}' is a block: write ${attr.key} { … })` : '';
+        this.report({
+          info: Codes.unknownField,
+          message: `unknown field '${attr.key}' in ${this.describeBlock(block)}${guesses.length ? ` (did you mean '${guesses[0]}'?)` : nestedHint}`,
+          span: keySpan,
+          fixes: guesses.map((g, i) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: keySpan, newText: g }],
+            preferred: i === 0,
+          })),
+        });
+        continue;
+      }
+      const name = match.field.name;
+      if (match.alias) {
+        this.report({
+          info: Codes.renamedField,
+          message: `'${match.alias}' is called '${name}' in .srlm files`,
+          span: keySpan,
+          fixes: [{ title: `Rename to '${name}'`, edits: [{ span: keySpan, newText: name }], preferred: true }],
+        });
+      }
+      const first = cfg.attributes.get(name);
+      if (first) {
+        this.report({
+          info: Codes.duplicateField,
+          message: `'${name}' is set twice in ${this.describeBlock(block)}; the first value would be silently lost`,
+          span: keySpan,
+          related: [{ span: spanOf(first.keyToken), message: `'${name}' first set here` }],
+        });
+        continue;
+      }
+      cfg.attributes.set(name, attr);
+      const node = attr.value;
+      if (!node) continue;
+      const v = checkFieldValue(match.field, valueOf(this.file, node), {
+        report: this.report,
+        userRewardsAllowed: hasRewardFile,
+      });
+      if (v !== undefined) cfg.values[name] = v;
+    }
+    for (const f of spec.fields) {
+      if (f.required && !cfg.attributes.has(f.name)) this.missingField(block, f.name);
+    }
+    this.checkNestedBlocks(block, spec, cfg);
+    return cfg;
+  }
+
+  private missingField(block: BlockAst, name: string): void {
+    const braces = block.braces;
+    const fixValue = this.placeholderFor(block, name);
+    const fixes =
+      braces && fixValue !== undefined
+        ? [
+            {
+              title: `Add '${name} = ${fixValue}'`,
+              edits: [{ span: { start: braces.open, end: braces.open }, newText: ` ${name} = ${fixValue}` }],
+            },
+          ]
+        : undefined;
+    this.report({
+      info: Codes.missingRequired,
+      message: `${this.describeBlock(block)} is missing the required field '${name}'`,
+      span: block.headerSpan,
+      fixes,
+    });
+  }
+
+  /** A value that makes a missing field valid: the first block of the right kind, or an empty string. */
+  private placeholderFor(block: BlockAst, name: string): string | undefined {
+    const spec = block.kind === 'stage' ? stageKindSpec(block.labels[0]?.value ?? '') : blockSpec(block.kind);
+    const field = spec && findField(spec, name)?.field;
+    if (!field) return undefined;
+    if (field.type.kind === 'ref') {
+      const targets = field.type.targets;
+      const self = this.symbolOfBlock.get(block.node);
+      const cand = this.b.symbols.find(
+        (s) => targets.includes(s.kind) && s !== self && (s.kind !== 'stage' || !self || s.index < self.index),
+      );
+      return cand?.name;
+    }
+    if (field.type.kind === 'string' || field.type.kind === 'path') return encodeString('');
+    return undefined;
+  }
+
+  private checkNestedBlocks(block: BlockAst, spec: BlockSpec, cfg: BlockConfig): void {
+    for (const nested of block.blocks()) {
+      const kind = nested.kind;
+      if (block.kind === 'pipeline' && kind === 'stage') {
+        this.checkStage(nested);
+        continue;
+      }
+      if (!spec.blocks.includes(kind)) {
+        const allowed = allowedBlockKinds(block.kind, block.kind === 'stage' ? block.labels[0]?.value : undefined);
+        const guesses = similar(kind, allowed);
+        const known = findField(spec, kind);
+        const tail = known
+          ? ` ('${kind}' is a field: write ${kind} = …)`
+          : allowed.length
+            ? `; allowed here: ${allowed.join(', ')}`
+            : `; ${this.describeBlock(block)} has no nested blocks`;
+        this.report({
+          info: Codes.unknownBlock,
+          message: `unknown block '${kind}' in ${this.describeBlock(block)}${guesses.length ? ` (did you mean '${guesses[0]}'?)` : tail}`,
+          span: nested.kindToken ? spanOf(nested.kindToken) : nested.headerSpan,
+          fixes: guesses.map((g, i) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: spanOf(nested.kindToken ?? nested.node), newText: g }],
+            preferred: i === 0,
+          })),
+        });
+        continue;
+      }
+      const nestedSpec = blockSpec(kind) as BlockSpec;
+      const sub = this.checkBlock(nested, nestedSpec);
+      const sym = this.symbolOfBlock.get(nested.node);
+      if (sym) this.configs.set(sym, sub);
+      if (block.kind === 'pipeline') continue;
+      const first = cfg.nested.get(kind);
+      if (first) {
+        this.report({
+          info: Codes.duplicateField,
+          message: `only one '${kind}' block is allowed in ${this.describeBlock(block)}`,
+          span: nested.headerSpan,
+          related: [{ span: first.block.headerSpan, message: `first '${kind}' block` }],
+        });
+      } else cfg.nested.set(kind, sub);
+    }
+  }
+
+  private checkStage(stage: BlockAst): void {
+    const kindLabel = stage.labels[0];
+    if (!kindLabel) {
+      this.report({
+        info: Codes.labels,
+        message: `'stage' needs a kind and a name: write 'stage sft NAME { … }' (kinds: ${STAGE_KINDS.join(', ')})`,
+        span: stage.headerSpan,
+      });
+      return;
+    }
+    const spec = stageKindSpec(kindLabel.value);
+    if (!spec) {
+      const guesses = similar(kindLabel.value, STAGE_KINDS);
+      this.report({
+        info: Codes.unknownStageKind,
+        message: `unknown stage kind '${kindLabel.value}': expected ${STAGE_KINDS.join(', ')}`,
+        span: spanOf(kindLabel.node),
+        fixes: guesses.map((g, i) => ({
+          title: `Change to '${g}'`,
+          edits: [{ span: spanOf(kindLabel.node), newText: g }],
+          preferred: i === 0,
+        })),
+      });
+      return;
+    }
+    const cfg = this.checkBlock(stage, spec);
+    const sym = this.symbolOfBlock.get(stage.node);
+    if (sym) this.configs.set(sym, cfg);
+  }
+
+  private describeBlock(block: BlockAst): string {
+    const labels = block.labels.map((l) => l.value).join(' ');
+    return labels ? `${block.kind} ${labels}` : `'${block.kind}' block`;
+  }
+
+  // ---- references ---------------------------------------------------------------------------------------
+
+  private checkReferences(): void {
+    const cyclic = this.findCycles();
+    for (const ref of this.b.references) {
+      const s = ref.span;
+      const wanted = ref.targetKinds.join(' or ');
+      if (!ref.target) {
+        const pool = this.b.symbols.filter((x) => ref.targetKinds.includes(x.kind)).map((x) => x.name);
+        const guesses = similar(ref.name, pool);
+        this.report({
+          info: Codes.unknownReference,
+          message: `no ${wanted} named '${ref.name}'${guesses.length ? ` (did you mean '${guesses[0]}'?)` : pool.length ? `; defined: ${pool.slice(0, 8).join(', ')}` : ''}`,
+          span: s,
+          fixes: guesses.map((g, i) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: s, newText: g }],
+            preferred: i === 0,
+          })),
+        });
+        continue;
+      }
+      const t = ref.target;
+      if (!ref.targetKinds.includes(t.kind)) {
+        this.report({
+          info: Codes.wrongKindReference,
+          message: `'${ref.name}' is a ${t.kind}, but '${ref.field}' needs a ${wanted}`,
+          span: s,
+          related: [{ span: t.nameSpan, message: `'${ref.name}' is defined here` }],
+        });
+        continue;
+      }
+      if (t.kind !== 'stage' || !ref.from || ref.from.kind !== 'stage') continue;
+      const cycle = cyclic.get(ref);
+      if (cycle) {
+        this.report({
+          info: Codes.cyclicReference,
+          message:
+            cycle.length === 1
+              ? `stage '${ref.name}' cannot start from or learn from itself`
+              : `stages form a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
+          span: s,
+          related: t === ref.from ? undefined : [{ span: t.nameSpan, message: `'${t.name}' is defined here` }],
+        });
+      } else if (t.index > ref.from.index) {
+        this.report({
+          info: Codes.usedBeforeDefined,
+          message: `stage '${ref.name}' is used before it is defined; stages run in file order, so move it above '${ref.from.name}'`,
+          span: s,
+          related: [{ span: t.nameSpan, message: `'${t.name}' is defined here` }],
+        });
+      }
+    }
+  }
+
+  /** Stage-to-stage references that lie on a cycle, each with the cycle's stage names. */
+  private findCycles(): Map<Reference, string[]> {
+    const edges = new Map<BlockSymbol, Reference[]>();
+    for (const r of this.b.references) {
+      if (r.from?.kind === 'stage' && r.target?.kind === 'stage' && r.targetKinds.includes('stage')) {
+        const list = edges.get(r.from) ?? [];
+        list.push(r);
+        edges.set(r.from, list);
+      }
+    }
+    const out = new Map<Reference, string[]>();
+    const state = new Map<BlockSymbol, 1 | 2>();
+    const path: BlockSymbol[] = [];
+    const pathRefs: Reference[] = [];
+    // Iterative DFS: the stage graph of a generated file can be long, so no recursion.
+    for (const start of edges.keys()) {
+      if (state.has(start)) continue;
+      const stack: { s: BlockSymbol; i: number }[] = [{ s: start, i: 0 }];
+      state.set(start, 1);
+      path.push(start);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        const list = edges.get(top.s) ?? [];
+        if (top.i >= list.length) {
+          state.set(top.s, 2);
+          stack.pop();
+          path.pop();
+          pathRefs.pop();
+          continue;
+        }
+        const ref = list[top.i++];
+        const next = ref.target as BlockSymbol;
+        const st = state.get(next);
+        if (st === 1) {
+          const from = path.indexOf(next);
+          const names = path.slice(from).map((x) => x.name);
+          for (const r of [...pathRefs.slice(from), ref]) if (!out.has(r)) out.set(r, names);
+        } else if (st === undefined) {
+          state.set(next, 1);
+          path.push(next);
+          pathRefs.push(ref);
+          stack.push({ s: next, i: 0 });
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---- cross-field rules ----------------------------------------------------------------------------------
+
+  private valueSpan(cfg: BlockConfig, field: string): Span | undefined {
+    const a = cfg.attributes.get(field);
+    const v = a?.value;
+    return v ? spanOf(v) : a ? spanOf(a.node) : undefined;
+  }
+
+  private keySpan(cfg: BlockConfig, field: string): Span | undefined {
+    const a = cfg.attributes.get(field);
+    return a ? spanOf(a.keyToken) : undefined;
+  }
+
+  private checkCrossField(): void {
+    for (const [sym, cfg] of this.configs) {
+      if (sym.kind === 'dataset') this.checkDataset(cfg);
+      else if (sym.kind === 'stage') this.checkStageRules(sym, cfg);
+      else if (sym.kind === 'eval') this.needColumns(cfg, 'data', ['answer'], 'evaluation');
+    }
+    const pipeline = this.b.pipeline;
+    if (pipeline && !this.b.symbols.some((s) => s.kind === 'stage')) {
+      this.report({
+        info: Codes.noStages,
+        message: `pipeline ${pipeline.labels[0]?.value ?? ''} has no stages: add 'stage sft NAME { … }', 'stage kd …' or 'stage rl …'`,
+        span: pipeline.headerSpan,
+      });
+    }
+  }
+
+  private checkDataset(cfg: BlockConfig): void {
+    const hasPath = cfg.attributes.has('path');
+    const hasBuiltin = cfg.attributes.has('builtin');
+    if (hasPath && hasBuiltin) {
+      this.report({
+        info: Codes.incompatibleOptions,
+        message: "a dataset has either 'path' or 'builtin', not both",
+        span: this.keySpan(cfg, 'builtin') as Span,
+        related: [{ span: this.keySpan(cfg, 'path') as Span, message: "'path' is set here" }],
+      });
+    } else if (!hasPath && !hasBuiltin) {
+      const braces = cfg.block.braces;
+      this.report({
+        info: Codes.missingRequired,
+        message: `${this.describeBlock(cfg.block)} needs 'path = "file.jsonl"' or 'builtin = arithmetic'`,
+        span: cfg.block.headerSpan,
+        fixes: braces
+          ? [
+              {
+                title: "Add 'path'",
+                edits: [{ span: { start: braces.open, end: braces.open }, newText: ' path = ""' }],
+              },
+            ]
+          : undefined,
+      });
+    }
+    if (hasPath && cfg.attributes.has('split')) {
+      this.report({
+        info: Codes.ignoredOption,
+        message: "'split' applies to builtin datasets only; a file is used whole",
+        span: this.keySpan(cfg, 'split') as Span,
+      });
+    }
+    if (hasBuiltin && cfg.attributes.has('format')) {
+      this.report({
+        info: Codes.ignoredOption,
+        message: "'format' applies to dataset files only",
+        span: this.keySpan(cfg, 'format') as Span,
+      });
+    }
+  }
+
+  /** The dataset config a stage or eval's `field` points at, when it resolves to a dataset. */
+  private datasetOf(cfg: BlockConfig, field: string): { sym: BlockSymbol; cfg: BlockConfig } | undefined {
+    const name = cfg.values[field];
+    if (typeof name !== 'string') return undefined;
+    const sym = this.b.byName.get(name);
+    if (!sym || sym.kind !== 'dataset') return undefined;
+    const dcfg = this.configs.get(sym);
+    return dcfg ? { sym, cfg: dcfg } : undefined;
+  }
+
+  private needColumns(cfg: BlockConfig, field: string, anyOf: string[], purpose: string): void {
+    const ds = this.datasetOf(cfg, field);
+    if (!ds || ds.cfg.attributes.has('builtin') || !ds.cfg.attributes.has('path')) return;
+    if (anyOf.some((c) => ds.cfg.attributes.has(c))) return;
+    const want = anyOf.map((c) => `'${c}'`).join(' or ');
+    this.report({
+      info: Codes.datasetFieldNeeded,
+      message: `dataset '${ds.sym.name}' names no ${want} column, which ${purpose} needs`,
+      span: this.valueSpan(cfg, field) as Span,
+      related: [
+        {
+          span: ds.sym.nameSpan,
+          message: `add ${anyOf.map((c) => `${c} = "…"`).join(' or ')} to dataset '${ds.sym.name}'`,
+        },
+      ],
+    });
+  }
+
+  private checkStageRules(sym: BlockSymbol, cfg: BlockConfig): void {
+    const kind = sym.stageKind;
+    if (kind === 'sft' || kind === 'kd') {
+      this.needColumns(cfg, 'data', ['completion', 'messages'], `${kind} training`);
+      if (cfg.attributes.has('steps') && cfg.attributes.has('epochs')) {
+        this.report({
+          info: Codes.ignoredOption,
+          message: "'epochs' is ignored because 'steps' is set",
+          span: this.keySpan(cfg, 'epochs') as Span,
+          related: [{ span: this.keySpan(cfg, 'steps') as Span, message: "'steps' is set here" }],
+          tags: ['unnecessary'],
+        });
+      }
+    }
+    if (kind === 'kd') {
+      if (cfg.values.teacher !== undefined && cfg.values.teacher === cfg.values.init) {
+        this.report({
+          info: Codes.suspicious,
+          message: "the teacher is the student's own starting point; distillation from itself changes nothing",
+          span: this.valueSpan(cfg, 'teacher') as Span,
+        });
+      }
+      const mix = cfg.nested.get('mix');
+      if (mix) {
+        const r = resolveDefaults(mix.spec, mix.values);
+        if (r.sft === 0 && r.kd === 0) {
+          this.report({
+            info: Codes.incompatibleOptions,
+            message: "'mix' gives both the CE and the KD term weight 0, so nothing is trained",
+            span: mix.block.headerSpan,
+          });
+        }
+      }
+    }
+    if (kind === 'rl') {
+      this.needColumns(cfg, 'data', ['answer'], 'rl rewards');
+      this.checkBatch(cfg);
+      const r = resolveDefaults(cfg.spec, cfg.values);
+      if (
+        typeof r.epsilon_high === 'number' &&
+        typeof r.epsilon === 'number' &&
+        r.epsilon_high < r.epsilon &&
+        cfg.attributes.has('epsilon_high')
+      ) {
+        this.report({
+          info: Codes.suspicious,
+          message: `epsilon_high (${r.epsilon_high}) is below epsilon (${r.epsilon}); clip-higher expects epsilon_high ≥ epsilon`,
+          span: this.valueSpan(cfg, 'epsilon_high') as Span,
+        });
+      }
+      if (r.algorithm === 'dr_grpo' && cfg.values.scale_rewards === true) {
+        this.report({
+          info: Codes.suspicious,
+          message: 'Dr. GRPO removes the std scaling of advantages; scale_rewards = true undoes that',
+          span: this.valueSpan(cfg, 'scale_rewards') as Span,
+        });
+      }
+      const kdReg = cfg.nested.get('kd');
+      if (kdReg && kdReg.values.teacher !== undefined && kdReg.values.teacher === cfg.values.init) {
+        this.report({
+          info: Codes.suspicious,
+          message: "the KD regulariser's teacher is the policy's own starting point; use kl for that",
+          span: this.valueSpan(kdReg, 'teacher') as Span,
+        });
+      }
+    }
+  }
+
+  private checkBatch(cfg: BlockConfig): void {
+    const r = resolveDefaults(cfg.spec, cfg.values);
+    const p = r.prompts_per_step;
+    const g = r.group;
+    const bs = cfg.values.batch_size;
+    if (typeof p !== 'number' || typeof g !== 'number' || typeof bs !== 'number' || bs === 0) return;
+    const total = p * g;
+    if (total % bs === 0) return;
+    let best = 1;
+    for (let d = Math.min(bs, total); d >= 1; d--) {
+      if (total % d === 0) {
+        best = d;
+        break;
+      }
+    }
+    const related: { span: Span; message: string }[] = [];
+    for (const f of ['prompts_per_step', 'group']) {
+      const s = this.valueSpan(cfg, f);
+      if (s) related.push({ span: s, message: `${f} = ${r[f]}` });
+    }
+    const s = this.valueSpan(cfg, 'batch_size') as Span;
+    this.report({
+      info: Codes.batchArithmetic,
+      message: `batch_size ${bs} must divide prompts_per_step × group = ${p} × ${g} = ${total} generations per step`,
+      span: s,
+      related,
+      fixes: [{ title: `Change to ${best}`, edits: [{ span: s, newText: String(best) }], preferred: true }],
+    });
+  }
+
+  private checkUsage(): void {
+    const used = new Set<BlockSymbol>();
+    for (const r of this.b.references) if (r.target) used.add(r.target);
+    for (const s of this.b.symbols) {
+      if ((s.kind === 'model' || s.kind === 'dataset') && !used.has(s)) {
+        this.report({
+          info: Codes.unused,
+          message: `${s.kind} '${s.name}' is never used`,
+          span: s.nameSpan,
+          tags: ['unnecessary'],
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Typed views over the untyped syntax tree. They never throw: a missing part of a broken construct is
+// `undefined`, so every consumer handles partial input the same way.
+import { SyntaxKind, isTrivia } from './kinds';
+import { decodeString } from './lexer';
+import { childNodes, firstChildNode, isNode, type SyntaxNode, type SyntaxToken } from './tree';
+import type { Span } from '../text/lineIndex';
+
+export class SourceFile {
+  constructor(
+    readonly text: string,
+    readonly root: SyntaxNode,
+  ) {}
+
+  textOf(e: Span): string {
+    return this.text.slice(e.start, e.end);
+  }
+
+  /** Top-level blocks and attributes (attributes are only legal inside blocks; the checker says so). */
+  items(): (BlockAst | AttributeAst)[] {
+    return itemsOf(this, this.root);
+  }
+}
+
+function itemsOf(file: SourceFile, container: SyntaxNode): (BlockAst | AttributeAst)[] {
+  const out: (BlockAst | AttributeAst)[] = [];
+  for (const c of container.children) {
+    if (!isNode(c)) continue;
+    if (c.kind === SyntaxKind.Block) out.push(new BlockAst(file, c));
+    else if (c.kind === SyntaxKind.Attribute) out.push(new AttributeAst(file, c));
+  }
+  return out;
+}
+
+function firstSignificantToken(node: SyntaxNode): SyntaxToken | undefined {
+  for (const c of node.children) if (!isNode(c) && !isTrivia(c.kind)) return c;
+  return undefined;
+}
+
+export interface LabelAst {
+  node: SyntaxNode;
+  /** Decoded value: the identifier text, or the string's content. */
+  value: string;
+  quoted: boolean;
+}
+
+export class BlockAst {
+  readonly type = 'block';
+  constructor(
+    readonly file: SourceFile,
+    readonly node: SyntaxNode,
+  ) {}
+
+  /** The keyword-like first name (`stage`, `model`, `lora`, …). */
+  get kindToken(): SyntaxToken | undefined {
+    const t = firstSignificantToken(this.node);
+    return t && t.kind === SyntaxKind.Ident ? t : undefined;
+  }
+
+  get kind(): string {
+    const t = this.kindToken;
+    return t ? this.file.textOf(t) : '';
+  }
+
+  get labels(): LabelAst[] {
+    return childNodes(this.node, SyntaxKind.Label).map((n) => {
+      const tok = n.children.find((c) => !isNode(c) && !isTrivia(c.kind)) as SyntaxToken;
+      const raw = this.file.textOf(tok);
+      const quoted = tok.kind === SyntaxKind.String;
+      return { node: n, value: quoted ? decodeString(raw) : raw, quoted };
+    });
+  }
+
+  get body(): SyntaxNode | undefined {
+    return firstChildNode(this.node, SyntaxKind.BlockBody);
+  }
+
+  /** Span of `kind label…` — where block-level diagnostics (missing fields) point. */
+  get headerSpan(): Span {
+    const labels = childNodes(this.node, SyntaxKind.Label);
+    const last = labels.length > 0 ? labels[labels.length - 1] : this.kindToken;
+    return { start: this.node.start, end: last ? last.end : this.node.start };
+  }
+
+  items(): (BlockAst | AttributeAst)[] {
+    const body = this.body;
+    return body ? itemsOf(this.file, body) : [];
+  }
+
+  attributes(): AttributeAst[] {
+    return this.items().filter((i): i is AttributeAst => i.type === 'attribute');
+  }
+
+  blocks(): BlockAst[] {
+    return this.items().filter((i): i is BlockAst => i.type === 'block');
+  }
+
+  /** Offset just after '{' and of '}' (or the body end when '}' is missing). */
+  get braces(): { open: number; close: number; closed: boolean } | undefined {
+    const body = this.body;
+    if (!body) return undefined;
+    const first = body.children.find((c) => !isNode(c) && c.kind === SyntaxKind.LBrace);
+    let last: SyntaxToken | undefined;
+    for (let i = body.children.length - 1; i >= 0; i--) {
+      const c = body.children[i];
+      if (!isNode(c) && c.kind === SyntaxKind.RBrace) {
+        last = c;
+        break;
+      }
+      if (isNode(c) || !isTrivia(c.kind)) break;
+    }
+    return { open: first ? first.end : body.start, close: last ? last.start : body.end, closed: last !== undefined };
+  }
+}
+
+export class AttributeAst {
+  readonly type = 'attribute';
+  constructor(
+    readonly file: SourceFile,
+    readonly node: SyntaxNode,
+  ) {}
+
+  get keyToken(): SyntaxToken {
+    return firstSignificantToken(this.node) as SyntaxToken;
+  }
+
+  get key(): string {
+    return this.file.textOf(this.keyToken);
+  }
+
+  get hasEq(): boolean {
+    return this.node.children.some((c) => !isNode(c) && c.kind === SyntaxKind.Eq);
+  }
+
+  /** The value expression node, if one was parsed. */
+  get value(): SyntaxNode | undefined {
+    for (const c of this.node.children) if (isNode(c)) return c;
+    return undefined;
+  }
+}

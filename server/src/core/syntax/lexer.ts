@@ -1,0 +1,253 @@
+// The lexer: one pass over the text, never fails. Every character lands in a token, so the parser can build a
+// lossless tree; problems (stray characters, unterminated strings, bad escapes) are reported, not thrown.
+import { Codes } from '../diagnostics/codes';
+import type { RawDiagnostic } from '../diagnostics/diagnostic';
+import { SyntaxKind } from './kinds';
+
+export interface Token {
+  kind: SyntaxKind;
+  start: number;
+  end: number;
+}
+
+export interface LexResult {
+  tokens: Token[];
+  diagnostics: RawDiagnostic[];
+}
+
+const enum Ch {
+  Tab = 9,
+  LF = 10,
+  CR = 13,
+  Space = 32,
+  Quote = 34,
+  Hash = 35,
+  LParen = 40,
+  RParen = 41,
+  Star = 42,
+  Plus = 43,
+  Comma = 44,
+  Minus = 45,
+  Dot = 46,
+  Slash = 47,
+  D0 = 48,
+  D9 = 57,
+  Eq = 61,
+  At = 64,
+  A = 65,
+  Z = 90,
+  LBracket = 91,
+  Backslash = 92,
+  RBracket = 93,
+  Underscore = 95,
+  a = 97,
+  z = 122,
+  LBrace = 123,
+  RBrace = 125,
+  E = 69,
+  e = 101,
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= Ch.a && c <= Ch.z) || (c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore;
+}
+
+function isDigit(c: number): boolean {
+  return c >= Ch.D0 && c <= Ch.D9;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
+
+const SINGLE: Partial<Record<number, SyntaxKind>> = {
+  [Ch.LBrace]: SyntaxKind.LBrace,
+  [Ch.RBrace]: SyntaxKind.RBrace,
+  [Ch.LParen]: SyntaxKind.LParen,
+  [Ch.RParen]: SyntaxKind.RParen,
+  [Ch.LBracket]: SyntaxKind.LBracket,
+  [Ch.RBracket]: SyntaxKind.RBracket,
+  [Ch.Eq]: SyntaxKind.Eq,
+  [Ch.Comma]: SyntaxKind.Comma,
+  [Ch.Plus]: SyntaxKind.Plus,
+  [Ch.Minus]: SyntaxKind.Minus,
+  [Ch.Star]: SyntaxKind.Star,
+  [Ch.Slash]: SyntaxKind.Slash,
+};
+
+function startsToken(c: number): boolean {
+  return (
+    c === Ch.Space ||
+    c === Ch.Tab ||
+    c === Ch.LF ||
+    c === Ch.CR ||
+    c === Ch.Hash ||
+    c === Ch.Quote ||
+    isIdentStart(c) ||
+    isDigit(c) ||
+    SINGLE[c] !== undefined
+  );
+}
+
+const VALID_ESCAPES = new Set(['"', '\\', 'n', 't', 'r', '/']);
+
+export function lex(text: string): LexResult {
+  const tokens: Token[] = [];
+  const diagnostics: RawDiagnostic[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const start = i;
+    const c = text.charCodeAt(i);
+    let kind: SyntaxKind;
+    if (c === Ch.Space || c === Ch.Tab) {
+      while (i < n && (text.charCodeAt(i) === Ch.Space || text.charCodeAt(i) === Ch.Tab)) i++;
+      kind = SyntaxKind.Whitespace;
+    } else if (c === Ch.LF) {
+      i++;
+      kind = SyntaxKind.Newline;
+    } else if (c === Ch.CR) {
+      i += text.charCodeAt(i + 1) === Ch.LF ? 2 : 1;
+      kind = SyntaxKind.Newline;
+    } else if (c === Ch.Hash) {
+      while (i < n && text.charCodeAt(i) !== Ch.LF && text.charCodeAt(i) !== Ch.CR) i++;
+      kind = SyntaxKind.Comment;
+    } else if (isIdentStart(c)) {
+      i++;
+      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+      // `pass@8`, `maj@16`: metric names carry their sample count.
+      if (text.charCodeAt(i) === Ch.At && isDigit(text.charCodeAt(i + 1))) {
+        i += 2;
+        while (i < n && isDigit(text.charCodeAt(i))) i++;
+      }
+      const word = text.slice(start, i);
+      kind = word === 'true' ? SyntaxKind.True : word === 'false' ? SyntaxKind.False : SyntaxKind.Ident;
+    } else if (isDigit(c)) {
+      i = lexNumber(text, i);
+      // `4e` or `12abc` are one malformed number, not a number followed by a name.
+      if (i < n && (isIdentStart(text.charCodeAt(i)) || text.charCodeAt(i) === Ch.Dot)) {
+        while (i < n && (isIdentPart(text.charCodeAt(i)) || text.charCodeAt(i) === Ch.Dot)) i++;
+        diagnostics.push({
+          info: Codes.invalidEscape,
+          message: `'${text.slice(start, i)}' is not a valid number`,
+          span: { start, end: i },
+        });
+      }
+      kind = SyntaxKind.Number;
+    } else if (c === Ch.Quote) {
+      i = lexString(text, i, diagnostics);
+      kind = SyntaxKind.String;
+    } else {
+      const single = SINGLE[c];
+      if (single !== undefined) {
+        i++;
+        kind = single;
+      } else {
+        // One token for a whole run of stray characters keeps binary input from exploding the token count.
+        i++;
+        while (i < n && !startsToken(text.charCodeAt(i))) i++;
+        kind = SyntaxKind.Unknown;
+        const shown = text.slice(start, Math.min(i, start + 20));
+        diagnostics.push({
+          info: Codes.unexpectedCharacter,
+          message: `unexpected character${i - start > 1 ? 's' : ''} ${JSON.stringify(shown)}${i - start > 20 ? '…' : ''}`,
+          span: { start, end: i },
+        });
+      }
+    }
+    tokens.push({ kind, start, end: i });
+  }
+  return { tokens, diagnostics };
+}
+
+function lexNumber(text: string, i: number): number {
+  const n = text.length;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) === Ch.Dot && isDigit(text.charCodeAt(i + 1))) {
+    i++;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+  }
+  const e = text.charCodeAt(i);
+  if (e === Ch.e || e === Ch.E) {
+    let j = i + 1;
+    const s = text.charCodeAt(j);
+    if (s === Ch.Plus || s === Ch.Minus) j++;
+    if (isDigit(text.charCodeAt(j))) {
+      i = j;
+      while (i < n && isDigit(text.charCodeAt(i))) i++;
+    }
+  }
+  return i;
+}
+
+function lexString(text: string, i: number, diagnostics: RawDiagnostic[]): number {
+  const start = i;
+  const n = text.length;
+  i++;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.Quote) return i + 1;
+    if (c === Ch.LF || c === Ch.CR) break;
+    if (c === Ch.Backslash) {
+      const next = text[i + 1];
+      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        i += 6;
+        continue;
+      }
+      if (next === undefined || next === '\n' || next === '\r') {
+        i++;
+        break;
+      }
+      if (!VALID_ESCAPES.has(next)) {
+        diagnostics.push({
+          info: Codes.invalidEscape,
+          message: `invalid escape '\\${next}' in string (use \\\\, \\", \\n, \\t, \\r, \\/ or \\uXXXX)`,
+          span: { start: i, end: i + 2 },
+        });
+      }
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  diagnostics.push({
+    info: Codes.unterminatedString,
+    message: "unterminated string: add a closing '\"' before the end of the line",
+    span: { start, end: i },
+    fixes: [{ title: 'Close the string', edits: [{ span: { start: i, end: i }, newText: '"' }] }],
+  });
+  return i;
+}
+
+/** The value of a string token's text: quotes removed, escapes decoded, tolerant of unterminated strings. */
+export function decodeString(raw: string): string {
+  let body = raw.slice(1);
+  if (body.endsWith('"') && raw.length >= 2) body = body.slice(0, -1);
+  if (!body.includes('\\')) return body;
+  return body.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_m, e: string) => {
+    if (e.length === 5) return String.fromCharCode(parseInt(e.slice(1), 16));
+    switch (e) {
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case 'r':
+        return '\r';
+      default:
+        return e;
+    }
+  });
+}
+
+/** Quotes a value as a .srlm string literal (used by fixes and the formatter). */
+export function encodeString(value: string): string {
+  return (
+    '"' +
+    value
+      .replace(/[\\"]/g, (m) => '\\' + m)
+      .replace(/\n/g, '\\n')
+      .replace(/\t/g, '\\t')
+      .replace(/\r/g, '\\r') +
+    '"'
+  );
+}

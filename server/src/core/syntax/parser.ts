@@ -1,0 +1,503 @@
+// A resilient recursive-descent parser in the style of matklad's "Resilient LL Parsing": it never throws,
+// always consumes input, wraps what it cannot understand in Error nodes and keeps going, so the rest of the
+// file stays meaningful (completion and hover keep working in broken files).
+//
+// Nodes are built directly: trivia seen before a token are flushed into the node that is open when the token
+// is consumed; trivia before a new node go to its parent, so every node's span starts and ends at a
+// significant token, which gives diagnostics tight ranges.
+import { Codes, type CodeInfo } from '../diagnostics/codes';
+import type { RawDiagnostic } from '../diagnostics/diagnostic';
+import { SyntaxKind, isTrivia, tokenDisplay } from './kinds';
+import { lex, type Token } from './lexer';
+import type { SyntaxNode, SyntaxToken } from './tree';
+
+/** Files above this size get one diagnostic instead of a parse: keeps memory bounded (see docs/language.md). */
+export const MAX_PARSE_CHARS = 8 * 1024 * 1024;
+/** Brackets and blocks nested deeper than this are skipped flat, so no walk of the tree can overflow the stack. */
+export const MAX_DEPTH = 64;
+/** Syntax errors reported per file; the rest are summarised in one SRLM007 note. */
+export const MAX_SYNTAX_ERRORS = 200;
+
+export interface ParseResult {
+  root: SyntaxNode;
+  diagnostics: RawDiagnostic[];
+}
+
+export function parseText(text: string): ParseResult {
+  if (text.length > MAX_PARSE_CHARS) {
+    const root: SyntaxNode = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined };
+    const error: SyntaxNode = { kind: SyntaxKind.Error, start: 0, end: text.length, children: [], parent: root };
+    error.children.push({ kind: SyntaxKind.Unknown, start: 0, end: text.length, parent: error });
+    root.children.push(error);
+    return {
+      root,
+      diagnostics: [
+        {
+          info: Codes.tooLarge,
+          message: `file is ${(text.length / 1048576).toFixed(1)} MiB; files above ${MAX_PARSE_CHARS / 1048576} MiB are not analysed`,
+          span: { start: 0, end: 0 },
+        },
+      ],
+    };
+  }
+  const lexed = lex(text);
+  const p = new Parser(text, lexed.tokens);
+  p.parseFile();
+  const diagnostics = lexed.diagnostics.concat(p.diagnostics);
+  if (diagnostics.length > MAX_SYNTAX_ERRORS) {
+    const rest = diagnostics.length - MAX_SYNTAX_ERRORS;
+    diagnostics.sort((a, b) => a.span.start - b.span.start);
+    diagnostics.length = MAX_SYNTAX_ERRORS;
+    const at = diagnostics[diagnostics.length - 1].span;
+    diagnostics.push({ info: Codes.tooManyErrors, message: `${rest} more syntax errors not shown`, span: at });
+  }
+  return { root: p.root, diagnostics };
+}
+
+const EXPR_START = new Set([
+  SyntaxKind.Number,
+  SyntaxKind.String,
+  SyntaxKind.True,
+  SyntaxKind.False,
+  SyntaxKind.Ident,
+  SyntaxKind.LBracket,
+  SyntaxKind.LParen,
+  SyntaxKind.Minus,
+]);
+
+const BINARY_PREC: Partial<Record<SyntaxKind, number>> = {
+  [SyntaxKind.Plus]: 1,
+  [SyntaxKind.Minus]: 1,
+  [SyntaxKind.Star]: 2,
+  [SyntaxKind.Slash]: 2,
+};
+
+class Parser {
+  readonly root: SyntaxNode;
+  readonly diagnostics: RawDiagnostic[] = [];
+  /** Indices into `tokens` of the significant (non-trivia) tokens. */
+  private readonly sig: number[] = [];
+  private si = 0;
+  /** First token not yet placed in the tree. */
+  private flushed = 0;
+  private readonly stack: SyntaxNode[];
+  private depth = 0;
+  private errorCount = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly tokens: Token[],
+  ) {
+    for (let i = 0; i < tokens.length; i++) if (!isTrivia(tokens[i].kind)) this.sig.push(i);
+    this.root = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined };
+    this.stack = [this.root];
+  }
+
+  // ---- token cursor -------------------------------------------------------------------------------------
+
+  private nth(k: number): SyntaxKind | undefined {
+    const i = this.sig[this.si + k];
+    return i === undefined ? undefined : this.tokens[i].kind;
+  }
+
+  private at(kind: SyntaxKind): boolean {
+    return this.nth(0) === kind;
+  }
+
+  private eof(): boolean {
+    return this.si >= this.sig.length;
+  }
+
+  private current(): Token | undefined {
+    const i = this.sig[this.si];
+    return i === undefined ? undefined : this.tokens[i];
+  }
+
+  /** End offset of the last consumed significant token: where "expected X" errors point. */
+  private prevEnd(): number {
+    const i = this.sig[this.si - 1];
+    return i === undefined ? 0 : this.tokens[i].end;
+  }
+
+  private newlineBefore(): boolean {
+    const t = this.current();
+    if (!t) return false;
+    const gap = this.text.slice(this.prevEnd(), t.start);
+    return gap.includes('\n') || gap.includes('\r');
+  }
+
+  private top(): SyntaxNode {
+    return this.stack[this.stack.length - 1];
+  }
+
+  private pushToken(t: Token, into: SyntaxNode): void {
+    const tok: SyntaxToken = { kind: t.kind, start: t.start, end: t.end, parent: into };
+    into.children.push(tok);
+  }
+
+  private flushTrivia(upTo: number): void {
+    const into = this.top();
+    while (this.flushed < upTo) this.pushToken(this.tokens[this.flushed++], into);
+  }
+
+  private bump(): void {
+    const idx = this.sig[this.si];
+    if (idx === undefined) return;
+    this.flushTrivia(idx);
+    this.pushToken(this.tokens[idx], this.top());
+    this.flushed = idx + 1;
+    this.si++;
+  }
+
+  private open(kind: SyntaxKind): SyntaxNode {
+    const next = this.sig[this.si] ?? this.tokens.length;
+    this.flushTrivia(next);
+    const parent = this.top();
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: [], parent };
+    parent.children.push(node);
+    this.stack.push(node);
+    return node;
+  }
+
+  /** Re-parents the last child of the open node under a new node (for binary operators' left operand). */
+  private openBefore(kind: SyntaxKind, child: SyntaxNode): SyntaxNode {
+    const parent = this.top();
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: [child], parent };
+    parent.children[parent.children.length - 1] = node;
+    child.parent = node;
+    this.stack.push(node);
+    return node;
+  }
+
+  private close(): SyntaxNode {
+    const node = this.stack.pop() as SyntaxNode;
+    if (node.children.length > 0) {
+      node.start = node.children[0].start;
+      node.end = node.children[node.children.length - 1].end;
+    } else {
+      node.start = node.end = this.prevEnd();
+    }
+    return node;
+  }
+
+  private error(
+    message: string,
+    start: number,
+    end: number,
+    info: CodeInfo = Codes.syntax,
+    extra?: Partial<RawDiagnostic>,
+  ): void {
+    this.errorCount++;
+    if (this.errorCount > MAX_SYNTAX_ERRORS + 1) return;
+    this.diagnostics.push({ info, message, span: { start, end }, ...extra });
+  }
+
+  private errorHere(message: string): void {
+    const at = this.prevEnd();
+    this.error(message, at, at);
+  }
+
+  private expect(kind: SyntaxKind, context: string): boolean {
+    if (this.at(kind)) {
+      this.bump();
+      return true;
+    }
+    this.errorHere(`expected ${tokenDisplay(kind)} ${context}${this.foundText()}`);
+    return false;
+  }
+
+  private foundText(): string {
+    const t = this.current();
+    if (!t) return ', found the end of the file';
+    const s = this.text.slice(t.start, Math.min(t.end, t.start + 24));
+    return `, found '${s}'`;
+  }
+
+  // ---- grammar ------------------------------------------------------------------------------------------
+
+  parseFile(): void {
+    while (!this.eof()) this.parseItem(true);
+    this.flushTrivia(this.tokens.length);
+  }
+
+  /** Item = Attribute | Block. Always consumes at least one token. */
+  private parseItem(topLevel: boolean): void {
+    const k0 = this.nth(0);
+    if (k0 === SyntaxKind.Ident) {
+      const k1 = this.nth(1);
+      if (k1 === SyntaxKind.Eq) return this.parseAttribute();
+      if (k1 === SyntaxKind.Ident || k1 === SyntaxKind.String || k1 === SyntaxKind.LBrace) return this.parseBlock();
+      if (k1 !== undefined && EXPR_START.has(k1) && k1 !== SyntaxKind.LParen) {
+        // `lr 4e-5`: most likely a forgotten '='; parse the value so the rest of the line is understood.
+        return this.parseAttribute();
+      }
+      const t = this.current() as Token;
+      this.open(SyntaxKind.Error);
+      this.bump();
+      this.close();
+      const name = this.text.slice(t.start, t.end);
+      this.error(`expected '=' or '{' after '${name}'${this.foundText()}`, t.start, t.end);
+      return;
+    }
+    const t = this.current() as Token;
+    const err = this.open(SyntaxKind.Error);
+    if (k0 === SyntaxKind.RBrace && topLevel) {
+      this.bump();
+      this.close();
+      this.error("unmatched '}'", t.start, t.end);
+      return;
+    }
+    // Skip to something that can start an item or end the block; skip bracketed groups whole.
+    const startSi = this.si;
+    let depth = 0;
+    while (!this.eof()) {
+      const k = this.nth(0) as SyntaxKind;
+      if (depth === 0 && (k === SyntaxKind.Ident || k === SyntaxKind.RBrace) && this.si > startSi) break;
+      if (k === SyntaxKind.LBrace || k === SyntaxKind.LBracket || k === SyntaxKind.LParen) depth++;
+      else if (k === SyntaxKind.RBrace || k === SyntaxKind.RBracket || k === SyntaxKind.RParen) {
+        if (depth === 0 && k === SyntaxKind.RBrace) break;
+        depth = Math.max(0, depth - 1);
+      }
+      this.bump();
+    }
+    this.close();
+    this.error(
+      `expected a field (name = value) or a block${topLevel ? '' : " or '}'"}, found '${this.text.slice(t.start, Math.min(err.end, t.start + 24))}'`,
+      err.start,
+      err.end,
+    );
+  }
+
+  private parseAttribute(): void {
+    this.open(SyntaxKind.Attribute);
+    const key = this.current() as Token;
+    this.bump();
+    if (this.at(SyntaxKind.Eq)) this.bump();
+    else
+      this.error(`expected '=' after '${this.text.slice(key.start, key.end)}'`, key.end, key.end, Codes.syntax, {
+        fixes: [{ title: "Insert '='", edits: [{ span: { start: key.end, end: key.end }, newText: ' =' }] }],
+      });
+    // `lr =` at a line end followed by `model qwen {`: the value is missing, the next line is a block header.
+    const k1 = this.nth(1);
+    const headerNext =
+      this.at(SyntaxKind.Ident) && (k1 === SyntaxKind.Ident || k1 === SyntaxKind.String) && this.newlineBefore();
+    if (headerNext || !this.parseExpr(0))
+      this.errorHere(`expected a value for '${this.text.slice(key.start, key.end)}'${this.foundText()}`);
+    this.close();
+  }
+
+  private parseBlock(): void {
+    this.open(SyntaxKind.Block);
+    const kindTok = this.current() as Token;
+    this.bump();
+    while (this.at(SyntaxKind.Ident) || this.at(SyntaxKind.String)) {
+      // `stage sft warmup` followed by `init = ...` on the next line: the '{' is missing, stop before `init`.
+      if (this.at(SyntaxKind.Ident) && this.nth(1) === SyntaxKind.Eq) break;
+      this.open(SyntaxKind.Label);
+      this.bump();
+      this.close();
+    }
+    if (this.at(SyntaxKind.LBrace)) this.parseBody(kindTok);
+    else
+      this.errorHere(
+        `expected '{' to open the '${this.text.slice(kindTok.start, kindTok.end)}' block${this.foundText()}`,
+      );
+    this.close();
+  }
+
+  private parseBody(kindTok: Token): void {
+    if (this.depth >= MAX_DEPTH) return this.skipNested();
+    this.depth++;
+    this.open(SyntaxKind.BlockBody);
+    const lbrace = this.current() as Token;
+    this.bump();
+    while (!this.eof() && !this.at(SyntaxKind.RBrace)) this.parseItem(false);
+    if (this.at(SyntaxKind.RBrace)) this.bump();
+    else {
+      const at = this.prevEnd();
+      const head = this.text.slice(kindTok.start, Math.min(lbrace.start, kindTok.start + 60)).trim();
+      this.error(`expected '}' to close '${head}'`, at, at, Codes.syntax, {
+        related: [{ span: { start: lbrace.start, end: lbrace.end }, message: `'${head}' opens here` }],
+        fixes: [{ title: "Insert '}'", edits: [{ span: { start: at, end: at }, newText: '\n}' }] }],
+      });
+    }
+    this.close();
+    this.depth--;
+  }
+
+  /** Consumes one bracketed group flat into an Error node, iteratively: the guard against deep nesting. */
+  private skipNested(): void {
+    const t = this.current() as Token;
+    this.open(SyntaxKind.Error);
+    let depth = 0;
+    do {
+      const k = this.nth(0) as SyntaxKind;
+      if (k === SyntaxKind.LBrace || k === SyntaxKind.LBracket || k === SyntaxKind.LParen) depth++;
+      else if (k === SyntaxKind.RBrace || k === SyntaxKind.RBracket || k === SyntaxKind.RParen) depth--;
+      this.bump();
+    } while (!this.eof() && depth > 0);
+    const node = this.close();
+    this.error(`nesting deeper than ${MAX_DEPTH} levels is not supported`, t.start, node.end, Codes.tooDeep);
+  }
+
+  /** Expr = Unary (op Unary)*, precedence climbing. Returns false (consuming nothing) when no value starts here. */
+  private parseExpr(minPrec: number): boolean {
+    const lhs = this.parseUnary();
+    if (!lhs) return false;
+    let left = lhs;
+    for (;;) {
+      const k = this.nth(0);
+      const prec = k === undefined ? undefined : BINARY_PREC[k];
+      if (prec === undefined || prec < minPrec) break;
+      this.openBefore(SyntaxKind.Binary, left);
+      const op = this.current() as Token;
+      this.bump();
+      if (!this.parseExprAbove(prec))
+        this.errorHere(`expected a value after '${this.text.slice(op.start, op.end)}'${this.foundText()}`);
+      left = this.close();
+    }
+    return true;
+  }
+
+  private parseExprAbove(prec: number): boolean {
+    return this.parseExpr(prec + 1);
+  }
+
+  private parseUnary(): SyntaxNode | undefined {
+    if (this.at(SyntaxKind.Minus)) {
+      if (this.depth >= MAX_DEPTH) {
+        this.skipNested();
+        return this.top().children[this.top().children.length - 1] as SyntaxNode;
+      }
+      this.depth++;
+      this.open(SyntaxKind.Unary);
+      this.bump();
+      if (!this.parseUnary()) this.errorHere(`expected a value after '-'${this.foundText()}`);
+      this.depth--;
+      return this.close();
+    }
+    return this.parsePrimary();
+  }
+
+  private parsePrimary(): SyntaxNode | undefined {
+    const k = this.nth(0);
+    switch (k) {
+      case SyntaxKind.Number:
+      case SyntaxKind.String:
+      case SyntaxKind.True:
+      case SyntaxKind.False:
+        this.open(SyntaxKind.Literal);
+        this.bump();
+        return this.close();
+      case SyntaxKind.Ident: {
+        // A name followed by '=' or '{' starts the next attribute or block; it is never a value.
+        if (this.nth(1) === SyntaxKind.Eq || this.nth(1) === SyntaxKind.LBrace) return undefined;
+        if (this.nth(1) === SyntaxKind.LParen) {
+          this.open(SyntaxKind.Call);
+          this.open(SyntaxKind.NameRef);
+          this.bump();
+          this.close();
+          this.parseArgList();
+          return this.close();
+        }
+        this.open(SyntaxKind.NameRef);
+        this.bump();
+        return this.close();
+      }
+      case SyntaxKind.LBracket:
+        return this.parseList();
+      case SyntaxKind.LParen: {
+        if (this.depth >= MAX_DEPTH) {
+          this.skipNested();
+          return this.top().children[this.top().children.length - 1] as SyntaxNode;
+        }
+        this.depth++;
+        this.open(SyntaxKind.Paren);
+        this.bump();
+        if (!this.parseExpr(0)) this.errorHere(`expected a value after '('${this.foundText()}`);
+        this.expect(SyntaxKind.RParen, 'to close the parenthesis');
+        this.depth--;
+        return this.close();
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private parseList(): SyntaxNode {
+    if (this.depth >= MAX_DEPTH) {
+      this.skipNested();
+      return this.top().children[this.top().children.length - 1] as SyntaxNode;
+    }
+    this.depth++;
+    this.open(SyntaxKind.List);
+    this.bump();
+    this.parseSeparated(SyntaxKind.RBracket, false);
+    this.depth--;
+    return this.close();
+  }
+
+  private parseArgList(): void {
+    if (this.depth >= MAX_DEPTH) return this.skipNested();
+    this.depth++;
+    this.open(SyntaxKind.ArgList);
+    this.bump();
+    this.parseSeparated(SyntaxKind.RParen, true);
+    this.depth--;
+    this.close();
+  }
+
+  /** Comma-separated values up to `closer`; stops (with an error) at '}' or a `name =` that starts the next attribute. */
+  private parseSeparated(closer: SyntaxKind, args: boolean): void {
+    const what = closer === SyntaxKind.RBracket ? 'list' : 'argument list';
+    for (;;) {
+      if (this.at(closer)) {
+        this.bump();
+        return;
+      }
+      const k = this.nth(0);
+      const namedArg = args && k === SyntaxKind.Ident && this.nth(1) === SyntaxKind.Eq;
+      if (
+        k === undefined ||
+        k === SyntaxKind.RBrace ||
+        (!namedArg && k === SyntaxKind.Ident && this.nth(1) === SyntaxKind.Eq)
+      ) {
+        this.errorHere(`expected ${tokenDisplay(closer)} to close the ${what}${this.foundText()}`);
+        return;
+      }
+      if (namedArg) {
+        this.open(SyntaxKind.Arg);
+        this.bump();
+        this.bump();
+        if (!this.parseExpr(0)) this.errorHere(`expected a value${this.foundText()}`);
+        this.close();
+      } else if (EXPR_START.has(k)) {
+        if (args) this.open(SyntaxKind.Arg);
+        this.parseExpr(0);
+        if (args) this.close();
+      } else {
+        // A stray token inside the brackets: keep it in an Error node and carry on.
+        const t = this.current() as Token;
+        this.open(SyntaxKind.Error);
+        this.bump();
+        this.close();
+        this.error(`unexpected '${this.text.slice(t.start, t.end)}' in ${what}`, t.start, t.end);
+        continue;
+      }
+      if (this.at(SyntaxKind.Comma)) this.bump();
+      else if (!this.at(closer)) {
+        const n = this.nth(0);
+        if (
+          n !== undefined &&
+          EXPR_START.has(n) &&
+          !(n === SyntaxKind.Ident && this.nth(1) === SyntaxKind.Eq && !args)
+        ) {
+          const at = this.prevEnd();
+          this.error(`expected ',' between ${what === 'list' ? 'list items' : 'arguments'}`, at, at, Codes.syntax, {
+            fixes: [{ title: "Insert ','", edits: [{ span: { start: at, end: at }, newText: ',' }] }],
+          });
+        }
+      }
+    }
+  }
+}

@@ -1,5 +1,7 @@
 // Loads onnxruntime-node on first use only: its native binary costs ~100 ms and memory, and most editor sessions
 // never generate. Nothing in the extension may import this module's target statically.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
 
 export type Ort = typeof OrtModule;
@@ -19,13 +21,27 @@ export function isOrtLoaded(): boolean {
   return cached !== undefined;
 }
 
-/** Providers to try in order; 'auto' tries accelerators the installed binding reports, then the CPU. */
+/**
+ * Providers to try in order. 'auto' takes CUDA only when its provider library was installed beside the binding
+ * (npm install without ONNXRUNTIME_NODE_INSTALL=skip on a CUDA machine), then the CPU. WebGPU is opt-in: the
+ * binding lists it everywhere, but without a GPU adapter it fails noisily, and for small models it is rarely
+ * faster than the CPU.
+ */
 export function providerCandidates(ort: Ort, preference: ProviderPreference): ExecutionProviderName[] {
   if (preference === 'cpu') return ['cpu'];
   if (preference !== 'auto') return [preference, 'cpu'];
-  const available = new Set(ort.listSupportedBackends().map((b) => b.name));
-  const order: ExecutionProviderName[] = ['cuda', 'webgpu'];
-  return [...order.filter((p) => available.has(p)), 'cpu'];
+  const cuda = ort.listSupportedBackends().some((b) => b.name === 'cuda') && cudaLibraryInstalled();
+  return cuda ? ['cuda', 'cpu'] : ['cpu'];
+}
+
+function cudaLibraryInstalled(): boolean {
+  try {
+    const binding = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const dir = path.join(binding, 'bin', `napi-v6`, process.platform, process.arch);
+    return existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
 }
 
 export interface LoadedSession {

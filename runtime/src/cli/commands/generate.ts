@@ -1,0 +1,168 @@
+// `srlm generate`: talk to a checkpoint from the terminal through its ONNX export, the same code path as the
+// editor's inspector.
+import * as path from 'node:path';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import {
+  CheckpointGenerator,
+  ExportNotFoundError,
+  type GeneratedToken,
+  type ProviderPreference,
+} from '../../inference';
+
+const usage = `usage: srlm generate CHECKPOINT --prompt TEXT [options]
+
+Generates from a checkpoint's ONNX export (CHECKPOINT/onnx, written by python -m srlm_engine.export).
+
+options:
+  --prompt TEXT          the user message (wrapped in the checkpoint's chat template)
+  --max-new-tokens N     stop after N tokens (default 128)
+  --temperature T        0 = greedy (default 0)
+  --top-p P              nucleus sampling mass in (0, 1] (default 1)
+  --seed N               sampling seed (default 0)
+  --system TEXT          a system message before the prompt
+  --raw                  feed the prompt as is, without the chat template
+  --provider NAME        auto | cpu | cuda | webgpu (default auto: an accelerator if available, else cpu)
+  --json                 print one JSON object with every token, its log-probability and entropy`;
+
+interface Args {
+  checkpoint: string;
+  prompt: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  system?: string;
+  raw: boolean;
+  json: boolean;
+  provider: ProviderPreference;
+}
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const opts: Partial<Args> = { raw: false, json: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const num = (s: string, flag: string, ok: (n: number) => boolean): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || !ok(n)) throw new UsageError(`${flag}: invalid value '${s}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--prompt':
+        opts.prompt = value(i++, a);
+        break;
+      case '--max-new-tokens':
+        opts.maxNewTokens = num(value(i++, a), a, (n) => Number.isInteger(n) && n > 0);
+        break;
+      case '--temperature':
+        opts.temperature = num(value(i++, a), a, (n) => n >= 0);
+        break;
+      case '--top-p':
+        opts.topP = num(value(i++, a), a, (n) => n > 0 && n <= 1);
+        break;
+      case '--seed':
+        opts.seed = num(value(i++, a), a, (n) => Number.isInteger(n));
+        break;
+      case '--system':
+        opts.system = value(i++, a);
+        break;
+      case '--provider': {
+        const p = value(i++, a);
+        if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(p)) throw new UsageError(`--provider: unknown '${p}'`);
+        opts.provider = p as ProviderPreference;
+        break;
+      }
+      case '--raw':
+        opts.raw = true;
+        break;
+      case '--json':
+        opts.json = true;
+        break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        positional.push(a);
+    }
+  }
+  if (positional.length !== 1) throw new UsageError('expected exactly one CHECKPOINT folder');
+  if (opts.prompt === undefined) throw new UsageError('--prompt is required');
+  return {
+    checkpoint: positional[0]!,
+    prompt: opts.prompt,
+    maxNewTokens: opts.maxNewTokens ?? 128,
+    temperature: opts.temperature ?? 0,
+    topP: opts.topP ?? 1,
+    seed: opts.seed ?? 0,
+    system: opts.system,
+    raw: opts.raw ?? false,
+    json: opts.json ?? false,
+    provider: opts.provider ?? 'auto',
+  };
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const args = parseArgs(argv);
+  let gen: CheckpointGenerator;
+  try {
+    gen = await CheckpointGenerator.open(path.resolve(io.cwd, args.checkpoint), { provider: args.provider });
+  } catch (err) {
+    if (err instanceof ExportNotFoundError) {
+      io.stderr.write(`srlm generate: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    const onToken = args.json ? undefined : (t: GeneratedToken) => io.stdout.write(t.text);
+    const res = await gen.generate(args.prompt, {
+      maxNewTokens: args.maxNewTokens,
+      temperature: args.temperature,
+      topP: args.topP,
+      seed: args.seed,
+      system: args.system,
+      raw: args.raw,
+      onToken,
+    });
+    if (args.json) {
+      const out = {
+        checkpoint: args.checkpoint,
+        provider: gen.model.provider,
+        prompt: gen.renderPrompt(args.prompt, args),
+        promptTokens: res.promptTokens,
+        text: res.text,
+        finishReason: res.finishReason,
+        firstTokenMs: res.firstTokenMs,
+        decodeTokensPerSecond: res.decodeTokensPerSecond,
+        tokens: res.tokens.map(({ id, token, text, logprob, entropy, special }) => ({
+          id,
+          token,
+          text,
+          logprob,
+          entropy,
+          special,
+        })),
+      };
+      io.stdout.write(`${JSON.stringify(out)}\n`);
+    } else {
+      io.stdout.write('\n');
+      io.stderr.write(
+        `[${res.tokens.length} tokens, ${res.finishReason}, first token ${res.firstTokenMs.toFixed(0)} ms, ` +
+          `${res.decodeTokensPerSecond.toFixed(1)} tokens/s on ${gen.model.provider}]\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await gen.dispose();
+  }
+}
+
+export const generateCommand: CliCommand = {
+  name: 'generate',
+  summary: "generate text from a checkpoint's ONNX export (streams tokens; --json adds log-probabilities)",
+  usage,
+  run,
+};

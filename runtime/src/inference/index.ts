@@ -1,0 +1,7 @@
+// Public surface of in-editor inference. Importing this module does not load onnxruntime-node; opening a
+// checkpoint does.
+export { CheckpointGenerator, type PromptOptions } from './checkpoint-generator';
+export type { FinishReason, GeneratedToken, GenerationOptions, GenerationResult } from './generate';
+export { ExportNotFoundError, findExportDir, hasExport, readManifest, type OnnxManifest } from './manifest';
+export type { ExecutionProviderName, ProviderPreference } from './ort';
+export { extractAnswer, isCorrect } from './answer';

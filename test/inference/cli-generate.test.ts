@@ -1,0 +1,67 @@
+// `srlm generate` through the CLI entry point (argument parsing, output formats, errors), on the shared fixture.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../runtime/src/cli/main';
+import { hasPython, inferenceFixture, type InferenceFixture } from '../fixtures/inference/fixture';
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await main(args, { stdout: out, stderr: err, cwd: process.cwd(), env: process.env });
+  return { code, stdout, stderr };
+}
+
+describe('srlm generate', { skip: !hasPython() && 'needs the .venv python' }, () => {
+  let fx: InferenceFixture;
+  before(() => {
+    fx = inferenceFixture();
+  });
+
+  it('--json reports the same greedy tokens and log-probs as transformers', async () => {
+    const c = fx.reference.cases[0]!;
+    const r = await cli(['generate', fx.checkpoint, '--prompt', c.prompt, '--max-new-tokens', '10', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      promptTokens: number;
+      provider: string;
+      finishReason: string;
+      tokens: { id: number; logprob: number }[];
+    };
+    assert.equal(out.promptTokens, c.prompt_ids.length);
+    assert.equal(out.provider, 'cpu');
+    assert.deepEqual(
+      out.tokens.map((t) => t.id),
+      c.ids.slice(0, 10),
+    );
+    out.tokens.forEach((t, i) => assert.ok(Math.abs(t.logprob - c.logprobs[i]!) < 1e-4));
+  });
+
+  it('streams plain text and a summary line', async () => {
+    const c = fx.reference.cases[2]!;
+    const r = await cli(['generate', fx.checkpoint, '--prompt', c.prompt]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${c.text}\n`);
+    assert.match(r.stderr, new RegExp(`\\[${c.ids.length} tokens, eos, first token \\d+ ms`));
+  });
+
+  it('explains how to export when the checkpoint has no ONNX export', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'srlm-noexport-'));
+    const r = await cli(['generate', empty, '--prompt', 'hi']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /python -m srlm_engine\.export/);
+  });
+
+  it('rejects bad usage with exit code 2', async () => {
+    assert.equal((await cli(['generate', fx.checkpoint])).code, 2);
+    assert.equal((await cli(['generate', fx.checkpoint, '--prompt', 'x', '--top-p', '0'])).code, 2);
+    assert.equal((await cli(['generate', '--prompt', 'x'])).code, 2);
+  });
+});

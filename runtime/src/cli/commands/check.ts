@@ -1,0 +1,116 @@
+// `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
+// Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { NodeFileSystemHost } from '../host/nodeHost';
+
+const usage = `usage: srlm check FILE... [options]
+
+Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, and (unless --no-files) the
+files they name: dataset files and their columns, local model folders, reward files.
+
+options:
+  --format human|json   output style (default human); json prints one array of
+                        {file, range, severity, code, message} with 0-based positions
+  --json                same as --format json
+  --no-files            skip the file-system checks
+exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable file`;
+
+interface Args {
+  files: string[];
+  json: boolean;
+  fileChecks: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { files: [], json: false, fileChecks: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--format' || a.startsWith('--format=')) {
+      const v = a === '--format' ? argv[++i] : a.slice('--format='.length);
+      if (v !== 'json' && v !== 'human') throw new UsageError(`--format must be human or json, got '${v ?? ''}'`);
+      args.json = v === 'json';
+    } else if (a === '--json') args.json = true;
+    else if (a === '--no-files') args.fileChecks = false;
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'`);
+    else args.files.push(a);
+  }
+  if (args.files.length === 0) throw new UsageError('no files given');
+  return args;
+}
+
+export interface JsonDiagnostic {
+  file: string;
+  range: Diagnostic['range'];
+  severity: Diagnostic['severity'];
+  code: string;
+  message: string;
+}
+
+const COLORS = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m', hint: '\x1b[90m' } as const;
+
+/** `file:line:col: severity CODE: message`, the source line, and a caret under the range. */
+export function renderHuman(file: string, index: LineIndex, d: Diagnostic, color: boolean): string {
+  const { line, character } = d.range.start;
+  const sev = color ? `${COLORS[d.severity]}${d.severity}\x1b[0m` : d.severity;
+  const src = index.lineText(line);
+  const end = d.range.end.line === line ? d.range.end.character : src.length;
+  const width = Math.max(1, end - character);
+  const num = String(line + 1);
+  const gutter = ' '.repeat(num.length);
+  // Tabs keep their width in the caret line, so the caret sits under the right character.
+  const lead = src.slice(0, character).replace(/[^\t]/g, ' ');
+  const lines = [
+    `${file}:${line + 1}:${character + 1}: ${sev} ${d.code}: ${d.message}`,
+    ` ${num} | ${src}`,
+    ` ${gutter} | ${lead}${'^'.repeat(Math.min(width, Math.max(1, src.length - character)))}`,
+  ];
+  for (const r of d.related ?? [])
+    lines.push(` ${gutter} = ${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`);
+  return lines.join('\n');
+}
+
+export const checkCommand: CliCommand = {
+  name: 'check',
+  summary: 'check .srlm files and report diagnostics',
+  usage,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const args = parseArgs(argv);
+    const all: JsonDiagnostic[] = [];
+    const human: string[] = [];
+    let errors = 0;
+    let warnings = 0;
+    const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+    for (const file of args.files) {
+      const abs = path.resolve(io.cwd, file);
+      let text: string;
+      try {
+        text = await readFile(abs, 'utf8');
+      } catch (e) {
+        io.stderr.write(
+          `srlm check: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
+        );
+        return 2;
+      }
+      const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
+      const { document, diagnostics } = await check(text, { host });
+      for (const d of diagnostics) {
+        if (d.severity === 'error') errors++;
+        else if (d.severity === 'warning') warnings++;
+        all.push({ file, range: d.range, severity: d.severity, code: d.code, message: d.message });
+        if (!args.json && d.severity !== 'hint') human.push(renderHuman(file, document.lineIndex, d, color));
+      }
+    }
+    if (args.json) io.stdout.write(JSON.stringify(all, null, 2) + '\n');
+    else {
+      if (human.length > 0) io.stdout.write(human.join('\n\n') + '\n\n');
+      const n = args.files.length;
+      io.stdout.write(
+        `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${n} file${n === 1 ? '' : 's'}\n`,
+      );
+    }
+    return errors > 0 ? 1 : 0;
+  },
+};

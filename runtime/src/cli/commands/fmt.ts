@@ -1,0 +1,59 @@
+// `srlm fmt FILE... [--check]`: rewrites .srlm files in the canonical style, or with --check lists the files
+// that are not formatted. Exit 0 when all is well, 1 when --check finds unformatted files or a file has
+// syntax errors, 2 on bad usage or an unreadable file.
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { format } from '../../../../server/src/core';
+
+const usage = `usage: srlm fmt FILE... [--check]
+
+Formats .srlm files in place in the one canonical style (comments are kept).
+
+options:
+  --check   change nothing; list files that would change and exit 1 if there are any
+exit status: 0 ok, 1 unformatted files (--check) or syntax errors, 2 bad usage or unreadable file`;
+
+export const fmtCommand: CliCommand = {
+  name: 'fmt',
+  summary: 'format .srlm files (--check to verify only)',
+  usage,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    let checkOnly = false;
+    const files: string[] = [];
+    for (const a of argv) {
+      if (a === '--check') checkOnly = true;
+      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+      else files.push(a);
+    }
+    if (files.length === 0) throw new UsageError('no files given');
+    let status = 0;
+    for (const file of files) {
+      const abs = path.resolve(io.cwd, file);
+      let text: string;
+      try {
+        text = await readFile(abs, 'utf8');
+      } catch (e) {
+        io.stderr.write(
+          `srlm fmt: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
+        );
+        return 2;
+      }
+      const r = format(text);
+      if (r.text === undefined) {
+        io.stderr.write(`${file}: ${r.error}\n`);
+        status = 1;
+        continue;
+      }
+      if (!r.changed) continue;
+      if (checkOnly) {
+        io.stdout.write(`${file}: not formatted\n`);
+        status = 1;
+      } else {
+        await writeFile(abs, r.text, 'utf8');
+        io.stdout.write(`formatted ${file}\n`);
+      }
+    }
+    return status;
+  },
+};

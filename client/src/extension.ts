@@ -1,16 +1,65 @@
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import {
   LanguageClient,
   TransportKind,
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import { registerCommands } from './commands';
+import { runsFolder, settings, SECTION } from './config';
+import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard/dashboardPanel';
+import { RunRegistry } from './runs/runRegistry';
+import type { DashboardState } from '../webview/dashboard/protocol';
+import { RunsTreeProvider } from './runs/runsTree';
+import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
 
-// Activation stays cheap: the only work is starting the language server process for .srlm files.
+// Activation stays cheap: the language server is the only process started; the runs folder is not read until
+// the Runs view is shown or a command needs it, no native module is loaded, and the Python extension is only
+// asked for its interpreter when a run is launched.
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('SRLM', { log: true });
+  context.subscriptions.push(output);
+
+  const registry = new RunRegistry(() => runsFolder());
+  const statusBar = new RunStatusBar(registry);
+  const tree = new RunsTreeProvider(registry);
+  const view = vscode.window.createTreeView('srlm.runs', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
+  if (view.visible) registry.ensureStarted();
+  context.subscriptions.push(
+    registry,
+    statusBar,
+    view,
+    view.onDidChangeVisibility((e) => e.visible && registry.ensureStarted()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('srlm.runsFolder')) registry.refresh();
+    }),
+  );
+
+  const ctx = {
+    extensionUri: context.extensionUri,
+    cliPath: context.asAbsolutePath(path.join('dist', 'srlm.js')),
+    output,
+    registry,
+    statusBar,
+  };
+  const { disposables, hooks } = registerCommands(ctx);
+  context.subscriptions.push(...disposables);
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
+        registry.ensureStarted();
+        DashboardPanel.revive(panel, context.extensionUri, state, hooks);
+      },
+    }),
+  );
+
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -25,10 +74,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       { scheme: 'file', language: 'srlm' },
       { scheme: 'untitled', language: 'srlm' },
     ],
+    outputChannel: output,
+    synchronize: { configurationSection: SECTION },
+    initializationOptions: { gpuMemoryGB: settings().gpuMemoryGB || undefined },
   };
   client = new LanguageClient('srlm', 'SRLM Language Server', serverOptions, clientOptions);
-  await client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
+  try {
+    await client.start();
+  } catch (err) {
+    output.error(`language server failed to start: ${String(err)}`);
+    void vscode.window.showErrorMessage(
+      `SRLM: the language server failed to start (${String(err)}). See the SRLM output.`,
+    );
+  }
 }
 
 export async function deactivate(): Promise<void> {

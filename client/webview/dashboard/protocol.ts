@@ -49,6 +49,8 @@ export interface RunHeader {
   startedAt?: number;
   finishedAt?: number;
   sourceFile?: string;
+  /** The run folder, persisted so the serializer can reopen the run after a reload. */
+  dir?: string;
 }
 
 export interface RunDelta {

@@ -157,6 +157,7 @@ export class Dashboard {
     this.host.setState({
       ...prev,
       runId: this.model.run?.id ?? prev!.runId,
+      runDir: this.model.run?.dir ?? prev?.runDir,
       xAxis: this.opts.xAxis,
       logScale: this.opts.logScale,
       smoothing: this.opts.smoothing,

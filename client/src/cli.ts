@@ -1,0 +1,74 @@
+// Runs the bundled `srlm` command-line tool (dist/srlm.js): the run supervisor lives behind it, so launching,
+// stopping and resuming a run from the editor is exactly what the terminal does, and the engine it starts is
+// detached from the editor (a window reload does not kill a run). The extension host's own executable runs it
+// (ELECTRON_RUN_AS_NODE makes VS Code's Electron behave as plain Node; code-server's host is Node already).
+import { spawn } from 'node:child_process';
+import * as vscode from 'vscode';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliEnv {
+  python?: string;
+  runsFolder?: string;
+  gpuMemoryGB?: number;
+}
+
+export function cliEnv(o: CliEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
+  if (o.python) env.SRLM_PYTHON = o.python;
+  if (o.runsFolder) env.SRLM_RUNS_DIR = o.runsFolder;
+  if (o.gpuMemoryGB && o.gpuMemoryGB > 0) env.SRLM_GPU_MEMORY_GB = String(o.gpuMemoryGB);
+  return env;
+}
+
+export function runCli(
+  cliPath: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; output: vscode.OutputChannel; timeoutMs?: number },
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    opts.output.appendLine(`$ srlm ${args.join(' ')}`);
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      const s = b.toString();
+      stdout += s;
+      opts.output.append(s);
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      const s = b.toString();
+      stderr += s;
+      opts.output.append(s);
+    });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          child.kill('SIGTERM');
+          stderr += `\n(srlm ${args[0]} timed out after ${opts.timeoutMs} ms)`;
+        }, opts.timeoutMs)
+      : undefined;
+    child.on('error', (err) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: `${stderr}${String(err)}` });
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      opts.output.appendLine(`(exit ${code ?? 'signal'})`);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+/** Run ids look like `YYYYMMDD-HHMMSS-<pipeline>-<4 hex>` (the run store's format). */
+export function findRunId(text: string): string | undefined {
+  const m = /\b(\d{8}-\d{6}-[A-Za-z0-9_.-]+?-[0-9a-f]{4})\b/.exec(text);
+  return m?.[1];
+}

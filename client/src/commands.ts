@@ -1,0 +1,367 @@
+// The "SRLM" commands. Launching ones check Workspace Trust first and go through the `srlm` CLI; the others
+// work on the runs folder directly.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { cliEnv, findRunId, runCli } from './cli';
+import { runsFolder, settings } from './config';
+import { choosePython } from './python';
+import { requireTrust } from './trust';
+import { findBlocks, stageNames } from './pipelineFile';
+import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
+import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
+import type { RunsNode } from './runs/runsTree';
+import type { RunStatusBar } from './runs/statusBar';
+
+export interface CommandContext {
+  extensionUri: vscode.Uri;
+  cliPath: string;
+  output: vscode.OutputChannel;
+  registry: RunRegistry;
+  statusBar: RunStatusBar;
+}
+
+type RunArg = string | RunsNode | undefined;
+
+export function registerCommands(ctx: CommandContext): { disposables: vscode.Disposable[]; hooks: DashboardHooks } {
+  const hooks: DashboardHooks = {
+    revealStage: (runId, stage, source) => revealStage(ctx, runId, stage, source),
+    pickOverlay: async (runId) => {
+      const e = await pickRun(ctx, 'Compare with which run?', (r) => r.id !== runId);
+      return e ? { id: e.id, dir: e.dir } : undefined;
+    },
+    log: (l) => ctx.output.appendLine(l),
+  };
+  const reg = (id: string, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn);
+  const disposables = [
+    reg('srlm.runPipeline', (uri?: vscode.Uri | string) => launch(ctx, hooks, uri, undefined)),
+    reg('srlm.runFromStage', (uri?: vscode.Uri | string, stage?: string) => launch(ctx, hooks, uri, stage ?? null)),
+    reg('srlm.stopRun', (arg?: RunArg) => stopRun(ctx, arg)),
+    reg('srlm.resumeRun', (arg?: RunArg) => resumeRun(ctx, hooks, arg)),
+    reg('srlm.openDashboard', (arg?: RunArg) => openDashboard(ctx, hooks, arg)),
+    reg('srlm.showRunLogs', (arg?: RunArg) => showLogs(ctx, arg)),
+    reg('srlm.setupPython', () => setupPython(ctx)),
+    reg('srlm.refreshRuns', () => ctx.registry.refresh()),
+    reg('srlm.revealRunFolder', (node?: RunsNode) => revealFolder(ctx, node)),
+    reg('srlm.copyRunPath', (node?: RunsNode) => copyPath(ctx, node)),
+    reg('srlm.deleteRun', (node?: RunsNode) => deleteRun(ctx, node)),
+    reg('srlm.revealStageInFile', (node?: RunsNode) =>
+      node?.type === 'stage'
+        ? revealStage(ctx, node.runId, node.stage, ctx.registry.get(node.runId)?.record?.source)
+        : undefined,
+    ),
+    // The tree passes its node; the inspector's commands take checkpoint paths.
+    reg('srlm.inspectCheckpointFromTree', (node?: RunsNode) =>
+      node?.type === 'checkpoint' ? vscode.commands.executeCommand('srlm.inspectCheckpoint', node.path) : undefined,
+    ),
+    reg('srlm.compareCheckpointsFromTree', (node?: RunsNode, nodes?: RunsNode[]) => {
+      const picked = (nodes ?? (node ? [node] : [])).filter(
+        (n): n is Extract<RunsNode, { type: 'checkpoint' }> => n.type === 'checkpoint',
+      );
+      return vscode.commands.executeCommand('srlm.compareCheckpoints', ...picked.slice(0, 2).map((n) => n.path));
+    }),
+  ];
+  return { disposables, hooks };
+}
+
+function pipelineUri(uri?: vscode.Uri | string): vscode.Uri | undefined {
+  if (uri instanceof vscode.Uri) return uri;
+  // Code lenses from the language server pass the document URI as a string.
+  if (typeof uri === 'string' && uri)
+    return uri.includes('://') || uri.startsWith('file:') ? vscode.Uri.parse(uri) : vscode.Uri.file(uri);
+  const ed = vscode.window.activeTextEditor;
+  if (ed && (ed.document.languageId === 'srlm' || ed.document.fileName.endsWith('.srlm'))) return ed.document.uri;
+  return undefined;
+}
+
+async function launch(
+  ctx: CommandContext,
+  hooks: DashboardHooks,
+  uriArg: vscode.Uri | string | undefined,
+  fromStage: string | null | undefined,
+): Promise<void> {
+  const what = fromStage === undefined ? 'Running a pipeline' : 'Running from a stage';
+  if (!requireTrust(what)) return;
+  let uri = pipelineUri(uriArg);
+  if (!uri) {
+    const files = await vscode.workspace.findFiles('**/*.srlm', '**/node_modules/**', 50);
+    if (files.length === 0) {
+      void vscode.window.showErrorMessage('SRLM: open a .srlm pipeline file first.');
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(
+      files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
+      { placeHolder: 'Which pipeline?' },
+    );
+    if (!pick) return;
+    uri = pick.uri;
+  }
+  const doc = await vscode.workspace.openTextDocument(uri);
+  if (doc.isDirty) await doc.save();
+  let stage: string | undefined;
+  if (fromStage !== undefined) {
+    stage = fromStage ?? undefined;
+    if (!stage) {
+      const stages = stageNames(doc.getText());
+      if (stages.length === 0) {
+        void vscode.window.showErrorMessage(`SRLM: ${path.basename(uri.fsPath)} has no stage blocks.`);
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        stages.map((s) => ({ label: s.name, description: s.kind })),
+        { placeHolder: 'Run from which stage? (earlier stages are reused from the cache)' },
+      );
+      if (!pick) return;
+      stage = pick.label;
+    }
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const cwd = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
+  const python = await choosePython(uri);
+  const runs = runsFolder(folder);
+  const args = ['run', uri.fsPath, '--detach'];
+  if (stage) args.push('--from', stage);
+  if (python.python) args.push('--python', python.python);
+  ctx.output.appendLine(`python: ${python.python ?? '(runtime search: SRLM_PYTHON, .venv, PATH)'} [${python.origin}]`);
+  const started = Date.now();
+  const res = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `SRLM: starting ${path.basename(uri.fsPath)}${stage ? ` from ${stage}` : ''}…`,
+    },
+    () =>
+      runCli(ctx.cliPath, args, {
+        cwd,
+        env: cliEnv({ runsFolder: runs, gpuMemoryGB: settings(uri).gpuMemoryGB }),
+        output: ctx.output,
+        timeoutMs: 180_000,
+      }),
+  );
+  if (res.code !== 0) {
+    const msg = (res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n');
+    void vscode.window
+      .showErrorMessage(`SRLM: the run did not start.\n${msg}`, 'Show Output')
+      .then((p) => p && ctx.output.show());
+    return;
+  }
+  const id = findRunId(res.stdout) ?? findRunId(res.stderr);
+  const entry = await ctx.registry.waitFor(
+    (e) =>
+      id ? e.id === id : e.record?.source === uri!.fsPath && new Date(e.record.created).getTime() >= started - 2000,
+    15_000,
+  );
+  if (!entry) {
+    void vscode.window.showWarningMessage(
+      `SRLM: the run started${id ? ` (${id})` : ''} but its folder did not appear in ${runs}.`,
+    );
+    return;
+  }
+  ctx.statusBar.follow(entry.id);
+  DashboardPanel.show(ctx.extensionUri, entry.id, entry.dir, hooks);
+}
+
+function runIdOf(arg: RunArg): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && arg.type !== 'message') return arg.runId;
+  return undefined;
+}
+
+async function pickRun(
+  ctx: CommandContext,
+  placeHolder: string,
+  filter: (e: RunEntry) => boolean = () => true,
+): Promise<RunEntry | undefined> {
+  const runs = ctx.registry.list().filter(filter);
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage(`SRLM: no matching runs in ${ctx.registry.folder ?? 'the runs folder'}.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    runs.map((e) => ({
+      label: e.state.pipeline ?? e.record?.pipeline ?? e.id,
+      description: `${runStatus(e)} — ${e.id}`,
+      entry: e,
+    })),
+    { placeHolder },
+  );
+  return pick?.entry;
+}
+
+async function resolveRun(
+  ctx: CommandContext,
+  arg: RunArg,
+  placeHolder: string,
+  filter?: (e: RunEntry) => boolean,
+): Promise<RunEntry | undefined> {
+  const id = runIdOf(arg);
+  if (id) {
+    const e = ctx.registry.get(id);
+    if (!e) void vscode.window.showErrorMessage(`SRLM: no run ${id} in ${ctx.registry.folder}.`);
+    return e;
+  }
+  return pickRun(ctx, placeHolder, filter);
+}
+
+async function openDashboard(ctx: CommandContext, hooks: DashboardHooks, arg: RunArg): Promise<void> {
+  const e = await resolveRun(ctx, arg, 'Open the dashboard of which run?');
+  if (e) DashboardPanel.show(ctx.extensionUri, e.id, e.dir, hooks);
+}
+
+async function stopRun(ctx: CommandContext, arg: RunArg): Promise<void> {
+  const e = await resolveRun(ctx, arg, 'Stop which run?', isLive);
+  if (!e) return;
+  const res = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `SRLM: stopping ${e.id} (a checkpoint is saved first)…` },
+    () =>
+      runCli(ctx.cliPath, ['stop', e.id], {
+        cwd: path.dirname(e.dir),
+        env: cliEnv({ runsFolder: path.dirname(e.dir) }),
+        output: ctx.output,
+        timeoutMs: 120_000,
+      }),
+  );
+  if (res.code !== 0)
+    void vscode.window.showErrorMessage(`SRLM: stop failed: ${(res.stderr || res.stdout).trim().split('\n').pop()}`);
+  ctx.registry.refresh();
+}
+
+async function resumeRun(ctx: CommandContext, hooks: DashboardHooks, arg: RunArg): Promise<void> {
+  if (!requireTrust('Resuming a run')) return;
+  const e = await resolveRun(ctx, arg, 'Resume which run?', (r) => !isLive(r) && runStatus(r) !== 'completed');
+  if (!e) return;
+  const python = await choosePython();
+  const args = ['resume', e.id, '--detach'];
+  if (python.python) args.push('--python', python.python);
+  const res = await runCli(ctx.cliPath, args, {
+    cwd: path.dirname(e.dir),
+    env: cliEnv({ runsFolder: path.dirname(e.dir) }),
+    output: ctx.output,
+    timeoutMs: 180_000,
+  });
+  if (res.code !== 0) {
+    void vscode.window.showErrorMessage(`SRLM: resume failed: ${(res.stderr || res.stdout).trim().split('\n').pop()}`);
+    return;
+  }
+  ctx.registry.refresh();
+  ctx.statusBar.follow(e.id);
+  DashboardPanel.show(ctx.extensionUri, e.id, e.dir, hooks);
+}
+
+async function showLogs(ctx: CommandContext, arg: RunArg): Promise<void> {
+  const e = await resolveRun(ctx, arg, 'Show the engine log of which run?');
+  if (!e) return;
+  const log = path.join(e.dir, 'engine.log');
+  if (!fs.existsSync(log)) {
+    void vscode.window.showInformationMessage(`SRLM: ${e.id} has no engine log yet.`);
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(log));
+  const ed = await vscode.window.showTextDocument(doc, { preview: true });
+  const end = doc.lineAt(Math.max(0, doc.lineCount - 1)).range.end;
+  ed.revealRange(new vscode.Range(end, end));
+}
+
+function setupPython(ctx: CommandContext): void {
+  if (!requireTrust('Setting up the Python environment')) return;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const term = vscode.window.createTerminal({
+    name: 'SRLM: Python set-up',
+    shellPath: process.execPath,
+    shellArgs: [ctx.cliPath, 'setup'],
+    cwd: folder?.uri.fsPath,
+    env: { ELECTRON_RUN_AS_NODE: '1' },
+  });
+  term.show();
+}
+
+function nodePath(ctx: CommandContext, node: RunsNode | undefined): string | undefined {
+  if (!node || node.type === 'message') return undefined;
+  if (node.type === 'checkpoint') return node.path;
+  const e = ctx.registry.get(node.runId);
+  if (!e) return undefined;
+  if (node.type === 'stage') {
+    const s = e.state.findStage(node.stage);
+    return s?.finalCheckpoint ?? path.join(e.dir, 'checkpoints', node.stage);
+  }
+  return e.dir;
+}
+
+async function revealFolder(ctx: CommandContext, node: RunsNode | undefined): Promise<void> {
+  const p = nodePath(ctx, node);
+  if (!p) return;
+  const uri = vscode.Uri.file(p);
+  // Inside the workspace the Explorer can show it; elsewhere (or in a remote/browser host) fall back to the OS.
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  else await vscode.commands.executeCommand('revealFileInOS', uri);
+}
+
+async function copyPath(ctx: CommandContext, node: RunsNode | undefined): Promise<void> {
+  const p = nodePath(ctx, node);
+  if (!p) return;
+  await vscode.env.clipboard.writeText(p);
+  vscode.window.setStatusBarMessage(`Copied ${p}`, 3000);
+}
+
+async function deleteRun(ctx: CommandContext, node: RunsNode | undefined): Promise<void> {
+  const id = runIdOf(node);
+  const e = id ? ctx.registry.get(id) : await pickRun(ctx, 'Delete which run?');
+  if (!e) return;
+  if (isLive(e)) {
+    void vscode.window.showWarningMessage(`SRLM: ${e.id} is still running; stop it before deleting it.`);
+    return;
+  }
+  const ok = await vscode.window.showWarningMessage(
+    `Delete run ${e.id}? Its folder, events and checkpoints (${e.dir}) are removed from disk.`,
+    { modal: true },
+    'Delete',
+  );
+  if (ok !== 'Delete') return;
+  DashboardPanel.get(e.id)?.panel.dispose();
+  await fs.promises.rm(e.dir, { recursive: true, force: true });
+  ctx.registry.refresh();
+}
+
+async function revealStage(
+  ctx: CommandContext,
+  runId: string,
+  stage: string,
+  sourceFile: string | undefined,
+): Promise<void> {
+  const e = ctx.registry.get(runId);
+  const plan = e ? readPlan(e.dir) : undefined;
+  const file = sourceFile ?? plan?.source?.file;
+  if (!file || !fs.existsSync(file)) {
+    void vscode.window.showWarningMessage(`SRLM: the pipeline file of ${runId} is not on disk any more.`);
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  // The text as it is now wins over the plan's recorded range: the file may have been edited since the run.
+  const block = findBlocks(doc.getText()).find((b) => b.kind === 'stage' && b.name === stage);
+  let range: vscode.Range | undefined;
+  if (block) range = new vscode.Range(doc.positionAt(block.nameStart), doc.positionAt(block.nameEnd));
+  else {
+    const r = plan?.stages?.find((s) => s.name === stage)?.source_range;
+    if (r) range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+  }
+  const ed = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+  if (range) {
+    ed.selection = new vscode.Selection(range.start, range.end);
+    ed.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  } else void vscode.window.showInformationMessage(`SRLM: stage ${stage} is no longer in ${path.basename(file)}.`);
+}
+
+interface PlanLite {
+  source?: { file?: string };
+  stages?: {
+    name: string;
+    source_range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+  }[];
+}
+
+function readPlan(dir: string): PlanLite | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as PlanLite;
+  } catch {
+    return undefined;
+  }
+}

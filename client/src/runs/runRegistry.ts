@@ -1,0 +1,220 @@
+// The runs in the runs folder, kept current whoever started them (the editor or `srlm run` in a terminal):
+// the folder is watched for new run folders, finished runs are read once (and re-read only when their files
+// change), and live runs are followed with the runtime's tailer into the runtime's state model.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EventTailer, readEventsFile } from '../../../runtime/src/events/tail';
+import { RunState } from '../../../runtime/src/events/state';
+import { RunStore, type RunRecord } from '../../../runtime/src/store/run-store';
+
+export interface RunEntry {
+  readonly id: string;
+  readonly dir: string;
+  record: RunRecord | undefined;
+  state: RunState;
+  /** events.jsonl size+mtime and run.json mtime when last read. */
+  key: string;
+  tailer?: EventTailer;
+}
+
+export function isLive(e: RunEntry): boolean {
+  const s = e.record?.status;
+  if (s === 'completed' || s === 'failed' || s === 'stopped') return false;
+  if (e.state.status === 'completed' || e.state.status === 'failed' || e.state.status === 'stopped') return false;
+  return s === 'running' || s === 'starting' || e.state.status === 'running';
+}
+
+/** The status to show: the engine's own (events) once it has one, else the supervisor's record. */
+export function runStatus(e: RunEntry): string {
+  const fromEvents = e.state.status;
+  const rec = e.record?.status;
+  if (rec === 'failed' || rec === 'stopped') return fromEvents === 'completed' ? fromEvents : rec;
+  if (fromEvents !== 'pending') return fromEvents;
+  return rec ?? 'pending';
+}
+
+function stamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+export class RunRegistry implements vscode.Disposable {
+  private readonly entries = new Map<string, RunEntry>();
+  private readonly changed = new vscode.EventEmitter<RunEntry | undefined>();
+  readonly onDidChange = this.changed.event;
+  private watcher: fs.FSWatcher | undefined;
+  private watchedRoot: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private fireTimer: NodeJS.Timeout | undefined;
+  private started = false;
+
+  constructor(private readonly root: () => string | undefined) {}
+
+  /** Starts watching on first use (the Runs view becoming visible, or a command), not at activation. */
+  ensureStarted(): void {
+    if (this.started) return;
+    this.started = true;
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), 2000);
+  }
+
+  get folder(): string | undefined {
+    return this.root();
+  }
+
+  list(): RunEntry[] {
+    this.ensureStarted();
+    return [...this.entries.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  get(id: string): RunEntry | undefined {
+    this.ensureStarted();
+    return this.entries.get(id);
+  }
+
+  /** The newest live run, for the status bar. */
+  active(): RunEntry | undefined {
+    return this.list().find(isLive);
+  }
+
+  /** Re-scans the folder; cheap when nothing changed (a readdir and two stats per run). */
+  refresh(): void {
+    const root = this.root();
+    this.watch(root);
+    const ids = root ? new RunStore(root).ids() : [];
+    let any = false;
+    for (const id of ids) {
+      const dir = path.join(root!, id);
+      const key = `${stamp(path.join(dir, 'events.jsonl'))}|${stamp(path.join(dir, 'run.json'))}`;
+      let e = this.entries.get(id);
+      if (e && e.key === key) continue;
+      if (!e) {
+        e = { id, dir, record: undefined, state: new RunState(), key: '' };
+        this.entries.set(id, e);
+      }
+      e.key = key;
+      e.record = readRecord(dir);
+      if (!e.tailer) {
+        if (isLive(e) || e.record?.status === 'starting' || e.record?.status === 'running') this.follow(e);
+        else e.state = loadState(dir);
+      }
+      if (e.tailer && !isLive(e) && e.state.status !== 'running' && e.state.status !== 'pending') {
+        void e.tailer.stop(true);
+        e.tailer = undefined;
+      }
+      any = true;
+    }
+    for (const [id, e] of this.entries) {
+      if (!ids.includes(id)) {
+        void e.tailer?.stop();
+        this.entries.delete(id);
+        any = true;
+      }
+    }
+    if (any) this.fire(undefined);
+  }
+
+  private follow(e: RunEntry): void {
+    e.state = new RunState();
+    const plan = readJson(path.join(e.dir, 'plan.json')) as { stages?: { name: string; kind?: string }[] } | undefined;
+    if (plan?.stages) e.state.declareStages(plan.stages);
+    e.tailer = new EventTailer(path.join(e.dir, 'events.jsonl'), {
+      onEvent: (ev) => {
+        e.state.apply(ev);
+        this.fire(e);
+      },
+      onReset: () => {
+        e.state = new RunState();
+      },
+      pollMs: 500,
+    });
+    e.tailer.start();
+  }
+
+  /** Coalesces change notifications: a replay of thousands of events is one tree refresh. */
+  private fire(e: RunEntry | undefined): void {
+    if (this.fireTimer) return;
+    this.fireTimer = setTimeout(() => {
+      this.fireTimer = undefined;
+      this.changed.fire(e);
+    }, 250);
+  }
+
+  private watch(root: string | undefined): void {
+    if (root === this.watchedRoot && this.watcher) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.watchedRoot = root;
+    if (!root) return;
+    try {
+      this.watcher = fs.watch(root, { persistent: false }, () => {
+        if (this.debounce) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => this.refresh(), 200);
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      // The folder does not exist yet: the 2 s poll notices when the first run creates it.
+      this.watcher = undefined;
+    }
+  }
+
+  /** Waits until a run matching `pred` appears (used after launching, to open its dashboard). */
+  waitFor(pred: (e: RunEntry) => boolean, timeoutMs: number): Promise<RunEntry | undefined> {
+    this.ensureStarted();
+    this.refresh();
+    const now = this.list().find(pred);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const sub = this.onDidChange(() => {
+        const hit = this.list().find(pred);
+        if (hit) {
+          clearTimeout(t);
+          sub.dispose();
+          resolve(hit);
+        }
+      });
+      const t = setTimeout(() => {
+        sub.dispose();
+        resolve(undefined);
+      }, timeoutMs);
+    });
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.fireTimer) clearTimeout(this.fireTimer);
+    this.watcher?.close();
+    for (const e of this.entries.values()) void e.tailer?.stop();
+    this.changed.dispose();
+  }
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function readRecord(dir: string): RunRecord | undefined {
+  return readJson(path.join(dir, 'run.json')) as RunRecord | undefined;
+}
+
+function loadState(dir: string): RunState {
+  const state = new RunState();
+  const plan = readJson(path.join(dir, 'plan.json')) as { stages?: { name: string; kind?: string }[] } | undefined;
+  if (plan?.stages) state.declareStages(plan.stages);
+  readEventsFile(path.join(dir, 'events.jsonl'), (e) => state.apply(e), { live: true });
+  return state;
+}

@@ -1,0 +1,171 @@
+// The Runs view: runs (status icon, progress, duration) → stages (status, key metric) → checkpoints (step,
+// metrics). contextValue strings drive the context menus declared in package.json.
+import * as vscode from 'vscode';
+import type { CheckpointRecord, StageState } from '../../../runtime/src/events/state';
+import { isLive, runStatus, type RunEntry, type RunRegistry } from './runRegistry';
+import { duration, keyMetric, num } from './format';
+
+export type RunsNode =
+  | { type: 'run'; runId: string }
+  | { type: 'stage'; runId: string; stage: string }
+  | { type: 'checkpoint'; runId: string; stage: string; path: string; step: number | undefined; final: boolean }
+  | { type: 'message'; text: string };
+
+export function statusIcon(status: string): vscode.ThemeIcon {
+  switch (status) {
+    case 'running':
+    case 'starting':
+      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
+    case 'completed':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'cached':
+      return new vscode.ThemeIcon('archive', new vscode.ThemeColor('testing.iconPassed'));
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'stopped':
+      return new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('charts.yellow'));
+    default:
+      return new vscode.ThemeIcon('circle-outline');
+  }
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly registry: RunRegistry) {
+    registry.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    if (!node) {
+      const runs = this.registry.list();
+      if (runs.length === 0) return [];
+      return runs.map((r) => ({ type: 'run', runId: r.id }));
+    }
+    if (node.type === 'run') {
+      const e = this.registry.get(node.runId);
+      if (!e) return [];
+      return e.state.stages.map((s) => ({ type: 'stage', runId: node.runId, stage: s.name }));
+    }
+    if (node.type === 'stage') {
+      const s = this.registry.get(node.runId)?.state.findStage(node.stage);
+      if (!s) return [];
+      return [...s.checkpoints]
+        .sort((a, b) => (a.step ?? 0) - (b.step ?? 0))
+        .map((c) => ({
+          type: 'checkpoint',
+          runId: node.runId,
+          stage: node.stage,
+          path: c.path,
+          step: c.step,
+          final: c.final,
+        }));
+    }
+    return [];
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    if (node.type === 'stage') return { type: 'run', runId: node.runId };
+    if (node.type === 'checkpoint') return { type: 'stage', runId: node.runId, stage: node.stage };
+    return undefined;
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'message':
+        return new vscode.TreeItem(node.text);
+      case 'run': {
+        const e = this.registry.get(node.runId);
+        return e ? runItem(e) : new vscode.TreeItem(node.runId);
+      }
+      case 'stage': {
+        const e = this.registry.get(node.runId);
+        const s = e?.state.findStage(node.stage);
+        return s && e ? stageItem(e, s) : new vscode.TreeItem(node.stage);
+      }
+      case 'checkpoint': {
+        const e = this.registry.get(node.runId);
+        const c = e?.state.findStage(node.stage)?.checkpoints.find((x) => x.path === node.path);
+        return checkpointItem(node, c);
+      }
+    }
+  }
+}
+
+function runItem(e: RunEntry): vscode.TreeItem {
+  const st = e.state;
+  const status = runStatus(e);
+  const label = st.pipeline ?? e.record?.pipeline ?? e.id;
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `run:${e.id}`;
+  item.iconPath = statusIcon(status);
+  const end = st.finishedMs ?? (isLive(e) ? Date.now() : st.lastEventMs);
+  const secs = st.startedMs !== undefined && end !== undefined ? (end - st.startedMs) / 1000 : undefined;
+  const parts = [status];
+  if (isLive(e)) parts.push(`${Math.round(st.fraction * 100)}%`);
+  const d = duration(secs);
+  if (d) parts.push(d);
+  const best = st.bestEval('accuracy');
+  if (best !== undefined) parts.push(`best acc ${num(best)}`);
+  item.description = `${parts.join(' · ')} — ${e.id}`;
+  const tip = new vscode.MarkdownString(undefined, true);
+  tip.appendMarkdown(`**${label}** — \`${e.id}\`\n\n`);
+  tip.appendMarkdown(
+    `status: ${status}${st.finishMessage ? ` — ${st.finishMessage}` : e.record?.message ? ` — ${e.record.message}` : ''}\n\n`,
+  );
+  if (e.record?.source) tip.appendMarkdown(`pipeline file: ${e.record.source}\n\n`);
+  tip.appendMarkdown(`folder: ${e.dir}`);
+  item.tooltip = tip;
+  item.contextValue = isLive(e) ? 'srlmRun.live' : 'srlmRun.finished';
+  item.command = { command: 'srlm.openDashboard', title: 'Open Dashboard', arguments: [e.id] };
+  return item;
+}
+
+function stageItem(e: RunEntry, s: StageState): vscode.TreeItem {
+  const hasCkpt = s.checkpoints.length > 0;
+  const item = new vscode.TreeItem(
+    s.name,
+    hasCkpt ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = `stage:${e.id}:${s.name}`;
+  item.iconPath = statusIcon(s.status);
+  const parts = [s.kind ?? '', s.status];
+  if (s.status === 'running' && s.totalSteps) parts.push(`${s.step}/${s.totalSteps}`);
+  if (s.status === 'running' && s.etaSeconds !== undefined) parts.push(`ETA ${duration(s.etaSeconds)}`);
+  const k = keyMetric(s);
+  if (k) parts.push(k);
+  item.description = parts.filter(Boolean).join(' · ');
+  const tip = new vscode.MarkdownString();
+  tip.appendMarkdown(`**${s.name}** (${s.kind ?? '?'}) — ${s.status}\n\n`);
+  const last: string[] = [];
+  for (const [m, series] of s.metrics) if (series.count > 0) last.push(`${m} = ${num(series.lastValue)}`);
+  if (last.length) tip.appendMarkdown(`${last.slice(0, 12).join(', ')}\n\n`);
+  if (s.lastEval)
+    tip.appendMarkdown(
+      `last eval: ${Object.entries(s.lastEval.metrics)
+        .map(([k2, v]) => `${k2} ${num(v)}`)
+        .join(', ')}`,
+    );
+  item.tooltip = tip;
+  item.contextValue = 'srlmStage';
+  return item;
+}
+
+function checkpointItem(
+  node: Extract<RunsNode, { type: 'checkpoint' }>,
+  c: CheckpointRecord | undefined,
+): vscode.TreeItem {
+  const label = node.final ? 'final' : `step ${node.step ?? '?'}`;
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+  item.id = `ckpt:${node.runId}:${node.path}`;
+  item.iconPath = new vscode.ThemeIcon(node.final ? 'package' : 'save');
+  const metrics = (c as (CheckpointRecord & { metrics?: Record<string, number | null> }) | undefined)?.metrics;
+  const desc = [`step ${node.step ?? '?'}`];
+  if (metrics) for (const [k, v] of Object.entries(metrics).slice(0, 3)) desc.push(`${k} ${num(v)}`);
+  item.description = node.final ? desc.join(' · ') : desc.slice(1).join(' · ');
+  item.tooltip = node.path;
+  item.resourceUri = vscode.Uri.file(node.path);
+  item.contextValue = 'srlmCheckpoint';
+  return item;
+}

@@ -1,0 +1,41 @@
+// Shared helpers of the core suites: fixture discovery and golden-file comparison.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import assert from 'node:assert/strict';
+
+export const root = path.resolve(__dirname, '..', '..');
+export const fixtures = path.join(root, 'test', 'fixtures', 'core');
+
+export function srlmFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.srlm'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+export function exampleFiles(): string[] {
+  return srlmFiles(path.join(root, 'examples'));
+}
+
+/** Compares with a committed golden file; UPDATE_GOLDEN=1 rewrites it instead. */
+export function assertGolden(file: string, actual: string): void {
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI) assert.fail(`golden file missing: ${file}`);
+    writeFileSync(file, actual);
+    return;
+  }
+  assert.equal(actual, readFileSync(file, 'utf8'), `${path.relative(root, file)} differs (UPDATE_GOLDEN=1 to accept)`);
+}
+
+/** Deterministic PRNG (mulberry32) so fuzz failures reproduce from the seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -46,6 +46,8 @@ export interface RunRecord {
   finished?: string;
   /** Why the run failed or stopped, as the supervisor understood it. */
   message?: string;
+  /** A stop was requested for the current attempt: an engine that then dies was stopped, not failed. */
+  stopRequested?: { readonly at: string; readonly forced?: string };
 }
 
 export const RUN_FILES = {

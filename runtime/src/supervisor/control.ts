@@ -67,6 +67,7 @@ export async function launchRun(store: RunStore, id: string, o: LaunchRunOptions
   if (o.engineVersion) rec.engineVersion = o.engineVersion;
   delete rec.finished;
   delete rec.message;
+  delete rec.stopRequested;
   store.write(rec);
   let engine: LaunchedEngine;
   try {
@@ -128,10 +129,15 @@ export async function stopRun(store: RunStore, id: string, timeoutMs = 30_000): 
   if (!engineAlive(rec)) throw new RunStateError(`run ${id} is not running (status: ${rec.status})`);
   const pid = rec.pid!;
   const alive = () => isProcessAlive(pid, rec.pidStart);
+  rec.stopRequested = { at: new Date().toISOString() };
+  store.write(rec);
   signalGroup(pid, 'SIGTERM');
   let forced = false;
+  const forcedMessage = `stopped: the engine did not stop within ${Math.round(timeoutMs / 1000)}s of SIGTERM and was killed`;
   if (!(await waitUntilDead(alive, timeoutMs))) {
     forced = true;
+    // Recorded before the kill, so a watcher that sees the engine die first reports the same reason.
+    store.write({ ...store.read(id), stopRequested: { at: rec.stopRequested.at, forced: forcedMessage } });
     signalGroup(pid, 'SIGKILL');
     await waitUntilDead(alive, 10_000);
   }
@@ -140,9 +146,7 @@ export async function stopRun(store: RunStore, id: string, timeoutMs = 30_000): 
   const state = loadRunState(store, id);
   const ended = state.status === 'completed' || state.status === 'failed' || state.status === 'stopped';
   if (!ended || state.attempts < rec.attempts) {
-    const message = forced
-      ? `stopped: the engine did not stop within ${Math.round(timeoutMs / 1000)}s of SIGTERM and was killed`
-      : 'stopped before the engine recorded it';
+    const message = forced ? forcedMessage : 'stopped before the engine recorded it';
     appendSupervisorEvent(
       store.file(id, 'events'),
       supervisorEvent(id, 'run_finished', { status: 'stopped', duration_s: 0, message, attempt: rec.attempts }),

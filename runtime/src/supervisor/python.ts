@@ -23,6 +23,8 @@ export interface FindPythonOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Folders whose `.venv` (in them or any parent) is tried, in order. */
   readonly searchFrom: readonly string[];
+  /** Also try this installation's own `.venv` (default true). */
+  readonly installVenv?: boolean;
 }
 
 /** Thrown when the engine cannot run; the message alone tells the user what to do. */
@@ -70,7 +72,7 @@ function onPath(names: readonly string[], env: NodeJS.ProcessEnv): string | unde
 
 /** Every place looked, in order, for the "no Python" message. */
 export function pythonSearchDescription(opts: FindPythonOptions): string {
-  const venvDirs = venvSearchDirs(opts.searchFrom);
+  const venvDirs = venvSearchDirs(opts.searchFrom, opts.installVenv);
   return [
     '--python / the srlm.python setting',
     'SRLM_PYTHON',
@@ -80,7 +82,7 @@ export function pythonSearchDescription(opts: FindPythonOptions): string {
   ].join(', ');
 }
 
-function venvSearchDirs(from: readonly string[]): string[] {
+function venvSearchDirs(from: readonly string[], installVenv = true): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   const add = (d: string) => {
@@ -98,7 +100,7 @@ function venvSearchDirs(from: readonly string[]): string[] {
       dir = up;
     }
   }
-  const root = installRoot();
+  const root = installVenv ? installRoot() : undefined;
   if (root) add(root);
   return out;
 }
@@ -106,7 +108,7 @@ function venvSearchDirs(from: readonly string[]): string[] {
 export function findPython(opts: FindPythonOptions): PythonChoice | undefined {
   if (opts.explicit) return { python: opts.explicit, origin: 'flag' };
   if (opts.env.SRLM_PYTHON) return { python: opts.env.SRLM_PYTHON, origin: 'env' };
-  for (const dir of venvSearchDirs(opts.searchFrom)) {
+  for (const dir of venvSearchDirs(opts.searchFrom, opts.installVenv)) {
     const p = venvPython(dir);
     if (p) return { python: p, origin: 'venv' };
   }

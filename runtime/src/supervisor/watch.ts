@@ -6,7 +6,7 @@ import { EventTailer } from '../events/tail';
 import { RunState } from '../events/state';
 import type { AnyEvent, LineWarning } from '../events/lines';
 import { readJsonFile, tailLines } from '../store/fs-util';
-import type { RunStore } from '../store/run-store';
+import type { RunRecord, RunStore } from '../store/run-store';
 import type { Plan } from '../plan/types';
 import { isProcessAlive } from './process';
 import type { EngineExit, LaunchedEngine } from './launch';
@@ -189,22 +189,39 @@ export class RunWatcher {
   }
 
   private markDead(): void {
+    let rec: RunRecord | undefined;
+    try {
+      rec = this.store.read(this.runId);
+    } catch {
+      rec = undefined;
+    }
+    const attempt = rec?.attempts ?? 1;
+    const events = this.store.file(this.runId, 'events');
+    if (rec?.stopRequested) {
+      // `srlm stop` killed an engine that did not stop by itself: the user asked for this, it is not a failure.
+      const stopped = supervisorEvent(this.runId, 'run_finished', {
+        status: 'stopped',
+        duration_s: 0,
+        message: rec.stopRequested.forced ?? 'stopped on request; the engine exited before it recorded the stop',
+        attempt,
+      });
+      try {
+        appendSupervisorEvent(events, stopped);
+      } catch {
+        // the record below still says so
+      }
+      this.state.apply(stopped as unknown as AnyEvent);
+      return;
+    }
     const log = this.store.file(this.runId, 'log');
     const tail = tailLines(log, this.opts.logTailLines ?? 20).join('\n');
     const reason = `${describeExit(this.exit)} before finishing the run`;
-    const events = this.store.file(this.runId, 'events');
     const stage = this.state.currentStage;
     const error = supervisorEvent(this.runId, 'error', {
       ...(stage && stage.status === 'running' ? { stage: stage.name, step: stage.step } : {}),
       message: `${reason}; last lines of engine.log:\n${tail || '(engine.log is empty)'}`,
       code: 'engine_died',
     });
-    let attempt = 1;
-    try {
-      attempt = this.store.read(this.runId).attempts;
-    } catch {
-      // keep 1
-    }
     // `attempt` lets readers count this as the end of that attempt even though the engine never wrote its own
     // run_started (it may have died while importing).
     const finished = supervisorEvent(this.runId, 'run_finished', {

@@ -5,3 +5,4 @@ export type { FinishReason, GeneratedToken, GenerationOptions, GenerationResult 
 export { ExportNotFoundError, findExportDir, hasExport, readManifest, type OnnxManifest } from './manifest';
 export type { ExecutionProviderName, ProviderPreference } from './ort';
 export { extractAnswer, isCorrect } from './answer';
+export { readCheckpointInfo, findRunDir, type CheckpointInfo, type EvalSample } from './checkpoint-info';

@@ -63,7 +63,8 @@ Public API
       ``dapo`` equals ``bnpo``.
 
     Gradient accumulation: for ``grpo``, ``bnpo`` and ``dr_grpo`` divide each micro-batch's result by the number
-    of micro-batches; for ``dapo`` with a global ``num_items`` do not (it is already a global mean).
+    of micro-batches; for ``dapo`` with a global ``num_items`` do not (it is already a global mean). Under DDP/FSDP,
+    which average gradients over ranks, pass ``num_items = global token count / world size`` (as TRL does).
 ``token_entropy(logits, mask) -> scalar``
     Masked mean entropy (nats) of ``softmax(logits)`` — a policy-collapse diagnostic. ``token_entropy_per_token``
     returns ``(B, T)``.

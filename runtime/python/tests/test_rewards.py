@@ -361,3 +361,29 @@ def test_runner_reports_a_crashed_worker_and_load_errors(user_file):
         RewardRunner(["format", ("format", 2.0)])
     with pytest.raises(ValueError, match="timeout"):
         RewardRunner(["format"], timeout=0)
+
+
+def test_worker_exits_when_its_parent_dies():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from srlm_engine.rewards import RewardRunner\n"
+        "r = RewardRunner(['format'])\n"
+        "r.start()\n"
+        "print(r.worker_pid, flush=True)\n"
+        "os._exit(0)\n"  # no close(), no finalizers: as if the engine were killed
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    pid = int(out.stdout.strip())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    raise AssertionError("the reward worker outlived its parent")

@@ -204,6 +204,11 @@ class RewardRunner:
         self._finalizer = None
 
     @property
+    def worker_pid(self) -> int | None:
+        """Process id of the running worker, None before start or after a kill."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    @property
     def names(self) -> list[str]:
         return [s.fn for s in self.specs]
 

@@ -1,0 +1,169 @@
+"""Checkpoints: Hugging Face layout plus meta.json and the training state, written atomically.
+
+A checkpoint folder is complete or absent. Everything is written into a hidden temporary folder beside the
+target, then one `os.rename` publishes it; a process killed mid-save leaves only the temporary folder, which
+the next save sweeps away, and the previous checkpoint untouched. Layout:
+
+    checkpoints/<stage>/step-000120/   config.json, model.safetensors (or adapter_*), tokenizer files,
+                                       meta.json, training_state.pt (optimizer, scheduler, RNG, data position)
+    checkpoints/<stage>/final/         the stage's result (LoRA merged into the weights), meta.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+STEP_RE = re.compile(r"^step-(\d+)$")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def rng_state() -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def sweep_temporaries(root: Path) -> None:
+    if root.is_dir():
+        for p in root.iterdir():
+            if p.name.startswith(".tmp-") or p.name.startswith(".old-"):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def save(
+    root: Path,
+    name: str,
+    model,
+    tokenizer,
+    meta: dict,
+    training_state: dict | None = None,
+    merge_lora: bool = False,
+    keep_last: int | None = None,
+    before_publish=None,
+) -> Path:
+    """Write `root/name` atomically and return its path. `before_publish` is a test hook (kill point)."""
+    root.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(root)
+    tmp = root / f".tmp-{name}-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()
+    to_save = model
+    if merge_lora and hasattr(model, "merge_and_unload"):
+        # Merging mutates; merge a copy so training (or a following eval with the adapter) is unaffected.
+        import copy
+
+        to_save = copy.deepcopy(model).merge_and_unload()
+    to_save.save_pretrained(tmp, safe_serialization=True)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(tmp)
+    meta = {**meta, "format": "srlm-checkpoint-1", "saved_at": time.time(), "lora": _is_peft(to_save)}
+    if training_state is not None:
+        torch.save(training_state, tmp / "training_state.pt")
+    # meta.json last: its presence inside a published folder is the completeness marker readers rely on.
+    with open(tmp / "meta.json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    _fsync_dir(tmp)
+    if before_publish is not None:
+        before_publish(tmp)
+    target = root / name
+    if target.exists():
+        old = root / f".old-{name}-{os.getpid()}-{time.monotonic_ns()}"
+        os.rename(target, old)
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, target)
+    _fsync_dir(root)
+    if keep_last:
+        prune(root, keep_last)
+    return target
+
+
+def _is_peft(model) -> bool:
+    return hasattr(model, "peft_config")
+
+
+def step_checkpoints(root: Path) -> list[tuple[int, Path]]:
+    if not root.is_dir():
+        return []
+    out = []
+    for p in root.iterdir():
+        m = STEP_RE.match(p.name)
+        if m and (p / "meta.json").is_file():
+            out.append((int(m.group(1)), p))
+    return sorted(out)
+
+
+def prune(root: Path, keep_last: int) -> None:
+    for _, p in step_checkpoints(root)[:-keep_last]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def latest_step(root: Path) -> Path | None:
+    steps = step_checkpoints(root)
+    return steps[-1][1] if steps else None
+
+
+def read_meta(path: Path) -> dict:
+    return json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
+
+
+def load_training_state(path: Path) -> dict:
+    # weights_only=False: the state holds RNG tuples and numpy arrays, and it is our own file in the run folder.
+    return torch.load(Path(path) / "training_state.pt", map_location="cpu", weights_only=False)
+
+
+def load_weights_into(model, path: Path) -> None:
+    """Restore a step checkpoint's weights into an already-built model (full or LoRA-wrapped)."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if (path / "adapter_model.safetensors").is_file():
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
+        return
+    files = sorted(path.glob("model*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{path}: no model.safetensors in checkpoint")
+    state = {}
+    for f in files:
+        state.update(load_file(str(f)))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # Tied embeddings are saved once; a missing lm_head is expected then, anything else is corruption.
+    missing = [k for k in missing if not k.endswith("lm_head.weight")]
+    if missing or unexpected:
+        raise RuntimeError(
+            f"{path}: checkpoint does not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )

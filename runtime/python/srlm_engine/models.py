@@ -1,0 +1,173 @@
+"""Loading models and tokenizers through transformers, offline-first.
+
+A plan names a model by a local folder or a hub id. Nothing is ever downloaded here: a hub id must already be
+in the Hugging Face cache (the engine runs with `local_files_only=True`), and a miss is one error saying where
+the engine looked. `weights = random` builds the architecture from `config.json` with a seeded init, which is
+how the embedded demo has models on a machine with no weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class ModelLoadError(RuntimeError):
+    pass
+
+
+def pick_device(setting: str = "auto") -> torch.device:
+    if setting == "cpu":
+        return torch.device("cpu")
+    if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ModelLoadError("settings.device = cuda, but PyTorch sees no CUDA device")
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        return torch.device("cuda", local)
+    if setting == "mps" or (
+        setting == "auto" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name in DTYPES:
+        return DTYPES[name]
+    # auto: bf16 where the hardware computes in it natively; fp32 on CPU, where bf16 is slow and the demo is tiny.
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def _hub_cache() -> str:
+    return os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME", os.path.expanduser("~/.cache/huggingface")), "hub"
+    )
+
+
+def resolve_source(source: str, what: str = "model") -> tuple[str, bool]:
+    """(path or hub id, is_local). Raises when a local-looking path is missing."""
+    p = Path(source).expanduser()
+    if p.is_dir():
+        return str(p), True
+    # Hub ids are `name` or `org/name`; anything else is a folder the user meant to exist.
+    if source.startswith((".", "/", "~")) or source.count("/") > 1:
+        raise ModelLoadError(f"{what} folder not found: {source}")
+    return source, False
+
+
+def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "main"):
+    from transformers import AutoTokenizer
+
+    where = tokenizer or source
+    path, local = resolve_source(where, "tokenizer")
+    try:
+        tok = AutoTokenizer.from_pretrained(path, revision=revision, local_files_only=True)
+    except Exception as e:  # transformers raises OSError/ValueError variants; one clear message is what helps
+        raise ModelLoadError(
+            f"cannot load the tokenizer of '{where}': looked in "
+            f"{path if local else 'the Hugging Face cache ' + _hub_cache()} (offline; nothing is downloaded). "
+            f"Cause: {e}"
+        ) from e
+    if tok.pad_token is None:
+        # Generation pads batches; reusing EOS as pad is the usual choice for models shipped without one.
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(
+    spec: dict, device: torch.device, seed: int, precision: str = "auto", path_override: str | None = None
+):
+    """Build the model named by a plan `models` entry (or a checkpoint folder via `path_override`)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    source = path_override or spec["source"]
+    path, local = resolve_source(source)
+    dtype_name = spec.get("dtype", "auto")
+    if dtype_name == "auto" and precision in DTYPES:
+        dtype_name = precision
+    dtype = pick_dtype(dtype_name, device)
+    attn = spec.get("attn", "sdpa")
+    if attn == "flash_attention_2":
+        try:
+            import flash_attn  # noqa: F401
+        except ImportError:
+            attn = "sdpa"
+    kwargs = {"revision": spec.get("revision", "main"), "local_files_only": True}
+    try:
+        if spec.get("weights") == "random" and path_override is None:
+            config = AutoConfig.from_pretrained(path, **kwargs)
+            torch.manual_seed(seed)
+            model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(
+                path, dtype=dtype, attn_implementation=attn, **kwargs
+            )
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        raise ModelLoadError(
+            f"cannot load model '{source}': looked in {path if local else 'the Hugging Face cache ' + _hub_cache()}"
+            f" (offline; nothing is downloaded). Cause: {type(e).__name__}: {e}"
+        ) from e
+    return model.to(device)
+
+
+def apply_lora(model, lora: dict):
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(
+        r=int(lora["rank"]),
+        lora_alpha=float(lora["alpha"]),
+        lora_dropout=float(lora["dropout"]),
+        target_modules=list(lora["targets"]),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, cfg)
+
+
+def vocab_size_of(model) -> int:
+    return model.get_output_embeddings().weight.shape[0]
+
+
+def check_kd_vocab(student, teacher, tokenizer) -> tuple[int, str | None]:
+    """Shared vocabulary width for KD logits, and a warning when the teacher only has extra padding rows.
+
+    Qwen2.5-0.5B (151936 rows) and Qwen2.5-7B (152064 rows) share one tokenizer; the 7B's extra rows are
+    padding no token id reaches, so slicing the teacher's logits to the student's width is exact. Rows that
+    real tokens use (index < len(tokenizer)) must exist in both, or the two models do not share a vocabulary.
+    """
+    s, t = vocab_size_of(student), vocab_size_of(teacher)
+    if s == t:
+        return s, None
+    used = len(tokenizer)
+    shared = min(s, t)
+    if used > shared:
+        raise ModelLoadError(
+            f"KD vocabulary mismatch: the student has {s} output rows and the teacher {t}, but the tokenizer "
+            f"uses {used} ids; these models do not share a vocabulary and cannot be distilled token by token"
+        )
+    return shared, (
+        f"teacher has {t} vocabulary rows and the student {s}; the extra {abs(t - s)} rows are padding beyond "
+        f"the tokenizer's {used} ids, so logits are sliced to the shared {shared}"
+    )
+
+
+def unwrap(model):
+    return getattr(model, "module", model)
+
+
+def config_summary(model) -> dict:
+    n = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"params": n, "trainable_params": trainable}
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

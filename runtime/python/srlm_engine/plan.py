@@ -1,0 +1,227 @@
+"""Loading and validating `plan.json`, the compiler's output (docs/plan.md, runtime/plan.schema.json).
+
+The engine trusts nothing: the plan is validated against the JSON Schema, defaults from the schema fill absent
+fields (so a hand-written plan works as well as a compiled one), the per-algorithm defaults of docs/plan.md are
+resolved, and every reference is checked. Errors name the file and the field path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+
+class PlanError(ValueError):
+    """A plan that the engine refuses; the message names the file and the field."""
+
+
+def schema_path() -> Path:
+    # The schema lives at runtime/plan.schema.json in the repository; an installed engine carries a copy.
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent.parent / "plan.schema.json", here / "plan.schema.json"):
+        if candidate.is_file():
+            return candidate
+    raise PlanError(f"plan schema not found next to the engine (looked in {here.parent.parent} and {here})")
+
+
+def load_schema() -> dict:
+    return json.loads(schema_path().read_text(encoding="utf-8"))
+
+
+def _path_str(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _resolve_ref(schema: dict, root: dict) -> dict:
+    while "$ref" in schema:
+        ref = schema["$ref"]
+        assert ref.startswith("#/"), ref
+        node = root
+        for part in ref[2:].split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def _fill_defaults(value: Any, schema: dict, root: dict) -> None:
+    schema = _resolve_ref(schema, root)
+    if not isinstance(value, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        sub = _resolve_ref(sub, root)
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value and isinstance(value[key], dict):
+            _fill_defaults(value[key], sub, root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, item in value.items():
+            if key not in schema.get("properties", {}):
+                _fill_defaults(item, extra, root)
+
+
+def _apply_kind_defaults(stage: dict, root: dict, where: str) -> None:
+    kind_schema = root["$defs"][f"stage_{stage['kind']}"]
+    _fill_defaults(stage, kind_schema, root)
+    cfg = stage["config"]
+    for block in ("loss",):
+        if isinstance(cfg.get(block), dict) and cfg[block].get("name") == "jsd":
+            cfg[block].setdefault("beta", 0.5)
+    if isinstance(cfg.get("kd"), dict) and cfg["kd"]["loss"].get("name") == "jsd":
+        cfg["kd"]["loss"].setdefault("beta", 0.5)
+    if stage["kind"] == "rl":
+        algo = cfg["algorithm"]
+        if cfg.get("epsilon_high") is None:
+            cfg["epsilon_high"] = 0.28 if algo == "dapo" else cfg["epsilon"]
+        if cfg.get("loss_agg") is None:
+            cfg["loss_agg"] = algo
+        if cfg.get("scale_rewards") is None:
+            cfg["scale_rewards"] = algo != "dr_grpo"
+        total = cfg["prompts_per_step"] * cfg["group"]
+        if cfg["batch_size"] == 0:
+            cfg["batch_size"] = total
+        if total % cfg["batch_size"]:
+            raise PlanError(
+                f"{where}.config.batch_size: {cfg['batch_size']} does not divide "
+                f"prompts_per_step x group = {total}"
+            )
+
+
+@dataclass
+class Ref:
+    kind: str  # "model" or "stage"
+    name: str
+
+
+@dataclass
+class Plan:
+    raw: dict
+    path: Path | None
+    settings: dict
+    models: dict
+    datasets: dict
+    stages: list[dict]
+    evals: dict
+    sha256: str = ""
+    stage_index: dict = field(default_factory=dict)
+
+    def stage(self, name: str) -> dict:
+        return self.stages[self.stage_index[name]]
+
+    def resolve_ref(self, ref: Any, where: str, before: int | None = None) -> Ref:
+        """A reference to a model or a stage; `before` restricts stages to those earlier in the pipeline."""
+        if isinstance(ref, dict):
+            kind, name = next(iter(ref.items()))
+        elif ref in self.models:
+            kind, name = "model", ref
+        else:
+            kind, name = "stage", ref
+        if kind == "model" and name not in self.models:
+            raise PlanError(f"{where}: unknown model '{name}' (models: {', '.join(self.models) or 'none'})")
+        if kind == "stage":
+            if name not in self.stage_index:
+                raise PlanError(f"{where}: '{name}' is neither a model nor a stage")
+            if before is not None and self.stage_index[name] >= before:
+                raise PlanError(f"{where}: stage '{name}' runs after this stage; it cannot be used here")
+        return Ref(kind, name)
+
+    def evals_for(self, stage_name: str) -> list[str]:
+        """Evals run after a stage: those the stage lists plus those whose `stages` name it (null = all)."""
+        names = list(self.stage(stage_name).get("evals") or [])
+        for name, ev in self.evals.items():
+            if name not in names and (ev.get("stages") is None or stage_name in ev["stages"]):
+                names.append(name)
+        return names
+
+
+def validate(raw: Any, source: str = "plan.json") -> Plan:
+    import hashlib
+
+    import jsonschema
+
+    if not isinstance(raw, dict):
+        raise PlanError(f"{source}: the plan must be a JSON object")
+    version = raw.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise PlanError(
+            f"{source}: schema_version {version!r} is not supported by this engine "
+            f"(supports {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); recompile the pipeline with a "
+            "matching `srlm` or update the engine"
+        )
+    schema = load_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.path))))
+    if errors:
+        # The deepest error is the most specific one (a field), not the oneOf/allOf wrapper above it.
+        best = max(errors, key=lambda e: len(e.absolute_path))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise PlanError(f"{source}: {_path_str(best.absolute_path)}: {best.message}{more}")
+    sha = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+    plan_dict = copy.deepcopy(raw)
+    _fill_defaults(plan_dict, schema, schema)
+    for i, st in enumerate(plan_dict["stages"]):
+        _apply_kind_defaults(st, schema, f"{source}: stages[{i}] ({st['name']})")
+    plan = Plan(
+        raw=plan_dict,
+        path=None,
+        settings=plan_dict.get("settings", {}),
+        models=plan_dict["models"],
+        datasets=plan_dict["datasets"],
+        stages=plan_dict["stages"],
+        evals=plan_dict.get("evals", {}),
+        sha256=sha,
+    )
+    for i, st in enumerate(plan.stages):
+        if st["name"] in plan.stage_index:
+            raise PlanError(f"{source}: stages[{i}].name: duplicate stage '{st['name']}'")
+        plan.stage_index[st["name"]] = i
+    for i, st in enumerate(plan.stages):
+        where = f"{source}: stages[{i}] ({st['name']})"
+        st["_init"] = plan.resolve_ref(st["init"], f"{where}.init", before=i)
+        cfg = st["config"]
+        if cfg["data"] not in plan.datasets:
+            raise PlanError(f"{where}.config.data: unknown dataset '{cfg['data']}'")
+        ds = plan.datasets[cfg["data"]]
+        if st["kind"] in ("sft", "kd") and not (
+            ds.get("completion") or ds.get("messages") or ds.get("builtin")
+        ):
+            raise PlanError(
+                f"{where}.config.data: dataset '{cfg['data']}' has neither `completion` nor `messages`"
+            )
+        if st["kind"] == "rl" and not (ds.get("answer") or ds.get("builtin")):
+            raise PlanError(f"{where}.config.data: dataset '{cfg['data']}' has no `answer` field for rewards")
+        if st["kind"] == "kd":
+            st["_teacher"] = plan.resolve_ref(cfg["teacher"], f"{where}.config.teacher", before=i)
+        if st["kind"] == "rl" and cfg.get("kd"):
+            st["_teacher"] = plan.resolve_ref(cfg["kd"]["teacher"], f"{where}.config.kd.teacher", before=i)
+        for ev in st.get("evals") or []:
+            if ev not in plan.evals:
+                raise PlanError(f"{where}.evals: unknown eval '{ev}'")
+    for name, ev in plan.evals.items():
+        if ev["data"] not in plan.datasets:
+            raise PlanError(f"{source}: evals.{name}.data: unknown dataset '{ev['data']}'")
+        for s in ev.get("stages") or []:
+            if s not in plan.stage_index:
+                raise PlanError(f"{source}: evals.{name}.stages: unknown stage '{s}'")
+    return plan
+
+
+def load(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except json.JSONDecodeError as e:
+        raise PlanError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    plan = validate(raw, str(path))
+    plan.path = path
+    return plan

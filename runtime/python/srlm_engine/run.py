@@ -1,0 +1,278 @@
+"""The run: validate the plan, then run its stages in order, recording everything in events.jsonl.
+
+Read top to bottom: `run()` sets up the run folder and the event stream, then for each stage either reuses a
+cached checkpoint or calls the stage's trainer (stages/sft.py, stages/kd.py, stages/rl.py), running the evals
+that cover it. Failures become an `error` event with the traceback and `run_finished` with status "failed".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import __version__, checkpoint, models
+from . import data as data_mod
+from .events import EventWriter
+from .plan import Plan, PlanError, Ref
+from .plan import load as load_plan
+from .signals import StopFlag
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 3
+
+
+class Stopped(Exception):
+    """Raised after a stop request has been honoured (checkpoint written)."""
+
+
+@dataclass
+class Context:
+    plan: Plan
+    run_dir: Path
+    events: EventWriter
+    device: torch.device
+    seed: int
+    stop: StopFlag
+    resume: bool = False
+    rank: int = 0
+    world_size: int = 1
+    _rows: dict = field(default_factory=dict)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def ckpt_root(self, stage: str) -> Path:
+        return self.run_dir / "checkpoints" / stage
+
+    def final_checkpoint(self, stage_name: str) -> Path:
+        st = self.plan.stage(stage_name)
+        path = Path(st["reuse"]) if st.get("reuse") else self.ckpt_root(stage_name) / "final"
+        if not (path / "meta.json").is_file():
+            raise FileNotFoundError(
+                f"stage '{stage_name}' has no final checkpoint at {path}; run that stage first "
+                "(or start from an earlier stage with --from-stage)"
+            )
+        return path
+
+    def root_model(self, ref: Ref) -> dict:
+        while ref.kind == "stage":
+            ref = self.plan.stage(ref.name)["_init"]
+        return self.plan.models[ref.name]
+
+    def load_ref(self, ref: Ref):
+        """(model, tokenizer, description) for a model name or a finished stage."""
+        precision = self.plan.settings.get("precision", "auto")
+        if ref.kind == "model":
+            spec = self.plan.models[ref.name]
+            model = models.load_model(spec, self.device, self.seed, precision)
+            tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), spec.get("revision", "main"))
+            return model, tok, f"model {ref.name} ({spec['source']}, weights {spec.get('weights')})"
+        path = self.final_checkpoint(ref.name)
+        spec = {**self.root_model(ref), "weights": "pretrained"}
+        model = models.load_model(spec, self.device, self.seed, precision, path_override=str(path))
+        tok = models.load_tokenizer(str(path))
+        return model, tok, f"stage {ref.name} ({path})"
+
+    def rows(self, dataset: str) -> list[dict]:
+        if dataset not in self._rows:
+            self._rows[dataset] = data_mod.load_rows(dataset, self.plan.datasets[dataset], self.seed)
+        return self._rows[dataset]
+
+    def check_stop(self) -> bool:
+        return self.stop.requested
+
+
+def run_evals(
+    ctx: Context,
+    stage_name: str | None,
+    model,
+    tokenizer,
+    evals: list[str],
+    when: str,
+    step: int | None,
+    chat_template: bool = True,
+) -> dict:
+    from .evaluation import evaluate
+
+    results = {}
+    for name in evals:
+        ev = ctx.plan.evals[name]
+        rows = ctx.rows(ev["data"])
+        metrics, samples = evaluate(model, tokenizer, rows, ev, chat_template)
+        n = min(len(rows), ev["limit"]) if ev.get("limit") else len(rows)
+        ctx.events.emit(
+            "eval",
+            stage=stage_name,
+            step=step,
+            eval=name,
+            when=when,
+            n=n,
+            metrics=metrics,
+            duration_s=metrics.get("eval_time_s"),
+        )
+        if samples:
+            ctx.events.emit("samples", stage=stage_name, step=step, source="eval", eval=name, samples=samples)
+        results[name] = metrics
+    return results
+
+
+def _stage_runner(kind: str):
+    if kind == "sft":
+        from .stages.sft import run_sft as fn
+    elif kind == "kd":
+        from .stages.kd import run_kd as fn
+    else:
+        from .stages.rl import run_rl as fn
+    return fn
+
+
+def _run_cached(ctx: Context, st: dict) -> None:
+    t0 = time.time()
+    path = ctx.final_checkpoint(st["name"])
+    meta = checkpoint.read_meta(path)
+    ctx.events.emit(
+        "stage_started",
+        stage=st["name"],
+        kind=st["kind"],
+        total_steps=0,
+        init=f"cache {path}",
+        hash=st.get("hash"),
+    )
+    evals = ctx.plan.evals_for(st["name"])
+    if evals:
+        model, tok, _ = ctx.load_ref(Ref("stage", st["name"]))
+        run_evals(
+            ctx,
+            st["name"],
+            model,
+            tok,
+            evals,
+            "after",
+            meta.get("step"),
+            st["config"].get("chat_template", True),
+        )
+        del model
+    ctx.events.emit(
+        "stage_finished",
+        stage=st["name"],
+        step=meta.get("step"),
+        status="completed",
+        cached=True,
+        checkpoint=str(path),
+        duration_s=time.time() - t0,
+        metrics=meta.get("metrics") or {},
+    )
+
+
+def _stage_done(ctx: Context, st: dict) -> bool:
+    final = ctx.ckpt_root(st["name"]) / "final" / "meta.json"
+    if not final.is_file():
+        return False
+    meta = json.loads(final.read_text())
+    return meta.get("stage_hash") == st.get("hash")
+
+
+def _init_distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    return int(os.environ.get("RANK", "0")), world
+
+
+def run(
+    plan_path: str,
+    run_dir: str,
+    from_stage: str | None = None,
+    resume: bool = False,
+    echo=None,
+    stop: StopFlag | None = None,
+) -> int:
+    run_dir_p = Path(run_dir).resolve()
+    run_dir_p.mkdir(parents=True, exist_ok=True)
+    rank, world = _init_distributed()
+    events = EventWriter(run_dir_p / "events.jsonl", run_dir_p.name, enabled=rank == 0, echo=echo)
+    t0 = time.time()
+    stop = stop or StopFlag()
+    stop.install()
+    try:
+        try:
+            plan = load_plan(plan_path)
+            if from_stage is not None and from_stage not in plan.stage_index:
+                raise PlanError(
+                    f"--from-stage {from_stage}: no such stage (stages: {', '.join(plan.stage_index)})"
+                )
+        except PlanError as e:
+            events.emit("error", message=str(e), code="invalid_plan")
+            events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_INVALID
+        if rank == 0 and Path(plan_path).resolve() != (run_dir_p / "plan.json"):
+            shutil.copyfile(plan_path, run_dir_p / "plan.json")
+        settings = plan.settings
+        device = models.pick_device(settings.get("device", "auto"))
+        seed = int(settings.get("seed", 1234))
+        if device.type == "cpu":
+            # Small models gain little from more threads, and OpenMP's spin-waiting collapses (10x slower
+            # steps measured on 2 busy cores) as soon as another process competes: use half the cores.
+            threads = os.environ.get("SRLM_NUM_THREADS") or max(1, (os.cpu_count() or 2) // 2)
+            torch.set_num_threads(int(threads))
+        torch.manual_seed(seed)
+        ctx = Context(plan, run_dir_p, events, device, seed, stop, resume, rank, world)
+        names = [s["name"] for s in plan.stages]
+        events.emit(
+            "run_started",
+            pipeline=plan.raw["pipeline"],
+            engine_version=__version__,
+            plan_sha256=plan.sha256,
+            stages=names,
+            device=str(device),
+            pid=os.getpid(),
+            world_size=world,
+            resume=resume,
+            from_stage=from_stage,
+        )
+        start = plan.stage_index[from_stage] if from_stage else 0
+        status = "completed"
+        for st in plan.stages[start:]:
+            if resume and _stage_done(ctx, st):
+                events.emit(
+                    "log",
+                    stage=st["name"],
+                    level="info",
+                    message=f"stage {st['name']} already finished in this run folder; skipped",
+                )
+                continue
+            if st.get("reuse"):
+                _run_cached(ctx, st)
+                continue
+            # `before` evaluates each fresh model a stage starts from; a stage that continues another stage
+            # starts from that stage's result, which its own "after" eval already measured.
+            before = []
+            if st["_init"].kind == "model":
+                before = [e for e in plan.evals_for(st["name"]) if plan.evals[e].get("before", True)]
+            result = _stage_runner(st["kind"])(ctx, st, before_evals=before)
+            if result == "stopped":
+                status = "stopped"
+                break
+        events.emit("run_finished", status=status, duration_s=time.time() - t0)
+        return EXIT_STOPPED if status == "stopped" else EXIT_OK
+    except Exception as e:  # the stream must record every failure, with its traceback, before exiting
+        tb = traceback.format_exc()
+        events.emit("error", message=f"{type(e).__name__}: {e}", traceback=tb)
+        events.emit(
+            "run_finished", status="failed", duration_s=time.time() - t0, message=f"{type(e).__name__}: {e}"
+        )
+        print(tb, file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        stop.uninstall()
+        events.close()

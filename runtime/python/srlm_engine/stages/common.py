@@ -1,0 +1,260 @@
+"""What every stage shares: building the policy, AdamW with a warmup schedule, resume, metrics, periodic
+checkpoints and evals, stop handling and the final checkpoint.
+
+A stage trainer (sft.py, kd.py, rl.py) builds a `StageLoop`, then for each step computes and applies one
+optimizer update and calls `loop.end_step(step, metrics)`; `loop.finish()` writes the result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from .. import checkpoint, models
+from ..plan import Ref
+
+
+def lr_lambda(kind: str, warmup_steps: int, total_steps: int):
+    def f(step: int) -> float:
+        if warmup_steps > 0 and step < warmup_steps:
+            return (step + 1) / warmup_steps
+        if kind == "constant":
+            return 1.0
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        progress = min(max(progress, 0.0), 1.0)
+        if kind == "linear":
+            return 1.0 - progress
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return f
+
+
+def make_optimizer(model, cfg: dict, total_steps: int):
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": cfg.get("weight_decay", 0.0)},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    fused = bool(params) and params[0].is_cuda
+    opt = torch.optim.AdamW(groups, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8, fused=fused or None)
+    warmup = int(round(cfg.get("warmup", 0.0) * total_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lr_lambda(cfg.get("scheduler", "cosine"), warmup, total_steps)
+    )
+    return opt, sched
+
+
+def gpu_mem_gb(device) -> float | None:
+    if device.type != "cuda":
+        return None
+    peak = torch.cuda.max_memory_allocated(device) / 2**30
+    torch.cuda.reset_peak_memory_stats(device)
+    return peak
+
+
+class StageLoop:
+    def __init__(self, ctx, stage: dict, total_steps: int, before_evals: list[str]):
+        self.ctx = ctx
+        self.stage = stage
+        self.name = stage["name"]
+        self.cfg = stage["config"]
+        self.total_steps = total_steps
+        self.before_evals = before_evals
+        self.root: Path = ctx.ckpt_root(self.name)
+        self.t0 = time.time()
+        self.last_metrics: dict = {}
+        self.during_evals = [
+            e for e in ctx.plan.evals_for(self.name) if ctx.plan.evals[e].get("every", 0) > 0
+        ]
+        self.model = self.tokenizer = self.optimizer = self.scheduler = None
+        self.init_desc = ""
+
+    # ------------------------------------------------------------------ set-up
+    def build_policy(self):
+        model, tok, desc = self.ctx.load_ref(self.stage["_init"])
+        self.init_desc = desc
+        if self.cfg.get("grad_checkpointing"):
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.config.use_cache = False
+        if self.cfg.get("lora"):
+            model = models.apply_lora(model, self.cfg["lora"])
+        model.train()
+        self.model, self.tokenizer = model, tok
+        return model, tok
+
+    def build_optimizer(self):
+        self.optimizer, self.scheduler = make_optimizer(self.model, self.cfg, self.total_steps)
+
+    def load_teacher(self, ref: Ref):
+        teacher, _, desc = self.ctx.load_ref(ref)
+        teacher.eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        return teacher, desc
+
+    def start(self, kind: str) -> tuple[int, dict]:
+        """Resume from the latest step checkpoint when asked; returns (start_step, extra trainer state)."""
+        start, extra = 0, {}
+        latest = checkpoint.latest_step(self.root) if self.ctx.resume else None
+        if latest is not None:
+            checkpoint.load_weights_into(self.model, latest)
+            state = checkpoint.load_training_state(latest)
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            checkpoint.set_rng_state(state["rng"])
+            start, extra = int(state["step"]), state.get("extra", {})
+        elif self.before_evals:
+            self.evals(self.before_evals, "before", 0)
+        self.ctx.events.emit(
+            "stage_started",
+            stage=self.name,
+            kind=kind,
+            total_steps=self.total_steps,
+            init=self.init_desc,
+            resumed_from_step=start,
+            hash=self.stage.get("hash"),
+        )
+        if start:
+            self.ctx.events.emit(
+                "log", stage=self.name, step=start, level="info", message=f"resumed from {latest}"
+            )
+        return start, extra
+
+    # ------------------------------------------------------------------ per step
+    def clip_and_step(self) -> float:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.get("max_grad_norm", 1.0))
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(norm)
+
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def end_step(self, step: int, metrics: dict, extra_state=None) -> bool:
+        """Log, checkpoint and eval as configured; True when the stage must stop now (stop requested)."""
+        mem = gpu_mem_gb(self.ctx.device)
+        if mem is not None:
+            metrics["gpu_mem_gb"] = mem
+        self.last_metrics = metrics
+        if step % self.cfg.get("log_every", 1) == 0 or step == self.total_steps:
+            self.ctx.events.emit(
+                "metrics", stage=self.name, step=step, total_steps=self.total_steps, metrics=metrics
+            )
+        stop = self.ctx.check_stop()
+        save_every = self.cfg.get("save_every", 0)
+        if (stop and step < self.total_steps) or (
+            save_every and step % save_every == 0 and step < self.total_steps
+        ):
+            self.save_step(step, extra_state() if callable(extra_state) else (extra_state or {}))
+        if not stop:
+            due = [
+                e
+                for e in self.during_evals
+                if step % self.ctx.plan.evals[e]["every"] == 0 and step < self.total_steps
+            ]
+            if due:
+                self.evals(due, "during", step)
+        # A stop at the last step is no stop: the stage completes and writes its final checkpoint.
+        return stop and step < self.total_steps
+
+    def save_step(self, step: int, extra: dict) -> Path | None:
+        if not self.ctx.is_main:
+            return None
+        state = {
+            "step": step,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": checkpoint.rng_state(),
+            "extra": extra,
+        }
+        path = checkpoint.save(
+            self.root,
+            f"step-{step:06d}",
+            self.model,
+            self.tokenizer,
+            self._meta(step, final=False),
+            training_state=state,
+            keep_last=self.cfg.get("keep_last", 2),
+        )
+        self.ctx.events.emit(
+            "checkpoint", stage=self.name, step=step, path=str(path), final=False, metrics=self.last_metrics
+        )
+        return path
+
+    def _meta(self, step: int, final: bool) -> dict:
+        plan = self.ctx.plan
+        return {
+            "stage": self.name,
+            "kind": self.stage["kind"],
+            "step": step,
+            "total_steps": self.total_steps,
+            "final": final,
+            "metrics": self.last_metrics,
+            "plan_sha256": plan.sha256,
+            "stage_hash": self.stage.get("hash"),
+            "pipeline": plan.raw.get("pipeline"),
+            "base_model": self.ctx.root_model(self.stage["_init"]).get("source"),
+        }
+
+    def evals(self, names: list[str], when: str, step: int) -> dict:
+        from ..run import run_evals
+
+        if not names or not self.ctx.is_main:
+            return {}
+        return run_evals(
+            self.ctx,
+            self.name,
+            self.model,
+            self.tokenizer,
+            names,
+            when,
+            step,
+            self.cfg.get("chat_template", True),
+        )
+
+    # ------------------------------------------------------------------ end
+    def finish(self, step: int, stopped: bool) -> str:
+        if stopped:
+            self.ctx.events.emit(
+                "stage_finished",
+                stage=self.name,
+                step=step,
+                status="stopped",
+                cached=False,
+                checkpoint=None,
+                duration_s=time.time() - self.t0,
+                metrics=self.last_metrics,
+            )
+            return "stopped"
+        path = None
+        if self.ctx.is_main:
+            path = checkpoint.save(
+                self.root, "final", self.model, self.tokenizer, self._meta(step, final=True), merge_lora=True
+            )
+            self.ctx.events.emit(
+                "checkpoint",
+                stage=self.name,
+                step=step,
+                path=str(path),
+                final=True,
+                metrics=self.last_metrics,
+            )
+        self.evals(self.ctx.plan.evals_for(self.name), "after", step)
+        self.ctx.events.emit(
+            "stage_finished",
+            stage=self.name,
+            step=step,
+            status="completed",
+            cached=False,
+            checkpoint=str(path) if path else None,
+            duration_s=time.time() - self.t0,
+            metrics=self.last_metrics,
+        )
+        return "completed"

@@ -1,0 +1,96 @@
+"""Knowledge distillation: the student matches a frozen teacher's token distributions on the completions.
+
+Loss = mix.kd · D(teacher ‖ student) + mix.sft · CE, with D one of forward KL, reverse KL or JSD(β) on
+temperature-scaled distributions (losses.py). With `on_policy = λ`, a step uses the student's own samples
+instead of the dataset completions with probability λ (GKD), decided by a coin seeded by the step so that a
+resumed run makes the same choices.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from .. import data as data_mod
+from .. import losses, models
+from ..generation import generate
+from .sft import supervised_loop
+
+
+def kd_token_sum(
+    student_logits, teacher_logits, mask, loss: dict, temperature: float, vocab: int
+) -> torch.Tensor:
+    per_token = losses.kd_per_token(
+        student_logits[..., :vocab],
+        teacher_logits[..., :vocab],
+        loss["name"],
+        loss.get("beta", 0.5),
+        temperature,
+    )
+    m = mask.bool()
+    return torch.where(m, per_token, torch.zeros_like(per_token)).sum()
+
+
+class KDLoss:
+    def __init__(self, ctx, stage: dict, teacher_ref):
+        self.ctx, self.stage, self.cfg = ctx, stage, stage["config"]
+        self.teacher_ref = teacher_ref
+        mix = self.cfg.get("mix") or {}
+        self.w_kd = float(mix.get("kd", 1.0))
+        self.w_ce = float(mix.get("sft", 0.0))
+        self.teacher = None
+        self.vocab = None
+
+    def setup(self, loop) -> None:
+        self.teacher, desc = loop.load_teacher(self.teacher_ref)
+        self.vocab, warning = models.check_kd_vocab(loop.model, self.teacher, loop.tokenizer)
+        if warning:
+            self.ctx.events.emit("warning", stage=loop.name, message=warning, code="kd_vocab_sliced")
+        if self.cfg.get("on_policy", 0) > 0 and self.cfg.get("packing"):
+            raise ValueError(f"stage {loop.name}: on_policy KD needs unpacked examples; set packing = false")
+
+    def __call__(self, model, batch, num_items, step):
+        ids, att = batch["input_ids"], batch["attention_mask"]
+        logits = model(input_ids=ids, attention_mask=att).logits
+        with torch.no_grad():
+            t_logits = self.teacher(input_ids=ids, attention_mask=att).logits
+        s, labels, mask = losses.shift_for_next_token(logits, ids, batch["loss_mask"])
+        t = t_logits[:, :-1, :]
+        kd = kd_token_sum(s, t, mask, self.cfg["loss"], self.cfg["temperature"], self.vocab) / num_items
+        loss = self.w_kd * kd
+        parts = {"kd": float(kd.detach())}
+        if self.w_ce > 0:
+            ce = losses.completion_ce(s, labels, mask, num_items=num_items)
+            loss = loss + self.w_ce * ce
+            parts["ce"] = float(ce.detach())
+        return loss, parts
+
+
+def on_policy_prepare(ctx, cfg):
+    lam = float(cfg.get("on_policy", 0.0))
+
+    def prepare(loop, step, micro):
+        if lam <= 0 or random.Random(ctx.seed * 1000003 + step).random() >= lam:
+            return micro, {"on_policy": 0.0}
+        tok = loop.tokenizer
+        out = []
+        for batch in micro:
+            prompts = [ex.ids[: ex.prompt_len] for ex in batch]
+            comps = generate(loop.model, tok, prompts, cfg["max_new_tokens"], temperature=1.0)
+            new = []
+            for p, c in zip(prompts, comps, strict=True):
+                ids = (p + c.ids)[: cfg["max_len"]]
+                mask = ([0] * len(p) + [1] * len(c.ids))[: cfg["max_len"]]
+                new.append(data_mod.Example(ids, mask, len(p)))
+            out.append(new)
+        return out, {"on_policy": 1.0}
+
+    return prepare
+
+
+def run_kd(ctx, stage: dict, before_evals: list[str]) -> str:
+    loss = KDLoss(ctx, stage, stage["_teacher"])
+    return supervised_loop(
+        ctx, stage, before_evals, "kd", loss, prepare=on_policy_prepare(ctx, stage["config"])
+    )

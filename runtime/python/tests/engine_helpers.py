@@ -1,0 +1,91 @@
+"""Shared builders for the engine tests: tiny model folders and plans (hidden 32, 2 layers)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from srlm_engine.assets import MODELS_DIR, TOKENIZER_DIR
+
+# Two shared cores: one thread per test process avoids OpenMP spin-wait collapse under contention.
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[3]
+EVENTS_SCHEMA = REPO / "runtime" / "events.schema.json"
+
+
+def tiny_model_dir(
+    root: Path, name: str = "tiny", hidden: int = 32, layers: int = 2, vocab: int | None = None
+) -> Path:
+    d = Path(root) / name
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = json.loads((MODELS_DIR / "tiny-student" / "config.json").read_text())
+    cfg.update(
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        max_window_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
+    if vocab:
+        cfg["vocab_size"] = vocab
+    (d / "config.json").write_text(json.dumps(cfg))
+    for f in TOKENIZER_DIR.iterdir():
+        shutil.copy(f, d / f.name)
+    return d
+
+
+def base_plan(
+    model_dirs: dict[str, Path],
+    stages: list[dict],
+    evals: dict | None = None,
+    n_train: int = 64,
+    n_test: int = 16,
+) -> dict:
+    return {
+        "schema_version": 1,
+        "pipeline": "test",
+        "settings": {"seed": 7, "device": "cpu"},
+        "models": {k: {"source": str(v), "weights": "random"} for k, v in model_dirs.items()},
+        "datasets": {
+            "train": {
+                "builtin": "arithmetic",
+                "split": "train",
+                "limit": n_train,
+                "completion": "completion",
+                "answer": "answer",
+            },
+            "test": {"builtin": "arithmetic", "split": "test", "limit": n_test, "answer": "answer"},
+        },
+        "stages": stages,
+        "evals": evals or {},
+    }
+
+
+def write_plan(tmp: Path, plan: dict) -> Path:
+    p = Path(tmp) / "plan.json"
+    p.write_text(json.dumps(plan))
+    return p
+
+
+def read_events(run_dir: Path) -> list[dict]:
+    return [
+        json.loads(line) for line in (Path(run_dir) / "events.jsonl").read_text().splitlines() if line.strip()
+    ]
+
+
+def assert_events_valid(events: list[dict]) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(EVENTS_SCHEMA.read_text()))
+    for e in events:
+        errors = list(validator.iter_errors(e))
+        assert not errors, f"event {e.get('type')} invalid: {errors[0].message} in {json.dumps(e)[:300]}"
+
+
+def metric_series(events: list[dict], stage: str, name: str) -> list[float]:
+    return [e["metrics"][name] for e in events if e["type"] == "metrics" and e.get("stage") == stage]

@@ -1,0 +1,77 @@
+import copy
+import json
+
+import pytest
+from engine_helpers import base_plan
+
+from srlm_engine.plan import PlanError, load, validate
+
+
+def _plan():
+    return base_plan(
+        {"m": "/nonexistent/m"},
+        [
+            {"name": "a", "kind": "sft", "init": {"model": "m"}, "config": {"data": "train", "steps": 2}},
+            {
+                "name": "b",
+                "kind": "rl",
+                "init": {"stage": "a"},
+                "config": {"data": "train", "algorithm": "dapo"},
+            },
+            {"name": "c", "kind": "kd", "init": {"model": "m"}, "config": {"data": "train", "teacher": "a"}},
+        ],
+        evals={"t": {"data": "test"}},
+    )
+
+
+def test_defaults_come_from_the_schema_and_algorithm():
+    plan = validate(_plan())
+    a, b, c = plan.stages
+    assert a["config"]["lr"] == 2e-5 and a["config"]["scheduler"] == "cosine" and a["config"]["lora"] is None
+    assert b["config"]["lr"] == 1e-6
+    # dapo sets epsilon_high 0.28, its own aggregation, and batch_size 0 means the whole generation batch.
+    assert b["config"]["epsilon_high"] == 0.28 and b["config"]["loss_agg"] == "dapo"
+    assert b["config"]["batch_size"] == 64 and b["config"]["scale_rewards"] is True
+    assert c["config"]["loss"] == {"name": "jsd", "beta": 0.5}
+    assert plan.evals["t"]["metrics"] == ["accuracy"]
+    assert c["_teacher"].kind == "stage" and b["_init"].kind == "stage"
+    assert plan.evals_for("b") == ["t"]
+
+
+def test_dr_grpo_does_not_scale_rewards():
+    p = _plan()
+    p["stages"][1]["config"]["algorithm"] = "dr_grpo"
+    cfg = validate(p).stages[1]["config"]
+    assert cfg["scale_rewards"] is False and cfg["epsilon_high"] == 0.2 and cfg["loss_agg"] == "dr_grpo"
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda p: p.update(schema_version=2), "schema_version 2 is not supported"),
+        (lambda p: p["stages"][0]["config"].update(lr=-1), "stages[0].config.lr"),
+        (lambda p: p["stages"][0]["config"].update(bogus=1), "'bogus' was unexpected"),
+        (lambda p: p["stages"][0]["config"].update(data="nope"), "unknown dataset 'nope'"),
+        (lambda p: p["stages"][2]["config"].update(teacher="zzz"), "'zzz' is neither a model nor a stage"),
+        (lambda p: p["stages"][0].update(init={"stage": "b"}), "runs after this stage"),
+        (lambda p: p["stages"][1]["config"].update(batch_size=5), "does not divide"),
+        (lambda p: p["datasets"]["train"].update(path="/x.jsonl"), "datasets.train"),
+        (lambda p: p["evals"]["t"].update(metrics=["pass@0"]), "evals.t.metrics[0]"),
+    ],
+)
+def test_bad_plans_are_refused_with_the_field_named(mutate, message):
+    p = copy.deepcopy(_plan())
+    mutate(p)
+    with pytest.raises(PlanError) as e:
+        validate(p, "plan.json")
+    assert message in str(e.value)
+    assert str(e.value).startswith("plan.json")
+
+
+def test_load_reports_bad_json_with_position(tmp_path):
+    f = tmp_path / "plan.json"
+    f.write_text('{"schema_version": 1,,}')
+    with pytest.raises(PlanError, match=r"plan.json: not valid JSON \(line 1"):
+        load(f)
+    f.write_text(json.dumps(_plan()))
+    assert load(f).path == f

@@ -1,14 +1,7 @@
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+// Entry of the language server bundle (dist/server.js). Any LSP client can start it with `--stdio` (or
+// `--node-ipc` / `--socket=N`, which vscode-languageserver reads from argv). Language logic lives in
+// server/src/core and server/src/ide; server/src/lsp only maps it to the protocol.
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { startServer } from './lsp/server';
 
-// Entry of the language server bundle. The LSP glue lives in server/src/lsp; language logic in server/src/core.
-const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
-
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-  serverInfo: { name: 'srlm-language-server', version: '0.1.0' },
-}));
-
-documents.listen(connection);
-connection.listen();
+startServer(createConnection(ProposedFeatures.all));

@@ -1,0 +1,166 @@
+// Per-stage estimates from the document: follow `init` (and `teacher`) to a model, read its architecture,
+// take the stage's effective field values, and ask the estimator. Also decides the GPU memory to compare
+// against: the pipeline's `gpu_memory`, else the detected GPU, else the editor setting.
+import {
+  DEFAULT_DEVICE,
+  GIB,
+  type DeviceProfile,
+  type ModelArch,
+  type StageEstimate,
+  deviceProfileFor,
+  estimateStage,
+  formatBytes,
+  formatCount,
+  formatDuration,
+} from '../core/estimate';
+import { blockSpec, resolveDefaults } from '../core/schema/lookup';
+import type { JsonValue } from '../core/schema/types';
+import type { BlockSymbol } from '../core/semantics/binder';
+import type { IdeDocument } from './document';
+import type { IdeEnv } from './env';
+import { modelFacts, type ModelFacts } from './models';
+import { datasetSampleOf } from './workspaceFiles';
+
+export interface StageEstimateView {
+  stage: BlockSymbol;
+  estimate: StageEstimate;
+  policy: ModelFacts;
+  device: DeviceProfile;
+  deviceDetected: boolean;
+  /** Bytes available on the GPU to compare with, and where that number came from. */
+  limit?: { bytes: number; from: 'gpu_memory' | 'nvidia-smi' | 'setting' };
+}
+
+function symbolNamed(doc: IdeDocument, name: unknown): BlockSymbol | undefined {
+  return typeof name === 'string' ? doc.model.symbolsByName.get(name) : undefined;
+}
+
+/** The model a stage (or a model) ultimately starts from, following `init` through earlier stages. */
+export function rootModel(doc: IdeDocument, start: BlockSymbol | undefined): BlockSymbol | undefined {
+  const seen = new Set<BlockSymbol>();
+  let cur = start;
+  while (cur && !seen.has(cur)) {
+    seen.add(cur);
+    if (cur.kind === 'model') return cur;
+    if (cur.kind !== 'stage') return undefined;
+    cur = symbolNamed(doc, doc.model.configs.get(cur)?.values.init);
+  }
+  return undefined;
+}
+
+export function modelOf(doc: IdeDocument, model: BlockSymbol, env: IdeEnv): ModelFacts | undefined {
+  const v = doc.model.configs.get(model)?.values;
+  if (!v || typeof v.source !== 'string') return undefined;
+  return modelFacts(env, v.source, doc.dir, typeof v.revision === 'string' ? v.revision : 'main');
+}
+
+export function effectiveValues(doc: IdeDocument, sym: BlockSymbol): Record<string, JsonValue> {
+  const cfg = doc.model.configs.get(sym);
+  if (!cfg) return {};
+  const out: Record<string, JsonValue> = resolveDefaults(cfg.spec, cfg.values);
+  for (const [kind, nested] of cfg.nested) {
+    const spec = blockSpec(kind) ?? nested.spec;
+    out[kind] = resolveDefaults(spec, nested.values);
+  }
+  return out;
+}
+
+export function gpuLimit(doc: IdeDocument, env: IdeEnv): StageEstimateView['limit'] {
+  const gm = doc.model.pipeline?.values.gpu_memory;
+  if (typeof gm === 'number' && gm > 0) return { bytes: gm * GIB, from: 'gpu_memory' };
+  if (env.gpu) return { bytes: env.gpu.memoryBytes, from: 'nvidia-smi' };
+  if (env.gpuMemoryGiBSetting) return { bytes: env.gpuMemoryGiBSetting * GIB, from: 'setting' };
+  return undefined;
+}
+
+function archOf(
+  doc: IdeDocument,
+  sym: BlockSymbol | undefined,
+  env: IdeEnv,
+): { arch: ModelArch; dtype?: string } | undefined {
+  const model = rootModel(doc, sym);
+  if (!model) return undefined;
+  const facts = modelOf(doc, model, env);
+  if (!facts?.arch) return undefined;
+  const dtype = doc.model.configs.get(model)?.values.dtype;
+  return { arch: facts.arch, dtype: typeof dtype === 'string' ? dtype : undefined };
+}
+
+export function stageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv): StageEstimateView | undefined {
+  if (stage.kind !== 'stage') return undefined;
+  const kind = stage.stageKind;
+  if (kind !== 'sft' && kind !== 'kd' && kind !== 'rl') return undefined;
+  const values = effectiveValues(doc, stage);
+  const model = rootModel(doc, stage);
+  if (!model) return undefined;
+  const policy = modelOf(doc, model, env);
+  if (!policy?.arch) return undefined;
+  const mv = doc.model.configs.get(model)?.values ?? {};
+  const teacherRef = kind === 'kd' ? values.teacher : (values.kd as Record<string, JsonValue> | undefined)?.teacher;
+  const teacher = teacherRef !== undefined ? archOf(doc, symbolNamed(doc, teacherRef), env) : undefined;
+  const data = symbolNamed(doc, values.data);
+  const sample = data ? datasetSampleOf(doc, data, env) : undefined;
+  let promptLen: number | undefined;
+  const dv = data ? doc.model.configs.get(data)?.values : undefined;
+  const promptCol = typeof dv?.prompt === 'string' ? dv.prompt : 'prompt';
+  if (sample && sample.rows.length > 0) {
+    const lens = sample.rows
+      .map((r) => r.value[promptCol])
+      .filter((v): v is string => typeof v === 'string')
+      .map((s) => s.length);
+    // About 3.5 characters per token for English and arithmetic with BPE vocabularies of this size.
+    if (lens.length > 0) promptLen = Math.max(1, Math.round(lens.reduce((a, b) => a + b, 0) / lens.length / 3.5));
+  }
+  const device = deviceProfileFor(env.gpu?.name) ?? DEFAULT_DEVICE;
+  const precision = doc.model.pipeline?.values.precision;
+  const estimate = estimateStage(
+    {
+      kind,
+      config: values,
+      policy: policy.arch,
+      policyDtype: typeof mv.dtype === 'string' ? mv.dtype : undefined,
+      attention: typeof mv.attn === 'string' ? mv.attn : undefined,
+      teacher: teacher?.arch,
+      teacherDtype: teacher?.dtype,
+      precision: typeof precision === 'string' ? precision : undefined,
+      promptLen,
+      datasetRows: sample?.rowCount,
+    },
+    device,
+  );
+  return { stage, estimate, policy, device, deviceDetected: env.gpu !== undefined, limit: gpuLimit(doc, env) };
+}
+
+export function estimateMarkdown(v: StageEstimateView): string {
+  const e = v.estimate;
+  const m = e.memory;
+  const rows: [string, number][] = [
+    ['weights', m.weights],
+    ['fp32 master weights', m.masterWeights],
+    ['optimizer moments', m.optimizer],
+    ['gradients', m.gradients],
+    ['activations', m.activations],
+    ['logits and loss', m.logits],
+    ['teacher', m.teacher],
+    ['reference model', m.reference],
+    ['KV cache (rollouts)', m.kvCache],
+  ];
+  const lines = [
+    `**Estimate** for ${v.policy.source} (${formatCount(e.totalParams)} parameters, ${formatCount(e.trainableParams)} trained)`,
+    '',
+    '| memory | |',
+    '|---|---|',
+    ...rows.filter(([, b]) => b > 0).map(([k, b]) => `| ${k} | ${formatBytes(b)} |`),
+    `| **peak** (${m.peakPhase}) | **${formatBytes(m.peak)}** |`,
+    `| with CUDA context | ${formatBytes(m.peakWithOverhead)} |`,
+  ];
+  if (v.limit) lines.push('', `GPU memory: ${formatBytes(v.limit.bytes)} (${v.limit.from})`);
+  if (e.time) {
+    lines.push(
+      '',
+      `Time: about ${formatDuration(e.time.seconds)} for ${e.steps} steps on ${v.deviceDetected ? 'this' : 'an assumed'} ${v.device.name}`,
+    );
+  } else lines.push('', 'Time: unknown (give `steps`, or a dataset file the editor can count)');
+  if (e.assumptions.length > 0) lines.push('', `Assumes ${e.assumptions.join('; ')}. See docs/memory-estimator.md.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,32 @@
+// Open documents and their analyses. An analysis is computed at most once per document version and only when
+// a feature asks for it, so a burst of keystrokes costs one parse, not one per change.
+import { TextDocuments } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+
+export class DocumentStore<A> {
+  readonly documents = new TextDocuments(TextDocument);
+  private readonly cache = new Map<string, { version: number; analysis: A }>();
+
+  constructor(private readonly analyze: (uri: string, text: string) => A) {
+    this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
+  }
+
+  get(uri: string): TextDocument | undefined {
+    return this.documents.get(uri);
+  }
+
+  all(): TextDocument[] {
+    return this.documents.all();
+  }
+
+  /** The analysis of the current version of an open document; undefined when it is not open. */
+  analysis(uri: string): A | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc) return undefined;
+    const hit = this.cache.get(uri);
+    if (hit && hit.version === doc.version) return hit.analysis;
+    const analysis = this.analyze(uri, doc.getText());
+    this.cache.set(uri, { version: doc.version, analysis });
+    return analysis;
+  }
+}

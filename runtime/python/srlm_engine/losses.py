@@ -36,7 +36,9 @@ Public API
 
     The mixture formula tends to 0 at both ends, so, like TRL, the end points are *defined* as the KL limits
     the interpolation points at: **β = 0 is forward KL, β = 1 is reverse KL**. No T² factor is applied
-    (TRL's convention); callers that want Hinton-style scaling multiply themselves.
+    (TRL's convention); callers that want Hinton-style scaling multiply themselves. Memory: these build a few
+    float32 ``(B, T, V)`` tensors; with a large vocabulary select the kept positions first
+    (``logits[mask].unsqueeze(0)`` with an all-ones mask) — the masked mean is the same.
 ``group_advantages(rewards, group_size, scale=True, eps=1e-4) -> (advantages, zero_std_fraction)``
     GRPO group-normalised advantages over contiguous groups of ``group_size`` rewards (``(r − mean)/(std+eps)``
     with the unbiased std, or ``r − mean`` when ``scale`` is false as in Dr. GRPO); ``zero_std_fraction`` is the
@@ -287,7 +289,9 @@ def grpo_token_loss(
         raise ValueError(f"beta = {beta} needs reference log-probs (ref_logp is None)")
     if old_logp is None:
         old_logp = logp.detach()
-    adv = advantages.unsqueeze(1) if advantages.dim() == 1 else advantages
+    # Rewards are often float64; keep the loss in the policy's dtype so backward does not run in float64.
+    adv = advantages.to(logp.dtype)
+    adv = adv.unsqueeze(1) if adv.dim() == 1 else adv
     if adv.shape[0] != logp.shape[0]:
         raise ValueError(f"advantages {tuple(advantages.shape)} do not match batch {tuple(logp.shape)}")
     ratio = torch.exp(logp - old_logp)

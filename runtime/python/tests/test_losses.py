@@ -370,3 +370,18 @@ def test_half_precision_logits_are_upcast():
     labels = torch.zeros(B, T, dtype=torch.long)
     out = L.completion_ce(logits, labels, make_mask())
     assert out.dtype == torch.float32 and torch.isfinite(out)
+
+
+def test_kd_on_selected_positions_equals_masked_mean():
+    s, t, m = rand(B, T, V, seed=50), rand(B, T, V, seed=51), make_mask()
+    ones = torch.ones(1, int(m.sum()), dtype=torch.bool)
+    for name in L.KD_LOSSES:
+        full = L.kd_loss(s, t, m, name, beta=0.3).item()
+        packed = L.kd_loss(s[m].unsqueeze(0), t[m].unsqueeze(0), ones, name, beta=0.3).item()
+        assert packed == pytest.approx(full, **TOL)
+
+
+def test_grpo_loss_keeps_the_policy_dtype():
+    lp, old, ref, adv, m = grpo_inputs()
+    per_tok, _ = L.grpo_token_loss(lp.float(), old.float(), ref.float(), adv, m, beta=0.04)
+    assert per_tok.dtype == torch.float32

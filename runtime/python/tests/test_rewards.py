@@ -363,16 +363,23 @@ def test_runner_reports_a_crashed_worker_and_load_errors(user_file):
         RewardRunner(["format"], timeout=0)
 
 
-def test_worker_exits_when_its_parent_dies():
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "stuck-in-user-code"])
+def test_worker_exits_when_its_parent_dies(tmp_path, busy):
     import os
     import subprocess
     import sys
 
+    (tmp_path / "spin.py").write_text(
+        "def spin(completions, answers, prompts, **kw):\n    while True:\n        pass\n"
+    )
     code = (
-        "import os, sys\n"
+        "import os, sys, threading, time\n"
         "from srlm_engine.rewards import RewardRunner\n"
-        "r = RewardRunner(['format'])\n"
+        f"r = RewardRunner(['spin'], reward_file={str(tmp_path / 'spin.py')!r}, timeout=600)\n"
         "r.start()\n"
+        f"if {busy}:\n"
+        "    threading.Thread(target=r.score, args=(['c'], ['a'], ['p']), daemon=True).start()\n"
+        "    time.sleep(1.0)\n"
         "print(r.worker_pid, flush=True)\n"
         "os._exit(0)\n"  # no close(), no finalizers: as if the engine were killed
     )

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback as tb
 import weakref
@@ -112,8 +113,18 @@ def _check_output(out: Any, n: int, name: str) -> list[float]:
     return result
 
 
+def _watch_parent(parent_pid: int) -> None:
+    # EOF on the pipe ends an idle worker, but not one stuck in a user function (an endless loop would outlive
+    # a killed engine forever): when the parent is gone we are re-parented, so exit at once.
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
 def _worker_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the worker itself
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     try:
         _, names, reward_file, fn_args = conn.recv()
     except (EOFError, OSError):

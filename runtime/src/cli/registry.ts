@@ -2,6 +2,26 @@ import type { CliCommand } from './command';
 import { checkCommand } from './commands/check';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
+import { logsCommand } from './commands/logs';
+import { resumeCommand } from './commands/resume';
+import { runCommand } from './commands/run';
+import { runsCommand } from './commands/runs';
+import { setupCommand } from './commands/setup';
+import { showCommand } from './commands/show';
+import { stopCommand } from './commands/stop';
+import { watchCommand } from './commands/watch';
 
 // Each command module registers itself here with one import and one list entry.
-export const commands: readonly CliCommand[] = [checkCommand, fmtCommand, generateCommand];
+export const commands: readonly CliCommand[] = [
+  checkCommand,
+  fmtCommand,
+  runCommand,
+  runsCommand,
+  showCommand,
+  watchCommand,
+  stopCommand,
+  resumeCommand,
+  logsCommand,
+  setupCommand,
+  generateCommand,
+];

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Plan } from '../plan/types';
 import { describeFsError, writeFileAtomic } from '../store/fs-util';
 import { RunStore, type RunRecord } from '../store/run-store';
-import { loadRunState } from '../store/run-summary';
+import { listRuns, loadRunState, type RunSummary } from '../store/run-summary';
 import { launchEngine, type LaunchedEngine } from './launch';
 import { isProcessAlive, signalGroup, waitUntilDead } from './process';
 import { checkRunsFolder, PreflightError } from './preflight';
@@ -112,6 +112,18 @@ export async function reconcileRun(store: RunStore, id: string): Promise<RunReco
   await w.check();
   await w.close();
   return store.read(id);
+}
+
+/** Every run's summary, after noticing engines that died while nobody watched. */
+export async function listRunsReconciled(store: RunStore): Promise<RunSummary[]> {
+  for (const id of store.ids()) {
+    try {
+      await reconcileRun(store, id);
+    } catch {
+      // a run folder being created or removed right now
+    }
+  }
+  return listRuns(store);
 }
 
 export interface StopResult {

@@ -1,0 +1,148 @@
+// `srlm run FILE`: compile the pipeline, check the Python engine, apply the stage cache, launch the engine
+// detached and follow it with live progress (or return at once with --detach).
+import * as path from 'node:path';
+import type { CliCommand, CliIO } from '../command';
+import { renderHuman } from './check';
+import { CompileError, compilePlan } from '../../plan/compile';
+import { applyStageCache, CacheOptionError, type CacheDecision } from '../../plan/cache';
+import { RunStore } from '../../store/run-store';
+import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
+import { createRun, launchRun, listRunsReconciled } from '../../supervisor/control';
+import { minFreeBytes, PreflightError } from '../../supervisor/preflight';
+import { followRun } from '../follow';
+import { parse } from '../run-common';
+import type { Plan } from '../../plan/types';
+
+const usage = `usage: srlm run FILE [options]
+
+Compiles a .srlm pipeline, launches the training engine in the background and shows live progress until the
+run ends. Stages whose inputs did not change since an earlier run reuse that run's checkpoint (the stage cache).
+The run lives in <runs>/<run-id>/ (default ./.srlm/runs): Ctrl-C stops it; closing the terminal does not.
+
+options:
+  --stage S        run only stage S (earlier stages from the cache when possible; later stages are skipped)
+  --from S         re-run from stage S: it and every later stage train even when cached
+  --no-cache       train every stage
+  --detach         start the run and return; follow it with srlm watch RUN or srlm logs RUN -f
+  --python PATH    Python with the engine (default: SRLM_PYTHON, a .venv of the project, python3 on PATH)
+  --no-files       skip the file-system checks of the pipeline (datasets, model folders)
+exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
+stopped run, 2 bad usage`;
+
+const OPTIONS = {
+  stage: { type: 'string' },
+  from: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  detach: { type: 'boolean' },
+  python: { type: 'string' },
+  'no-files': { type: 'boolean' },
+} as const;
+
+/** Finds and checks the engine for a command; writes the one-message explanation on failure. */
+export async function engineFor(
+  io: CliIO,
+  command: string,
+  python: string | undefined,
+  near: string[],
+): Promise<CheckedEngine | undefined> {
+  try {
+    return await checkEngine({ explicit: python, env: io.env, searchFrom: [...near, io.cwd] });
+  } catch (err) {
+    if (err instanceof EngineSetupError) {
+      io.stderr.write(`srlm ${command}: ${err.message}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export function describeDecision(d: CacheDecision): string {
+  if (d.action === 'reused') return `${d.stage}: reusing the checkpoint of run ${d.run}`;
+  if (d.action === 'forced') return `${d.stage}: will train (requested)`;
+  return `${d.stage}: will train`;
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'run a pipeline with live progress (stage cache, --from, --stage, --detach)',
+  usage,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
+    const file = path.resolve(io.cwd, positionals[0]!);
+
+    let plan: Plan;
+    try {
+      const compiled = await compilePlan({ file, workspace: io.cwd, fileChecks: !opt['no-files'] });
+      plan = compiled.plan;
+      const shown = compiled.diagnostics.filter((d) => d.severity === 'warning');
+      for (const d of shown)
+        io.stderr.write(`${renderHuman(positionals[0]!, compiled.document.lineIndex, d, false)}\n\n`);
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      if (err.lineIndex) {
+        const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
+        for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
+          io.stderr.write(`${renderHuman(positionals[0]!, err.lineIndex, d, color)}\n\n`);
+        }
+      }
+      io.stderr.write(`srlm run: ${err.message}\n`);
+      return 1;
+    }
+
+    const engine = await engineFor(io, 'run', opt.python, [path.dirname(file)]);
+    if (!engine) return 1;
+    if (engine.engineVersion !== plan.engine_version) {
+      // Stage hashes include the engine version: a different (compatible) engine must not reuse old results.
+      plan = (await compilePlan({ file, workspace: io.cwd, fileChecks: false, engineVersion: engine.engineVersion }))
+        .plan;
+    }
+
+    const store = new RunStore(plan.settings?.output ?? path.resolve(io.cwd, '.srlm', 'runs'));
+    let decisions: CacheDecision[];
+    try {
+      const runs = await listRunsReconciled(store);
+      ({ plan, decisions } = applyStageCache(plan, runs, {
+        noCache: opt['no-cache'],
+        from: opt.from,
+        only: opt.stage,
+      }));
+    } catch (err) {
+      if (err instanceof CacheOptionError) {
+        io.stderr.write(`srlm run: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+
+    let id: string;
+    try {
+      id = createRun({
+        store,
+        plan,
+        source: file,
+        options: { stage: opt.stage, from: opt.from, noCache: opt['no-cache'] },
+        minFreeBytes: minFreeBytes(io.env),
+      }).id;
+    } catch (err) {
+      if (err instanceof PreflightError) {
+        io.stderr.write(`srlm run: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
+    for (const d of decisions) io.stdout.write(`  ${describeDecision(d)}\n`);
+    const launched = await launchRun(store, id, {
+      python: engine.python,
+      engineVersion: engine.engineVersion,
+      env: io.env,
+    });
+    if (opt.detach) {
+      io.stdout.write(
+        `engine started in the background (pid ${launched.pid}).\nfollow: srlm watch ${id}   log: srlm logs ${id} -f   stop: srlm stop ${id}\n`,
+      );
+      return 0;
+    }
+    return followRun(store, id, io, { engine: launched, handleSigint: io.stdout === process.stdout });
+  },
+};

@@ -1,0 +1,95 @@
+// `srlm show RUN`: one run in detail: stages with steps, time, last metrics, evals and checkpoints; problems.
+import type { CliCommand, CliIO } from '../command';
+import { reconcileRun } from '../../supervisor/control';
+import { loadRunState } from '../../store/run-summary';
+import type { LineWarning } from '../../events/lines';
+import { summaryTable } from '../progress';
+import {
+  formatDuration,
+  formatNumber,
+  formatWhen,
+  parse,
+  resolveRun,
+  STORE_OPTIONS,
+  STORE_USAGE,
+  storeFor,
+} from '../run-common';
+
+const usage = `usage: srlm show RUN [options]
+
+Shows one run: its stages (status, steps, time, last metric, eval results), final checkpoints, and any
+warnings or errors. RUN is a run id, a unique part of one (e.g. the pipeline name), or 'last'.
+
+options:
+${STORE_USAGE}
+  --json                print the run record and stage summaries as JSON`;
+
+export const showCommand: CliCommand = {
+  name: 'show',
+  summary: 'show one run: stages, metrics, evals, checkpoints, errors',
+  usage,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(
+      argv,
+      { ...STORE_OPTIONS, json: { type: 'boolean' } },
+      { min: 1, max: 1, what: 'the run (id, part of one, or last)' },
+    );
+    const store = storeFor(io, values.runs);
+    const id = resolveRun(store, positionals[0]!, io, 'show');
+    if (!id) return 1;
+    const rec = await reconcileRun(store, id);
+    const warnings: LineWarning[] = [];
+    const st = loadRunState(store, id, warnings);
+    if (values.json) {
+      const stages = st.stages.map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        hash: s.hash,
+        status: s.status,
+        step: s.step,
+        total_steps: s.totalSteps,
+        checkpoint: s.finalCheckpoint ?? null,
+        metrics: Object.fromEntries([...s.metrics].map(([k, m]) => [k, m.lastValue])),
+        evals: s.evals,
+      }));
+      io.stdout.write(`${JSON.stringify({ run: rec, stages, warnings }, null, 2)}\n`);
+      return 0;
+    }
+    const took =
+      st.startedMs !== undefined
+        ? formatDuration(((st.finishedMs ?? st.lastEventMs ?? st.startedMs) - st.startedMs) / 1000)
+        : '-';
+    const lines = [
+      `run       ${rec.id}`,
+      `pipeline  ${rec.pipeline} (${rec.source})`,
+      `status    ${rec.status}${rec.message ? `: ${rec.message.split('\n')[0]}` : ''}`,
+      `started   ${formatWhen(rec.created)}   duration ${took}   attempts ${rec.attempts}`,
+      `folder    ${store.dir(id)}`,
+      '',
+      summaryTable(st),
+    ];
+    if (st.baselineEvals.length > 0) {
+      lines.push('', 'before training:');
+      for (const e of st.baselineEvals)
+        lines.push(
+          `  ${e.name ?? 'eval'}: ${Object.entries(e.metrics)
+            .map(([k, v]) => `${k} ${formatNumber(v)}`)
+            .join(', ')}`,
+        );
+    }
+    const ckpts = st.stages.filter((s) => s.finalCheckpoint);
+    if (ckpts.length > 0) {
+      lines.push('', 'checkpoints:');
+      for (const s of ckpts) lines.push(`  ${s.name}${s.cached ? ' (reused)' : ''}: ${s.finalCheckpoint}`);
+    }
+    const problems = [...st.warnings.toArray(), ...st.errors.toArray()];
+    if (problems.length > 0 || warnings.length > 0) {
+      lines.push('', 'problems:');
+      for (const w of warnings) lines.push(`  warning: ${w.file}:${w.line}: ${w.message}`);
+      for (const m of problems)
+        lines.push(`  ${m.kind}${m.stage ? ` [${m.stage}]` : ''}: ${m.message.split('\n').join('\n    ')}`);
+    }
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

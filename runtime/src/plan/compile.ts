@@ -1,0 +1,256 @@
+// The plan compiler: a checked .srlm file → plan.json (docs/plan.md). Every default comes from the language
+// schema (server/src/core/schema) through `resolveDefaults`, paths become absolute, and each stage gets a content
+// hash so the stage cache can tell when a stage's result would be the same as one already trained.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  blockSpec,
+  check,
+  isLocalSource,
+  resolveDefaults,
+  stageKindSpec,
+  type BlockConfig,
+  type BlockSpec,
+  type Diagnostic,
+  type DocumentModel,
+  type JsonValue,
+  type LineIndex,
+} from '../../../server/src/core';
+import { NodeFileSystemHost } from '../cli/host/nodeHost';
+import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
+import { canonicalJson, sha256, sha256File } from './hash';
+import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+
+/** The default runs folder, relative to the workspace. */
+export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
+
+/**
+ * Stage fields that change how a run is observed or saved, not what it computes: left out of the stage hash, so
+ * logging more often does not retrain a stage.
+ */
+export const HASH_EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['log_every', 'save_every', 'keep_last']);
+
+export interface CompileOptions {
+  /** The .srlm file (absolute, or relative to `workspace`). */
+  readonly file: string;
+  /** Text to compile instead of the file's content (an unsaved editor buffer). */
+  readonly text?: string;
+  /** Folder the default runs folder (`.srlm/runs`) is relative to: the CLI's cwd, the editor's workspace folder. */
+  readonly workspace: string;
+  /** Engine version the hashes are computed for (default: the version this supervisor expects). */
+  readonly engineVersion?: string;
+  /** Run the file-system checks (dataset files, model folders, reward files); default true. */
+  readonly fileChecks?: boolean;
+}
+
+/** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly diagnostics: readonly Diagnostic[],
+    readonly lineIndex: LineIndex | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface CompileResult {
+  readonly plan: Plan;
+  /** Warnings and hints of the check (errors make compilePlan throw). */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly document: DocumentModel;
+}
+
+type Json = Record<string, JsonValue>;
+
+function absPath(base: string, p: JsonValue | undefined): JsonValue | undefined {
+  if (typeof p !== 'string') return p;
+  if (p.startsWith('~/') || p === '~') return path.join(process.env.HOME ?? '~', p.slice(1));
+  return path.resolve(base, p);
+}
+
+/** Resolved values of a block: its own fields, path fields absolute, and nested blocks (or null) resolved too. */
+function resolveBlock(
+  spec: BlockSpec,
+  cfg: BlockConfig | undefined,
+  base: string,
+  nestedOf?: string,
+  withNested = true,
+): Json {
+  const out = resolveDefaults(spec, cfg?.values ?? {});
+  for (const f of spec.fields) {
+    if (f.type.kind === 'path' && f.name in out) out[f.name] = absPath(base, out[f.name]) as JsonValue;
+    if (
+      f.type.kind === 'string' &&
+      f.type.modelSource &&
+      typeof out[f.name] === 'string' &&
+      isLocalSource(out[f.name] as string)
+    ) {
+      out[f.name] = absPath(base, out[f.name]) as JsonValue;
+    }
+  }
+  if (!withNested) return out;
+  for (const kind of spec.blocks) {
+    const nestedSpec = blockSpec(kind, nestedOf);
+    const nested = cfg?.nested.get(kind);
+    out[kind] = nestedSpec && nested ? resolveBlock(nestedSpec, nested, base) : null;
+  }
+  return out;
+}
+
+/** Names that fields of type ref/refList hold, at any nesting depth of a stage config. */
+function referencedNames(spec: BlockSpec, values: Json, nestedOf?: string): string[] {
+  const out: string[] = [];
+  for (const f of spec.fields) {
+    const v = values[f.name];
+    if (f.type.kind === 'ref' && typeof v === 'string') out.push(v);
+    if (f.type.kind === 'refList' && Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.push(x);
+  }
+  for (const kind of spec.blocks) {
+    const nestedSpec = blockSpec(kind, nestedOf);
+    const nv = values[kind];
+    if (nestedSpec && nv && typeof nv === 'object' && !Array.isArray(nv))
+      out.push(...referencedNames(nestedSpec, nv as Json));
+  }
+  return out;
+}
+
+function errorSummary(file: string, diags: readonly Diagnostic[]): string {
+  const errors = diags.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  const where = first
+    ? `${file}:${first.range.start.line + 1}:${first.range.start.character + 1}: ${first.message}`
+    : file;
+  return `${errors.length} error${errors.length === 1 ? '' : 's'} in ${file} (first: ${where}); fix them before running`;
+}
+
+export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
+  const file = path.resolve(o.workspace, o.file);
+  let text = o.text;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CompileError(
+        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        file,
+        [],
+        undefined,
+      );
+    }
+  }
+  const host = o.fileChecks === false ? undefined : NodeFileSystemHost.forFile(file);
+  const { document, diagnostics } = await check(text, { host });
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    throw new CompileError(errorSummary(file, diagnostics), file, diagnostics, document.lineIndex);
+  }
+  if (!document.pipeline || !document.bindings.pipeline) {
+    throw new CompileError(`${file}: no pipeline block`, file, diagnostics, document.lineIndex);
+  }
+  const base = path.dirname(file);
+  const engineVersion = o.engineVersion ?? EXPECTED_ENGINE_VERSION;
+  const pipelineName = document.bindings.pipeline.labels[0]?.value ?? path.basename(file, '.srlm');
+
+  // The pipeline's nested blocks (models, stages…) are named blocks handled below, not settings.
+  const settings = resolveBlock(blockSpec('pipeline')!, document.pipeline, base, undefined, false);
+  // Written in the file: relative to the file, like every path. Absent: the workspace's runs folder, so all the
+  // pipelines of a workspace share one run list and one stage cache.
+  if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
+
+  const models: Record<string, Json> = {};
+  const datasets: Record<string, Json> = {};
+  const evals: Record<string, Json> = {};
+  const identities = new Map<string, string>(); // name → identity hash of a model, dataset or stage
+
+  for (const sym of document.symbols) {
+    const cfg = document.configs.get(sym);
+    if (sym.kind === 'model') {
+      const m = resolveBlock(blockSpec('model')!, cfg, base);
+      const src = m.source;
+      let configSha: string | null = null;
+      if (typeof src === 'string' && path.isAbsolute(src)) {
+        const cj = path.join(src, 'config.json');
+        if (fs.existsSync(cj)) configSha = sha256File(cj);
+      }
+      m.config_sha256 = configSha;
+      models[sym.name] = m;
+      identities.set(sym.name, sha256(canonicalJson({ model: m })));
+    } else if (sym.kind === 'dataset') {
+      const d = resolveBlock(blockSpec('dataset')!, cfg, base);
+      d.sha256 = typeof d.path === 'string' && fs.existsSync(d.path) ? sha256File(d.path) : null;
+      datasets[sym.name] = d;
+      // The file's content, not its location, identifies a dataset: moving the project keeps the cache.
+      const { path: _p, ...identity } = d;
+      identities.set(sym.name, sha256(canonicalJson({ dataset: identity })));
+    } else if (sym.kind === 'eval') {
+      evals[sym.name] = resolveBlock(blockSpec('eval')!, cfg, base);
+    }
+  }
+
+  const stages: PlanStage[] = [];
+  const stageSyms = document.symbols.filter((s) => s.kind === 'stage');
+  for (const sym of stageSyms) {
+    const spec = stageKindSpec(sym.stageKind ?? '');
+    if (!spec)
+      throw new CompileError(`${file}: stage ${sym.name} has no known kind`, file, diagnostics, document.lineIndex);
+    const config = resolveBlock(spec, document.configs.get(sym), base, spec.stageKind);
+    const initName = config.init as string;
+    const initSym = document.symbolsByName.get(initName);
+    const parent = initSym?.kind === 'stage' ? initName : null;
+    const init = parent !== null ? { stage: parent } : { model: initName };
+    const refs = [...new Set(referencedNames(spec, config, spec.stageKind))].sort();
+    const missing = refs.filter((r) => !identities.has(r));
+    if (missing.length > 0) {
+      throw new CompileError(
+        `${file}: stage ${sym.name} refers to ${missing.join(', ')}, which is not defined before it`,
+        file,
+        diagnostics,
+        document.lineIndex,
+      );
+    }
+    const semantic = Object.fromEntries(Object.entries(config).filter(([k]) => !HASH_EXCLUDED_FIELDS.has(k)));
+    const hash = sha256(
+      canonicalJson({
+        kind: spec.stageKind,
+        config: semantic,
+        refs: Object.fromEntries(refs.map((r) => [r, identities.get(r)!])),
+        seed: settings.seed,
+        precision: settings.precision,
+        engine_version: engineVersion,
+      }),
+    );
+    identities.set(sym.name, hash);
+    const stageEvals = Object.entries(evals)
+      .filter(([, e]) => !Array.isArray(e.stages) || e.stages.includes(sym.name))
+      .map(([n]) => n);
+    const range = document.lineIndex.rangeOf(sym.span);
+    stages.push({
+      name: sym.name,
+      kind: spec.stageKind,
+      hash,
+      parent,
+      init,
+      config,
+      evals: stageEvals,
+      source_range: {
+        start: { line: range.start.line, character: range.start.character },
+        end: { line: range.end.line, character: range.end.character },
+      },
+      reuse: null,
+    });
+  }
+
+  const plan: Plan = {
+    schema_version: PLAN_SCHEMA_VERSION,
+    pipeline: pipelineName,
+    source: { file, sha256: sha256(text) },
+    engine_version: engineVersion,
+    settings,
+    models,
+    datasets,
+    stages,
+    evals,
+  };
+  return { plan, diagnostics, document };
+}

@@ -1,0 +1,47 @@
+// Content hashes for plans: canonical JSON (sorted keys) so that the same content always gives the same hash,
+// and streamed file hashes so that a multi-gigabyte dataset does not sit in memory.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+
+/** JSON with object keys sorted at every level; arrays keep their order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * SHA-256 of a file's bytes, remembered per (path, size, mtime) for the life of the process, so re-compiling a
+ * pipeline on every keystroke or run does not re-read unchanged datasets.
+ */
+const fileHashes = new Map<string, { key: string; hash: string }>();
+
+export function sha256File(file: string): string {
+  const st = fs.statSync(file);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const known = fileHashes.get(file);
+  if (known?.key === key) return known.hash;
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const hash = h.digest('hex');
+  fileHashes.set(file, { key, hash });
+  return hash;
+}

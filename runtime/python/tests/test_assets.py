@@ -112,3 +112,48 @@ def test_model_configs_are_tiny_qwen2_and_build(tok):
 def test_model_dir_rejects_unknown_names():
     with pytest.raises(ValueError, match="tiny-teacher"):
         assets.model_dir("tiny-giant")
+
+
+REPO = Path(__file__).resolve().parents[3]
+JS_CHECK = r"""
+import { Tokenizer } from "@huggingface/tokenizers";
+import { Template } from "@huggingface/jinja";
+import fs from "node:fs";
+const dir = process.argv[process.argv.length - 1];
+const tj = JSON.parse(fs.readFileSync(dir + "/tokenizer.json", "utf8"));
+const tc = JSON.parse(fs.readFileSync(dir + "/tokenizer_config.json", "utf8"));
+const input = JSON.parse(fs.readFileSync(0, "utf8"));
+const tok = new Tokenizer(tj, tc);
+const ids = input.texts.map((t) => Array.from(tok.encode(t, { add_special_tokens: false }).ids));
+const rendered = new Template(tc.chat_template).render({ messages: input.messages, add_generation_prompt: false });
+const prompt = new Template(tc.chat_template).render({ messages: input.messages.slice(0, 1), add_generation_prompt: true });
+process.stdout.write(JSON.stringify({ ids, rendered, prompt }));
+"""
+
+
+def test_javascript_libraries_agree_with_transformers(tok):
+    import shutil
+
+    node = shutil.which("node")
+    if node is None or not (REPO / "node_modules" / "@huggingface" / "tokenizers").is_dir():
+        pytest.skip("node or the npm packages are not installed")
+    row = arithmetic.generate("test", 1, "medium")[0]
+    messages = [
+        {"role": "user", "content": row["prompt"]},
+        {"role": "assistant", "content": row["completion"]},
+    ]
+    texts = [row["prompt"], row["completion"], "<|im_start|>user\nhi<|im_end|>\n", "#### 1,234 héllo 🙂"]
+    # An inline ES module run from the repository root, so node resolves the packages in node_modules.
+    res = subprocess.run(
+        [node, "--input-type=module", "-e", JS_CHECK, "--", str(assets.TOKENIZER_DIR)],
+        input=json.dumps({"texts": texts, "messages": messages}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["ids"] == [tok.encode(t, add_special_tokens=False) for t in texts]
+    assert out["rendered"] == tok.apply_chat_template(messages, tokenize=False)
+    assert out["prompt"] == tok.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True)

@@ -50,16 +50,6 @@ export function registerCommands(ctx: CommandContext): { disposables: vscode.Dis
         ? revealStage(ctx, node.runId, node.stage, ctx.registry.get(node.runId)?.record?.source)
         : undefined,
     ),
-    // The tree passes its node; the inspector's commands take checkpoint paths.
-    reg('srlm.inspectCheckpointFromTree', (node?: RunsNode) =>
-      node?.type === 'checkpoint' ? vscode.commands.executeCommand('srlm.inspectCheckpoint', node.path) : undefined,
-    ),
-    reg('srlm.compareCheckpointsFromTree', (node?: RunsNode, nodes?: RunsNode[]) => {
-      const picked = (nodes ?? (node ? [node] : [])).filter(
-        (n): n is Extract<RunsNode, { type: 'checkpoint' }> => n.type === 'checkpoint',
-      );
-      return vscode.commands.executeCommand('srlm.compareCheckpoints', ...picked.slice(0, 2).map((n) => n.path));
-    }),
   ];
   return { disposables, hooks };
 }

@@ -12,6 +12,7 @@ import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard/dashboardPanel'
 import { RunRegistry } from './runs/runRegistry';
 import type { DashboardState } from '../webview/dashboard/protocol';
 import { RunsTreeProvider } from './runs/runsTree';
+import { registerInspector } from './inspector';
 import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
@@ -51,6 +52,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const { disposables, hooks } = registerCommands(ctx);
   context.subscriptions.push(...disposables);
+  // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
+  registerInspector(context);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {

@@ -161,12 +161,13 @@ def _worker_main(conn) -> None:
                 e.fn = e.fn or name
                 failure = e
             except BaseException as e:  # noqa: BLE001 - user code may raise SystemExit; report, don't die
+                trace = tb.format_exc()
                 failure = RewardError(
                     f"{type(e).__name__}: {e}",
                     fn=name,
                     kind="error",
                     index=_find_failing_sample(fns[name], completions, answers, prompts, call_kw, end),
-                    traceback=tb.format_exc(),
+                    traceback=trace,
                 )
             seconds[name] = time.perf_counter() - t0
             if failure is not None:
@@ -190,8 +191,8 @@ def _find_failing_sample(fn, completions, answers, prompts, kw, end: float) -> i
 class RewardRunner:
     """Evaluate ``Σ weight·fn(completions, answers, prompts, **kw)`` over a batch, off the main process.
 
-    Reward functions run in one worker process (a fresh interpreter), in its main thread — so math-verify's signal-based
-    timeouts work there and a hung function can be killed (a thread could not be). ``timeout`` bounds each
+    Reward functions run in one worker process (a fresh interpreter), in its main thread — so math-verify's
+    signal-based timeouts work there and a hung function can be killed (a thread could not be). ``timeout`` bounds each
     ``score`` call (all functions on the batch); on expiry the worker is killed and restarted on the next call.
     The worker starts on the first ``score`` (or ``start()``), which also checks that every name resolves.
     Not thread-safe: call it from one thread. Use as a context manager or call ``close()``.

@@ -163,7 +163,9 @@ export class ProgressRenderer {
 /** The end-of-run table: one row per stage with its status, steps, time, last headline metric and last eval. */
 export function summaryTable(state: RunState): string {
   const evalKeys = new Set<string>();
-  for (const s of state.stages) for (const k of Object.keys(s.lastEval?.metrics ?? {})) evalKeys.add(k);
+  // Only the score metrics: timings and lengths are in `srlm show --json` and the dashboard.
+  for (const s of state.stages)
+    for (const k of Object.keys(s.lastEval?.metrics ?? {})) if (/^(accuracy|pass@|maj@)/.test(k)) evalKeys.add(k);
   const evalCols = [...evalKeys].sort();
   const rows = state.stages.map((s) => {
     const metric = headlineMetric(s);

@@ -104,7 +104,9 @@ export class RunStore {
     try {
       names = fs.readdirSync(this.root);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      // No runs folder (or a file in its way, which creating a run reports): no runs.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw err;
     }
     return names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, RUN_FILES.record))).sort();

@@ -188,3 +188,42 @@ test('run state keeps bounded samples and messages', () => {
     ['w95', 'w96', 'w97', 'w98', 'w99'],
   );
 });
+
+test('the fields parseEvent requires are a subset of what runtime/events.schema.json requires', async () => {
+  const { EVENT_REQUIRED_FIELDS } = await import('../../runtime/src/events/types');
+  const schema = JSON.parse(
+    fs.readFileSync(path.resolve(__dirname, '..', '..', 'runtime', 'events.schema.json'), 'utf8'),
+  );
+  const types = new Set<string>(schema.properties.type.enum);
+  assert.deepEqual(new Set(Object.keys(EVENT_REQUIRED_FIELDS)), types, 'the same event types');
+  for (const [type, fields] of Object.entries(EVENT_REQUIRED_FIELDS)) {
+    const required = new Set<string>(schema.$defs[type].required);
+    for (const [f] of fields) assert.ok(required.has(f), `${type}.${f} is not required by the schema`);
+  }
+});
+
+test('progress renderer: one status line redrawn in place on a terminal, permanent lines above it', async () => {
+  const { ProgressRenderer, statusLine } = await import('../../runtime/src/cli/progress');
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const st = new RunState();
+  const r = new ProgressRenderer({ out: sink, tty: true, columns: 60, color: false, now: () => 1700000010_000 });
+  const feed = (line: string) => {
+    const e = JSON.parse(line) as AnyEvent;
+    st.apply(e);
+    r.onEvent(e, st);
+  };
+  feed(ev({ type: 'run_started', pipeline: 'p', stages: ['a'], device: 'cpu' }));
+  feed(ev({ type: 'stage_started', stage: 'a', kind: 'rl', total_steps: 10, time: 1700000000 }));
+  for (let i = 1; i <= 4; i++)
+    feed(ev({ type: 'metrics', stage: 'a', step: i, time: 1700000000 + i, metrics: { loss: 1, reward: i / 10 } }));
+  r.draw(st);
+  assert.equal(statusLine(st, 1700000004_000), '[1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 0:06');
+  assert.ok(out.includes('started p: 1 stage on cpu\n'));
+  assert.ok(
+    out.endsWith('\r\x1b[2K▸ [1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 0:00'),
+    JSON.stringify(out.slice(-80)),
+  );
+  feed(ev({ type: 'warning', message: 'careful' }));
+  assert.ok(out.includes('\r\x1b[2Kwarning: careful\n'), 'the status line is cleared before a permanent line');
+});

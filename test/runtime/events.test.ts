@@ -10,9 +10,11 @@ import {
   RunState,
   readEventsFile,
   parseEvent,
+  EVENT_REQUIRED_FIELDS,
   type AnyEvent,
   type LineWarning,
 } from '../../runtime/src/events';
+import { ProgressRenderer, statusLine } from '../../runtime/src/cli/progress';
 
 const ev = (o: Record<string, unknown>) => JSON.stringify({ v: 1, time: 1700000000, run_id: 'r', ...o });
 const metrics = (step: number, loss: number, stage = 'a', time = 1700000000 + step) =>
@@ -189,8 +191,7 @@ test('run state keeps bounded samples and messages', () => {
   );
 });
 
-test('the fields parseEvent requires are a subset of what runtime/events.schema.json requires', async () => {
-  const { EVENT_REQUIRED_FIELDS } = await import('../../runtime/src/events/types');
+test('the fields parseEvent requires are a subset of what runtime/events.schema.json requires', () => {
   const schema = JSON.parse(
     fs.readFileSync(path.resolve(__dirname, '..', '..', 'runtime', 'events.schema.json'), 'utf8'),
   );
@@ -202,8 +203,7 @@ test('the fields parseEvent requires are a subset of what runtime/events.schema.
   }
 });
 
-test('progress renderer: one status line redrawn in place on a terminal, permanent lines above it', async () => {
-  const { ProgressRenderer, statusLine } = await import('../../runtime/src/cli/progress');
+test('progress renderer: one status line redrawn in place on a terminal, permanent lines above it', () => {
   let out = '';
   const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
   const st = new RunState();

@@ -11,18 +11,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export interface CliEnv {
-  python?: string;
-  runsFolder?: string;
-  gpuMemoryGB?: number;
-}
-
-export function cliEnv(o: CliEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
-  if (o.python) env.SRLM_PYTHON = o.python;
-  if (o.runsFolder) env.SRLM_RUNS_DIR = o.runsFolder;
-  if (o.gpuMemoryGB && o.gpuMemoryGB > 0) env.SRLM_GPU_MEMORY_GB = String(o.gpuMemoryGB);
-  return env;
+/** The environment the CLI runs with: the host's own, with Electron switched to plain Node. */
+export function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
 }
 
 export function runCli(

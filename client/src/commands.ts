@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { cliEnv, findRunId, runCli } from './cli';
-import { runsFolder, settings } from './config';
+import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
 import { findBlocks, stageNames } from './pipelineFile';
@@ -122,7 +122,7 @@ async function launch(
     () =>
       runCli(ctx.cliPath, args, {
         cwd,
-        env: cliEnv({ runsFolder: runs, gpuMemoryGB: settings(uri).gpuMemoryGB }),
+        env: cliEnv(),
         output: ctx.output,
         timeoutMs: 180_000,
       }),
@@ -135,19 +135,30 @@ async function launch(
     return;
   }
   const id = findRunId(res.stdout) ?? findRunId(res.stderr);
+  // `srlm run` prints `run <id> (<dir>)`; the dir matters when the pipeline's `output` puts runs outside the
+  // folder the Runs view watches.
+  const dirMatch = id ? new RegExp(`run ${id} \\((.+)\\)`).exec(res.stdout) : null;
+  const printedDir = dirMatch ? path.resolve(cwd, dirMatch[1]) : undefined;
   const entry = await ctx.registry.waitFor(
     (e) =>
       id ? e.id === id : e.record?.source === uri!.fsPath && new Date(e.record.created).getTime() >= started - 2000,
-    15_000,
+    printedDir ? 3000 : 15_000,
   );
-  if (!entry) {
-    void vscode.window.showWarningMessage(
-      `SRLM: the run started${id ? ` (${id})` : ''} but its folder did not appear in ${runs}.`,
+  if (entry) {
+    ctx.statusBar.follow(entry.id);
+    DashboardPanel.show(ctx.extensionUri, entry.id, entry.dir, hooks);
+    return;
+  }
+  if (id && printedDir && fs.existsSync(printedDir)) {
+    DashboardPanel.show(ctx.extensionUri, id, printedDir, hooks);
+    void vscode.window.showInformationMessage(
+      `SRLM: run ${id} is in ${printedDir}, outside the Runs view's folder (${runs}); set srlm.runsFolder to see it there.`,
     );
     return;
   }
-  ctx.statusBar.follow(entry.id);
-  DashboardPanel.show(ctx.extensionUri, entry.id, entry.dir, hooks);
+  void vscode.window.showWarningMessage(
+    `SRLM: the run started${id ? ` (${id})` : ''} but its folder did not appear in ${runs}.`,
+  );
 }
 
 function runIdOf(arg: RunArg): string | undefined {
@@ -205,7 +216,7 @@ async function stopRun(ctx: CommandContext, arg: RunArg): Promise<void> {
     () =>
       runCli(ctx.cliPath, ['stop', e.id], {
         cwd: path.dirname(e.dir),
-        env: cliEnv({ runsFolder: path.dirname(e.dir) }),
+        env: cliEnv(),
         output: ctx.output,
         timeoutMs: 120_000,
       }),
@@ -224,7 +235,7 @@ async function resumeRun(ctx: CommandContext, hooks: DashboardHooks, arg: RunArg
   if (python.python) args.push('--python', python.python);
   const res = await runCli(ctx.cliPath, args, {
     cwd: path.dirname(e.dir),
-    env: cliEnv({ runsFolder: path.dirname(e.dir) }),
+    env: cliEnv(),
     output: ctx.output,
     timeoutMs: 180_000,
   });

@@ -11,7 +11,7 @@ export interface Settings {
   /** Runs folder, absolute or relative to the workspace folder. */
   runsFolder: string;
   /** GiB; 0 means detect. Passed to the language server's memory check and to runs. */
-  gpuMemoryGB: number;
+  gpuMemoryGiB: number;
   /** Dashboard updates per second (clamped to 0.2–10). */
   dashboardRefreshRate: number;
 }
@@ -21,7 +21,7 @@ export function settings(scope?: vscode.Uri): Settings {
   return {
     pythonPath: c.get<string>('pythonPath', '').trim(),
     runsFolder: c.get<string>('runsFolder', '.srlm/runs').trim() || '.srlm/runs',
-    gpuMemoryGB: c.get<number>('gpuMemoryGB', 0),
+    gpuMemoryGiB: c.get<number>('gpuMemoryGiB', 0),
     dashboardRefreshRate: Math.min(10, Math.max(0.2, c.get<number>('dashboardRefreshRate', 10))),
   };
 }

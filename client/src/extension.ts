@@ -79,7 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ],
     outputChannel: output,
     synchronize: { configurationSection: SECTION },
-    initializationOptions: { gpuMemoryGB: settings().gpuMemoryGB || undefined },
+    initializationOptions: { gpuMemoryGiB: settings().gpuMemoryGiB || undefined },
   };
   client = new LanguageClient('srlm', 'SRLM Language Server', serverOptions, clientOptions);
   context.subscriptions.push({ dispose: () => void client?.stop() });

@@ -151,3 +151,30 @@ describe('inspector controller', { skip: !hasPython() && 'needs the .venv python
     assert.match(err.message, /no ONNX export/);
   });
 });
+
+describe(
+  'inspectable run scenario (for the end-to-end suite)',
+  { skip: !hasPython() && 'needs the .venv python' },
+  () => {
+    it('writes schema-valid events and two exported checkpoints the inspector reads', async () => {
+      const { makeInspectableRun } = await import('../fixtures/inference/run-scenario');
+      const { default: Ajv2020 } = await import('ajv/dist/2020');
+      const { readFileSync } = await import('node:fs');
+      const runs = mkdtempSync(path.join(tmpdir(), 'srlm-runs-'));
+      const run = makeInspectableRun(runs);
+      const schema = JSON.parse(
+        readFileSync(path.resolve(__dirname, '../../runtime/events.schema.json'), 'utf8'),
+      ) as object;
+      const validate = new Ajv2020({ strict: false }).compile(schema);
+      for (const line of readFileSync(path.join(run.runDir, 'events.jsonl'), 'utf8').trim().split('\n')) {
+        assert.ok(validate(JSON.parse(line)), `${line}\n${JSON.stringify(validate.errors)}`);
+      }
+      const [sft, grpo] = run.checkpoints.map((c) => readCheckpointInfo(c));
+      assert.equal(sft!.label, 'warmup · final');
+      assert.equal(grpo!.parent, 'warmup');
+      assert.deepEqual(grpo!.evalMetrics, { test: { accuracy: 0.3 } });
+      assert.equal(grpo!.samples[0]!.samples[0]!.correct, true);
+      assert.equal(grpo!.exportProblem, undefined);
+    });
+  },
+);

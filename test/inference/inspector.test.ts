@@ -2,7 +2,7 @@
 // full generate exchange in single and compare mode on the shared fixture.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { InspectorController } from '../../client/src/inspector/controller';
@@ -10,7 +10,9 @@ import { inspectorHtml, makeNonce } from '../../client/src/inspector/html';
 import { logprobBand, type HostMessage } from '../../client/src/inspector/protocol';
 import { CheckpointGenerator } from '../../runtime/src/inference/checkpoint-generator';
 import { readCheckpointInfo } from '../../runtime/src/inference/checkpoint-info';
+import Ajv2020 from 'ajv/dist/2020';
 import { hasPython, inferenceFixture, type InferenceFixture } from '../fixtures/inference/fixture';
+import { makeInspectableRun } from '../fixtures/inference/run-scenario';
 
 describe('inspector page', () => {
   it('allows only its nonce script, its own styles, and no network', () => {
@@ -156,7 +158,7 @@ describe(
   'inspectable run scenario (for the end-to-end suite)',
   { skip: !hasPython() && 'needs the .venv python' },
   () => {
-    it('writes schema-valid events and two exported checkpoints the inspector reads', async () => {
+    it('writes schema-valid events and two exported checkpoints the inspector reads', () => {
       const { makeInspectableRun } = await import('../fixtures/inference/run-scenario');
       const { default: Ajv2020 } = await import('ajv/dist/2020');
       const { readFileSync } = await import('node:fs');

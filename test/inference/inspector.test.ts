@@ -159,9 +159,6 @@ describe(
   { skip: !hasPython() && 'needs the .venv python' },
   () => {
     it('writes schema-valid events and two exported checkpoints the inspector reads', () => {
-      const { makeInspectableRun } = await import('../fixtures/inference/run-scenario');
-      const { default: Ajv2020 } = await import('ajv/dist/2020');
-      const { readFileSync } = await import('node:fs');
       const runs = mkdtempSync(path.join(tmpdir(), 'srlm-runs-'));
       const run = makeInspectableRun(runs);
       const schema = JSON.parse(

@@ -198,7 +198,8 @@ class Column {
 
 class Inspector {
   private columns: Column[] = [];
-  private readonly form = el('form', { cls: 'prompt' });
+  // novalidate: values are clamped in request(); browser step validation would silently block submitting.
+  private readonly form = el('form', { cls: 'prompt', attrs: { novalidate: '' } });
   private readonly prompt = el('textarea', { attrs: { rows: '4', placeholder: 'Ask the checkpoint…', id: 'prompt' } });
   private readonly goldInput = el('input', {
     attrs: { type: 'text', placeholder: 'gold answer (optional)', id: 'gold' },

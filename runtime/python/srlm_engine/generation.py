@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from .data import left_pad
+from .models import autocast
 
 
 @dataclass
@@ -55,7 +56,8 @@ def generate(
         for start in range(0, len(prompts), per_call):
             chunk = prompts[start : start + per_call]
             ids, att = left_pad(chunk, pad, device)
-            seqs = model.generate(input_ids=ids, attention_mask=att, generation_config=gen_cfg)
+            with autocast():
+                seqs = model.generate(input_ids=ids, attention_mask=att, generation_config=gen_cfg)
             new = seqs[:, ids.shape[1] :].tolist()
             for row in new:
                 # generate pads only after EOS, so a row without EOS ran to max_new_tokens.

@@ -36,13 +36,39 @@ def pick_device(setting: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+def pick_dtype(name: str, device: torch.device, trainable: bool = True) -> torch.dtype:
     if name in DTYPES:
         return DTYPES[name]
-    # auto: bf16 where the hardware computes in it natively; fp32 on CPU, where bf16 is slow and the demo is tiny.
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+    # auto: a trained model keeps fp32 master weights (bf16 weights lose small AdamW updates to rounding) and
+    # computes in bf16 through autocast; a frozen teacher or reference is only read, so bf16 halves its memory.
+    if not trainable and device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
+
+
+_AMP: dict = {"dtype": None, "device": "cpu"}
+
+
+def configure_amp(precision: str, device: torch.device) -> torch.dtype | None:
+    """Mixed precision for forward passes (settings.precision); CPU runs in fp32."""
+    dtype = None
+    if device.type == "cuda":
+        if precision == "fp16":
+            raise ModelLoadError(
+                "settings.precision = fp16 needs loss scaling, which this engine lacks; use bf16 or fp32"
+            )
+        if precision == "bf16" or (precision == "auto" and torch.cuda.is_bf16_supported()):
+            dtype = torch.bfloat16
+    _AMP.update(dtype=dtype, device=device.type)
+    return dtype
+
+
+def autocast():
+    import contextlib
+
+    if _AMP["dtype"] is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=_AMP["device"], dtype=_AMP["dtype"])
 
 
 def _hub_cache() -> str:
@@ -82,17 +108,19 @@ def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "m
 
 
 def load_model(
-    spec: dict, device: torch.device, seed: int, precision: str = "auto", path_override: str | None = None
+    spec: dict,
+    device: torch.device,
+    seed: int,
+    precision: str = "auto",
+    path_override: str | None = None,
+    trainable: bool = True,
 ):
     """Build the model named by a plan `models` entry (or a checkpoint folder via `path_override`)."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
     source = path_override or spec["source"]
     path, local = resolve_source(source)
-    dtype_name = spec.get("dtype", "auto")
-    if dtype_name == "auto" and precision in DTYPES:
-        dtype_name = precision
-    dtype = pick_dtype(dtype_name, device)
+    dtype = pick_dtype(spec.get("dtype", "auto"), device, trainable)
     attn = spec.get("attn", "sdpa")
     if attn == "flash_attention_2":
         try:

@@ -67,17 +67,17 @@ class Context:
             ref = self.plan.stage(ref.name)["_init"]
         return self.plan.models[ref.name]
 
-    def load_ref(self, ref: Ref):
+    def load_ref(self, ref: Ref, trainable: bool = True):
         """(model, tokenizer, description) for a model name or a finished stage."""
         precision = self.plan.settings.get("precision", "auto")
         if ref.kind == "model":
             spec = self.plan.models[ref.name]
-            model = models.load_model(spec, self.device, self.seed, precision)
+            model = models.load_model(spec, self.device, self.seed, precision, trainable=trainable)
             tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), spec.get("revision", "main"))
             return model, tok, f"model {ref.name} ({spec['source']}, weights {spec.get('weights')})"
         path = self.final_checkpoint(ref.name)
         spec = {**self.root_model(ref), "weights": "pretrained"}
-        model = models.load_model(spec, self.device, self.seed, precision, path_override=str(path))
+        model = models.load_model(spec, self.device, self.seed, precision, str(path), trainable)
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
 
@@ -219,6 +219,7 @@ def run(
             shutil.copyfile(plan_path, run_dir_p / "plan.json")
         settings = plan.settings
         device = models.pick_device(settings.get("device", "auto"))
+        models.configure_amp(settings.get("precision", "auto"), device)
         seed = int(settings.get("seed", 1234))
         if device.type == "cpu":
             # Small models gain little from more threads, and OpenMP's spin-waiting collapses (10x slower

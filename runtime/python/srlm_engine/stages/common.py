@@ -91,7 +91,7 @@ class StageLoop:
         self.optimizer, self.scheduler = make_optimizer(self.model, self.cfg, self.total_steps)
 
     def load_teacher(self, ref: Ref):
-        teacher, _, desc = self.ctx.load_ref(ref)
+        teacher, _, desc = self.ctx.load_ref(ref, trainable=False)
         teacher.eval()
         for p in teacher.parameters():
             p.requires_grad_(False)

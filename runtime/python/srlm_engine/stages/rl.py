@@ -66,11 +66,12 @@ def build_sequences(prompts: list[list[int]], completions: list[list[int]], pad:
 def completion_logits(model, seq: dict, rows: slice):
     """Logits that predict each completion token ((b, cw, V)): position t predicts token t + 1."""
     pw = seq["prompt_width"]
-    out = model(
-        input_ids=seq["input_ids"][rows],
-        attention_mask=seq["attention_mask"][rows],
-        position_ids=seq["position_ids"][rows],
-    ).logits
+    with models.autocast():
+        out = model(
+            input_ids=seq["input_ids"][rows],
+            attention_mask=seq["attention_mask"][rows],
+            position_ids=seq["position_ids"][rows],
+        ).logits
     return out[:, pw - 1 : -1, :]
 
 

@@ -10,7 +10,7 @@ import math
 import time
 
 from .. import data as data_mod
-from .. import losses
+from .. import losses, models
 from .common import StageLoop
 
 
@@ -79,7 +79,8 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
         total_loss = 0.0
         tokens = 0
         for b in batches:
-            loss, parts = loss_fn(model, b, num_items, step)
+            with models.autocast():
+                loss, parts = loss_fn(model, b, num_items, step)
             loss.backward()
             total_loss += float(loss.detach())
             tokens += int(b["attention_mask"].sum())

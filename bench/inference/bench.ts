@@ -17,8 +17,8 @@ const arg = (name: string, d: number) => {
 const newTokens = arg('--new-tokens', 128);
 const repeats = arg('--repeats', 3);
 
-function py(args: string[]): string {
-  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+function py(args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${args[0]} failed:\n${r.stderr}`);
   return r.stdout.trim().split('\n').pop()!;
 }
@@ -42,15 +42,25 @@ async function main(): Promise<void> {
     const e2e = Math.max(...results.map((r) => (r.tokens.length * 1000) / r.totalMs));
     await gen.dispose();
 
-    const hf = JSON.parse(
-      py([
-        path.join(__dirname, 'transformers_gen.py'),
-        m.path,
-        JSON.stringify(prompt),
-        String(newTokens),
-        String(repeats),
-      ]),
-    ) as { first_token_ms: number; decode_tokens_per_s: number; tokens_per_s: number; ids: number[]; threads: number };
+    // onnxruntime runs with non-spinning workers (ort.ts); torch gets the same chance through OpenMP's passive
+    // wait policy, and the better of its two runs is the baseline.
+    type Hf = { first_token_ms: number; decode_tokens_per_s: number; tokens_per_s: number; ids: number[] };
+    const hfRun = (env: NodeJS.ProcessEnv) =>
+      JSON.parse(
+        py(
+          [
+            path.join(__dirname, 'transformers_gen.py'),
+            m.path,
+            JSON.stringify(prompt),
+            String(newTokens),
+            String(repeats),
+          ],
+          env,
+        ),
+      ) as Hf;
+    const hf = [hfRun({}), hfRun({ OMP_WAIT_POLICY: 'PASSIVE' })].reduce((a, b) =>
+      b.decode_tokens_per_s > a.decode_tokens_per_s ? b : a,
+    );
     const same = hf.ids.join() === results[0]!.tokens.map((t) => t.id).join();
     rows.push(
       `| ${name} (${(m.params / 1e6).toFixed(1)}M params) | ${prompt.length} | ${newTokens} | ` +

@@ -191,3 +191,13 @@ test('detach, watch, stop and resume through the CLI; kill -9 shows as failed in
   assert.match(r2.stdout, /stage more from step 6/);
   assert.deepEqual(metricSteps(store, killed).more, range(1, 30));
 });
+
+test('srlm setup --check reports a usable environment, or what is missing', async () => {
+  const dir = tmpDir();
+  const ok = await srlm(['setup', '--check', ...py], dir, fakeEnv());
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^ready: .*python.* \(Python 3\.\d+\.\d+, engine 0\.1\.0, PyTorch found\)$/m);
+  const bad = await srlm(['setup', '--check', ...py], dir, { PATH: process.env.PATH });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /cannot import the training engine/);
+});

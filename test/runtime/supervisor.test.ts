@@ -225,3 +225,14 @@ test('preflight: an unwritable runs folder and a full disk each give one clear m
   );
   assert.doesNotThrow(() => checkRunsFolder(dir, 0));
 });
+
+test('two observers of one dead engine record its death once', async () => {
+  const store = tmpStore();
+  const { id, watcher } = await start(store, fakeEnv({ FAKE_DIE_AT: 'b:2' }));
+  const other = new RunWatcher(store, id, { livenessMs: 20, pollMs: 20 }).start();
+  const [a, b] = await within(Promise.all([watcher.done, other.done]));
+  assert.equal(a.status, 'failed');
+  assert.equal(b.status, 'failed');
+  const ends = readEvents(store, id).filter((e) => e.type === 'run_finished');
+  assert.equal(ends.length, 1, JSON.stringify(ends));
+});

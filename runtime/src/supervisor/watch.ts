@@ -2,10 +2,12 @@
 // without having written run_finished (killed, out of memory, a crash in native code), the watcher records the
 // run as failed, with the tail of engine.log as the reason, so no run stays "running" forever.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { EventTailer } from '../events/tail';
 import { RunState } from '../events/state';
 import type { AnyEvent, LineWarning } from '../events/lines';
 import { readJsonFile, tailLines } from '../store/fs-util';
+import { loadRunState } from '../store/run-summary';
 import type { RunRecord, RunStore } from '../store/run-store';
 import type { Plan } from '../plan/types';
 import { isProcessAlive } from './process';
@@ -163,7 +165,7 @@ export class RunWatcher {
       let died = false;
       if (!this.isFinal()) {
         died = true;
-        this.markDead();
+        await this.markDead();
       }
       this.updateRecord();
       this.resolve({ status: this.state.status as RunStatus, state: this.state, died });
@@ -188,7 +190,7 @@ export class RunWatcher {
     return this.state.attempts >= expected;
   }
 
-  private markDead(): void {
+  private async markDead(): Promise<void> {
     let rec: RunRecord | undefined;
     try {
       rec = this.store.read(this.runId);
@@ -197,6 +199,20 @@ export class RunWatcher {
     }
     const attempt = rec?.attempts ?? 1;
     const events = this.store.file(this.runId, 'events');
+    // The CLI and the editor may both notice the same death: the first to create this marker records it, the
+    // other reads what was recorded.
+    try {
+      fs.closeSync(fs.openSync(path.join(this.store.dir(this.runId), `.ended-${attempt}`), 'wx'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        for (let i = 0; i < 40; i++) {
+          this.state = loadRunState(this.store, this.runId);
+          if (this.isFinal()) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return;
+      }
+    }
     if (rec?.stopRequested) {
       // `srlm stop` killed an engine that did not stop by itself: the user asked for this, it is not a failure.
       const stopped = supervisorEvent(this.runId, 'run_finished', {

@@ -3,15 +3,13 @@
 import * as path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { renderHuman } from './check';
-import { CompileError, compilePlan } from '../../plan/compile';
-import { applyStageCache, CacheOptionError, type CacheDecision } from '../../plan/cache';
-import { RunStore } from '../../store/run-store';
+import { CompileError } from '../../plan/compile';
+import { CacheOptionError, type CacheDecision } from '../../plan/cache';
 import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
-import { createRun, launchRun, listRunsReconciled } from '../../supervisor/control';
-import { minFreeBytes, PreflightError } from '../../supervisor/preflight';
+import { PreflightError } from '../../supervisor/preflight';
+import { startRun, type StartedRun } from '../../supervisor/start';
 import { followRun } from '../follow';
 import { parse } from '../run-common';
-import type { Plan } from '../../plan/types';
 
 const usage = `usage: srlm run FILE [options]
 
@@ -68,81 +66,54 @@ export const runCommand: CliCommand = {
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
-    const file = path.resolve(io.cwd, positionals[0]!);
-
-    let plan: Plan;
+    const shownName = positionals[0]!;
+    let started: StartedRun;
     try {
-      const compiled = await compilePlan({ file, workspace: io.cwd, fileChecks: !opt['no-files'] });
-      plan = compiled.plan;
-      const shown = compiled.diagnostics.filter((d) => d.severity === 'warning');
-      for (const d of shown)
-        io.stderr.write(`${renderHuman(positionals[0]!, compiled.document.lineIndex, d, false)}\n\n`);
+      started = await startRun(
+        {
+          file: path.resolve(io.cwd, shownName),
+          workspace: io.cwd,
+          python: opt.python,
+          env: io.env,
+          noFileChecks: opt['no-files'],
+          noCache: opt['no-cache'],
+          from: opt.from,
+          only: opt.stage,
+        },
+        (store, id, decisions) => {
+          io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
+          for (const d of decisions) io.stdout.write(`  ${describeDecision(d)}\n`);
+        },
+      );
     } catch (err) {
-      if (!(err instanceof CompileError)) throw err;
-      if (err.lineIndex) {
-        const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
-        for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
-          io.stderr.write(`${renderHuman(positionals[0]!, err.lineIndex, d, color)}\n\n`);
+      if (err instanceof CompileError) {
+        if (err.lineIndex) {
+          const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
+          for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
+            io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
+          }
         }
+        io.stderr.write(`srlm run: ${err.message}\n`);
+        return 1;
       }
-      io.stderr.write(`srlm run: ${err.message}\n`);
-      return 1;
-    }
-
-    const engine = await engineFor(io, 'run', opt.python, [path.dirname(file)]);
-    if (!engine) return 1;
-    if (engine.engineVersion !== plan.engine_version) {
-      // Stage hashes include the engine version: a different (compatible) engine must not reuse old results.
-      plan = (await compilePlan({ file, workspace: io.cwd, fileChecks: false, engineVersion: engine.engineVersion }))
-        .plan;
-    }
-
-    const store = new RunStore(plan.settings?.output ?? path.resolve(io.cwd, '.srlm', 'runs'));
-    let decisions: CacheDecision[];
-    try {
-      const runs = await listRunsReconciled(store);
-      ({ plan, decisions } = applyStageCache(plan, runs, {
-        noCache: opt['no-cache'],
-        from: opt.from,
-        only: opt.stage,
-      }));
-    } catch (err) {
+      if (err instanceof EngineSetupError || err instanceof PreflightError) {
+        io.stderr.write(`srlm run: ${err.message}\n`);
+        return 1;
+      }
       if (err instanceof CacheOptionError) {
         io.stderr.write(`srlm run: ${err.message}\n`);
         return 2;
       }
       throw err;
     }
-
-    let id: string;
-    try {
-      id = createRun({
-        store,
-        plan,
-        source: file,
-        options: { stage: opt.stage, from: opt.from, noCache: opt['no-cache'] },
-        minFreeBytes: minFreeBytes(io.env),
-      }).id;
-    } catch (err) {
-      if (err instanceof PreflightError) {
-        io.stderr.write(`srlm run: ${err.message}\n`);
-        return 1;
-      }
-      throw err;
-    }
-    io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
-    for (const d of decisions) io.stdout.write(`  ${describeDecision(d)}\n`);
-    const launched = await launchRun(store, id, {
-      python: engine.python,
-      engineVersion: engine.engineVersion,
-      env: io.env,
-    });
+    for (const d of started.warnings) io.stderr.write(`${renderHuman(shownName, started.lineIndex, d, false)}\n\n`);
+    const { store, id, engine } = started;
     if (opt.detach) {
       io.stdout.write(
-        `engine started in the background (pid ${launched.pid}).\nfollow: srlm watch ${id}   log: srlm logs ${id} -f   stop: srlm stop ${id}\n`,
+        `engine started in the background (pid ${engine.pid}).\nfollow: srlm watch ${id}   log: srlm logs ${id} -f   stop: srlm stop ${id}\n`,
       );
       return 0;
     }
-    return followRun(store, id, io, { engine: launched, handleSigint: io.stdout === process.stdout });
+    return followRun(store, id, io, { engine, handleSigint: io.stdout === process.stdout });
   },
 };

@@ -1,0 +1,87 @@
+// Starting a run, end to end: compile → check the engine → stage cache → run folder → launch. One function so the
+// CLI and the extension start runs the same way; each failure is a typed error whose message is for the user.
+import * as path from 'node:path';
+import { compilePlan, DEFAULT_RUNS_DIR } from '../plan/compile';
+import { applyStageCache, type CacheDecision, type CacheOptions } from '../plan/cache';
+import type { Plan } from '../plan/types';
+import type { Diagnostic, LineIndex } from '../../../server/src/core';
+import { RunStore } from '../store/run-store';
+import { createRun, launchRun, listRunsReconciled } from './control';
+import type { LaunchedEngine } from './launch';
+import { minFreeBytes } from './preflight';
+import { checkEngine, type CheckedEngine } from './python';
+
+export interface StartRunOptions extends CacheOptions {
+  /** The .srlm file (absolute, or relative to `workspace`). */
+  readonly file: string;
+  /** Unsaved editor text to run instead of the file's content. */
+  readonly text?: string;
+  /** Workspace folder: the default runs folder is `<workspace>/.srlm/runs`; `.venv` is looked for from here. */
+  readonly workspace: string;
+  /** Explicit Python (flag or editor setting). */
+  readonly python?: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Skip the file-system checks of the pipeline. */
+  readonly noFileChecks?: boolean;
+}
+
+export interface StartedRun {
+  readonly store: RunStore;
+  readonly id: string;
+  readonly plan: Plan;
+  readonly decisions: readonly CacheDecision[];
+  readonly engine: LaunchedEngine;
+  readonly python: CheckedEngine;
+  /** Warnings of the check (errors stop the start with a CompileError), with the index to print them. */
+  readonly warnings: readonly Diagnostic[];
+  readonly lineIndex: LineIndex;
+}
+
+/**
+ * Throws CompileError (the file has errors), EngineSetupError (no usable Python/engine), CacheOptionError (bad
+ * --from/--stage) or PreflightError (runs folder unwritable, disk full) before anything is launched.
+ */
+export async function startRun(
+  o: StartRunOptions,
+  onPlanned?: (store: RunStore, id: string, decisions: readonly CacheDecision[]) => void,
+): Promise<StartedRun> {
+  const file = path.resolve(o.workspace, o.file);
+  let compiled = await compilePlan({ file, text: o.text, workspace: o.workspace, fileChecks: !o.noFileChecks });
+  const python = await checkEngine({ explicit: o.python, env: o.env, searchFrom: [path.dirname(file), o.workspace] });
+  if (python.engineVersion !== compiled.plan.engine_version) {
+    // Stage hashes include the engine version: a different (compatible) engine must not reuse old results.
+    compiled = await compilePlan({
+      file,
+      text: o.text,
+      workspace: o.workspace,
+      fileChecks: false,
+      engineVersion: python.engineVersion,
+    });
+  }
+  const store = new RunStore(compiled.plan.settings?.output ?? path.resolve(o.workspace, DEFAULT_RUNS_DIR));
+  const runs = await listRunsReconciled(store);
+  const { plan, decisions } = applyStageCache(compiled.plan, runs, { noCache: o.noCache, from: o.from, only: o.only });
+  const record = createRun({
+    store,
+    plan,
+    source: file,
+    options: { stage: o.only, from: o.from, noCache: o.noCache },
+    minFreeBytes: minFreeBytes(o.env),
+  });
+  onPlanned?.(store, record.id, decisions);
+  const engine = await launchRun(store, record.id, {
+    python: python.python,
+    engineVersion: python.engineVersion,
+    env: o.env,
+  });
+  return {
+    store,
+    id: record.id,
+    plan,
+    decisions,
+    engine,
+    python,
+    warnings: compiled.diagnostics.filter((d) => d.severity === 'warning'),
+    lineIndex: compiled.document.lineIndex,
+  };
+}

@@ -164,10 +164,15 @@ test('detach, watch, stop and resume through the CLI; kill -9 shows as failed in
   assert.match(d.stdout, /engine started in the background \(pid \d+\)/);
   const id = store.ids()[0]!;
   await new Promise((r) => setTimeout(r, 800));
+  const follow = srlm(['logs', id, '-f'], dir, {});
   const stop = await srlm(['stop', id], dir, {});
   assert.equal(stop.code, 0, stop.stderr);
   assert.match(stop.stdout, /stopped/);
   assert.equal(store.read(id).status, 'stopped');
+  const followed = await follow;
+  assert.equal(followed.code, 0);
+  assert.match(followed.stdout, /^--- srlm .* -m srlm_engine run --plan .*plan\.json --run-dir /m);
+  assert.match(followed.stdout, /warm step \d+\/30\n$/, 'logs -f ends when the engine does');
   const resumed = await srlm(['resume', id, ...py], dir, fakeEnv({ FAKE_STEP_S: '0.01' }));
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   assert.match(resumed.stdout, /resuming .*: stage warm from step \d+/);

@@ -49,6 +49,9 @@ export function statusLine(state: RunState, now: number): string {
   return parts.join('  ');
 }
 
+/** Eval metrics that are scores; timings and lengths stay in `srlm show --json` and the dashboard. */
+const SCORE_METRIC = /^(accuracy|pass@|maj@)/;
+
 const C = { green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', dim: '\x1b[2m', reset: '\x1b[0m' };
 
 export class ProgressRenderer {
@@ -109,9 +112,9 @@ export class ProgressRenderer {
         }
         break;
       case 'eval': {
-        const metrics = Object.entries((ev.metrics as Record<string, number | null>) ?? {})
-          .map(([k, v]) => `${k} ${formatNumber(v)}`)
-          .join(', ');
+        const all = Object.entries((ev.metrics as Record<string, number | null>) ?? {});
+        const scores = all.filter(([k]) => SCORE_METRIC.test(k));
+        const metrics = (scores.length > 0 ? scores : all).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ');
         const who = typeof ev.stage === 'string' ? ev.stage : 'init model';
         this.line(
           `  eval ${String(ev.eval ?? '')} ${ev.when === 'before' ? 'before' : 'after'} ${who}${typeof ev.step === 'number' && ev.when === 'during' ? ` at step ${ev.step}` : ''}: ${metrics}`,
@@ -165,7 +168,7 @@ export function summaryTable(state: RunState): string {
   const evalKeys = new Set<string>();
   // Only the score metrics: timings and lengths are in `srlm show --json` and the dashboard.
   for (const s of state.stages)
-    for (const k of Object.keys(s.lastEval?.metrics ?? {})) if (/^(accuracy|pass@|maj@)/.test(k)) evalKeys.add(k);
+    for (const k of Object.keys(s.lastEval?.metrics ?? {})) if (SCORE_METRIC.test(k)) evalKeys.add(k);
   const evalCols = [...evalKeys].sort();
   const rows = state.stages.map((s) => {
     const metric = headlineMetric(s);

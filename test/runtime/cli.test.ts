@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunStore } from '../../runtime/src/store/run-store';
-import { fakeEngineDir, fakeEnv, metricSteps, range, readEvents, root, systemPython, tmpDir } from './helpers';
+import { createRun } from '../../runtime/src/supervisor/control';
+import {
+  fakeEngineDir,
+  fakeEnv,
+  makePlan,
+  metricSteps,
+  range,
+  readEvents,
+  root,
+  systemPython,
+  tmpDir,
+} from './helpers';
 import { srlm } from './cli-helpers';
 
 const fixture = path.join(root, 'test', 'fixtures', 'runtime', 'pipelines', 'three.srlm');
@@ -205,4 +216,18 @@ test('srlm setup --check reports a usable environment, or what is missing', asyn
   const bad = await srlm(['setup', '--check', ...py], dir, { PATH: process.env.PATH });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /cannot import the training engine/);
+});
+
+test('a damaged run.json is named in a one-line error; srlm runs lists the other runs', async () => {
+  const { dir, store } = workspace();
+  const good = createRun({ store, plan: makePlan(), source: '/x.srlm', options: {}, minFreeBytes: 0 });
+  const bad = createRun({ store, plan: makePlan(), source: '/x.srlm', options: {}, minFreeBytes: 0 });
+  fs.writeFileSync(store.file(bad.id, 'record'), '{"version": 1, "id": ');
+  const show = await srlm(['show', bad.id], dir, {});
+  assert.equal(show.code, 1);
+  assert.match(show.stderr, /^srlm show: .*run\.json is not valid JSON \(.*\); was it edited or cut short\?\n$/);
+  const runs = await srlm(['runs'], dir, {});
+  assert.equal(runs.code, 0, runs.stderr);
+  assert.match(runs.stdout, new RegExp(good.id));
+  assert.doesNotMatch(runs.stdout, new RegExp(bad.id));
 });

@@ -1,6 +1,7 @@
 // Entry of the `srlm` command-line tool: dispatches to the commands in ./commands.
 import { UsageError, type CliIO } from './command';
 import { commands } from './registry';
+import { DataFileError } from '../store/fs-util';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -41,6 +42,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof UsageError) {
       io.stderr.write(`srlm ${name}: ${err.message}\n\n${command.usage}\n`);
       return 2;
+    }
+    if (err instanceof DataFileError) {
+      io.stderr.write(`srlm ${name}: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

@@ -14,15 +14,22 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   }
 }
 
+/** A file the run store relies on is damaged; the message names it. The CLI prints it without a stack. */
+export class DataFileError extends Error {}
+
 export function readJsonFile<T>(file: string): T | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new DataFileError(describeFsError(err, `cannot read ${file}`));
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new DataFileError(`${file} is not valid JSON (${(err as Error).message}); was it edited or cut short?`);
+  }
 }
 
 /** The last `maxBytes` of a file as text, starting at a line boundary; '' when the file is missing. */

@@ -98,7 +98,7 @@ export class RunStore {
     return r;
   }
 
-  /** Run ids, oldest first (ids sort by creation time). */
+  /** Run ids, oldest first. */
   ids(): string[] {
     let names: string[];
     try {
@@ -109,7 +109,21 @@ export class RunStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw err;
     }
-    return names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, RUN_FILES.record))).sort();
+    const ids = names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, RUN_FILES.record)));
+    // Ids sort by their creation second; within one second (scripts, tests) the recorded creation time decides.
+    const known = new Map<string, string>();
+    const created = { get: (id: string) => known.get(id) ?? known.set(id, this.createdOf(id)).get(id) };
+    return ids.sort((a, b) =>
+      a.slice(0, 15) === b.slice(0, 15) ? created.get(a)!.localeCompare(created.get(b)!) : a < b ? -1 : 1,
+    );
+  }
+
+  private createdOf(id: string): string {
+    try {
+      return String((JSON.parse(fs.readFileSync(this.file(id, 'record'), 'utf8')) as RunRecord).created ?? '');
+    } catch {
+      return '';
+    }
   }
 
   /**

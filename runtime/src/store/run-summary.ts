@@ -131,13 +131,11 @@ export function listRuns(store: RunStore, refresh?: (id: string) => void): RunSu
     const key = summaryKey(store, id);
     let s = old[id];
     if (!s || s.key !== key) {
-      let record: RunRecord;
       try {
-        record = store.read(id);
+        s = summarize(store, store.read(id), loadRunState(store, id));
       } catch {
-        continue; // a run folder being created or removed right now
+        continue; // a run folder being created or removed right now, or a damaged one (srlm show names the file)
       }
-      s = summarize(store, record, loadRunState(store, id));
       changed = true;
     }
     next[id] = s;

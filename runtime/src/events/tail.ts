@@ -139,6 +139,9 @@ export class EventTailer {
   }
 
   private reset(): void {
+    // A replaced file is a new inode: the old watcher would never fire again.
+    this.watcher?.close();
+    this.watcher = null;
     this.offset = 0;
     this.decoder = new EventLineDecoder(this.file, this.sink);
     this.opts.onReset?.();

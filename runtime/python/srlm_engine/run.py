@@ -13,6 +13,7 @@ import shutil
 import sys
 import time
 import traceback
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,9 @@ class Context:
         precision = self.plan.settings.get("precision", "auto")
         if ref.kind == "model":
             spec = self.plan.models[ref.name]
-            model = models.load_model(spec, self.device, self.seed, precision, trainable=trainable)
+            # Each model gets its own seeded init: two random models of one pipeline must not be identical.
+            seed = self.seed + zlib.crc32(ref.name.encode()) % 100003
+            model = models.load_model(spec, self.device, seed, precision, trainable=trainable)
             tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), spec.get("revision", "main"))
             return model, tok, f"model {ref.name} ({spec['source']}, weights {spec.get('weights')})"
         path = self.final_checkpoint(ref.name)

@@ -74,6 +74,15 @@ test('kill -9 mid-stage: the run is marked failed with the log tail; resume cont
   assert.equal(store.read(id).status, 'failed');
   assert.match(store.read(id).message!, /SIGKILL/);
   assert.deepEqual(metricSteps(store, id).b, range(1, 5));
+  const written = readEvents(store, id).filter((e) => e.origin === 'supervisor');
+  assert.deepEqual(
+    written.map((e) => [e.type, e.code ?? e.status]),
+    [
+      ['error', 'engine_died'],
+      ['run_finished', 'failed'],
+    ],
+  );
+  for (const e of written) assert.ok(validateEvent(e), `${JSON.stringify(e)}: ${JSON.stringify(validateEvent.errors)}`);
 
   const { engine, point } = await resumeRun(store, id, { python: systemPython, env: fakeEnv() });
   assert.deepEqual(point, { stage: 'b', step: 4, dropped: 1 });

@@ -65,19 +65,23 @@ export function lineHunks(a: string[], b: string[]): Hunk[] {
   return hunks;
 }
 
+/** Lines with their terminators, so concatenating a slice gives back exactly that stretch of text. */
+function linesOf(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
 function editsFor(doc: IdeDocument, formatted: string, within?: Span): IdeEdit[] {
   const old = doc.text;
   if (old === formatted) return [];
-  const aLines = old.split('\n');
-  const bLines = formatted.split('\n');
+  const aLines = linesOf(old);
+  const bLines = linesOf(formatted);
   const starts: number[] = [];
   let off = 0;
   for (const l of aLines) {
     starts.push(off);
-    off += l.length + 1;
+    off += l.length;
   }
   const lineStart = (k: number): number => (k < starts.length ? starts[k]! : old.length);
-  const edits: IdeEdit[] = [];
   // A hunk replacing n lines by n lines is n independent line edits, so range formatting can take only the
   // lines inside its range.
   const hunks = lineHunks(aLines, bLines).flatMap((h) =>
@@ -90,22 +94,12 @@ function editsFor(doc: IdeDocument, formatted: string, within?: Span): IdeEdit[]
         }))
       : [h],
   );
+  const edits: IdeEdit[] = [];
   for (const h of hunks) {
-    let start = lineStart(h.a0);
-    let end = h.a1 < aLines.length ? lineStart(h.a1) : old.length;
-    let newText = bLines
-      .slice(h.b0, h.b1)
-      .map((l) => l + '\n')
-      .join('');
-    // At the end of the file there is no line break after the last line.
-    if (h.a1 >= aLines.length) {
-      newText = bLines.slice(h.b0, h.b1).join('\n');
-      if (h.a0 >= aLines.length) start = old.length;
-    }
+    const start = lineStart(h.a0);
+    const end = lineStart(h.a1);
     if (within && (end < within.start || start > within.end)) continue;
-    if (old.slice(start, end) === newText) continue;
-    end = Math.max(end, start);
-    edits.push({ span: { start, end }, newText });
+    edits.push({ span: { start, end }, newText: bLines.slice(h.b0, h.b1).join('') });
   }
   return edits;
 }

@@ -1,0 +1,63 @@
+// Smaller IDE-layer pieces: nvidia-smi parsing, the formatter's line diff, navigation and hover details.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseNvidiaSmi } from '../../server/src/ide/gpu';
+import { lineHunks } from '../../server/src/ide/formatting';
+import { definition, hover, prepareRename, references, rename, formatDocument, inlayHints } from '../../server/src/ide';
+import { env, fixture } from './helpers';
+
+test('nvidia-smi: the smallest card of several is the one that must fit', () => {
+  assert.deepEqual(parseNvidiaSmi('NVIDIA H100 80GB HBM3, 81559\nNVIDIA A10, 23028\n'), {
+    name: 'NVIDIA A10',
+    memoryBytes: 23028 * 1024 * 1024,
+    count: 2,
+  });
+  assert.equal(parseNvidiaSmi('NVIDIA-SMI has failed because it could not communicate with the driver'), undefined);
+  assert.equal(parseNvidiaSmi(''), undefined);
+});
+
+test('line diff: unchanged lines are not touched', () => {
+  assert.deepEqual(lineHunks(['a', 'b', 'c'], ['a', 'B', 'c']), [{ a0: 1, a1: 2, b0: 1, b1: 2 }]);
+  assert.deepEqual(lineHunks(['a', 'c'], ['a', 'b', 'c']), [{ a0: 1, a1: 1, b0: 1, b1: 2 }]);
+  assert.deepEqual(lineHunks(['x'], ['x']), []);
+});
+
+test('formatting edits reproduce the formatter output exactly', () => {
+  const f = fixture('pipeline p {\n      seed=1\n  # keep me\n  model m {source="a/b"}\n}');
+  let text = f.text;
+  for (const e of [...formatDocument(f.doc)].sort((a, b) => b.span.start - a.span.start)) {
+    text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
+  }
+  assert.equal(text, 'pipeline p {\n  seed = 1\n  # keep me\n  model m { source = "a/b" }\n}\n');
+});
+
+test('navigation over a quoted label keeps the quotes on rename', () => {
+  const f = fixture('pipeline p {\n  model "m$0" { source = "a/b" }\n  stage sft s { init = m$1 }\n}');
+  assert.deepEqual(prepareRename(f.doc, f.at('0')), {
+    span: { start: f.text.indexOf('"m"') + 1, end: f.text.indexOf('"m"') + 2 },
+    placeholder: 'm',
+  });
+  const r = rename(f.doc, f.at('1'), 'base');
+  assert.ok(r && 'edits' in r);
+  assert.deepEqual(r.edits.map((e) => e.newText).sort(), ['"base"', 'base']);
+  assert.equal(references(f.doc, f.at('1'), false).length, 1);
+  const d = definition(f.doc, f.at('1'), env());
+  assert.ok(d && 'span' in d && d.span.start === f.text.indexOf('"m"'));
+  assert.deepEqual(rename(f.doc, f.at('1'), '9bad'), {
+    error: "'9bad' is not a valid name (letters, digits and _; not a keyword)",
+  });
+});
+
+test('hover on an alias key names the new field; on a reward the built-in doc', () => {
+  const f = fixture('pipeline p {\n  stage rl r {\n    num_gen$0erations = 8\n    reward = acc$1uracy\n  }\n}');
+  assert.match(hover(f.doc, f.at('0'), env())!.markdown, /`num_generations` is the old name of `group`/);
+  assert.match(hover(f.doc, f.at('1'), env())!.markdown, /built-in reward/);
+});
+
+test('inlay hint of a derived default shows what batch_size = 0 becomes', () => {
+  const f = fixture(
+    'pipeline p {\n  stage rl r {\n    group = 4\n    prompts_per_step = 2\n    batch_size = 0\n  }\n}',
+  );
+  const hints = inlayHints(f.doc, { start: 0, end: f.text.length }, env()).map((h) => h.label);
+  assert.ok(hints.includes('→ 8'), hints.join(' | '));
+});

@@ -1,6 +1,7 @@
 // Generation speed on the CPU: onnxruntime-node (this extension's path) against transformers' generate on the
 // same checkpoint, in one run, same prompt, same number of new tokens, greedy, no EOS stop.
-// usage: npx tsx bench/inference/bench.ts [--new-tokens N] [--repeats R]
+// usage: npx tsx bench/inference/bench.ts [--new-tokens N] [--repeats R] [--large]
+// --large adds a model of Qwen2.5-0.5B's shape (random weights; ~2 GB fp32, minutes to export on 2 cores).
 // Prints a markdown table; target: ONNX decode tokens/s ≥ 1.5× transformers.
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -25,10 +26,9 @@ function py(args: string[], env: NodeJS.ProcessEnv = {}): string {
 
 async function main(): Promise<void> {
   const out = path.join(tmpdir(), 'srlm-bench-inference');
-  const models = JSON.parse(py([path.join(__dirname, 'make_models.py'), out])) as Record<
-    string,
-    { path: string; params: number }
-  >;
+  const models = JSON.parse(
+    py([path.join(__dirname, 'make_models.py'), out, ...(process.argv.includes('--large') ? ['--large'] : [])]),
+  ) as Record<string, { path: string; params: number }>;
   const rows: string[] = [];
   for (const [name, m] of Object.entries(models)) {
     const gen = await CheckpointGenerator.open(m.path, { provider: 'cpu' });

@@ -1,7 +1,7 @@
 """Builds the benchmark checkpoints and their ONNX exports: the demo's tiny student, and a wider model (~25M
 parameters) where per-token compute, not interpreter overhead, dominates.
 
-usage: python make_models.py OUT_DIR
+usage: python make_models.py OUT_DIR [--large]
 """
 
 from __future__ import annotations
@@ -26,14 +26,27 @@ SIZES = {
         "num_key_value_heads": 2,
     },
 }
+# Qwen2.5-0.5B's shape (494M parameters, 151,936-token vocabulary), random weights: opt-in with --large.
+LARGE = {
+    "qwen2.5-0.5b-shape": {
+        "vocab_size": 151936,
+        "hidden_size": 896,
+        "intermediate_size": 4864,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 14,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 32768,
+        "rope_theta": 1000000.0,
+    },
+}
 
 
-def main(out: Path) -> None:
+def main(out: Path, large: bool) -> None:
     warnings.filterwarnings("ignore")
     assets = Path(srlm_engine.__file__).parent / "assets" / "models" / "tiny-student"
     tokenizer = AutoTokenizer.from_pretrained(assets)
     made = {}
-    for name, overrides in SIZES.items():
+    for name, overrides in (SIZES | LARGE if large else SIZES).items():
         folder = out / name
         if not (folder / "onnx" / "srlm_onnx.json").is_file():
             raw = json.loads((assets / "config.json").read_text()) | overrides
@@ -54,4 +67,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), "--large" in sys.argv[2:])

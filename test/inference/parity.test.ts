@@ -43,13 +43,15 @@ describe('ONNX generation matches transformers', { skip: !hasPython() && 'needs 
         assert.ok(Math.abs(t.entropy - c.entropies[i]!) < 1e-4, `entropy ${i}: ${t.entropy} vs ${c.entropies[i]}`);
       });
       assert.equal(res.text, c.text);
-      const endsWithEos = c.ids.at(-1) === fx.reference.eos_token_id;
+      const endsWithEos = fx.reference.eos_token_ids.includes(c.ids.at(-1)!);
       assert.equal(res.finishReason, endsWithEos ? 'eos' : 'length');
     }
-    assert.ok(
-      fx.reference.cases.some((c) => c.ids.at(-1) === fx.reference.eos_token_id),
-      'the fixture exercises stopping on EOS',
-    );
+    if (!fx.source) {
+      assert.ok(
+        fx.reference.cases.some((c) => fx.reference.eos_token_ids.includes(c.ids.at(-1)!)),
+        'the fixture exercises stopping on EOS',
+      );
+    }
   });
 
   it('chunked prefill gives the same tokens as a single prefill call', async () => {

@@ -43,6 +43,8 @@ describe('ONNX generation matches transformers', { skip: !hasPython() && 'needs 
         assert.ok(Math.abs(t.entropy - c.entropies[i]!) < 1e-4, `entropy ${i}: ${t.entropy} vs ${c.entropies[i]}`);
       });
       assert.equal(res.text, c.text);
+      // Streamed pieces add up to the text, except a trailing incomplete UTF-8 sequence that never completed.
+      assert.equal(res.tokens.map((t) => t.text).join(''), res.text.replace(/\uFFFD+$/, ''));
       const endsWithEos = fx.reference.eos_token_ids.includes(c.ids.at(-1)!);
       assert.equal(res.finishReason, endsWithEos ? 'eos' : 'length');
     }

@@ -116,6 +116,10 @@ test('run, runs, show, logs: plain progress lines and a summary table off a term
   assert.equal(json.stages[2].metrics.reward, 1);
   const logs = await srlm(['logs', id, '-n', '1'], dir, {});
   assert.equal(logs.stdout, 'polish step 4/4\n');
+  const byPath = await srlm(['show', store.dir(id)], '/', {});
+  assert.match(byPath.stdout, new RegExp(`^run +${id}$`, 'm'), 'a run folder path names the run');
+  const fromRunsFolder = await srlm(['show', id], store.root, {});
+  assert.match(fromRunsFolder.stdout, /status +completed/, 'the working folder may be the runs folder itself');
   const missing = await srlm(['show', 'nope'], dir, {});
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no run matches 'nope'/);

@@ -1,10 +1,11 @@
 // Pieces shared by the run-related commands (run, runs, show, stop, resume, logs, watch, setup): option parsing
 // through node:util's parseArgs, locating the runs folder, and plain-text formatting of times and tables.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, type CliIO } from './command';
 import { DEFAULT_RUNS_DIR } from '../plan/compile';
-import { RunStore, RunNotFoundError } from '../store/run-store';
+import { RunStore, RunNotFoundError, RUN_FILES } from '../store/run-store';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -37,10 +38,25 @@ export function storeFor(io: CliIO, runs: string | undefined): RunStore {
   return new RunStore(path.resolve(io.cwd, runs ?? DEFAULT_RUNS_DIR));
 }
 
-/** Resolves a run name, or writes why not and returns undefined. */
-export function resolveRun(store: RunStore, name: string, io: CliIO, command: string): string | undefined {
+/**
+ * Finds the run a user named: a run folder's path; else a name in `--runs`; else a name in ./.srlm/runs, or in the
+ * working folder itself when that is a runs folder (the editor runs commands from there). Writes why not and
+ * returns undefined when there is no such run.
+ */
+export function locateRun(
+  io: CliIO,
+  runs: string | undefined,
+  name: string,
+  command: string,
+): { store: RunStore; id: string } | undefined {
+  const asPath = path.resolve(io.cwd, name);
+  if ((name.includes('/') || name.includes(path.sep)) && fs.existsSync(path.join(asPath, RUN_FILES.record))) {
+    return { store: new RunStore(path.dirname(asPath)), id: path.basename(asPath) };
+  }
+  let store = storeFor(io, runs);
+  if (runs === undefined && fs.existsSync(path.join(io.cwd, name, RUN_FILES.record))) store = new RunStore(io.cwd);
   try {
-    return store.resolve(name);
+    return { store, id: store.resolve(name) };
   } catch (err) {
     if (err instanceof RunNotFoundError) {
       io.stderr.write(`srlm ${command}: ${err.message}\n`);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import type { CliCommand, CliIO } from '../command';
 import { engineAlive, reconcileRun } from '../../supervisor/control';
-import { parse, resolveRun, STORE_OPTIONS, STORE_USAGE, storeFor } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 import { UsageError } from '../command';
 
 const usage = `usage: srlm logs RUN [options]
@@ -42,9 +42,9 @@ export const logsCommand: CliCommand = {
       { ...STORE_OPTIONS, follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
       { min: 1, max: 1, what: 'the run' },
     );
-    const store = storeFor(io, values.runs);
-    const id = resolveRun(store, positionals[0]!, io, 'logs');
-    if (!id) return 1;
+    const located = locateRun(io, values.runs, positionals[0]!, 'logs');
+    if (!located) return 1;
+    const { store, id } = located;
     const file = store.file(id, 'log');
     let { text, size } = readFrom(file, 0);
     if (values.lines !== undefined) {

@@ -3,7 +3,7 @@
 import type { CliCommand, CliIO } from '../command';
 import { resumeRun, RunStateError } from '../../supervisor/control';
 import { followRun } from '../follow';
-import { parse, resolveRun, STORE_OPTIONS, STORE_USAGE, storeFor } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 import { engineFor } from './run';
 
 const usage = `usage: srlm resume RUN [options]
@@ -26,9 +26,9 @@ export const resumeCommand: CliCommand = {
       { ...STORE_OPTIONS, detach: { type: 'boolean' }, python: { type: 'string' } },
       { min: 1, max: 1, what: 'the run to resume' },
     );
-    const store = storeFor(io, values.runs);
-    const id = resolveRun(store, positionals[0]!, io, 'resume');
-    if (!id) return 1;
+    const located = locateRun(io, values.runs, positionals[0]!, 'resume');
+    if (!located) return 1;
+    const { store, id } = located;
     const engine = await engineFor(io, 'resume', values.python, [store.root]);
     if (!engine) return 1;
     let launched;

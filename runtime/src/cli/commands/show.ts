@@ -4,21 +4,13 @@ import { reconcileRun } from '../../supervisor/control';
 import { loadRunState } from '../../store/run-summary';
 import type { LineWarning } from '../../events/lines';
 import { summaryTable } from '../progress';
-import {
-  formatDuration,
-  formatNumber,
-  formatWhen,
-  parse,
-  resolveRun,
-  STORE_OPTIONS,
-  STORE_USAGE,
-  storeFor,
-} from '../run-common';
+import { formatDuration, formatNumber, formatWhen, locateRun, parse, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 
 const usage = `usage: srlm show RUN [options]
 
 Shows one run: its stages (status, steps, time, last metric, eval results), final checkpoints, and any
-warnings or errors. RUN is a run id, a unique part of one (e.g. the pipeline name), or 'last'.
+warnings or errors. RUN is a run id, a unique part of one (e.g. the pipeline name), 'last', or the path
+of a run folder.
 
 options:
 ${STORE_USAGE}
@@ -34,9 +26,9 @@ export const showCommand: CliCommand = {
       { ...STORE_OPTIONS, json: { type: 'boolean' } },
       { min: 1, max: 1, what: 'the run (id, part of one, or last)' },
     );
-    const store = storeFor(io, values.runs);
-    const id = resolveRun(store, positionals[0]!, io, 'show');
-    if (!id) return 1;
+    const located = locateRun(io, values.runs, positionals[0]!, 'show');
+    if (!located) return 1;
+    const { store, id } = located;
     const rec = await reconcileRun(store, id);
     const warnings: LineWarning[] = [];
     const st = loadRunState(store, id, warnings);

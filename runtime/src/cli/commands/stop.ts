@@ -2,7 +2,7 @@
 // the timeout.
 import type { CliCommand, CliIO } from '../command';
 import { RunStateError, stopRun } from '../../supervisor/control';
-import { parse, resolveRun, STORE_OPTIONS, STORE_USAGE, storeFor } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 import { UsageError } from '../command';
 
 const usage = `usage: srlm stop RUN [options]
@@ -27,9 +27,9 @@ export const stopCommand: CliCommand = {
     const timeout = values.timeout === undefined ? 30 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout < 0)
       throw new UsageError(`--timeout must be a number of seconds, got '${values.timeout}'`);
-    const store = storeFor(io, values.runs);
-    const id = resolveRun(store, positionals[0]!, io, 'stop');
-    if (!id) return 1;
+    const located = locateRun(io, values.runs, positionals[0]!, 'stop');
+    if (!located) return 1;
+    const { store, id } = located;
     io.stdout.write(`stopping ${id}…\n`);
     try {
       const r = await stopRun(store, id, timeout * 1000);

@@ -1,7 +1,7 @@
 // `srlm watch RUN`: re-attach to a run (live progress if it is running; its summary if it has ended).
 import type { CliCommand, CliIO } from '../command';
 import { followRun } from '../follow';
-import { parse, resolveRun, STORE_OPTIONS, STORE_USAGE, storeFor } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 
 const usage = `usage: srlm watch RUN [options]
 
@@ -17,9 +17,9 @@ export const watchCommand: CliCommand = {
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parse(argv, { ...STORE_OPTIONS }, { min: 1, max: 1, what: 'the run to watch' });
-    const store = storeFor(io, values.runs);
-    const id = resolveRun(store, positionals[0]!, io, 'watch');
-    if (!id) return 1;
+    const located = locateRun(io, values.runs, positionals[0]!, 'watch');
+    if (!located) return 1;
+    const { store, id } = located;
     return followRun(store, id, io, { handleSigint: io.stdout === process.stdout });
   },
 };

@@ -35,7 +35,6 @@ export class MetricChart {
   private plot: uPlot | undefined;
   private lines: ChartLine[] = [];
   private xRange: [number, number] | undefined;
-  private updating = false;
   private smoothCache = new Map<SeriesBuffer, { version: number; weight: number; data: Float64Array }>();
   private builtFor = '';
   /** Milliseconds the last redraw took (decimation + uPlot draw), for the benchmark and tests. */
@@ -104,15 +103,19 @@ export class MetricChart {
       legend: { show: true, live: true },
       scales: { x: { time: false }, y: opts.logScale ? { distr: 3 } : { auto: true } },
       axes: [axis(), { ...axis(), size: 60 }],
-      cursor: { drag: { x: true, y: false }, bind: { dblclick: () => null } },
+      // Zoom is ours, not uPlot's: a drag selects an x-range, which we decimate for afresh. uPlot's own
+      // setScale hooks also fire (deferred) for every setData, so they cannot tell a user zoom from an update.
+      cursor: { drag: { x: true, y: false, setScale: false }, bind: { dblclick: () => null } },
       hooks: {
-        setScale: [
-          (u, key) => {
-            if (key !== 'x' || this.updating) return;
-            const { min, max } = u.scales.x;
-            if (min == null || max == null) return;
+        setSelect: [
+          (u) => {
+            if (u.select.width < 2) return;
+            const min = u.posToVal(u.select.left, 'x');
+            const max = u.posToVal(u.select.left + u.select.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            if (!(max > min)) return;
             this.xRange = [min, max];
-            requestAnimationFrame(() => this.redraw(opts));
+            this.redraw(opts);
           },
         ],
       },
@@ -146,9 +149,7 @@ export class MetricChart {
       hi = Math.max(hi, xs[l.buf.length - 1]);
     }
     if (!Number.isFinite(lo)) {
-      this.updating = true;
       plot.setData([[]] as unknown as uPlot.AlignedData);
-      this.updating = false;
       this.lastPointCount = 0;
       return;
     }
@@ -169,9 +170,10 @@ export class MetricChart {
       }
     }
     const data = align(cols, opts.logScale);
+    this.root.dataset.xmin = String(x0);
+    this.root.dataset.xmax = String(x1);
     this.lastPointCount = data[0].length;
     this.root.dataset.points = String(this.lines.reduce((n, l) => n + l.buf.length, 0));
-    this.updating = true;
     if (this.xRange && !resetScales) {
       plot.batch(() => {
         plot.setData(data as unknown as uPlot.AlignedData, false);
@@ -180,7 +182,6 @@ export class MetricChart {
     } else {
       plot.setData(data as unknown as uPlot.AlignedData, true);
     }
-    this.updating = false;
     this.lastRedrawMs = performance.now() - t0;
   }
 

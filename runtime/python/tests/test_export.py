@@ -105,9 +105,14 @@ def test_lora_checkpoint_is_merged_before_export(tmp_path):
         base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     ).eval()
     lora.save_pretrained(tmp_path / "adapter")
-    cfg = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
-    cfg["base_model_name_or_path"] = str(tmp_path / "base")
-    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps(cfg))
+    # The base was built from a config, so peft recorded no name; the engine's meta.json names the base folder,
+    # relative to the checkpoint as run folders are.
+    assert not json.loads((tmp_path / "adapter" / "adapter_config.json").read_text()).get(
+        "base_model_name_or_path"
+    )
+    (tmp_path / "adapter" / "meta.json").write_text(
+        json.dumps({"stage": "sft", "base_checkpoint": "../base"})
+    )
 
     result = export_checkpoint(tmp_path / "adapter", tmp_path / "onnx", exporter="torchscript")
     assert json.loads((tmp_path / "onnx" / MANIFEST).read_text())["lora_merged"] is True

@@ -17,7 +17,8 @@ def is_lora_checkpoint(folder: Path) -> bool:
 
 
 def resolve_base(folder: Path, base: str | Path | None) -> str:
-    """The base model of a LoRA checkpoint: an explicit path wins, then the adapter's own record.
+    """The base model of a LoRA checkpoint: an explicit path, then meta.json's ``base_checkpoint``, then the
+    adapter's own ``base_model_name_or_path``.
 
     A relative record is tried against the checkpoint folder first, because the engine writes run-local paths.
     """
@@ -25,9 +26,16 @@ def resolve_base(folder: Path, base: str | Path | None) -> str:
         return str(base)
     cfg = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     recorded = cfg.get("base_model_name_or_path")
+    meta_file = folder / "meta.json"
+    if meta_file.is_file():
+        # The engine knows the folder the adapter was trained on (e.g. the previous stage's final checkpoint);
+        # peft's record is only the name the base was loaded under, empty for a model built from a config.
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        recorded = meta.get("base_checkpoint") or recorded
     if not recorded:
         raise CheckpointError(
-            f"{folder / 'adapter_config.json'}: no base_model_name_or_path; pass --base with the base model folder"
+            f"{folder}: LoRA adapter without a known base model (no base_checkpoint in meta.json, no "
+            "base_model_name_or_path in adapter_config.json); pass --base with the base model folder"
         )
     candidate = folder / recorded
     return str(candidate) if candidate.exists() else str(recorded)

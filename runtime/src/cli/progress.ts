@@ -31,7 +31,10 @@ export function stageIndex(state: RunState, stage: StageState): string {
 
 export function statusLine(state: RunState, now: number): string {
   const s = state.currentStage;
-  if (!s) return state.status === 'pending' ? 'waiting for the engine to start…' : `run ${state.status}`;
+  if (!s) {
+    if (state.status === 'pending') return 'waiting for the engine to start…';
+    return state.status === 'running' ? 'preparing the first stage…' : `run ${state.status}`;
+  }
   const parts = [`${stageIndex(state, s)} ${s.name}${s.kind ? ` (${s.kind})` : ''}`];
   parts.push(s.totalSteps ? `step ${s.step}/${s.totalSteps}` : `step ${s.step}`);
   if (s.fraction !== undefined) parts.push(`${Math.floor(s.fraction * 100)}%`);
@@ -57,6 +60,7 @@ const C = { green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', dim: '\x1b[2
 export class ProgressRenderer {
   private lastPlain = 0;
   private drawn = false;
+  private lastDraw = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: ProgressOptions) {
@@ -129,7 +133,9 @@ export class ProgressRenderer {
         break;
       case 'metrics':
         if (!this.o.tty) this.maybePlainProgress(state);
-        return; // the status line shows it
+        // At most ten redraws a second: a fast stage emits hundreds of metrics events a second.
+        else if (this.now() - this.lastDraw >= 100) this.draw(state);
+        return;
       default:
         break;
     }
@@ -143,11 +149,13 @@ export class ProgressRenderer {
   /** Redraws the status line (call on a timer so the ETA counts down between events). */
   draw(state: RunState): void {
     if (!this.o.tty) return;
-    const width = Math.max(20, (this.o.columns ?? 100) - 1);
+    // A pseudo-terminal without a window size reports 0 columns: assume a common width rather than 20.
+    const width = Math.max(20, (this.o.columns || 100) - 1);
     let text = statusLine(state, this.now());
     if (text.length > width) text = `${text.slice(0, width - 1)}…`;
     this.o.out.write(`\r\x1b[2K${this.paint('dim', '▸')} ${text}`);
     this.drawn = true;
+    this.lastDraw = this.now();
   }
 
   clear(): void {

@@ -22,15 +22,36 @@ export interface DirEntry {
 
 export class IdeEnv {
   workspaceFolders: string[] = [];
-  gpu: GpuInfo | undefined;
-  gpuMemoryGiBSetting: number | undefined;
+  private gpuInfo: GpuInfo | undefined;
+  private gpuSetting: number | undefined;
+  /** Bumped whenever something estimates depend on changes (files, GPU, settings); memo keys include it. */
+  generation = 0;
   clientSupportsRefresh = false;
   private readonly cache = new Map<string, Entry<unknown>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  get gpu(): GpuInfo | undefined {
+    return this.gpuInfo;
+  }
+
+  set gpu(g: GpuInfo | undefined) {
+    this.gpuInfo = g;
+    this.generation++;
+  }
+
+  get gpuMemoryGiBSetting(): number | undefined {
+    return this.gpuSetting;
+  }
+
+  set gpuMemoryGiBSetting(v: number | undefined) {
+    if (v !== this.gpuSetting) this.generation++;
+    this.gpuSetting = v;
+  }
+
   invalidate(): void {
     this.cache.clear();
+    this.generation++;
   }
 
   private cached<T>(key: string, compute: () => T): T {

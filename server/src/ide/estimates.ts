@@ -86,7 +86,23 @@ function archOf(
   return { arch: facts.arch, dtype: typeof dtype === 'string' ? dtype : undefined };
 }
 
+/** Estimates per document version and environment generation: inlay hints, hover and the memory check
+ * all ask for the same stages. */
+const memo = new WeakMap<IdeDocument, { generation: number; views: Map<BlockSymbol, StageEstimateView | undefined> }>();
+
 export function stageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv): StageEstimateView | undefined {
+  let m = memo.get(doc);
+  if (!m || m.generation !== env.generation) {
+    m = { generation: env.generation, views: new Map() };
+    memo.set(doc, m);
+  }
+  if (m.views.has(stage)) return m.views.get(stage);
+  const v = computeStageEstimate(doc, stage, env);
+  m.views.set(stage, v);
+  return v;
+}
+
+function computeStageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv): StageEstimateView | undefined {
   if (stage.kind !== 'stage') return undefined;
   const kind = stage.stageKind;
   if (kind !== 'sft' && kind !== 'kd' && kind !== 'rl') return undefined;

@@ -2,7 +2,7 @@
 // diagnostics are published at once and the slower file-system checks follow. A newer change, or closing the
 // document, cancels an in-flight run before it can publish stale results.
 
-const SLOW_GRACE_MS = 30;
+const SLOW_GRACE_MS = 15;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

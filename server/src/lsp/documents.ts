@@ -1,5 +1,7 @@
 // Open documents and their analyses. An analysis is computed at most once per document version and only when
-// a feature asks for it, so a burst of keystrokes costs one parse, not one per change.
+// a feature asks for it, so a burst of keystrokes costs one parse, not one per change. Only the most recently
+// used analyses are kept: with many files open, memory stays bounded and a background file is simply
+// re-analysed (milliseconds) when it is asked about again.
 import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 
@@ -7,7 +9,10 @@ export class DocumentStore<A> {
   readonly documents = new TextDocuments(TextDocument);
   private readonly cache = new Map<string, { version: number; analysis: A }>();
 
-  constructor(private readonly analyze: (uri: string, text: string) => A) {
+  constructor(
+    private readonly analyze: (uri: string, text: string) => A,
+    private readonly maxCached = 12,
+  ) {
     this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
   }
 
@@ -24,9 +29,16 @@ export class DocumentStore<A> {
     const doc = this.documents.get(uri);
     if (!doc) return undefined;
     const hit = this.cache.get(uri);
-    if (hit && hit.version === doc.version) return hit.analysis;
+    if (hit && hit.version === doc.version) {
+      // Map order is insertion order: re-inserting marks the entry most recently used.
+      this.cache.delete(uri);
+      this.cache.set(uri, hit);
+      return hit.analysis;
+    }
     const analysis = this.analyze(uri, doc.getText());
+    this.cache.delete(uri);
     this.cache.set(uri, { version: doc.version, analysis });
+    while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value as string);
     return analysis;
   }
 }

@@ -102,7 +102,7 @@ export class MetricChart {
       series,
       legend: { show: true, live: true },
       scales: { x: { time: false }, y: opts.logScale ? { distr: 3 } : { auto: true } },
-      axes: [axis(), { ...axis(), size: 60 }],
+      axes: [axis(), { ...axis(), size: 60, values: (_u, splits) => splits.map(formatTick) }],
       // Zoom is ours, not uPlot's: a drag selects an x-range, which we decimate for afresh. uPlot's own
       // setScale hooks also fire (deferred) for every setData, so they cannot tell a user zoom from an update.
       cursor: { drag: { x: true, y: false, setScale: false }, bind: { dblclick: () => null } },
@@ -194,6 +194,17 @@ export class MetricChart {
     this.plot = undefined;
     this.root.remove();
   }
+}
+
+/** Tick labels that stay distinct for small values (learning rates) and short for large ones. */
+export function formatTick(v: number | null): string {
+  // uPlot passes null for splits it skips (log scales).
+  if (v === null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(1).replace('e-', 'e−');
+  if (a < 1) return String(Number(v.toPrecision(3)));
+  return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 }
 
 /** Merges each series' (ascending) x into one ascending x; a series without a point at some x gets null there

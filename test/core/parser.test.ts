@@ -55,7 +55,6 @@ test('lexer: token kinds of every construct', () => {
     'Star',
     'Slash',
     'Comment',
-    'Newline',
   ]);
 });
 

@@ -1,4 +1,5 @@
 // Ties the passes together: parse → bind → check, and attaches positions to every diagnostic at the end.
+import { Codes } from './diagnostics/codes';
 import { compareDiagnostics, type Diagnostic, type RawDiagnostic } from './diagnostics/diagnostic';
 import { bind, type Bindings, type BlockSymbol, type Reference } from './semantics/binder';
 import { check as checkText, type BlockConfig } from './semantics/checker';
@@ -83,6 +84,23 @@ export function analyzeDocument(text: string): DocumentModel {
     pipeline: result.pipeline,
     configs: result.configs,
     bindings,
-    diagnostics: toDiagnostics(syntax.concat(result.diagnostics), lineIndex),
+    diagnostics: capDiagnostics(toDiagnostics(syntax.concat(result.diagnostics), lineIndex), lineIndex),
   };
+}
+
+/** Diagnostics kept per file: beyond this, garbage input would only flood the editor. */
+export const MAX_DIAGNOSTICS = 1000;
+
+function capDiagnostics(list: Diagnostic[], index: LineIndex): Diagnostic[] {
+  if (list.length <= MAX_DIAGNOSTICS) return list;
+  const kept = list.slice(0, MAX_DIAGNOSTICS);
+  const span = kept[kept.length - 1].span;
+  kept.push({
+    code: Codes.tooManyErrors.code,
+    severity: Codes.tooManyErrors.severity,
+    message: `${list.length - MAX_DIAGNOSTICS} more diagnostics not shown`,
+    range: index.rangeOf(span),
+    span,
+  });
+  return kept;
 }

@@ -40,10 +40,10 @@ export function cursorContext(doc: DocumentModel, offset: number): CursorContext
       const lbrace = n.children.find((c) => !isNode(c) && c.kind === SyntaxKind.LBrace);
       const rbrace = [...n.children].reverse().find((c) => !isNode(c) && c.kind === SyntaxKind.RBrace);
       const inside = (!lbrace || offset >= lbrace.end) && (!rbrace || offset <= rbrace.start);
-      if (inside) blocks.push(new BlockAst(doc.file, n.parent));
+      if (inside) blocks.push(doc.file.wrap(n.parent) as BlockAst);
     }
-    if (n.kind === SyntaxKind.Block) header = new BlockAst(doc.file, n);
-    if (n.kind === SyntaxKind.Attribute) attribute = new AttributeAst(doc.file, n);
+    if (n.kind === SyntaxKind.Block) header = doc.file.wrap(n) as BlockAst;
+    if (n.kind === SyntaxKind.Attribute) attribute = doc.file.wrap(n) as AttributeAst;
   }
   const inner = blocks[blocks.length - 1];
   const spec = inner ? specOfBlock(inner) : undefined;

@@ -50,6 +50,16 @@ export function format(text: string): FormatResult {
   return { text: result, changed: result !== text };
 }
 
+/** Line breaks in text[start, end): \n, \r\n and a lone \r each count once. */
+function lineBreaks(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
+  }
+  return n;
+}
+
 class Formatter {
   constructor(private readonly text: string) {}
 
@@ -63,7 +73,7 @@ class Formatter {
     let sawItem = false;
     for (const c of children) {
       if (!isNode(c)) {
-        if (c.kind === SyntaxKind.Newline) newlines++;
+        if (c.kind === SyntaxKind.Whitespace) newlines += lineBreaks(this.text, c.start, c.end);
         else if (c.kind === SyntaxKind.Comment) {
           const comment = this.t(c).trimEnd();
           if (newlines === 0 && (sawItem || afterBrace)) {
@@ -119,7 +129,9 @@ class Formatter {
     }
     const oneLine =
       !hasComment &&
-      !body.children.some((c) => !isNode(c) && c.kind === SyntaxKind.Newline) &&
+      !body.children.some(
+        (c) => !isNode(c) && c.kind === SyntaxKind.Whitespace && lineBreaks(this.text, c.start, c.end) > 0,
+      ) &&
       items.every((i) => i.kind === SyntaxKind.Attribute);
     if (oneLine) {
       const parts = items.map((i) => this.attribute(i, depth));

@@ -39,10 +39,18 @@ export interface FieldMatch {
   alias?: string;
 }
 
+const fieldIndex = new WeakMap<BlockSpec, Map<string, FieldMatch>>();
+
+/** The field `name` denotes in `spec`, by canonical name or alias (indexed once per spec: the checker's hot path). */
 export function findField(spec: BlockSpec, name: string): FieldMatch | undefined {
-  for (const f of spec.fields) if (f.name === name) return { field: f };
-  for (const f of spec.fields) if (f.aliases?.includes(name)) return { field: f, alias: name };
-  return undefined;
+  let index = fieldIndex.get(spec);
+  if (!index) {
+    index = new Map();
+    for (const f of spec.fields) for (const a of f.aliases ?? []) index.set(a, { field: f, alias: a });
+    for (const f of spec.fields) index.set(f.name, { field: f });
+    fieldIndex.set(spec, index);
+  }
+  return index.get(name);
 }
 
 export function enumValues(field: FieldSpec): readonly string[] {
@@ -130,7 +138,7 @@ export function resolveDefaults(
   const out: Record<string, JsonValue> = {};
   for (const f of spec.fields) {
     if (f.name in given) out[f.name] = given[f.name];
-    else if (f.default !== undefined) out[f.name] = structuredClone(f.default);
+    else if (f.default !== undefined) out[f.name] = cloneJson(f.default);
   }
   for (const f of spec.fields) {
     if (!f.derive) continue;
@@ -143,3 +151,12 @@ export function resolveDefaults(
 }
 
 export { evalSpec };
+
+/** Defaults are shared schema objects; callers get their own copies (cheaper than structuredClone). */
+function cloneJson(v: JsonValue): JsonValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const o: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v)) o[k] = cloneJson(v[k]);
+  return o;
+}

@@ -571,8 +571,8 @@ class Checker {
     }
     if (kind === 'rl') {
       this.needColumns(cfg, 'data', ['answer'], 'rl rewards');
-      this.checkBatch(cfg);
       const r = resolveDefaults(cfg.spec, cfg.values);
+      this.checkBatch(cfg, r);
       if (
         typeof r.epsilon_high === 'number' &&
         typeof r.epsilon === 'number' &&
@@ -603,8 +603,7 @@ class Checker {
     }
   }
 
-  private checkBatch(cfg: BlockConfig): void {
-    const r = resolveDefaults(cfg.spec, cfg.values);
+  private checkBatch(cfg: BlockConfig, r: Record<string, JsonValue>): void {
     const p = r.prompts_per_step;
     const g = r.group;
     const bs = cfg.values.batch_size;

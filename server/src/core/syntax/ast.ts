@@ -11,6 +11,16 @@ export class SourceFile {
     readonly root: SyntaxNode,
   ) {}
 
+  /** One wrapper per node, so every pass shares the wrappers' memoised parts. */
+  wrap(node: SyntaxNode): BlockAst | AttributeAst {
+    let w = node.ast as BlockAst | AttributeAst | undefined;
+    if (!w) {
+      w = node.kind === SyntaxKind.Block ? new BlockAst(this, node) : new AttributeAst(this, node);
+      node.ast = w;
+    }
+    return w;
+  }
+
   textOf(e: Span): string {
     return this.text.slice(e.start, e.end);
   }
@@ -25,8 +35,7 @@ function itemsOf(file: SourceFile, container: SyntaxNode): (BlockAst | Attribute
   const out: (BlockAst | AttributeAst)[] = [];
   for (const c of container.children) {
     if (!isNode(c)) continue;
-    if (c.kind === SyntaxKind.Block) out.push(new BlockAst(file, c));
-    else if (c.kind === SyntaxKind.Attribute) out.push(new AttributeAst(file, c));
+    if (c.kind === SyntaxKind.Block || c.kind === SyntaxKind.Attribute) out.push(file.wrap(c));
   }
   return out;
 }
@@ -45,6 +54,9 @@ export interface LabelAst {
 
 export class BlockAst {
   readonly type = 'block';
+  private itemsCache: (BlockAst | AttributeAst)[] | undefined;
+  private labelsCache: LabelAst[] | undefined;
+  private kindCache: string | undefined;
   constructor(
     readonly file: SourceFile,
     readonly node: SyntaxNode,
@@ -57,11 +69,18 @@ export class BlockAst {
   }
 
   get kind(): string {
-    const t = this.kindToken;
-    return t ? this.file.textOf(t) : '';
+    if (this.kindCache === undefined) {
+      const t = this.kindToken;
+      this.kindCache = t ? this.file.textOf(t) : '';
+    }
+    return this.kindCache;
   }
 
   get labels(): LabelAst[] {
+    return (this.labelsCache ??= this.computeLabels());
+  }
+
+  private computeLabels(): LabelAst[] {
     return childNodes(this.node, SyntaxKind.Label).map((n) => {
       const tok = n.children.find((c) => !isNode(c) && !isTrivia(c.kind)) as SyntaxToken;
       const raw = this.file.textOf(tok);
@@ -82,8 +101,11 @@ export class BlockAst {
   }
 
   items(): (BlockAst | AttributeAst)[] {
-    const body = this.body;
-    return body ? itemsOf(this.file, body) : [];
+    if (!this.itemsCache) {
+      const body = this.body;
+      this.itemsCache = body ? itemsOf(this.file, body) : [];
+    }
+    return this.itemsCache;
   }
 
   attributes(): AttributeAst[] {
@@ -114,6 +136,7 @@ export class BlockAst {
 
 export class AttributeAst {
   readonly type = 'attribute';
+  private keyCache: string | undefined;
   constructor(
     readonly file: SourceFile,
     readonly node: SyntaxNode,
@@ -124,7 +147,7 @@ export class AttributeAst {
   }
 
   get key(): string {
-    return this.file.textOf(this.keyToken);
+    return (this.keyCache ??= this.file.textOf(this.keyToken));
   }
 
   get hasEq(): boolean {

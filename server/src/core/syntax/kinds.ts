@@ -1,7 +1,9 @@
 // Every token and node kind of the lossless syntax tree. Token kinds come first so `isToken` is one compare.
 export enum SyntaxKind {
   // trivia tokens
+  /** Blanks and line breaks together. */
   Whitespace,
+  /** Reserved: line breaks are part of Whitespace tokens (kept so kind numbers stay stable). */
   Newline,
   Comment,
   // significant tokens

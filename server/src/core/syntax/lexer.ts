@@ -3,11 +3,14 @@
 import { Codes } from '../diagnostics/codes';
 import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { SyntaxKind } from './kinds';
+import type { SyntaxNode } from './tree';
 
+/** Lexer tokens become the tree's leaves as they are (the parser only sets `parent`), saving a copy each. */
 export interface Token {
   kind: SyntaxKind;
   start: number;
   end: number;
+  parent: SyntaxNode | undefined;
 }
 
 export interface LexResult {
@@ -44,6 +47,7 @@ const enum Ch {
   z = 122,
   LBrace = 123,
   RBrace = 125,
+  Bom = 0xfeff,
   E = 69,
   e = 101,
 }
@@ -60,32 +64,33 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
 }
 
-const SINGLE: Partial<Record<number, SyntaxKind>> = {
-  [Ch.LBrace]: SyntaxKind.LBrace,
-  [Ch.RBrace]: SyntaxKind.RBrace,
-  [Ch.LParen]: SyntaxKind.LParen,
-  [Ch.RParen]: SyntaxKind.RParen,
-  [Ch.LBracket]: SyntaxKind.LBracket,
-  [Ch.RBracket]: SyntaxKind.RBracket,
-  [Ch.Eq]: SyntaxKind.Eq,
-  [Ch.Comma]: SyntaxKind.Comma,
-  [Ch.Plus]: SyntaxKind.Plus,
-  [Ch.Minus]: SyntaxKind.Minus,
-  [Ch.Star]: SyntaxKind.Star,
-  [Ch.Slash]: SyntaxKind.Slash,
-};
+// Single-character tokens by char code (0 = none): a typed table is faster than an object lookup per char.
+const SINGLE = new Uint8Array(128);
+SINGLE[Ch.LBrace] = SyntaxKind.LBrace;
+SINGLE[Ch.RBrace] = SyntaxKind.RBrace;
+SINGLE[Ch.LParen] = SyntaxKind.LParen;
+SINGLE[Ch.RParen] = SyntaxKind.RParen;
+SINGLE[Ch.LBracket] = SyntaxKind.LBracket;
+SINGLE[Ch.RBracket] = SyntaxKind.RBracket;
+SINGLE[Ch.Eq] = SyntaxKind.Eq;
+SINGLE[Ch.Comma] = SyntaxKind.Comma;
+SINGLE[Ch.Plus] = SyntaxKind.Plus;
+SINGLE[Ch.Minus] = SyntaxKind.Minus;
+SINGLE[Ch.Star] = SyntaxKind.Star;
+SINGLE[Ch.Slash] = SyntaxKind.Slash;
 
 function startsToken(c: number): boolean {
   return (
     c === Ch.Space ||
     c === Ch.Tab ||
+    c === Ch.Bom ||
     c === Ch.LF ||
     c === Ch.CR ||
     c === Ch.Hash ||
     c === Ch.Quote ||
     isIdentStart(c) ||
     isDigit(c) ||
-    SINGLE[c] !== undefined
+    (c < 128 && SINGLE[c] !== 0)
   );
 }
 
@@ -100,15 +105,15 @@ export function lex(text: string): LexResult {
     const start = i;
     const c = text.charCodeAt(i);
     let kind: SyntaxKind;
-    if (c === Ch.Space || c === Ch.Tab) {
-      while (i < n && (text.charCodeAt(i) === Ch.Space || text.charCodeAt(i) === Ch.Tab)) i++;
-      kind = SyntaxKind.Whitespace;
-    } else if (c === Ch.LF) {
+    if (c === Ch.Space || c === Ch.Tab || c === Ch.Bom || c === Ch.LF || c === Ch.CR) {
+      // One trivia token per run of blanks, line breaks included: about a seventh fewer tree leaves. A
+      // byte-order mark some editors write at the start counts as a blank.
       i++;
-      kind = SyntaxKind.Newline;
-    } else if (c === Ch.CR) {
-      i += text.charCodeAt(i + 1) === Ch.LF ? 2 : 1;
-      kind = SyntaxKind.Newline;
+      for (; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d !== Ch.Space && d !== Ch.Tab && d !== Ch.LF && d !== Ch.CR && d !== Ch.Bom) break;
+      }
+      kind = SyntaxKind.Whitespace;
     } else if (c === Ch.Hash) {
       while (i < n && text.charCodeAt(i) !== Ch.LF && text.charCodeAt(i) !== Ch.CR) i++;
       kind = SyntaxKind.Comment;
@@ -120,7 +125,8 @@ export function lex(text: string): LexResult {
         i += 2;
         while (i < n && isDigit(text.charCodeAt(i))) i++;
       }
-      const word = text.slice(start, i);
+      const len = i - start;
+      const word = len === 4 || len === 5 ? text.slice(start, i) : '';
       kind = word === 'true' ? SyntaxKind.True : word === 'false' ? SyntaxKind.False : SyntaxKind.Ident;
     } else if (isDigit(c)) {
       i = lexNumber(text, i);
@@ -138,8 +144,8 @@ export function lex(text: string): LexResult {
       i = lexString(text, i, diagnostics);
       kind = SyntaxKind.String;
     } else {
-      const single = SINGLE[c];
-      if (single !== undefined) {
+      const single = c < 128 ? SINGLE[c] : 0;
+      if (single !== 0) {
         i++;
         kind = single;
       } else {
@@ -155,7 +161,7 @@ export function lex(text: string): LexResult {
         });
       }
     }
-    tokens.push({ kind, start, end: i });
+    tokens.push({ kind, start, end: i, parent: undefined });
   }
   return { tokens, diagnostics };
 }

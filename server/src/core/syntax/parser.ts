@@ -25,9 +25,23 @@ export interface ParseResult {
 
 export function parseText(text: string): ParseResult {
   if (text.length > MAX_PARSE_CHARS) {
-    const root: SyntaxNode = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined };
-    const error: SyntaxNode = { kind: SyntaxKind.Error, start: 0, end: text.length, children: [], parent: root };
-    error.children.push({ kind: SyntaxKind.Unknown, start: 0, end: text.length, parent: error });
+    const root: SyntaxNode = {
+      kind: SyntaxKind.File,
+      start: 0,
+      end: text.length,
+      children: [],
+      parent: undefined,
+      ast: undefined,
+    };
+    const error: SyntaxNode = {
+      kind: SyntaxKind.Error,
+      start: 0,
+      end: text.length,
+      children: [],
+      parent: root,
+      ast: undefined,
+    };
+    error.children.push({ kind: SyntaxKind.Unknown, start: 0, end: text.length, parent: error } as SyntaxToken);
     root.children.push(error);
     return {
       root,
@@ -88,8 +102,13 @@ class Parser {
     private readonly text: string,
     private readonly tokens: Token[],
   ) {
-    for (let i = 0; i < tokens.length; i++) if (!isTrivia(tokens[i].kind)) this.sig.push(i);
-    this.root = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined };
+    // Stray characters were reported by the lexer; the parser steps over them like trivia so they cost one
+    // diagnostic, not two, and do not derail the surrounding construct.
+    for (let i = 0; i < tokens.length; i++) {
+      const k = tokens[i].kind;
+      if (!isTrivia(k) && k !== SyntaxKind.Unknown) this.sig.push(i);
+    }
+    this.root = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined, ast: undefined };
     this.stack = [this.root];
   }
 
@@ -131,8 +150,8 @@ class Parser {
   }
 
   private pushToken(t: Token, into: SyntaxNode): void {
-    const tok: SyntaxToken = { kind: t.kind, start: t.start, end: t.end, parent: into };
-    into.children.push(tok);
+    t.parent = into;
+    into.children.push(t);
   }
 
   private flushTrivia(upTo: number): void {
@@ -153,7 +172,7 @@ class Parser {
     const next = this.sig[this.si] ?? this.tokens.length;
     this.flushTrivia(next);
     const parent = this.top();
-    const node: SyntaxNode = { kind, start: -1, end: -1, children: [], parent };
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: [], parent, ast: undefined };
     parent.children.push(node);
     this.stack.push(node);
     return node;
@@ -162,7 +181,7 @@ class Parser {
   /** Re-parents the last child of the open node under a new node (for binary operators' left operand). */
   private openBefore(kind: SyntaxKind, child: SyntaxNode): SyntaxNode {
     const parent = this.top();
-    const node: SyntaxNode = { kind, start: -1, end: -1, children: [child], parent };
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: [child], parent, ast: undefined };
     parent.children[parent.children.length - 1] = node;
     child.parent = node;
     this.stack.push(node);
@@ -216,7 +235,11 @@ class Parser {
   // ---- grammar ------------------------------------------------------------------------------------------
 
   parseFile(): void {
-    while (!this.eof()) this.parseItem(true);
+    while (!this.eof()) {
+      const before = this.si;
+      this.parseItem(true);
+      this.ensureProgress(before);
+    }
     this.flushTrivia(this.tokens.length);
   }
 
@@ -311,7 +334,11 @@ class Parser {
     this.open(SyntaxKind.BlockBody);
     const lbrace = this.current() as Token;
     this.bump();
-    while (!this.eof() && !this.at(SyntaxKind.RBrace)) this.parseItem(false);
+    while (!this.eof() && !this.at(SyntaxKind.RBrace)) {
+      const before = this.si;
+      this.parseItem(false);
+      this.ensureProgress(before);
+    }
     if (this.at(SyntaxKind.RBrace)) this.bump();
     else {
       const at = this.prevEnd();
@@ -340,15 +367,48 @@ class Parser {
     this.error(`nesting deeper than ${MAX_DEPTH} levels is not supported`, t.start, node.end, Codes.tooDeep);
   }
 
+  /**
+   * The safety net behind "never hangs": a loop iteration that consumed nothing wraps the current token in an
+   * Error node. Every grammar rule is meant to consume; this only fires on a parser bug, as a diagnostic.
+   */
+  private ensureProgress(before: number): void {
+    if (this.si !== before || this.eof()) return;
+    const t = this.current() as Token;
+    this.open(SyntaxKind.Error);
+    this.bump();
+    this.close();
+    this.error(`unexpected '${this.text.slice(t.start, Math.min(t.end, t.start + 24))}'`, t.start, t.end);
+  }
+
+  /** Swallows the rest of an over-long expression flat into an Error node. */
+  private skipExpressionTail(): void {
+    const t = this.current() as Token;
+    this.open(SyntaxKind.Error);
+    for (;;) {
+      const k = this.nth(0);
+      if (k === undefined || k === SyntaxKind.RBrace || k === SyntaxKind.LBrace) break;
+      if (k === SyntaxKind.Ident && (this.nth(1) === SyntaxKind.Eq || this.nth(1) === SyntaxKind.LBrace)) break;
+      this.bump();
+    }
+    const node = this.close();
+    this.error(`expression longer than ${MAX_DEPTH * 4} operators is not supported`, t.start, node.end, Codes.tooDeep);
+  }
+
   /** Expr = Unary (op Unary)*, precedence climbing. Returns false (consuming nothing) when no value starts here. */
   private parseExpr(minPrec: number): boolean {
     const lhs = this.parseUnary();
     if (!lhs) return false;
     let left = lhs;
+    let operators = 0;
     for (;;) {
       const k = this.nth(0);
       const prec = k === undefined ? undefined : BINARY_PREC[k];
       if (prec === undefined || prec < minPrec) break;
+      // Operator chains nest to the left; cap them so tree walks stay shallow on generated garbage.
+      if (++operators > MAX_DEPTH * 4) {
+        this.skipExpressionTail();
+        break;
+      }
       this.openBefore(SyntaxKind.Binary, left);
       const op = this.current() as Token;
       this.bump();
@@ -450,7 +510,10 @@ class Parser {
   /** Comma-separated values up to `closer`; stops (with an error) at '}' or a `name =` that starts the next attribute. */
   private parseSeparated(closer: SyntaxKind, args: boolean): void {
     const what = closer === SyntaxKind.RBracket ? 'list' : 'argument list';
+    let before = -1;
     for (;;) {
+      this.ensureProgress(before);
+      before = this.si;
       if (this.at(closer)) {
         this.bump();
         return;
@@ -472,6 +535,11 @@ class Parser {
         if (!this.parseExpr(0)) this.errorHere(`expected a value${this.foundText()}`);
         this.close();
       } else if (EXPR_START.has(k)) {
+        // `name {` starts a block, not a value: stop here, or this loop would spin without consuming.
+        if (k === SyntaxKind.Ident && this.nth(1) === SyntaxKind.LBrace) {
+          this.errorHere(`expected ${tokenDisplay(closer)} to close the ${what}${this.foundText()}`);
+          return;
+        }
         if (args) this.open(SyntaxKind.Arg);
         this.parseExpr(0);
         if (args) this.close();

@@ -16,6 +16,8 @@ export interface SyntaxNode {
   end: number;
   readonly children: SyntaxElement[];
   parent: SyntaxNode | undefined;
+  /** Slot for the typed AST wrapper of this node (set by SourceFile.wrap; avoids a side table). */
+  ast: unknown;
 }
 
 export type SyntaxElement = SyntaxNode | SyntaxToken;

@@ -1,0 +1,53 @@
+// Benchmark of the language core: median parse, parse+check and format times, and heap growth, for generated
+// pipelines of 1,000 and 10,000 lines. Run: `npx tsx bench/core/bench.ts [--runs N] [--json]`.
+// Targets (docs/BENCHMARKS.md): parse+check of 10,000 lines ≤ 30 ms median, 1,000 lines ≤ 3 ms.
+import { analyze, format, parse } from '../../server/src/core';
+import { generatePipeline } from './generate';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function time(runs: number, f: () => unknown): number {
+  for (let i = 0; i < Math.min(5, runs); i++) f();
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(xs);
+}
+
+function heapOf(f: () => unknown): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const keep = f();
+  const after = process.memoryUsage().heapUsed;
+  void keep;
+  return (after - before) / 1048576;
+}
+
+const args = process.argv.slice(2);
+const runsArg = args.indexOf('--runs');
+const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 30;
+const rows: Record<string, number | string>[] = [];
+for (const lines of [1000, 10000]) {
+  const text = generatePipeline(lines);
+  const doc = analyze(text);
+  if (doc.diagnostics.some((d) => d.severity !== 'hint'))
+    throw new Error(`generated pipeline is not clean: ${doc.diagnostics[0].message}`);
+  rows.push({
+    lines: text.split('\n').length - 1,
+    kib: Math.round(text.length / 1024),
+    parse_ms: +time(runs, () => parse(text)).toFixed(2),
+    parse_check_ms: +time(runs, () => analyze(text)).toFixed(2),
+    format_ms: +time(runs, () => format(text)).toFixed(2),
+    heap_mib: +heapOf(() => analyze(text)).toFixed(1),
+  });
+}
+if (args.includes('--json')) console.log(JSON.stringify(rows));
+else console.table(rows);

@@ -245,3 +245,24 @@ test('two observers of one dead engine record its death once', async () => {
   const ends = readEvents(store, id).filter((e) => e.type === 'run_finished');
   assert.equal(ends.length, 1, JSON.stringify(ends));
 });
+
+test('two resumes of one run at once start one engine', async () => {
+  const store = tmpStore();
+  const { id, watcher } = await start(store, fakeEnv({ FAKE_DIE_AT: 'a:3' }));
+  assert.equal((await within(watcher.done)).status, 'failed');
+  const results = await Promise.allSettled([
+    resumeRun(store, id, { python: systemPython, env: fakeEnv() }),
+    resumeRun(store, id, { python: systemPython, env: fakeEnv() }),
+  ]);
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  assert.equal(ok.length, 1);
+  assert.match(String(refused[0]!.reason), /being resumed by another process|still running/);
+  const { engine } = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof resumeRun>>>).value;
+  assert.equal(
+    (await within(new RunWatcher(store, id, { engine, livenessMs: 50, pollMs: 20 }).start().done)).status,
+    'completed',
+  );
+  assert.equal(store.read(id).attempts, 2);
+  assert.deepEqual(metricSteps(store, id).a, range(1, 6));
+});

@@ -270,10 +270,26 @@ export async function resumeRun(
   id: string,
   o: Omit<LaunchRunOptions, 'resume'>,
 ): Promise<{ engine: LaunchedEngine; point: ResumePoint }> {
-  const rec = await reconcileRun(store, id);
-  if (engineAlive(rec)) throw new RunStateError(`run ${id} is still running (pid ${rec.pid}); nothing to resume`);
-  if (rec.status === 'completed') throw new RunStateError(`run ${id} already completed; start a new run instead`);
-  const point = prepareResume(store, id);
-  const engine = await launchRun(store, id, { ...o, resume: true });
-  return { engine, point };
+  // Two resumes at once (a terminal and the editor) would start two engines on one run folder: the first to
+  // create the lock goes ahead. A lock left by a crashed supervisor is taken over after a minute.
+  store.read(id); // an unknown run is RunNotFoundError, not a missing lock folder
+  const lock = path.join(store.dir(id), '.resume.lock');
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const age = Date.now() - fs.statSync(lock).mtimeMs;
+    if (age < 60_000) throw new RunStateError(`run ${id} is being resumed by another process right now`);
+    fs.writeFileSync(lock, String(process.pid));
+  }
+  try {
+    const rec = await reconcileRun(store, id);
+    if (engineAlive(rec)) throw new RunStateError(`run ${id} is still running (pid ${rec.pid}); nothing to resume`);
+    if (rec.status === 'completed') throw new RunStateError(`run ${id} already completed; start a new run instead`);
+    const point = prepareResume(store, id);
+    const engine = await launchRun(store, id, { ...o, resume: true });
+    return { engine, point };
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }

@@ -138,6 +138,23 @@ class Parser {
     return i === undefined ? 0 : this.tokens[i].end;
   }
 
+  /** True when a line break separates significant token `k` (relative to the cursor) from the one before it. */
+  private newlineBeforeNth(k: number): boolean {
+    const a = this.sig[this.si + k - 1];
+    const b = this.sig[this.si + k];
+    if (a === undefined || b === undefined) return false;
+    for (let i = a + 1; i < b; i++) {
+      const t = this.tokens[i];
+      if (t.kind === SyntaxKind.Whitespace) {
+        for (let j = t.start; j < t.end; j++) {
+          const c = this.text.charCodeAt(j);
+          if (c === 10 || c === 13) return true;
+        }
+      }
+    }
+    return false;
+  }
+
   private newlineBefore(): boolean {
     const t = this.current();
     if (!t) return false;
@@ -249,7 +266,13 @@ class Parser {
     if (k0 === SyntaxKind.Ident) {
       const k1 = this.nth(1);
       if (k1 === SyntaxKind.Eq) return this.parseAttribute();
-      if (k1 === SyntaxKind.Ident || k1 === SyntaxKind.String || k1 === SyntaxKind.LBrace) return this.parseBlock();
+      // Labels sit on the header's line: `lo` alone on a line, then `lora {`, is a half-typed item, not a block.
+      if (
+        k1 === SyntaxKind.LBrace ||
+        ((k1 === SyntaxKind.Ident || k1 === SyntaxKind.String) && !this.newlineBeforeNth(1))
+      ) {
+        return this.parseBlock();
+      }
       if (k1 !== undefined && EXPR_START.has(k1) && k1 !== SyntaxKind.LParen) {
         // `lr 4e-5`: most likely a forgotten '='; parse the value so the rest of the line is understood.
         return this.parseAttribute();
@@ -316,6 +339,7 @@ class Parser {
     while (this.at(SyntaxKind.Ident) || this.at(SyntaxKind.String)) {
       // `stage sft warmup` followed by `init = ...` on the next line: the '{' is missing, stop before `init`.
       if (this.at(SyntaxKind.Ident) && this.nth(1) === SyntaxKind.Eq) break;
+      if (this.newlineBeforeNth(0)) break;
       this.open(SyntaxKind.Label);
       this.bump();
       this.close();

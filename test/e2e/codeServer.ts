@@ -47,6 +47,8 @@ export function freePort(): Promise<number> {
 export interface CodeServer {
   url: string;
   port: number;
+  /** Process group of code-server and everything it started. */
+  pgid: number;
   userDataDir: string;
   logFile: string;
   stop(): Promise<void>;
@@ -87,6 +89,8 @@ export async function startCodeServer(o: {
   userDataDir: string;
   extensionsDir: string;
   logFile: string;
+  /** false: Workspace Trust stays on, so the folder opens in Restricted Mode. */
+  trusted?: boolean;
 }): Promise<CodeServer> {
   const port = await freePort();
   const out = openSync(o.logFile, 'a');
@@ -100,7 +104,7 @@ export async function startCodeServer(o: {
       `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(o.trusted === false ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--user-data-dir',
       o.userDataDir,
@@ -129,6 +133,7 @@ export async function startCodeServer(o: {
   return {
     url,
     port,
+    pgid,
     userDataDir: o.userDataDir,
     logFile: o.logFile,
     stop: async () => {

@@ -3,36 +3,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../../bench/webview/chromium';
-import {
-  installExtension,
-  missingPrerequisites,
-  root,
-  sleep,
-  startCodeServer,
-  writeUserSettings,
-  type CodeServer,
-} from './codeServer';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { missingPrerequisites, sleep } from './codeServer';
+import { groupProcesses, openSession, python, type Session } from './session';
 import {
   dashboardFrame,
   editorText,
-  notifications,
   goToLine,
+  notifications,
   openFile,
   problems,
   runCommand,
   screenshot,
   sidebarRows,
   until,
-  waitForWorkbench,
 } from './workbench';
-
-const python = path.join(root, '.venv', 'bin', 'python');
-const fixtures = path.join(root, 'test', 'fixtures', 'e2e');
 
 /** Why the training scenarios cannot run here, or undefined when they can. */
 function runSkipReason(): string | undefined {
@@ -48,61 +34,16 @@ const skipAll = missing.length
   : undefined;
 
 describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipAll }, () => {
-  let base: string;
-  let workspace: string;
-  let server: CodeServer;
-  let context: BrowserContext;
-  let userDataDir: string;
+  let session: Session;
   let page: Page;
 
   before(async () => {
-    base = mkdtempSync(path.join(os.tmpdir(), 'srlm-e2e-'));
-    workspace = path.join(base, 'workspace');
-    mkdirSync(path.join(workspace, 'examples'), { recursive: true });
-    cpSync(path.join(root, 'examples', 'demo.srlm'), path.join(workspace, 'examples', 'demo.srlm'));
-    for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(workspace, 'examples', f));
-    // The example pipelines point at the embedded model configs through ../runtime, as in the repository.
-    symlinkSync(path.join(root, 'runtime'), path.join(workspace, 'runtime'));
-    const udd = path.join(base, 'user-data');
-    writeUserSettings(udd, {
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      'chat.disableAIFeatures': true,
-      'telemetry.telemetryLevel': 'off',
-      'update.mode': 'none',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'editor.quickSuggestions': { other: false, comments: false, strings: false },
-      'editor.minimap.enabled': false,
-      'srlm.pythonPath': python,
-      'srlm.dashboardRefreshRate': 10,
-    });
-    const ext = path.join(base, 'extensions');
-    installExtension(udd, ext);
-    assert.ok(
-      readdirSync(ext).some((d) => d.startsWith('srlm-studio.srlm-studio')),
-      'the VSIX is installed',
-    );
-    server = await startCodeServer({
-      workspace,
-      userDataDir: udd,
-      extensionsDir: ext,
-      logFile: path.join(base, 'code-server.log'),
-    });
-    ({ context, userDataDir } = await launchChromium({ width: 1400, height: 900 }));
-    page = await context.newPage();
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await waitForWorkbench(page);
+    session = await openSession({ trusted: true, name: 'trusted' });
+    page = session.page;
   });
 
   after(async () => {
-    if (page) await screenshot(page, 'zz-final').catch(() => undefined);
-    await context?.close().catch(() => undefined);
-    await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    if (base && process.env.SRLM_E2E_KEEP) console.log(`# e2e: kept ${base}`);
-    else if (base) rmSync(base, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('the demo pipeline opens with no problems; a broken file shows the expected diagnostics', async () => {
@@ -121,6 +62,24 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
     const demoProblems = (await problems(page)).filter((r) => r.includes('demo.srlm'));
     await screenshot(page, '01-demo-no-problems');
     assert.deepEqual(demoProblems, [], 'demo.srlm has no problems');
+
+    // Activation stays cheap: the language server is the extension's only process, and no native module
+    // (onnxruntime-node) is loaded into the extension host until a checkpoint is inspected.
+    const procs = groupProcesses(session.server.pgid);
+    const host = procs.find((p) => p.args.includes('--type=extensionHost'));
+    assert.ok(host, `an extension host runs: ${procs.map((p) => p.args.slice(0, 80)).join(' | ')}`);
+    const children = procs.filter((p) => p.ppid === host.pid).map((p) => p.args);
+    assert.equal(
+      children.filter((a) => a.includes('srlm-studio') && a.includes('server.js')).length,
+      1,
+      children.join('\n'),
+    );
+    assert.deepEqual(
+      children.filter((a) => /python|srlm\.js/.test(a)),
+      [],
+      'no engine or CLI process at activation',
+    );
+    assert.doesNotMatch(readFileSync(`/proc/${host.pid}/maps`, 'utf8'), /onnxruntime/);
 
     await openFile(page, 'broken.srlm');
     await runCommand(page, 'View: Focus Problems');

@@ -104,3 +104,15 @@ test(
     assert.deepEqual(metricSteps(store, id2), { polish: range(1, 2) });
   },
 );
+
+test(
+  'srlm setup verifies the project environment through scripts/setup-python.sh',
+  { skip: engineReady ? false : 'no .venv with torch and the engine', timeout: 120_000 },
+  async () => {
+    const r = await cli(['setup'], tmpDir('srlm-setup-'));
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /running .*scripts\/setup-python\.sh/);
+    assert.match(r.out, /python environment (up to date|ready)/);
+    assert.match(r.out, /^ready: .*\.venv\/bin\/python \(Python 3\.\d+\.\d+, engine 0\.1\.\d+, PyTorch found\)$/m);
+  },
+);

@@ -11,7 +11,7 @@ export class DocumentStore<A> {
 
   constructor(
     private readonly analyze: (uri: string, text: string) => A,
-    private readonly maxCached = 12,
+    private readonly maxCached = 8,
   ) {
     this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
   }

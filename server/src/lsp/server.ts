@@ -1,5 +1,10 @@
 // Wires the LSP connection to the feature handlers (one file per LSP method) over the IDE layer.
-import type { Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
+import {
+  DidChangeWatchedFilesNotification,
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
 import { fileURLToPath } from 'node:url';
 import { analyzeDocument, createEnv } from '../ide';
 import { detectGpu } from '../ide/gpu';
@@ -37,9 +42,12 @@ export function startServer(connection: Connection): ServerContext {
   const ctx = new ServerContext(connection, env, analyzeDocument);
   let settings: ServerSettings = DEFAULT_SETTINGS;
   let configurationSupport = false;
+  let watcherRegistration = false;
 
   connection.onInitialize((params): InitializeResult => {
     configurationSupport = params.capabilities.workspace?.configuration === true;
+    watcherRegistration = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    env.clientSupportsRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
     env.workspaceFolders = folderPaths(params);
     settings = readSettings(params.initializationOptions, settings);
     env.gpuMemoryGiBSetting = settings.gpuMemoryGiB;
@@ -63,6 +71,14 @@ export function startServer(connection: Connection): ServerContext {
       });
     }
     if (configurationSupport) void pullSettings();
+    if (watcherRegistration) {
+      // Datasets, model configs, tokenizer configs, templates and reward files feed the file checks.
+      void connection.client
+        .register(DidChangeWatchedFilesNotification.type, {
+          watchers: [{ globPattern: '**/*.{jsonl,ndjson,json,csv,py,jinja}' }],
+        })
+        .catch(() => undefined);
+    }
   });
 
   async function pullSettings(): Promise<void> {

@@ -53,6 +53,10 @@ test('engine set-up problems are one clear message each, before any run folder e
   const { dir, file } = workspace();
   const noTorch = tmpDir('srlm-notorch-');
   fs.cpSync(path.join(fakeEngineDir, 'srlm_engine'), path.join(noTorch, 'srlm_engine'), { recursive: true });
+  const noTransformers = tmpDir('srlm-notransformers-');
+  for (const m of ['srlm_engine', 'torch', 'peft', 'safetensors']) {
+    fs.cpSync(path.join(fakeEngineDir, m), path.join(noTransformers, m), { recursive: true });
+  }
   const cases: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
     [
       'no python',
@@ -67,6 +71,12 @@ test('engine set-up problems are one clear message each, before any run folder e
       /cannot import the training engine srlm_engine \(ModuleNotFoundError.*srlm setup/,
     ],
     ['no torch', py, { ...fakeEnv(), PYTHONPATH: noTorch }, /has the engine but not PyTorch.*srlm setup/],
+    [
+      'no transformers',
+      py,
+      { ...fakeEnv(), PYTHONPATH: noTransformers },
+      /has the engine but not the packages it needs: transformers\. .*srlm setup/,
+    ],
     [
       'wrong version',
       py,

@@ -9,6 +9,8 @@ export const ENGINE_MODULE = 'srlm_engine';
 /** The engine release this supervisor speaks to; engines with the same major.minor are accepted. */
 export const EXPECTED_ENGINE_VERSION = '0.1.0';
 export const MIN_PYTHON = [3, 10] as const;
+/** Packages the engine imports at start besides torch (runtime/python/pyproject.toml), checked up front. */
+export const ENGINE_PACKAGES = ['transformers', 'peft', 'safetensors'] as const;
 
 export type PythonOrigin = 'flag' | 'env' | 'venv' | 'path';
 
@@ -123,6 +125,8 @@ export interface EngineProbe {
   readonly engineVersion?: string;
   readonly engineError?: string;
   readonly torch: boolean;
+  /** Required packages besides torch that cannot be found. */
+  readonly missing: readonly string[];
 }
 
 // find_spec instead of `import torch`: importing torch takes seconds, finding it milliseconds, and a broken
@@ -139,6 +143,14 @@ const PROBE = [
   '    out["torch"] = importlib.util.find_spec("torch") is not None',
   'except Exception:',
   '    out["torch"] = False',
+  'out["missing"] = []',
+  `for name in ${JSON.stringify(ENGINE_PACKAGES)}:`,
+  '    try:',
+  '        found = importlib.util.find_spec(name) is not None',
+  '    except Exception:',
+  '        found = False',
+  '    if not found:',
+  '        out["missing"].append(name)',
   'print(json.dumps(out))',
 ].join('\n');
 
@@ -163,6 +175,7 @@ export function probeEngine(python: string, env: NodeJS.ProcessEnv, timeoutMs = 
           engineVersion: typeof o.engine === 'string' ? o.engine : undefined,
           engineError: typeof o.engine_error === 'string' ? o.engine_error : undefined,
           torch: o.torch === true,
+          missing: Array.isArray(o.missing) ? o.missing.map(String) : [],
         });
       } catch {
         reject(
@@ -220,6 +233,11 @@ export async function checkEngine(opts: FindPythonOptions & { expectedVersion?: 
   if (!probe.torch) {
     throw new EngineSetupError(
       `${choice.python}${from} has the engine but not PyTorch (no module named torch). ${SETUP_HINT}`,
+    );
+  }
+  if (probe.missing.length > 0) {
+    throw new EngineSetupError(
+      `${choice.python}${from} has the engine but not the packages it needs: ${probe.missing.join(', ')}. ${SETUP_HINT}`,
     );
   }
   const expected = opts.expectedVersion ?? EXPECTED_ENGINE_VERSION;

@@ -27,6 +27,8 @@ export class DiagnosticsScheduler<D> {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Generation per document; a run compares its own generation before publishing. */
   private readonly generations = new Map<string, number>();
+  /** Whether the last publication held file-check diagnostics (only then can they flicker). */
+  private readonly hadSlow = new Map<string, boolean>();
 
   constructor(private readonly o: SchedulerOptions<D>) {}
 
@@ -57,6 +59,7 @@ export class DiagnosticsScheduler<D> {
   close(uri: string): void {
     this.cancel(uri);
     this.generations.delete(uri);
+    this.hadSlow.delete(uri);
     this.o.publish(uri, undefined, []);
   }
 
@@ -77,16 +80,21 @@ export class DiagnosticsScheduler<D> {
       if (cancelled()) return;
       // File checks are usually answered from cache within a few milliseconds; waiting that long lets one
       // publication carry both and keeps file diagnostics from flickering off and on at each keystroke.
+      // When the last publication had none, nothing can flicker and the text diagnostics go out at once.
       const slowPromise = run.slow(cancelled);
-      const early = await Promise.race([slowPromise, delay(SLOW_GRACE_MS).then(() => undefined)]);
+      const grace = this.hadSlow.get(uri) === true ? SLOW_GRACE_MS : 0;
+      const early = grace > 0 ? await Promise.race([slowPromise, delay(grace).then(() => undefined)]) : undefined;
       if (cancelled()) return;
       if (early !== undefined) {
+        this.hadSlow.set(uri, early.length > 0);
         this.o.publish(uri, version, [...fast, ...early]);
         return;
       }
       this.o.publish(uri, version, fast);
       const slow = await slowPromise;
-      if (cancelled() || slow.length === 0) return;
+      if (cancelled()) return;
+      this.hadSlow.set(uri, slow.length > 0);
+      if (slow.length === 0) return;
       this.o.publish(uri, version, [...fast, ...slow]);
     } catch (e) {
       this.o.onError(uri, e);

@@ -115,6 +115,12 @@ export function startServer(connection: Connection): ServerContext {
   registerInlayHints(ctx);
   registerCodeLens(ctx);
 
+  // Not part of LSP: numbers for the benchmark and for users chasing memory ("SRLM: server stats").
+  connection.onRequest('srlm/serverStats', () => {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, openDocuments: ctx.store.all().length };
+  });
+
   connection.onShutdown(() => scheduler.dispose());
   ctx.store.documents.listen(connection);
   connection.listen();

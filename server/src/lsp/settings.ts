@@ -17,7 +17,8 @@ export function readSettings(raw: unknown, base: ServerSettings): ServerSettings
   const out = { ...base };
   if (typeof r.diagnosticsDelayMs === 'number' && r.diagnosticsDelayMs >= 0)
     out.diagnosticsDelayMs = r.diagnosticsDelayMs;
-  if (typeof r.gpuMemoryGiB === 'number' && r.gpuMemoryGiB > 0) out.gpuMemoryGiB = r.gpuMemoryGiB;
+  // The VS Code setting uses 0 for "none".
+  if (typeof r.gpuMemoryGiB === 'number') out.gpuMemoryGiB = r.gpuMemoryGiB > 0 ? r.gpuMemoryGiB : undefined;
   if (r.gpuMemoryGiB === null) out.gpuMemoryGiB = undefined;
   if (typeof r.detectGpu === 'boolean') out.detectGpu = r.detectGpu;
   return out;

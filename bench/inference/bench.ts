@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   }
   console.log(
     [
-      `onnxruntime-node (CPU EP, default threads) vs transformers ${'generate'} (torch CPU, ${'fp32'}), greedy, best of ${repeats}`,
+      `onnxruntime-node (CPU EP, default threads, non-spinning workers) vs transformers ${'generate'} (torch CPU, ${'fp32'}), greedy, best of ${repeats}`,
       '',
       '| model | prompt tokens | new tokens | first token ms (ORT / HF) | decode tok/s (ORT / HF) | decode speed-up | end-to-end tok/s (ORT / HF) | same tokens |',
       '|---|---|---|---|---|---|---|---|',

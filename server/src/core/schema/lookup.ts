@@ -134,11 +134,13 @@ export function fieldDoc(field: FieldSpec): string {
 export function resolveDefaults(
   spec: BlockSpec,
   given: Readonly<Record<string, JsonValue>>,
+  /** false: share the schema's default objects (read-only callers such as the checker). */
+  copy = true,
 ): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (const f of spec.fields) {
     if (f.name in given) out[f.name] = given[f.name];
-    else if (f.default !== undefined) out[f.name] = cloneJson(f.default);
+    else if (f.default !== undefined) out[f.name] = copy ? cloneJson(f.default) : f.default;
   }
   for (const f of spec.fields) {
     if (!f.derive) continue;

@@ -559,7 +559,7 @@ class Checker {
       }
       const mix = cfg.nested.get('mix');
       if (mix) {
-        const r = resolveDefaults(mix.spec, mix.values);
+        const r = resolveDefaults(mix.spec, mix.values, false);
         if (r.sft === 0 && r.kd === 0) {
           this.report({
             info: Codes.incompatibleOptions,
@@ -571,7 +571,7 @@ class Checker {
     }
     if (kind === 'rl') {
       this.needColumns(cfg, 'data', ['answer'], 'rl rewards');
-      const r = resolveDefaults(cfg.spec, cfg.values);
+      const r = resolveDefaults(cfg.spec, cfg.values, false);
       this.checkBatch(cfg, r);
       if (
         typeof r.epsilon_high === 'number' &&

@@ -23,11 +23,11 @@ test('every example compiles to a plan that validates against runtime/plan.schem
   }
 });
 
-test('the demo plan: defaults resolved from the schema, absolute paths, parents, evals, output folder', async () => {
-  const file = path.join(root, 'examples', 'demo.srlm');
+test('a demo-shaped plan: defaults resolved from the schema, absolute paths, parents, evals, output folder', async () => {
+  const file = path.join(root, 'test', 'fixtures', 'runtime', 'pipelines', 'short-demo.srlm');
   const { plan } = await compilePlan({ file, workspace: '/ws' });
   assert.equal(plan.schema_version, 1);
-  assert.equal(plan.pipeline, 'demo');
+  assert.equal(plan.pipeline, 'short_demo');
   assert.equal(plan.source!.file, file);
   assert.equal(plan.settings!.output, '/ws/.srlm/runs');
   assert.equal(plan.settings!.precision, 'auto', 'a default from the schema');
@@ -48,10 +48,10 @@ test('the demo plan: defaults resolved from the schema, absolute paths, parents,
   assert.deepEqual(kd.mix, { sft: 0.5, kd: 1 });
   assert.equal(kd.lora, null);
   const rl = plan.stages[2]!.config;
-  assert.equal(rl.batch_size, 32, 'derived default: prompts_per_step × group');
+  assert.equal(rl.batch_size, 4, 'derived default: prompts_per_step × group');
   assert.deepEqual(rl.reward, [{ fn: 'accuracy', weight: 1 }]);
   assert.deepEqual(plan.stages[0]!.evals, ['arith']);
-  assert.deepEqual(plan.stages[0]!.source_range!.start, { line: 19, character: 2 });
+  assert.deepEqual(plan.stages[0]!.source_range!.start, { line: 18, character: 2 }, '0-based, like LSP');
 });
 
 async function hashes(text: string, dir: string): Promise<string[]> {

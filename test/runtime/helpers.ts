@@ -14,8 +14,17 @@ export const systemPython = execFileSync('python3', ['-c', 'import sys; print(sy
   encoding: 'utf8',
 }).trim();
 
+const created: string[] = [];
+// Run folders hold checkpoints: remove them when the test file's process ends (kept with SRLM_KEEP_TEST_DIRS=1).
+process.on('exit', () => {
+  if (process.env.SRLM_KEEP_TEST_DIRS) return;
+  for (const d of created) fs.rmSync(d, { recursive: true, force: true });
+});
+
 export function tmpDir(prefix = 'srlm-rt-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(d);
+  return d;
 }
 
 export function tmpStore(): RunStore {

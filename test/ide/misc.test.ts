@@ -3,7 +3,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNvidiaSmi } from '../../server/src/ide/gpu';
 import { lineHunks } from '../../server/src/ide/formatting';
-import { definition, hover, prepareRename, references, rename, formatDocument, inlayHints } from '../../server/src/ide';
+import {
+  definition,
+  hover,
+  prepareRename,
+  references,
+  rename,
+  formatDocument,
+  inlayHints,
+  workspaceSymbols,
+} from '../../server/src/ide';
 import { env, fixture } from './helpers';
 
 test('nvidia-smi: the smallest card of several is the one that must fit', () => {
@@ -60,4 +69,11 @@ test('inlay hint of a derived default shows what batch_size = 0 becomes', () => 
   );
   const hints = inlayHints(f.doc, { start: 0, end: f.text.length }, env()).map((h) => h.label);
   assert.ok(hints.includes('→ 8'), hints.join(' | '));
+});
+
+test('workspace symbols include .srlm files that are not open', () => {
+  const f = fixture('pipeline p {\n  model mine { source = "a/b" }\n}');
+  const found = workspaceSymbols([f.doc], 'other', env());
+  assert.ok(found.some((s) => s.name === 'other_model' && s.uri.endsWith('/other.srlm') && s.container === 'other'));
+  assert.ok(workspaceSymbols([f.doc], 'mine', env()).some((s) => s.name === 'mine'));
 });

@@ -1,6 +1,6 @@
 // Prints the estimator's breakdown as JSON so a GPU run can compare it with torch.cuda.max_memory_allocated().
 // Usage: npx tsx bench/lsp/estimate-cli.ts [--config config.json | --model Qwen/Qwen2.5-0.5B] [--kind sft|kd|rl]
-//   [--batch 4] [--seq-len 1024] [--dtype bf16] [--precision bf16|fp32] [--pure] [--attention sdpa|eager|flash_attention_2]
+//   [--batch 4] [--seq-len 1024] [--dtype auto|fp32|bf16] [--foreach] [--precision bf16|fp32] [--pure] [--attention sdpa|eager|flash_attention_2]
 //   [--lora-rank 16] [--lora-targets q_proj,v_proj] [--grad-ckpt] [--teacher-config t.json | --teacher-model id]
 //   [--kl 0.04] [--group 8] [--prompts 8] [--max-new-tokens 512] [--prompt-len 256] [--steps 100] [--device H100]
 import { readFileSync } from 'node:fs';
@@ -64,10 +64,11 @@ const est = estimateStage(
     kind,
     config,
     policy,
-    policyDtype: args.get('dtype') ?? 'bf16',
+    policyDtype: args.get('dtype') ?? 'auto',
     attention: args.get('attention'),
     teacher,
-    teacherDtype: args.get('teacher-dtype') ?? 'bf16',
+    teacherDtype: args.get('teacher-dtype') ?? 'auto',
+    fusedOptimizer: !args.has('foreach'),
     precision: args.get('precision') ?? 'bf16',
     mixedPrecision: args.has('pure') ? false : undefined,
     promptLen: num('prompt-len'),

@@ -224,3 +224,14 @@ test('pure bf16 AdamW: 8 bytes per parameter', () => {
   const m = estimateStageMemory({ policy: { ...fullBf16, mixedPrecision: false }, microBatch: 1, seqLen: 8 });
   assert.equal(m.weights + m.masterWeights + m.optimizer + m.gradients, 8 * P);
 });
+
+test('engine defaults: dtype auto trains fp32 weights under autocast, loads the RL reference in bf16', () => {
+  const P = 494032768;
+  const e = estimateStage({ kind: 'rl', config: { kl: 0.04 }, policy: qwen05, policyDtype: 'auto' }, DEFAULT_DEVICE);
+  assert.equal(e.memory.weights, 4 * P);
+  assert.equal(e.memory.masterWeights, 0);
+  assert.equal(e.memory.castWeights, 2 * P);
+  assert.equal(e.memory.reference, 2 * P);
+  // fused AdamW: the step needs no fp32 temporary beyond the gradients
+  assert.equal(e.memory.optimizerStep, e.memory.gradients);
+});

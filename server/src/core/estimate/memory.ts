@@ -42,6 +42,10 @@ export interface StageMemorySpec {
   /** RL with kl > 0: a frozen reference copy of the policy. With LoRA the reference is the base model with
    * adapters switched off, so it costs nothing extra. */
   reference?: boolean;
+  /** Dtype of the frozen reference copy; the policy's weight dtype when absent. */
+  referenceDtype?: Dtype;
+  /** Fused AdamW (the engine's choice on CUDA) updates in place; foreach AdamW needs an fp32 temporary. */
+  fusedOptimizer?: boolean;
   /** RL rollouts and on-policy KD: `sequences` generated together, each `promptLen + newTokens` long. */
   generation?: { sequences: number; promptLen: number; newTokens: number };
 }
@@ -144,7 +148,7 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
     // Teacher logits and their fp32 log-probs, plus the fp32 mixture a JSD keeps for backward.
     teacherLogits = tokens * s.teacher.arch.vocab * (DTYPE_BYTES[s.teacher.dtype] + 4 + 4);
   }
-  const reference = s.reference && !p.lora ? params * w : 0;
+  const reference = s.reference && !p.lora ? params * DTYPE_BYTES[s.referenceDtype ?? p.weightDtype] : 0;
 
   let kvCache = 0;
   let generate = 0;
@@ -166,8 +170,8 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
 
   const persistent = weights + masterWeights + optimizer + teacher + reference;
   const train = gradients + activations + logits + teacherLogits + castWeights;
-  // torch's foreach AdamW allocates an fp32 temporary per trainable tensor during the update.
-  const optimizerStep = gradients + trainable * 4;
+  // torch's foreach AdamW allocates an fp32 temporary per trainable tensor during the update; fused does not.
+  const optimizerStep = gradients + (s.fusedOptimizer ? 0 : trainable * 4);
   const phases: Array<[MemoryBreakdown['peakPhase'], number]> = [
     ['train', train],
     ['generate', generate],

@@ -23,6 +23,8 @@ export interface StageEstimateInput {
   promptLen?: number;
   /** Rows in the stage's dataset, to turn epochs into steps. */
   datasetRows?: number;
+  /** Fused AdamW (default, as the engine uses on CUDA). */
+  fusedOptimizer?: boolean;
 }
 
 export interface StageEstimate {
@@ -45,11 +47,13 @@ function rec(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-export function resolveDtype(field: string | undefined, arch: ModelArch): Dtype {
-  const explicit = parseDtype(field);
-  if (explicit) return explicit;
-  // `auto` follows config.json's torch_dtype, as transformers does with torch_dtype="auto".
-  return parseDtype(arch.dtype) ?? 'fp32';
+/**
+ * The engine's reading of a model's `dtype` (runtime/python/srlm_engine/models.py, pick_dtype): `auto` keeps a
+ * trained model in fp32 (master weights; bf16 compute comes from autocast) and loads a frozen teacher or
+ * reference in bf16.
+ */
+export function resolveDtype(field: string | undefined, trainable: boolean): Dtype {
+  return parseDtype(field) ?? (trainable ? 'fp32' : 'bf16');
 }
 
 function attentionOf(s: string | undefined): Attention {
@@ -59,7 +63,7 @@ function attentionOf(s: string | undefined): Attention {
 export function estimateStage(input: StageEstimateInput, device: DeviceProfile): StageEstimate {
   const c = input.config;
   const assumptions: string[] = [];
-  const weightDtype = resolveDtype(input.policyDtype, input.policy);
+  const weightDtype = resolveDtype(input.policyDtype, true);
   const precision = input.precision ?? 'auto';
   const mixedPrecision = input.mixedPrecision ?? precision !== 'fp32';
   const loraBlock = rec(c.lora);
@@ -107,7 +111,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     generation = { sequences: prompts * group, promptLen, newTokens };
     reference = n(c.kl, 0.04) > 0;
     const kd = rec(c.kd);
-    if (kd && input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, input.teacher) };
+    if (kd && input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, false) };
   } else {
     microBatch = n(c.batch_size, 8);
     seqLen = n(c.max_len, 2048);
@@ -119,13 +123,23 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
       steps = Math.ceil((n(c.epochs, 1) * input.datasetRows) / (microBatch * accum));
     }
     if (input.kind === 'kd') {
-      if (input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, input.teacher) };
+      if (input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, false) };
       const onPolicy = n(c.on_policy, 0);
       if (onPolicy > 0) generation = { sequences: microBatch, promptLen, newTokens: n(c.max_new_tokens, 256) };
     }
   }
 
-  const memory = estimateStageMemory({ policy, microBatch, seqLen, teacher, reference, generation });
+  const memory = estimateStageMemory({
+    policy,
+    microBatch,
+    seqLen,
+    teacher,
+    reference,
+    // The reference is a second load of the same model, frozen: bf16 under `auto`.
+    referenceDtype: resolveDtype(input.policyDtype, false),
+    generation,
+    fusedOptimizer: input.fusedOptimizer ?? true,
+  });
   let time: TimeEstimate | undefined;
   if (steps !== undefined) {
     time = estimateStageTime(

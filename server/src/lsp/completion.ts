@@ -37,7 +37,10 @@ export function registerCompletion(ctx: ServerContext): void {
         const text = c.insertText ?? c.label;
         if (c.replace) item.textEdit = { range: ctx.range(doc, c.replace), newText: text };
         else item.insertText = text;
-        if (c.retrigger) item.command = { title: 'suggest', command: 'editor.action.triggerSuggest' };
+        // Re-opening the suggest widget is a VS Code editor command; other clients would send it back to us
+        // as workspace/executeCommand, so it is only attached for VS Code.
+        if (c.retrigger && ctx.clientIsVsCode)
+          item.command = { title: 'suggest', command: 'editor.action.triggerSuggest' };
         return item;
       });
     }),

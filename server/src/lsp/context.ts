@@ -8,6 +8,8 @@ import { DocumentStore } from './documents';
 
 export class ServerContext {
   readonly store: DocumentStore<IdeDocument>;
+  /** VS Code (or a fork / code-server): editor commands such as re-triggering suggestions exist. */
+  clientIsVsCode = false;
 
   constructor(
     readonly connection: Connection,

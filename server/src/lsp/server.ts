@@ -46,6 +46,9 @@ export function startServer(connection: Connection): ServerContext {
 
   connection.onInitialize((params): InitializeResult => {
     configurationSupport = params.capabilities.workspace?.configuration === true;
+    ctx.clientIsVsCode = /visual studio code|vscode|vscodium|code-server|code - oss|cursor/i.test(
+      params.clientInfo?.name ?? '',
+    );
     watcherRegistration = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     env.clientSupportsRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
     env.workspaceFolders = folderPaths(params);

@@ -101,7 +101,7 @@ test('model source: local model folders and hub models in the Hugging Face cache
   assert.ok(inside.includes('Qwen/Qwen2.5-0.5B-Instruct'), inside.join(','));
   assert.ok(inside.includes('./models/student'));
   const path = labels('pipeline p {\n  model m { source = "./models/$0" }\n}');
-  assert.deepEqual(path.sort(), ['llama', 'student', 'teacher7b']);
+  assert.deepEqual(path.sort(), ['llama', 'nogen', 'student', 'teacher7b']);
 });
 
 test('no completion while naming a block or inside a comment-free value of unknown field', () => {

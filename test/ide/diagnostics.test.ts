@@ -53,6 +53,15 @@ test('chat template: a tokenizer without one warns for chat_template = true, wit
   assert.ok(!off.d.some((x) => x.code === 'SRLM055'));
 });
 
+test('chat template without add_generation_prompt: completion-only loss would train on the header', async () => {
+  const src = (model: string) =>
+    `pipeline p {\n  model m { source = "./models/${model}" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a { init = m  data = c }\n}\n`;
+  const bad = await codes(src('nogen'));
+  assert.ok(bad.d.some((x) => x.code === 'SRLM055' && /add_generation_prompt/.test(x.message)));
+  const good = await codes(src('student'));
+  assert.ok(!good.d.some((x) => x.code === 'SRLM055'));
+});
+
 test('max_new_tokens shorter than most reference completions warns', async () => {
   const { f, d } = await codes(
     'pipeline p {\n  model m { source = "./models/student" }\n  dataset l { path = "data/long.jsonl"  prompt = "question"  completion = "solution"  answer = "answer" }\n  stage rl r {\n    init = m\n    data = l\n    max_new_tokens = 128\n  }\n}\n',

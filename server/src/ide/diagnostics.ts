@@ -149,20 +149,31 @@ export function chatTemplateCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       const model = rootModel(doc, sym);
       const facts = model ? modelOf(doc, model, env) : undefined;
       // Only a tokenizer actually read from disk can be said to lack a template.
-      if (
-        !facts ||
-        (facts.where !== 'local' && facts.where !== 'hub-cache') ||
-        !facts.hasTokenizerConfig ||
-        facts.chatTemplate
-      )
+      if (!facts || (facts.where !== 'local' && facts.where !== 'hub-cache') || !facts.hasTokenizerConfig) continue;
+      const span = valueSpan(doc, sym, 'init') ?? sym.nameSpan;
+      if (!facts.chatTemplate) {
+        const e = insertField(doc, sym, 'chat_template = false');
+        out.push({
+          info: Codes.chatTemplate,
+          message: `the tokenizer of '${model!.name}' (${facts.folder}) has no chat template, so chat_template = true silently falls back to plain prompt text; set chat_template = false to say so, or use an instruct tokenizer`,
+          span,
+          fixes: e ? [{ title: 'Set chat_template = false', edits: [e], preferred: true }] : undefined,
+        });
         continue;
-      const e = insertField(doc, sym, 'chat_template = false');
-      out.push({
-        info: Codes.chatTemplate,
-        message: `the tokenizer of '${model!.name}' (${facts.folder}) has no chat template, but chat_template = true formats rows as chat turns; set chat_template = false or use an instruct tokenizer`,
-        span: valueSpan(doc, sym, 'init') ?? sym.nameSpan,
-        fixes: e ? [{ title: 'Set chat_template = false', edits: [e], preferred: true }] : undefined,
-      });
+      }
+      // Completion-only loss masks the prompt as rendered with add_generation_prompt; a template that ignores
+      // the flag leaves the assistant header in the completion, where it is trained on.
+      if (
+        values.completion_only !== false &&
+        sym.stageKind !== 'rl' &&
+        !/add_generation_prompt/.test(facts.chatTemplate)
+      ) {
+        out.push({
+          info: Codes.chatTemplate,
+          message: `the chat template of '${model!.name}' ignores add_generation_prompt, so the assistant header is not part of the masked prompt and completion-only loss trains on it`,
+          span,
+        });
+      }
     }
     return out;
   };

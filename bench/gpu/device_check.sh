@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The one prepared script for a lent GPU machine (see docs/BENCHMARKS.md). Runs, each under its own time limit:
+#   1. bench/engine/gpu_bench.py   — Qwen2.5-0.5B-shaped SFT tokens/s, MFU, memory split; GRPO step split
+#   2. bench/lsp/measure_memory.py — measured peak memory over the estimator's grid (estimates computed here later)
+#   3. the embedded demo pipeline on CUDA with bf16 through the real engine (plan from bench/gpu/make_plan.ts)
+# Results go to $OUT (at most 8 files). Python packages the machine lacks travel as wheels in .whl/.
+set -uo pipefail
+OUT="${OUT:-/tmp/srlm-gpu-out}"
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+root="$PWD"
+if compgen -G ".whl/*.whl" >/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  export PYTHONPATH="/tmp/site:$root/runtime/python"
+else
+  export PYTHONPATH="$root/runtime/python"
+fi
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  python3 -c "import sys, torch, transformers, peft; print(sys.version.split()[0], torch.__version__, transformers.__version__, peft.__version__)"
+  echo "node: $(command -v node || echo none)"
+} >"$OUT/gpu.txt" 2>&1
+cat "$OUT/gpu.txt"
+
+echo "== gpu_bench"; t0=$SECONDS
+timeout 200 python3 bench/engine/gpu_bench.py >"$OUT/gpu_bench.json" 2>"$OUT/gpu_bench.err"
+echo "gpu_bench rc=$? in $((SECONDS - t0)) s"; cat "$OUT/gpu_bench.json"; tail -5 "$OUT/gpu_bench.err"
+
+echo "== measure_memory"; t0=$SECONDS
+timeout 150 python3 bench/lsp/measure_memory.py --all >"$OUT/memory.jsonl" 2>"$OUT/memory.err"
+echo "measure_memory rc=$? in $((SECONDS - t0)) s"; cat "$OUT/memory.jsonl"; tail -3 "$OUT/memory.err"
+
+echo "== demo on cuda"; t0=$SECONDS
+sed "s#@ROOT@#$root#g" bench/gpu/demo-cuda.plan.json >/tmp/demo-cuda.plan.json
+rm -rf /tmp/demo-run
+timeout 160 python3 -m srlm_engine run --plan /tmp/demo-cuda.plan.json --run-dir /tmp/demo-run >"$OUT/demo.log" 2>&1
+echo "demo rc=$? in $((SECONDS - t0)) s"; tail -15 "$OUT/demo.log"
+cp /tmp/demo-run/events.jsonl "$OUT/demo_events.jsonl" 2>/dev/null
+python3 - <<'PY' || true
+import json
+for line in open("/tmp/demo-run/events.jsonl"):
+    e = json.loads(line)
+    if e.get("type") in ("eval", "stage_finished", "run_finished"):
+        print(json.dumps({k: e.get(k) for k in ("type", "stage", "step", "metrics", "status", "seconds", "duration_s")}))
+PY

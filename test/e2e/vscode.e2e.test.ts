@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { missingPrerequisites, sleep } from './codeServer';
+import * as path from 'node:path';
+import { missingPrerequisites, root, sleep } from './codeServer';
 import { groupProcesses, openSession, python, type Session } from './session';
 import {
   dashboardFrame,
@@ -213,8 +214,27 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       rows.join('\n'),
     );
     assert.ok(
-      rows.some((r) => /^final/.test(r)),
+      rows.some((r) => /^final.*step 6/.test(r)),
       rows.join('\n'),
     );
+
+    // A run started from a terminal (here: the same pipeline again, every stage reused from the cache)
+    // shows up in the view without any editor command.
+    const cli = spawnSync(
+      process.execPath,
+      [path.join(root, 'dist', 'srlm.js'), 'run', 'examples/short.srlm', '--python', python],
+      {
+        cwd: session.workspace,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+    const runs = await until('the terminal run in the Runs view', async () => {
+      const r = (await sidebarRows(page)).filter((x) => x.startsWith('short_demo'));
+      return r.length >= 2 ? r : undefined;
+    });
+    await screenshot(page, '07-runs-view-terminal-run');
+    assert.equal(runs.length, 2);
   });
 });

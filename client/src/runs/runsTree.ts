@@ -1,5 +1,7 @@
 // The Runs view: runs (status icon, progress, duration) → stages (status, key metric) → checkpoints (step,
 // metrics). contextValue strings drive the context menus declared in package.json.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckpointRecord, StageState } from '../../../runtime/src/events/state';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runRegistry';
@@ -152,6 +154,23 @@ function stageItem(e: RunEntry, s: StageState): vscode.TreeItem {
   return item;
 }
 
+const metaCache = new Map<string, { step?: number; metrics?: Record<string, number | null> } | null>();
+
+/** A checkpoint's meta.json (written atomically with the checkpoint, so it never changes once there). */
+function checkpointMeta(dir: string): { step?: number; metrics?: Record<string, number | null> } | undefined {
+  if (!metaCache.has(dir)) {
+    try {
+      metaCache.set(dir, JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')));
+    } catch {
+      return undefined;
+    }
+  }
+  return metaCache.get(dir) ?? undefined;
+}
+
+/** The checkpoint metrics worth a glance in the tree, in this order. */
+const CHECKPOINT_METRICS = ['accuracy', 'reward', 'loss', 'kd', 'ce'];
+
 function checkpointItem(
   node: Extract<RunsNode, { type: 'checkpoint' }>,
   c: CheckpointRecord | undefined,
@@ -160,12 +179,16 @@ function checkpointItem(
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `ckpt:${node.runId}:${node.path}`;
   item.iconPath = new vscode.ThemeIcon(node.final ? 'package' : 'save');
-  const metrics = (c as (CheckpointRecord & { metrics?: Record<string, number | null> }) | undefined)?.metrics;
-  const desc = [`step ${node.step ?? '?'}`];
-  if (metrics) for (const [k, v] of Object.entries(metrics).slice(0, 3)) desc.push(`${k} ${num(v)}`);
-  item.description = node.final ? desc.join(' · ') : desc.slice(1).join(' · ');
-  item.tooltip = node.path;
-  item.resourceUri = vscode.Uri.file(node.path);
+  const meta = checkpointMeta(node.path);
+  const desc = [`step ${node.step ?? c?.step ?? meta?.step ?? '?'}`];
+  const metrics = meta?.metrics ?? {};
+  for (const k of CHECKPOINT_METRICS) if (typeof metrics[k] === 'number') desc.push(`${k} ${num(metrics[k])}`);
+  item.description = (node.final ? desc : desc.slice(1)).slice(0, 3).join(' · ');
+  const tip = new vscode.MarkdownString();
+  tip.appendMarkdown(`\`${node.path}\`\n\n`);
+  const all = Object.entries(metrics).filter(([, v]) => typeof v === 'number');
+  if (all.length) tip.appendMarkdown(all.map(([k, v]) => `${k} = ${num(v)}`).join(', '));
+  item.tooltip = tip;
   item.contextValue = 'srlmCheckpoint';
   return item;
 }

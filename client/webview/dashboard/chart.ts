@@ -51,7 +51,7 @@ export class MetricChart {
     this.root.dataset.metric = title;
     const h = document.createElement('div');
     h.className = 'chart-title';
-    h.textContent = title;
+    h.textContent = title.startsWith('eval/') ? `eval ${title.slice(5).replace('/', ' · ')}` : title;
     this.root.append(h);
   }
 

@@ -1,7 +1,14 @@
 // The webview's copy of one run: metric columns per (stage, metric), stage list, RL samples and eval rows.
 // Fed only by host messages; the engine's events.jsonl stays the truth and a reload replays it.
 import { SeriesBuffer } from './series';
-import type { EvalRow, RunDelta, RunHeader, SampleRow, StageInfo } from './protocol';
+import {
+  FAMILY_PREFIXES,
+  type EvalRow,
+  type RunDelta,
+  type RunHeader,
+  type SampleRow,
+  type StageInfo,
+} from './protocol';
 
 /** Rows kept for the tables; older ones are dropped (the charts keep every point). */
 export const MAX_SAMPLE_ROWS = 200;
@@ -76,20 +83,22 @@ export class RunModel {
   }
 }
 
-/** Chart family of a metric: `reward/accuracy` and `reward/format` share the `reward` chart. */
+/** Chart family of a metric: `reward/accuracy` and `reward/format` share the `reward` chart, the clip ratios
+ * share `clip_ratio`, and each eval metric (`eval/<block>/<metric>`) has a chart of its own. */
 export function metricFamily(name: string): string {
+  if (name.startsWith('eval/')) return name;
+  for (const [re, fam] of FAMILY_PREFIXES) if (re.test(name)) return fam;
   const slash = name.indexOf('/');
-  if (name.startsWith('eval/')) return name.split('/').slice(0, -1).join('/') || 'eval';
   return slash > 0 ? name.slice(0, slash) : name;
 }
 
-/** Orders families by the stage kind's list of what matters, then the rest alphabetically. */
+/** Orders families: eval outcomes first (accuracy before the rest), then the stage kind's list, then the rest
+ * alphabetically. */
 export function orderFamilies(families: Iterable<string>, preferred: readonly string[]): string[] {
   const rank = (f: string): number => {
+    if (f.startsWith('eval/')) return f.endsWith('/accuracy') ? -2 : -1;
     const i = preferred.indexOf(f);
-    if (i >= 0) return i;
-    if (f.startsWith('eval')) return preferred.length;
-    return preferred.length + 1;
+    return i >= 0 ? i : preferred.length;
   };
   return [...new Set(families)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }

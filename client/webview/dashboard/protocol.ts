@@ -80,22 +80,36 @@ export interface DashboardState {
   smoothing?: number;
 }
 
-/** Which metrics are worth a chart for each stage kind, in display order; others go to "other". */
+/** Which metric charts matter for each stage kind, in display order (names as in docs/events.md); the rest
+ * follow alphabetically. Eval charts (eval/<block>/<metric>) come first: they are the outcome. */
 export const METRIC_GROUPS: Record<string, readonly string[]> = {
-  sft: ['loss', 'lr', 'grad_norm', 'tokens_per_s', 'step_time', 'gpu_mem'],
-  kd: ['loss', 'kd_loss', 'ce_loss', 'lr', 'grad_norm', 'tokens_per_s'],
+  sft: ['loss', 'ce', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],
+  kd: ['loss', 'kd', 'ce', 'on_policy', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],
   rl: [
     'reward',
     'reward_std',
-    'zero_std_frac',
+    'frac_zero_std_groups',
     'kl',
     'entropy',
     'completion_len',
-    'completion_len_max',
-    'truncated_frac',
+    'truncation_rate',
     'clip_ratio',
+    'kd',
     'loss',
     'lr',
+    'grad_norm',
+    'tokens_per_s',
+    'time_s',
+    'gpu_mem_gb',
   ],
-  eval: ['accuracy', 'pass@k', 'maj@k'],
 };
+
+/** Metrics that share a chart although their names do not share a `family/` prefix. */
+export const FAMILY_PREFIXES: readonly [RegExp, string][] = [
+  [/^clip_ratio(_|$)/, 'clip_ratio'],
+  [/^completion_len(_|$)/, 'completion_len'],
+  [/^[a-z]+_time_s$/, 'time_s'],
+];
+
+/** Progress counters, not signals: no chart. */
+export const HIDDEN_METRICS = new Set(['epoch']);

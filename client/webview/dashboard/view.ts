@@ -2,7 +2,14 @@
 // at most once per animation frame however many messages arrive, and only what changed.
 import { MetricChart, type ChartLine, type Theme, type ViewOptions } from './chart';
 import { RunModel, metricFamily, orderFamilies } from './model';
-import { METRIC_GROUPS, type DashboardState, type HostMessage, type StageInfo, type WebviewMessage } from './protocol';
+import {
+  HIDDEN_METRICS,
+  METRIC_GROUPS,
+  type DashboardState,
+  type HostMessage,
+  type StageInfo,
+  type WebviewMessage,
+} from './protocol';
 
 export interface HostApi {
   postMessage(msg: WebviewMessage): void;
@@ -272,7 +279,7 @@ export class Dashboard {
     for (const stage of stageOrder) {
       const mine = this.model.series.get(stage) ?? new Map();
       const theirs = this.overlay.series.get(stage) ?? new Map();
-      const names = new Set([...mine.keys(), ...theirs.keys()]);
+      const names = new Set([...mine.keys(), ...theirs.keys()].filter((n) => !HIDDEN_METRICS.has(n)));
       if (names.size === 0) continue;
       const kind = this.stageKind(stage);
       let section = this.sections.get(stage);
@@ -302,7 +309,11 @@ export class Dashboard {
         for (const n of members) {
           const color = this.palette[ci++ % this.palette.length];
           const sparse = n.startsWith('eval/');
-          const label = n === fam ? n : n.slice(fam.length + 1) || n;
+          const label = n.startsWith('eval/')
+            ? n.slice(n.lastIndexOf('/') + 1)
+            : n === fam || !n.startsWith(`${fam}/`)
+              ? n
+              : n.slice(fam.length + 1);
           const a = mine.get(n);
           if (a) lines.push({ label, buf: a, color, sparse });
           const b = theirs.get(n);

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { metricFamily, orderFamilies } from '../../client/webview/dashboard/model';
+import { METRIC_GROUPS } from '../../client/webview/dashboard/protocol';
+
+test('metrics that belong together share a chart', () => {
+  assert.equal(metricFamily('reward/accuracy'), 'reward');
+  assert.equal(metricFamily('reward'), 'reward');
+  assert.equal(metricFamily('reward_std/format'), 'reward_std');
+  assert.equal(metricFamily('clip_ratio_low'), 'clip_ratio');
+  assert.equal(metricFamily('clip_ratio_region'), 'clip_ratio');
+  assert.equal(metricFamily('completion_len_max'), 'completion_len');
+  assert.equal(metricFamily('gen_time_s'), 'time_s');
+  assert.equal(metricFamily('loss'), 'loss');
+  assert.equal(metricFamily('eval/arith/accuracy'), 'eval/arith/accuracy', 'each eval metric has its own chart');
+});
+
+test('charts follow what matters for the stage kind, eval accuracy first', () => {
+  const names = ['lr', 'time_s', 'zeta', 'kl', 'reward', 'eval/arith/completion_len_mean', 'eval/arith/accuracy'];
+  assert.deepEqual(orderFamilies(names, METRIC_GROUPS.rl), [
+    'eval/arith/accuracy',
+    'eval/arith/completion_len_mean',
+    'reward',
+    'kl',
+    'lr',
+    'time_s',
+    'zeta',
+  ]);
+  assert.deepEqual(orderFamilies(['tokens_per_s', 'ce', 'kd', 'loss'], METRIC_GROUPS.kd), [
+    'loss',
+    'kd',
+    'ce',
+    'tokens_per_s',
+  ]);
+});

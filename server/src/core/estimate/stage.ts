@@ -19,8 +19,11 @@ export interface StageEstimateInput {
   /** Overrides the mixed-precision reading of `precision`: false models pure 16-bit training (16-bit moments,
    * no master copy), which is what a plain AdamW over bf16 weights does. */
   mixedPrecision?: boolean;
-  /** Typical prompt length in tokens (RL rollouts); 256 when unknown. */
+  /** Longest prompt in tokens (RL rollouts, on-policy KD); 256 when unknown. */
   promptLen?: number;
+  /** Longest row (prompt + completion) in tokens, when the dataset was sampled: batches pad to their longest
+   * row, not to max_len. */
+  rowTokens?: number;
   /** Rows in the stage's dataset, to turn epochs into steps. */
   datasetRows?: number;
   /** Fused AdamW (default, as the engine uses on CUDA). */
@@ -114,10 +117,16 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     if (kd && input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, false) };
   } else {
     microBatch = n(c.batch_size, 8);
-    seqLen = n(c.max_len, 2048);
+    const maxLen = n(c.max_len, 2048);
+    if (input.rowTokens !== undefined) {
+      seqLen = Math.max(1, Math.min(maxLen, Math.round(input.rowTokens)));
+      assumptions.push(`batches padded to the longest sampled row, ≈ ${seqLen} tokens`);
+    } else {
+      seqLen = maxLen;
+      assumptions.push(`every sequence padded to max_len ${seqLen}`);
+    }
     const accum = n(c.grad_accum, 1);
     tokensPerStep = microBatch * accum * seqLen;
-    assumptions.push(`every sequence padded to max_len ${seqLen}`);
     if (typeof c.steps === 'number') steps = c.steps;
     else if (input.datasetRows !== undefined) {
       steps = Math.ceil((n(c.epochs, 1) * input.datasetRows) / (microBatch * accum));

@@ -161,11 +161,12 @@ class Checker {
     this.checkLabels(block, spec, block.kind === 'stage' ? 1 : 0);
     const cfg: BlockConfig = { block, spec, values: {}, attributes: new Map(), nested: new Map() };
     const attrs = block.attributes();
-    const hasRewardFile = attrs.some((a) => a.key === 'reward_file');
+    // Shared by every value check of the block; spans are built only on the paths that report.
+    const vctx = { report: this.report, userRewardsAllowed: attrs.some((a) => a.key === 'reward_file') };
     for (const attr of attrs) {
       const match = findField(spec, attr.key);
-      const keySpan = spanOf(attr.keyToken);
       if (!match) {
+        const keySpan = spanOf(attr.keyToken);
         const candidates = spec.fields.flatMap((f) => [f.name, ...(f.aliases ?? [])]);
         const guesses = [...new Set(similar(attr.key, candidates).map((g) => findField(spec, g)?.field.name ?? g))];
         const nestedHint = spec.blocks.includes(attr.key) ? ` ('${attr.key}' is a block: write ${attr.key} { … })` : '';
@@ -183,6 +184,7 @@ class Checker {
       }
       const name = match.field.name;
       if (match.alias) {
+        const keySpan = spanOf(attr.keyToken);
         this.report({
           info: Codes.renamedField,
           message: `'${match.alias}' is called '${name}' in .srlm files`,
@@ -195,7 +197,7 @@ class Checker {
         this.report({
           info: Codes.duplicateField,
           message: `'${name}' is set twice in ${this.describeBlock(block)}; the first value would be silently lost`,
-          span: keySpan,
+          span: spanOf(attr.keyToken),
           related: [{ span: spanOf(first.keyToken), message: `'${name}' first set here` }],
         });
         continue;
@@ -203,10 +205,7 @@ class Checker {
       cfg.attributes.set(name, attr);
       const node = attr.value;
       if (!node) continue;
-      const v = checkFieldValue(match.field, valueOf(this.file, node), {
-        report: this.report,
-        userRewardsAllowed: hasRewardFile,
-      });
+      const v = checkFieldValue(match.field, valueOf(this.file, node), vctx);
       if (v !== undefined) cfg.values[name] = v;
     }
     for (const f of spec.fields) {

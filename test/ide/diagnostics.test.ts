@@ -89,7 +89,7 @@ test('the nvidia-smi value is used when the file sets no gpu_memory', async () =
   const e = env();
   e.gpu = { name: 'NVIDIA T4', memoryBytes: 15 * 1024 ** 3, count: 1 };
   const { d } = await codes(
-    'pipeline p {\n  model m { source = "./models/student" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a { init = m  data = c  batch_size = 8 }\n}\n',
+    'pipeline p {\n  model m { source = "./models/student" }\n  dataset c { path = "data/long.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a { init = m  data = c  batch_size = 8 }\n}\n',
     e,
   );
   const w = d.find((x) => x.code === 'SRLM059')!;

@@ -235,3 +235,13 @@ test('engine defaults: dtype auto trains fp32 weights under autocast, loads the 
   // fused AdamW: the step needs no fp32 temporary beyond the gradients
   assert.equal(e.memory.optimizerStep, e.memory.gradients);
 });
+
+test('sampled row length replaces max_len as the padded length, capped by max_len', () => {
+  const base = { kind: 'sft' as const, policy: qwen05, policyDtype: 'bf16', config: { max_len: 8192, batch_size: 2 } };
+  const short = estimateStage({ ...base, rowTokens: 300 }, DEFAULT_DEVICE);
+  const capped = estimateStage({ ...base, rowTokens: 20000 }, DEFAULT_DEVICE);
+  const unknown = estimateStage(base, DEFAULT_DEVICE);
+  assert.equal(short.memory.logits, 2 * 300 * 151936 * 14);
+  assert.equal(capped.memory.logits, unknown.memory.logits);
+  assert.ok(short.assumptions.some((a) => a.includes('300')));
+});

@@ -199,7 +199,7 @@ export function hubCacheCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
   };
 }
 
-const CHARS_PER_TOKEN = 3.5;
+import { CHARS_PER_TOKEN } from './estimates';
 
 export function truncationCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
   return async () => {

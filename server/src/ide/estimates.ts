@@ -21,6 +21,11 @@ import type { IdeEnv } from './env';
 import { modelFacts, type ModelFacts } from './models';
 import { datasetSampleOf } from './workspaceFiles';
 
+/** About 3.5 characters per token for English and arithmetic with BPE vocabularies of this size. */
+export const CHARS_PER_TOKEN = 3.5;
+/** Chat-template tokens around a prompt (role headers, system prompt of Qwen's default template). */
+const TEMPLATE_TOKENS = 24;
+
 export interface StageEstimateView {
   stage: BlockSymbol;
   estimate: StageEstimate;
@@ -117,15 +122,17 @@ function computeStageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv)
   const data = symbolNamed(doc, values.data);
   const sample = data ? datasetSampleOf(doc, data, env) : undefined;
   let promptLen: number | undefined;
+  let rowTokens: number | undefined;
   const dv = data ? doc.model.configs.get(data)?.values : undefined;
   const promptCol = typeof dv?.prompt === 'string' ? dv.prompt : 'prompt';
+  const completionCol = typeof dv?.completion === 'string' ? dv.completion : undefined;
   if (sample && sample.rows.length > 0) {
-    const lens = sample.rows
-      .map((r) => r.value[promptCol])
-      .filter((v): v is string => typeof v === 'string')
-      .map((s) => s.length);
-    // About 3.5 characters per token for English and arithmetic with BPE vocabularies of this size.
-    if (lens.length > 0) promptLen = Math.max(1, Math.round(lens.reduce((a, b) => a + b, 0) / lens.length / 3.5));
+    const tokens = (v: unknown): number => (typeof v === 'string' ? v.length / CHARS_PER_TOKEN : 0);
+    const prompts = sample.rows.map((r) => tokens(r.value[promptCol]) + TEMPLATE_TOKENS);
+    promptLen = Math.round(Math.max(...prompts));
+    if (completionCol) {
+      rowTokens = Math.max(...sample.rows.map((r, i) => prompts[i]! + tokens(r.value[completionCol])));
+    }
   }
   const device = deviceProfileFor(env.gpu?.name) ?? DEFAULT_DEVICE;
   const precision = doc.model.pipeline?.values.precision;
@@ -140,6 +147,7 @@ function computeStageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv)
       teacherDtype: teacher?.dtype,
       precision: typeof precision === 'string' ? precision : undefined,
       promptLen,
+      rowTokens,
       datasetRows: sample?.rowCount,
     },
     device,

@@ -1,12 +1,12 @@
 // `srlm generate` through the CLI entry point (argument parsing, output formats, errors), on the shared fixture.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
-import { hasPython, inferenceFixture, type InferenceFixture } from '../fixtures/inference/fixture';
+import { hasPython, inferenceFixture, venvPython, type InferenceFixture } from '../fixtures/inference/fixture';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = new PassThrough();
@@ -59,6 +59,23 @@ describe('srlm generate', { skip: !hasPython() && 'needs the .venv python' }, ()
     const r = await cli(['generate', empty, '--prompt', 'hi']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /python -m srlm_engine\.export/);
+  });
+
+  it('--export exports a checkpoint that has none, then generates', async () => {
+    const copy = path.join(mkdtempSync(path.join(tmpdir(), 'srlm-export-')), 'ckpt');
+    cpSync(fx.checkpoint, copy, { recursive: true, filter: (src) => !src.includes(`${path.sep}onnx`) });
+    assert.equal(existsSync(path.join(copy, 'onnx')), false);
+    const c = fx.reference.cases[0]!;
+    const args = ['generate', copy, '--prompt', c.prompt, '--max-new-tokens', '4', '--json'];
+    const r = await cli([...args, '--export', '--python', venvPython]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /exporting .* to ONNX/);
+    assert.ok(existsSync(path.join(copy, 'onnx', 'srlm_onnx.json')));
+    const out = JSON.parse(r.stdout) as { tokens: { id: number }[] };
+    assert.deepEqual(
+      out.tokens.map((t) => t.id),
+      c.ids.slice(0, 4),
+    );
   });
 
   it('rejects bad usage with exit code 2', async () => {

@@ -1,13 +1,16 @@
 // `srlm generate`: talk to a checkpoint from the terminal through its ONNX export, the same code path as the
 // editor's inspector.
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import {
   CheckpointGenerator,
   ExportNotFoundError,
+  hasExport,
   type GeneratedToken,
   type ProviderPreference,
 } from '../../inference';
+import { findPython } from '../../supervisor/python';
 
 const usage = `usage: srlm generate CHECKPOINT --prompt TEXT [options]
 
@@ -22,6 +25,8 @@ options:
   --system TEXT          a system message before the prompt
   --raw                  feed the prompt as is, without the chat template
   --provider NAME        auto | cpu | cuda | webgpu (default auto: an accelerator if available, else cpu)
+  --export               export the checkpoint first when it has no ONNX export (python -m srlm_engine.export)
+  --python PATH          Python with the engine for --export (default: SRLM_PYTHON, a .venv, python3 on PATH)
   --json                 print one JSON object with every token, its log-probability and entropy`;
 
 interface Args {
@@ -35,11 +40,13 @@ interface Args {
   raw: boolean;
   json: boolean;
   provider: ProviderPreference;
+  export: boolean;
+  python?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
-  const opts: Partial<Args> = { raw: false, json: false };
+  const opts: Partial<Args> = { raw: false, json: false, export: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -80,6 +87,12 @@ function parseArgs(argv: string[]): Args {
       case '--raw':
         opts.raw = true;
         break;
+      case '--export':
+        opts.export = true;
+        break;
+      case '--python':
+        opts.python = value(i++, a);
+        break;
       case '--json':
         opts.json = true;
         break;
@@ -101,17 +114,49 @@ function parseArgs(argv: string[]): Args {
     raw: opts.raw ?? false,
     json: opts.json ?? false,
     provider: opts.provider ?? 'auto',
+    export: opts.export ?? false,
+    python: opts.python,
   };
+}
+
+/** Runs the engine's exporter, streaming its progress to stderr; resolves to its exit code. */
+function runExport(checkpoint: string, args: Args, io: CliIO): Promise<number> {
+  const choice = findPython({ explicit: args.python, env: io.env, searchFrom: [checkpoint, io.cwd] });
+  if (!choice) {
+    io.stderr.write('srlm generate: no Python found for --export; pass --python or set SRLM_PYTHON\n');
+    return Promise.resolve(1);
+  }
+  io.stderr.write(`exporting ${checkpoint} to ONNX with ${choice.python} …\n`);
+  return new Promise((resolve) => {
+    const child = spawn(choice.python, ['-m', 'srlm_engine.export', checkpoint], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let tail = '';
+    child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+    child.on('error', (err) => {
+      io.stderr.write(`srlm generate: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code) => {
+      if (code !== 0) io.stderr.write(`srlm generate: export failed (exit ${code}):\n${tail.trim()}\n`);
+      resolve(code ?? 1);
+    });
+  });
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parseArgs(argv);
+  const checkpoint = path.resolve(io.cwd, args.checkpoint);
+  if (args.export && !hasExport(checkpoint)) {
+    const code = await runExport(checkpoint, args, io);
+    if (code !== 0) return 1;
+  }
   let gen: CheckpointGenerator;
   try {
-    gen = await CheckpointGenerator.open(path.resolve(io.cwd, args.checkpoint), { provider: args.provider });
+    gen = await CheckpointGenerator.open(checkpoint, { provider: args.provider });
   } catch (err) {
     if (err instanceof ExportNotFoundError) {
-      io.stderr.write(`srlm generate: ${err.message}\n`);
+      io.stderr.write(`srlm generate: ${err.message} (or pass --export)\n`);
       return 1;
     }
     throw err;

@@ -79,7 +79,13 @@ class StageLoop:
         model, tok, desc = self.ctx.load_ref(self.stage["_init"])
         self.init_desc = desc
         if self.cfg.get("grad_checkpointing"):
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            # transformers 5 renamed it; older releases (>= 4.51 is supported) only have the old name.
+            if hasattr(model, "activation_checkpointing_enable"):
+                model.activation_checkpointing_enable(
+                    activation_checkpointing_kwargs={"use_reentrant": False}
+                )
+            else:
+                model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             model.config.use_cache = False
         if self.cfg.get("lora"):
             model = models.apply_lora(model, self.cfg["lora"])

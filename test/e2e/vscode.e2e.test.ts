@@ -130,6 +130,7 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
     'Run Pipeline on the shortened demo: the dashboard charts update and the run completes',
     { skip: skipRun, timeout: 600_000 },
     async () => {
+      await runCommand(page, 'View: Hide Panel');
       await openFile(page, 'short.srlm');
       await runCommand(page, 'SRLM: Run Pipeline');
       const frame = await until('the dashboard webview', () => dashboardFrame(page), 120_000, 500).catch(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { minMaxDecimate } from '../../client/webview/dashboard/decimate';
-import { emaSmooth } from '../../client/webview/dashboard/smooth';
+import { EmaSeries, emaSmooth } from '../../client/webview/dashboard/smooth';
 import { SeriesBuffer } from '../../client/webview/dashboard/series';
 
 function ramp(n: number): { x: Float64Array; y: Float64Array } {
@@ -77,4 +77,70 @@ test('series buffer grows and drops re-emitted steps after a resume', () => {
   b.append([4, 5, 6], [9, 9, 9], [41, 51, 61]);
   assert.deepEqual(Array.from(b.view().step), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(b.view().value), [10, 20, 30, 41, 51, 61]);
+});
+
+test('the block index gives exactly the same decimation as a full scan, NaNs and spikes included', () => {
+  const n = 200_003;
+  const b = new SeriesBuffer(16);
+  const step = new Float64Array(n);
+  const time = new Float64Array(n);
+  const value = new Float64Array(n);
+  let v = 1;
+  for (let i = 0; i < n; i++) {
+    step[i] = i * 2;
+    time[i] = i;
+    v += Math.sin(i * 0.37) * 0.3;
+    value[i] = i % 1013 === 0 ? NaN : i === 123_457 ? 99 : v;
+  }
+  b.append(step, time, value);
+  for (const [lo, hi, px] of [
+    [0, 2 * n, 640],
+    [1000, 50_001, 333],
+    [300_000, 300_500, 900],
+  ] as const) {
+    const plain = minMaxDecimate(b.step, b.value, b.length, lo, hi, px);
+    const fast = minMaxDecimate(b.step, b.value, b.length, lo, hi, px, b.index());
+    assert.deepEqual(Array.from(fast.x), Array.from(plain.x), `x for ${lo}..${hi}`);
+    assert.deepEqual(Array.from(fast.y), Array.from(plain.y), `y for ${lo}..${hi}`);
+  }
+});
+
+test('the index follows appends and rewrites of the series', () => {
+  const b = new SeriesBuffer(16);
+  const cols = (from: number, to: number, f: (i: number) => number) => {
+    const s = Array.from({ length: to - from }, (_, i) => from + i);
+    return [s, s, s.map(f)] as const;
+  };
+  b.append(...cols(0, 1000, () => 1));
+  assert.equal(b.index().blocks, Math.floor(1000 / 64));
+  b.append(...cols(1000, 5000, (i) => (i === 4321 ? 50 : 1)));
+  let d = minMaxDecimate(b.step, b.value, b.length, 0, 4999, 100, b.index());
+  assert.equal(Math.max(...d.y), 50);
+  // A resume rewrites from step 4000 on: the old spike must disappear.
+  b.append(...cols(4000, 5000, () => 2));
+  d = minMaxDecimate(b.step, b.value, b.length, 0, 4999, 100, b.index());
+  assert.equal(Math.max(...d.y), 2);
+});
+
+test('the incremental EMA column equals the batch one and extends without recomputing', () => {
+  const b = new SeriesBuffer(16);
+  const e = new EmaSeries();
+  const all: number[] = [];
+  for (let chunk = 0; chunk < 5; chunk++) {
+    const s = Array.from({ length: 300 }, (_, i) => chunk * 300 + i);
+    const vals = s.map((i) => Math.cos(i / 7) + (i % 50 === 0 ? NaN : 0));
+    all.push(...vals);
+    b.append(s, s, vals);
+    e.sync(b, 0.8);
+  }
+  const batch = emaSmooth(Float64Array.from(all), all.length, 0.8);
+  assert.equal(e.n, all.length);
+  for (let i = 0; i < all.length; i++) {
+    if (Number.isNaN(batch[i])) assert.ok(Number.isNaN(e.data[i]));
+    else assert.ok(Math.abs(e.data[i] - batch[i]) < 1e-12, `point ${i}`);
+  }
+  e.sync(b, 0.5);
+  assert.ok(
+    Math.abs(e.data[all.length - 1] - emaSmooth(Float64Array.from(all), all.length, 0.5)[all.length - 1]) < 1e-12,
+  );
 });

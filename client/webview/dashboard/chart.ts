@@ -3,7 +3,7 @@
 // few thousand surviving points of each series on a shared x for uPlot.
 import uPlot from 'uplot';
 import { minMaxDecimate } from './decimate';
-import { emaSmooth } from './smooth';
+import { EmaSeries } from './smooth';
 import type { SeriesBuffer } from './series';
 
 export interface ChartLine {
@@ -35,7 +35,7 @@ export class MetricChart {
   private plot: uPlot | undefined;
   private lines: ChartLine[] = [];
   private xRange: [number, number] | undefined;
-  private smoothCache = new Map<SeriesBuffer, { version: number; weight: number; data: Float64Array }>();
+  private smoothCache = new Map<SeriesBuffer, EmaSeries>();
   private builtFor = '';
   /** Milliseconds the last redraw took (decimation + uPlot draw), for the benchmark and tests. */
   lastRedrawMs = 0;
@@ -127,12 +127,11 @@ export class MetricChart {
     });
   }
 
-  private smoothed(buf: SeriesBuffer, weight: number): Float64Array {
-    const c = this.smoothCache.get(buf);
-    if (c && c.version === buf.version && c.weight === weight) return c.data;
-    const data = emaSmooth(buf.value, buf.length, weight, c?.data);
-    this.smoothCache.set(buf, { version: buf.version, weight, data });
-    return data;
+  private smoothed(buf: SeriesBuffer, weight: number): EmaSeries {
+    let e = this.smoothCache.get(buf);
+    if (!e) this.smoothCache.set(buf, (e = new EmaSeries()));
+    e.sync(buf, weight);
+    return e;
   }
 
   redraw(opts: ViewOptions, resetScales = false): void {
@@ -159,14 +158,12 @@ export class MetricChart {
     for (const l of this.lines) {
       const xs = xOf(l);
       const smoothed = opts.smoothing > 0 && !l.sparse;
+      const d = minMaxDecimate(xs, l.buf.value, l.buf.length, x0, x1, px, l.buf.index());
+      cols.push({ x: d.x, y: d.y, n: d.length });
       if (smoothed) {
-        const d = minMaxDecimate(xs, l.buf.value, l.buf.length, x0, x1, px);
-        cols.push({ x: d.x, y: d.y, n: d.length });
-        const s = minMaxDecimate(xs, this.smoothed(l.buf, opts.smoothing), l.buf.length, x0, x1, px);
+        const e = this.smoothed(l.buf, opts.smoothing);
+        const s = minMaxDecimate(xs, e.data, l.buf.length, x0, x1, px, e.index);
         cols.push({ x: s.x, y: s.y, n: s.length });
-      } else {
-        const d = minMaxDecimate(xs, l.buf.value, l.buf.length, x0, x1, px);
-        cols.push({ x: d.x, y: d.y, n: d.length });
       }
     }
     const data = align(cols, opts.logScale);

@@ -1,5 +1,7 @@
 // A growable column store for one metric: step, wall-clock time and value in typed arrays that double on
 // overflow, so a million points cost three Float64Arrays and appends stay amortised O(1).
+import { MinMaxIndex } from './minmaxIndex';
+
 export class SeriesBuffer {
   private cap: number;
   length = 0;
@@ -8,6 +10,9 @@ export class SeriesBuffer {
   value: Float64Array;
   /** Bumped on every change so cached decimations know when they are stale. */
   version = 0;
+  /** Bumped when values already stored are dropped or rewritten (a resume, a clear): appends keep it. */
+  generation = 0;
+  private readonly mm = new MinMaxIndex();
 
   constructor(initialCapacity = 256) {
     this.cap = Math.max(1, initialCapacity);
@@ -61,6 +66,13 @@ export class SeriesBuffer {
   clear(): void {
     this.length = 0;
     this.version++;
+    this.generation++;
+  }
+
+  /** The block min/max index of the values, brought up to date. */
+  index(): MinMaxIndex {
+    this.mm.sync(this.value, this.length, this.generation);
+    return this.mm;
   }
 
   /** Views (no copy) of the filled part. */

@@ -86,15 +86,34 @@ const BINARY_PREC: Partial<Record<SyntaxKind, number>> = {
   [SyntaxKind.Slash]: 2,
 };
 
+/**
+ * Placeholder `children` of a node while it is open: its children collect in the parser's shared scratch
+ * array and become one exactly-sized array when it closes. Never visible outside the parser.
+ */
+const OPEN_CHILDREN: SyntaxElement[] = [];
+
 class Parser {
   readonly root: SyntaxNode;
   readonly diagnostics: RawDiagnostic[] = [];
-  /** Indices into `tokens` of the significant (non-trivia) tokens. */
-  private readonly sig: number[] = [];
+  /**
+   * Indices into `tokens` of the significant (non-trivia) tokens, in a typed array: it is scratch for one
+   * parse, and a typed array's backing store is one block the garbage collector never copies.
+   */
+  private readonly sig: Int32Array;
+  private readonly sigCount: number;
   private si = 0;
   /** First token not yet placed in the tree. */
   private flushed = 0;
   private readonly stack: SyntaxNode[];
+  /**
+   * Children of all open nodes, innermost last: open node i's children are `scratch[marks[i] .. scratchLen)`
+   * up to the next mark. Building children here and copying each node's run out once, exactly sized, when it
+   * closes allocates a third of what growing one array per node (and trimming it) did; the tree is most of
+   * what a large file allocates, and allocation volume is what the young-generation GC charges for.
+   */
+  private readonly scratch: SyntaxElement[] = [];
+  private scratchLen = 0;
+  private readonly marks: number[] = [0];
   private depth = 0;
   private errorCount = 0;
 
@@ -104,19 +123,36 @@ class Parser {
   ) {
     // Stray characters were reported by the lexer; the parser steps over them like trivia so they cost one
     // diagnostic, not two, and do not derail the surrounding construct.
+    const sig = new Int32Array(tokens.length);
+    let n = 0;
     for (let i = 0; i < tokens.length; i++) {
       const k = tokens[i].kind;
-      if (!isTrivia(k) && k !== SyntaxKind.Unknown) this.sig.push(i);
+      if (!isTrivia(k) && k !== SyntaxKind.Unknown) sig[n++] = i;
     }
-    this.root = { kind: SyntaxKind.File, start: 0, end: text.length, children: [], parent: undefined, ast: undefined };
+    this.sig = sig;
+    this.sigCount = n;
+    this.root = {
+      kind: SyntaxKind.File,
+      start: 0,
+      end: text.length,
+      children: OPEN_CHILDREN,
+      parent: undefined,
+      ast: undefined,
+    };
     this.stack = [this.root];
   }
 
   // ---- token cursor -------------------------------------------------------------------------------------
 
+  /** Token index of significant token `k` after the cursor (k may be -1), or -1 past either end. */
+  private sigAt(k: number): number {
+    const j = this.si + k;
+    return j >= 0 && j < this.sigCount ? this.sig[j] : -1;
+  }
+
   private nth(k: number): SyntaxKind | undefined {
-    const i = this.sig[this.si + k];
-    return i === undefined ? undefined : this.tokens[i].kind;
+    const i = this.sigAt(k);
+    return i < 0 ? undefined : this.tokens[i].kind;
   }
 
   private at(kind: SyntaxKind): boolean {
@@ -124,25 +160,25 @@ class Parser {
   }
 
   private eof(): boolean {
-    return this.si >= this.sig.length;
+    return this.si >= this.sigCount;
   }
 
   private current(): Token | undefined {
-    const i = this.sig[this.si];
-    return i === undefined ? undefined : this.tokens[i];
+    const i = this.sigAt(0);
+    return i < 0 ? undefined : this.tokens[i];
   }
 
   /** End offset of the last consumed significant token: where "expected X" errors point. */
   private prevEnd(): number {
-    const i = this.sig[this.si - 1];
-    return i === undefined ? 0 : this.tokens[i].end;
+    const i = this.sigAt(-1);
+    return i < 0 ? 0 : this.tokens[i].end;
   }
 
   /** True when a line break separates significant token `k` (relative to the cursor) from the one before it. */
   private newlineBeforeNth(k: number): boolean {
-    const a = this.sig[this.si + k - 1];
-    const b = this.sig[this.si + k];
-    if (a === undefined || b === undefined) return false;
+    const a = this.sigAt(k - 1);
+    const b = this.sigAt(k);
+    if (a < 0 || b < 0) return false;
     for (let i = a + 1; i < b; i++) {
       const t = this.tokens[i];
       if (t.kind === SyntaxKind.Whitespace) {
@@ -158,39 +194,54 @@ class Parser {
   private newlineBefore(): boolean {
     const t = this.current();
     if (!t) return false;
-    const gap = this.text.slice(this.prevEnd(), t.start);
-    return gap.includes('\n') || gap.includes('\r');
+    for (let j = this.prevEnd(); j < t.start; j++) {
+      const c = this.text.charCodeAt(j);
+      if (c === 10 || c === 13) return true;
+    }
+    return false;
   }
 
   private top(): SyntaxNode {
     return this.stack[this.stack.length - 1];
   }
 
-  private pushToken(t: Token, into: SyntaxNode): void {
-    t.parent = into;
-    into.children.push(t);
+  /** Appends a child to the innermost open node. */
+  private pushChild(e: SyntaxElement): void {
+    this.scratch[this.scratchLen++] = e;
+  }
+
+  /** The innermost open node's last child so far (the Error node `skipNested` just closed). */
+  private lastChild(): SyntaxNode {
+    return this.scratch[this.scratchLen - 1] as SyntaxNode;
   }
 
   private flushTrivia(upTo: number): void {
     const into = this.top();
-    while (this.flushed < upTo) this.pushToken(this.tokens[this.flushed++], into);
+    while (this.flushed < upTo) {
+      const t = this.tokens[this.flushed++];
+      t.parent = into;
+      this.pushChild(t);
+    }
   }
 
   private bump(): void {
-    const idx = this.sig[this.si];
-    if (idx === undefined) return;
+    const idx = this.sigAt(0);
+    if (idx < 0) return;
     this.flushTrivia(idx);
-    this.pushToken(this.tokens[idx], this.top());
+    const t = this.tokens[idx];
+    t.parent = this.top();
+    this.pushChild(t);
     this.flushed = idx + 1;
     this.si++;
   }
 
   private open(kind: SyntaxKind): SyntaxNode {
-    const next = this.sig[this.si] ?? this.tokens.length;
-    this.flushTrivia(next);
+    const next = this.sigAt(0);
+    this.flushTrivia(next < 0 ? this.tokens.length : next);
     const parent = this.top();
-    const node: SyntaxNode = { kind, start: -1, end: -1, children: [], parent, ast: undefined };
-    parent.children.push(node);
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: OPEN_CHILDREN, parent, ast: undefined };
+    this.pushChild(node);
+    this.marks.push(this.scratchLen);
     this.stack.push(node);
     return node;
   }
@@ -198,21 +249,31 @@ class Parser {
   /** Re-parents the last child of the open node under a new node (for binary operators' left operand). */
   private openBefore(kind: SyntaxKind, child: SyntaxNode): SyntaxNode {
     const parent = this.top();
-    const node: SyntaxNode = { kind, start: -1, end: -1, children: [child], parent, ast: undefined };
-    parent.children[parent.children.length - 1] = node;
+    const node: SyntaxNode = { kind, start: -1, end: -1, children: OPEN_CHILDREN, parent, ast: undefined };
+    // `child` is the parent's last child: the new node takes its slot and its run starts with `child`.
+    this.scratch[this.scratchLen - 1] = node;
+    this.marks.push(this.scratchLen);
+    this.pushChild(child);
     child.parent = node;
     this.stack.push(node);
     return node;
   }
 
+  /** Moves the innermost open node's run of children out of the scratch array into an exact-size array. */
+  private takeChildren(): SyntaxElement[] {
+    const mark = this.marks.pop() as number;
+    const children = this.scratch.slice(mark, this.scratchLen);
+    this.scratchLen = mark;
+    return children;
+  }
+
   private close(): SyntaxNode {
     const node = this.stack.pop() as SyntaxNode;
-    // An array grown by push keeps spare capacity; an exact copy makes the long-lived tree about a third
-    // smaller, which is what the garbage collector pays for on large files.
-    (node as { children: SyntaxElement[] }).children = node.children.slice();
-    if (node.children.length > 0) {
-      node.start = node.children[0].start;
-      node.end = node.children[node.children.length - 1].end;
+    const children = this.takeChildren();
+    (node as { children: SyntaxElement[] }).children = children;
+    if (children.length > 0) {
+      node.start = children[0].start;
+      node.end = children[children.length - 1].end;
     } else {
       node.start = node.end = this.prevEnd();
     }
@@ -261,6 +322,7 @@ class Parser {
       this.ensureProgress(before);
     }
     this.flushTrivia(this.tokens.length);
+    (this.root as { children: SyntaxElement[] }).children = this.takeChildren();
   }
 
   /** Item = Attribute | Block. Always consumes at least one token. */
@@ -454,7 +516,7 @@ class Parser {
     if (this.at(SyntaxKind.Minus)) {
       if (this.depth >= MAX_DEPTH) {
         this.skipNested();
-        return this.top().children[this.top().children.length - 1] as SyntaxNode;
+        return this.lastChild();
       }
       this.depth++;
       this.open(SyntaxKind.Unary);
@@ -496,7 +558,7 @@ class Parser {
       case SyntaxKind.LParen: {
         if (this.depth >= MAX_DEPTH) {
           this.skipNested();
-          return this.top().children[this.top().children.length - 1] as SyntaxNode;
+          return this.lastChild();
         }
         this.depth++;
         this.open(SyntaxKind.Paren);
@@ -514,7 +576,7 @@ class Parser {
   private parseList(): SyntaxNode {
     if (this.depth >= MAX_DEPTH) {
       this.skipNested();
-      return this.top().children[this.top().children.length - 1] as SyntaxNode;
+      return this.lastChild();
     }
     this.depth++;
     this.open(SyntaxKind.List);

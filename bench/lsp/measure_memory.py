@@ -4,11 +4,12 @@ Builds a randomly initialised Qwen2.5-0.5B-shaped model from its config (no down
 optimizer steps and reports torch.cuda.max_memory_allocated(), then calls bench/lsp/estimate-cli.ts with the same
 settings. Needs a CUDA GPU, torch and transformers; run from the repository root:
 
-    .venv/bin/python bench/lsp/measure_memory.py --mode bf16-master --batch 1 --seq-len 1024
+    .venv/bin/python bench/lsp/measure_memory.py --mode autocast --batch 1 --seq-len 1024   # the engine's default
     .venv/bin/python bench/lsp/measure_memory.py --all        # the grid used in docs/memory-estimator.md
 
-Modes: `bf16-master` (bf16 weights, fp32 master copy and fp32 AdamW moments), `autocast` (fp32 weights under
-bf16 autocast), `pure-bf16` (bf16 weights, plain AdamW), `lora` (bf16 base, fp32 rank-16 adapters on q,k,v,o).
+Modes: `autocast` (fp32 weights under bf16 autocast, fused AdamW: what the engine does), `bf16-master` (bf16
+weights, fp32 master copy and fp32 AdamW moments), `pure-bf16` (bf16 weights, plain AdamW), `lora` (bf16 base,
+fp32 rank-16 adapters on q,k,v,o).
 """
 
 from __future__ import annotations
@@ -31,16 +32,36 @@ QWEN05 = {
 }
 
 
+TINY = {
+    "vocab_size": 512,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 512,
+    "tie_word_embeddings": True,
+}
+
+
 def measure(
-    mode: str, batch: int, seq_len: int, grad_ckpt: bool, attention: str, steps: int = 3
-) -> int:
+    mode: str,
+    batch: int,
+    seq_len: int,
+    grad_ckpt: bool,
+    attention: str,
+    steps: int = 3,
+    tiny: bool = False,
+) -> int | None:
+    """Peak allocated CUDA bytes over `steps` optimizer steps; `tiny` is a CPU smoke run returning None."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
-    cfg = Qwen2Config(**QWEN05, attn_implementation=attention)
+    cfg = Qwen2Config(**(TINY if tiny else QWEN05), attn_implementation=attention)
+    dev = "cpu" if tiny else "cuda"
     dtype = torch.float32 if mode == "autocast" else torch.bfloat16
-    model = Qwen2ForCausalLM(cfg).to("cuda", dtype=dtype)
+    model = Qwen2ForCausalLM(cfg).to(dev, dtype=dtype)
     if grad_ckpt:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -65,12 +86,16 @@ def measure(
         params = master
     else:
         params = list(model.parameters())
-    opt = torch.optim.AdamW(params, lr=1e-5)
-    ids = torch.randint(0, cfg.vocab_size, (batch, seq_len), device="cuda")
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
+    # The engine's path (autocast) uses fused AdamW like the engine; the other modes keep torch's default.
+    opt = torch.optim.AdamW(
+        params, lr=1e-5, fused=True if mode == "autocast" and not tiny else None
+    )
+    ids = torch.randint(0, cfg.vocab_size, (batch, seq_len), device=dev)
+    if not tiny:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     for _ in range(steps):
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=mode == "autocast"):
+        with torch.autocast(dev, dtype=torch.bfloat16, enabled=mode == "autocast"):
             out = model(input_ids=ids, labels=ids)
         out.loss.backward()
         del out
@@ -84,12 +109,19 @@ def measure(
             with torch.no_grad():
                 for m, p in zip(master, model.parameters()):
                     p.copy_(m)
+    if tiny:
+        return None
     torch.cuda.synchronize()
     return int(torch.cuda.max_memory_allocated())
 
 
 def estimate(
-    mode: str, batch: int, seq_len: int, grad_ckpt: bool, attention: str
+    mode: str,
+    batch: int,
+    seq_len: int,
+    grad_ckpt: bool,
+    attention: str,
+    config: str | None = None,
 ) -> dict | None:
     # The lent GPU machines have no Node.js: there the estimate is computed afterwards, on the dev machine.
     if shutil.which("npx") is None:
@@ -112,6 +144,8 @@ def estimate(
     }.get(mode, ["--dtype", "bf16"])
     if grad_ckpt:
         cmd.append("--grad-ckpt")
+    if config:
+        cmd += ["--config", config]
     return json.loads(
         subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     )["memory"]
@@ -129,7 +163,19 @@ def main() -> int:
     ap.add_argument("--grad-ckpt", action="store_true")
     ap.add_argument("--attention", default="sdpa")
     ap.add_argument("--all", action="store_true")
+    ap.add_argument(
+        "--tiny",
+        action="store_true",
+        help="CPU smoke run of every code path on a tiny model",
+    )
     a = ap.parse_args()
+    config = None
+    if a.tiny:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({**TINY, "model_type": "qwen2"}, f)
+            config = f.name
     grid = [(a.mode, a.batch, a.seq_len, a.grad_ckpt)]
     if a.all:
         grid = [
@@ -147,14 +193,16 @@ def main() -> int:
             "attention": a.attention,
         }
         try:
-            measured = measure(mode, batch, seq_len, grad_ckpt, a.attention)
+            measured = measure(
+                mode, batch, seq_len, grad_ckpt, a.attention, tiny=a.tiny
+            )
         except (
             RuntimeError,
             ImportError,
         ) as e:  # an OOM in one cell must not lose the rest of the grid
             row["error"] = f"{type(e).__name__}: {e}"[:200]
             measured = None
-        est = estimate(mode, batch, seq_len, grad_ckpt, a.attention)
+        est = estimate(mode, batch, seq_len, grad_ckpt, a.attention, config)
         row["measured_bytes"] = measured
         if est is not None:
             row.update(estimated_bytes=est["peak"], phase=est["peakPhase"])

@@ -108,3 +108,8 @@ test('no completion while naming a block or inside a comment-free value of unkno
   assert.deepEqual(labels('pipeline p {\n  model $0\n}'), []);
   assert.deepEqual(labels('pipeline p {\n  bogus = $0\n}'), []);
 });
+
+test('nothing is offered inside a comment', () => {
+  assert.deepEqual(labels('pipeline p {\n  # set the se$0ed here\n}'), []);
+  assert.ok(labels('pipeline p {\n  # comment\n  $0\n}').includes('seed'));
+});

@@ -4,6 +4,7 @@
 // the file, reward functions (built-in and the user's), KD losses and eval metrics.
 import { join } from 'node:path';
 import { BUILTIN_REWARDS, KD_LOSSES, METRICS_DOC } from '../core/schema/blocks';
+import { SyntaxKind, tokenAtOffset } from '../core';
 import {
   allowedBlockKinds,
   defaultText,
@@ -26,6 +27,9 @@ import type { IdeCompletion } from './types';
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 export function completion(doc: IdeDocument, offset: number, env: IdeEnv): IdeCompletion[] {
+  // Nothing to complete inside a comment.
+  const raw = tokenAtOffset(doc.model.tree, offset);
+  if (raw && raw.kind === SyntaxKind.Comment && offset > raw.start) return [];
   const ctx = cursorContext(doc, offset);
   const place = ctx.place;
   switch (place.type) {

@@ -12,6 +12,7 @@ import {
   formatDocument,
   inlayHints,
   workspaceSymbols,
+  signatureHelp,
 } from '../../server/src/ide';
 import { env, fixture } from './helpers';
 
@@ -76,4 +77,26 @@ test('workspace symbols include .srlm files that are not open', () => {
   const found = workspaceSymbols([f.doc], 'other', env());
   assert.ok(found.some((s) => s.name === 'other_model' && s.uri.endsWith('/other.srlm') && s.container === 'other'));
   assert.ok(workspaceSymbols([f.doc], 'mine', env()).some((s) => s.name === 'mine'));
+});
+
+test('signature help shows the Python signature of a user reward while it is typed', () => {
+  const f = fixture(
+    'pipeline p {\n  stage rl r {\n    reward_file = "rewards.py"\n    reward = accuracy + 0.1 * brevity$0\n  }\n}',
+  );
+  const s = signatureHelp(f.doc, f.at('0'), env());
+  assert.equal(s?.label, 'def brevity(completions, answer, **kwargs)');
+  assert.deepEqual(
+    s?.parameters.map((p) => p.label),
+    ['completions', 'answer', '**kwargs'],
+  );
+});
+
+test('hover on a stage name shows its estimate table', () => {
+  const f = fixture(
+    'pipeline p {\n  model m { source = "./models/student" }\n  stage sft a$0 { init = m  steps = 10 }\n}',
+  );
+  const md = hover(f.doc, f.at('0'), env())!.markdown;
+  assert.match(md, /\*\*Estimate\*\*/);
+  assert.match(md, /\| \*\*peak\*\* \(train\) \|/);
+  assert.match(md, /Time: about .* for 10 steps/);
 });

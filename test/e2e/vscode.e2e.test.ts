@@ -19,6 +19,7 @@ import {
   screenshot,
   sidebarRows,
   until,
+  waitForWorkbench,
 } from './workbench';
 
 /** Why the training scenarios cannot run here, or undefined when they can. */
@@ -143,7 +144,7 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       await runCommand(page, 'View: Hide Panel');
       await openFile(page, 'short.srlm');
       await runCommand(page, 'SRLM: Run Pipeline');
-      const frame = await until('the dashboard webview', () => dashboardFrame(page), 120_000, 500).catch(
+      let frame = await until('the dashboard webview', () => dashboardFrame(page), 120_000, 500).catch(
         async (err: Error) => {
           await screenshot(page, '04-no-dashboard');
           throw new Error(`${err.message}\nnotifications: ${await notifications(page)}`);
@@ -163,6 +164,26 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
         500,
       );
       await screenshot(page, '04-dashboard-live');
+
+      // Hidden, the panel's page is torn down; shown again, it must get the whole history back (and keep
+      // following the run).
+      await page.locator('.tabs-container .tab', { hasText: 'short.srlm' }).first().click();
+      await until('the pipeline editor in front', async () => (await page.title()).startsWith('short.srlm'));
+      assert.equal(await dashboardFrame(page), undefined, 'the hidden dashboard page is gone');
+      await sleep(3000);
+      await page.locator('.tabs-container .tab', { hasText: 'SRLM:' }).first().click();
+      frame = await until('the dashboard after it was hidden', () => dashboardFrame(page), 60_000, 500);
+      const replayed = await until(
+        'the replayed history',
+        async () => {
+          const n = await points();
+          return n >= first ? n : undefined;
+        },
+        60_000,
+        500,
+      );
+      assert.ok(replayed >= first, `history kept across hiding (${first} → ${replayed})`);
+
       const status = await until(
         'the run to finish',
         async () => {
@@ -189,6 +210,23 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       assert.ok(evalRows >= 3, `eval rows: ${evalRows}`);
       const statusBar = await page.locator('.statusbar').innerText();
       assert.match(statusBar, /SRLM.*completed/);
+
+      // A window reload restores the panel through the serializer, with the whole run.
+      await page.reload();
+      await waitForWorkbench(page);
+      frame = await until('the restored dashboard', () => dashboardFrame(page), 90_000, 500);
+      const restored = await until(
+        'the restored run',
+        async () => {
+          const n = await points();
+          const st = await frame.evaluate(() => document.body.dataset.runStatus);
+          return st === 'completed' && n === last ? n : undefined;
+        },
+        60_000,
+        500,
+      );
+      await screenshot(page, '05b-dashboard-restored-after-reload');
+      assert.equal(restored, last);
     },
   );
 

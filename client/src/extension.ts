@@ -9,7 +9,7 @@ import {
 import { registerCommands } from './commands';
 import { runsFolder, settings, SECTION } from './config';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard/dashboardPanel';
-import { RunRegistry } from './runs/runRegistry';
+import { hasLiveRecord, RunRegistry } from './runs/runRegistry';
 import type { DashboardState } from '../webview/dashboard/protocol';
 import { RunsTreeProvider } from './runs/runsTree';
 import { registerInspector } from './inspector';
@@ -33,6 +33,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     canSelectMany: true,
   });
   if (view.visible) registry.ensureStarted();
+  // A run that was live before a window reload should show in the status bar again without opening the view:
+  // a moment after activation, look at the run records alone (no events are read unless one is live).
+  const liveCheck = setTimeout(() => {
+    const root = runsFolder();
+    if (root && hasLiveRecord(root)) registry.ensureStarted();
+  }, 2000);
+  context.subscriptions.push({ dispose: () => clearTimeout(liveCheck) });
   context.subscriptions.push(
     registry,
     statusBar,

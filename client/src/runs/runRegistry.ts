@@ -218,3 +218,16 @@ function loadState(dir: string): RunState {
   readEventsFile(path.join(dir, 'events.jsonl'), (e) => state.apply(e), { live: true });
   return state;
 }
+
+/** Whether any run record in the folder says its engine is starting or running (reads run.json files only). */
+export function hasLiveRecord(root: string): boolean {
+  try {
+    const store = new RunStore(root);
+    return store.ids().some((id) => {
+      const s = readRecord(path.join(root, id))?.status;
+      return s === 'running' || s === 'starting';
+    });
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,8 @@ import { DocumentStore } from './documents';
 
 export class ServerContext {
   readonly store: DocumentStore<IdeDocument>;
+  /** Every request reports here (the idle garbage collector waits for quiet). */
+  onActivity: () => void = () => undefined;
   /** VS Code (or a fork / code-server): editor commands such as re-triggering suggestions exist. */
   clientIsVsCode = false;
 
@@ -32,6 +34,7 @@ export class ServerContext {
     empty: T,
     compute: (doc: IdeDocument) => T | undefined,
   ): T {
+    this.onActivity();
     return guarded(this.log, feature, token, empty, () => {
       const doc = this.store.analysis(uri);
       return doc ? compute(doc) : undefined;

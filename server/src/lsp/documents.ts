@@ -9,11 +9,16 @@ export class DocumentStore<A> {
   readonly documents = new TextDocuments(TextDocument);
   private readonly cache = new Map<string, { version: number; analysis: A }>();
 
+  /** Called when analyses are dropped (evicted or closed), so memory can be reclaimed when idle. */
+  onDropped: () => void = () => undefined;
+
   constructor(
     private readonly analyze: (uri: string, text: string) => A,
     private readonly maxCached = 8,
   ) {
-    this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
+    this.documents.onDidClose((e) => {
+      if (this.cache.delete(e.document.uri)) this.onDropped();
+    });
   }
 
   get(uri: string): TextDocument | undefined {
@@ -38,7 +43,10 @@ export class DocumentStore<A> {
     const analysis = this.analyze(uri, doc.getText());
     this.cache.delete(uri);
     this.cache.set(uri, { version: doc.version, analysis });
-    while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value as string);
+    while (this.cache.size > this.maxCached) {
+      this.cache.delete(this.cache.keys().next().value as string);
+      this.onDropped();
+    }
     return analysis;
   }
 }

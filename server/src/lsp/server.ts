@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeDocument, createEnv } from '../ide';
 import { detectGpu } from '../ide/gpu';
 import { serverCapabilities } from './capabilities';
+import { idleCollector } from './idleGc';
 import { registerCodeActions } from './codeActions';
 import { registerCodeLens } from './codeLens';
 import { ServerContext } from './context';
@@ -58,6 +59,10 @@ export function startServer(connection: Connection): ServerContext {
   });
 
   const scheduler = registerDiagnostics(ctx, () => settings.diagnosticsDelayMs);
+  const collector = idleCollector();
+  ctx.store.onDropped = () => collector.dropped();
+  ctx.onActivity = () => collector.activity();
+  ctx.store.documents.onDidChangeContent(() => collector.activity());
 
   const refreshAll = (): void => {
     for (const d of ctx.store.all()) scheduler.schedule(d.uri, 0);
@@ -124,7 +129,10 @@ export function startServer(connection: Connection): ServerContext {
     return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, openDocuments: ctx.store.all().length };
   });
 
-  connection.onShutdown(() => scheduler.dispose());
+  connection.onShutdown(() => {
+    scheduler.dispose();
+    collector.dispose();
+  });
   ctx.store.documents.listen(connection);
   connection.listen();
   return ctx;

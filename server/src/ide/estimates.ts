@@ -40,26 +40,75 @@ function symbolNamed(doc: IdeDocument, name: unknown): BlockSymbol | undefined {
   return typeof name === 'string' ? doc.model.symbolsByName.get(name) : undefined;
 }
 
-/** The model a stage (or a model) ultimately starts from, following `init` through earlier stages. */
+const rootMemo = new WeakMap<IdeDocument, Map<BlockSymbol, BlockSymbol | undefined>>();
+
+/** The model a stage (or a model) ultimately starts from, following `init` through earlier stages. Memoised
+ * per document, so a long chain of stages costs linear time, not quadratic. */
 export function rootModel(doc: IdeDocument, start: BlockSymbol | undefined): BlockSymbol | undefined {
+  if (!start) return undefined;
+  let memo = rootMemo.get(doc);
+  if (!memo) {
+    memo = new Map();
+    rootMemo.set(doc, memo);
+  }
+  if (memo.has(start)) return memo.get(start);
+  const path: BlockSymbol[] = [];
   const seen = new Set<BlockSymbol>();
-  let cur = start;
+  let cur: BlockSymbol | undefined = start;
+  let found: BlockSymbol | undefined;
   while (cur && !seen.has(cur)) {
+    if (memo.has(cur)) {
+      found = memo.get(cur);
+      break;
+    }
     seen.add(cur);
-    if (cur.kind === 'model') return cur;
-    if (cur.kind !== 'stage') return undefined;
+    path.push(cur);
+    if (cur.kind === 'model') {
+      found = cur;
+      break;
+    }
+    if (cur.kind !== 'stage') break;
     cur = symbolNamed(doc, doc.model.configs.get(cur)?.values.init);
   }
-  return undefined;
+  for (const p of path) memo.set(p, found);
+  return found;
 }
 
+/** Per document version (and environment generation for file facts): every check and hint asks again. */
+const factsMemo = new WeakMap<IdeDocument, { generation: number; facts: Map<BlockSymbol, ModelFacts | undefined> }>();
+const valuesMemo = new WeakMap<IdeDocument, Map<BlockSymbol, Record<string, JsonValue>>>();
+
 export function modelOf(doc: IdeDocument, model: BlockSymbol, env: IdeEnv): ModelFacts | undefined {
+  let m = factsMemo.get(doc);
+  if (!m || m.generation !== env.generation) {
+    m = { generation: env.generation, facts: new Map() };
+    factsMemo.set(doc, m);
+  }
+  if (m.facts.has(model)) return m.facts.get(model);
   const v = doc.model.configs.get(model)?.values;
-  if (!v || typeof v.source !== 'string') return undefined;
-  return modelFacts(env, v.source, doc.dir, typeof v.revision === 'string' ? v.revision : 'main');
+  const facts =
+    v && typeof v.source === 'string'
+      ? modelFacts(env, v.source, doc.dir, typeof v.revision === 'string' ? v.revision : 'main')
+      : undefined;
+  m.facts.set(model, facts);
+  return facts;
 }
 
 export function effectiveValues(doc: IdeDocument, sym: BlockSymbol): Record<string, JsonValue> {
+  let m = valuesMemo.get(doc);
+  if (!m) {
+    m = new Map();
+    valuesMemo.set(doc, m);
+  }
+  let v = m.get(sym);
+  if (!v) {
+    v = computeEffectiveValues(doc, sym);
+    m.set(sym, v);
+  }
+  return v;
+}
+
+function computeEffectiveValues(doc: IdeDocument, sym: BlockSymbol): Record<string, JsonValue> {
   const cfg = doc.model.configs.get(sym);
   if (!cfg) return {};
   const out: Record<string, JsonValue> = resolveDefaults(cfg.spec, cfg.values);

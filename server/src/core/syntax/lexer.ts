@@ -18,6 +18,29 @@ export interface LexResult {
   diagnostics: RawDiagnostic[];
 }
 
+/**
+ * The lexer's own output, used by the parser: token kinds and start offsets in typed arrays, no object per
+ * token. Tokens tile the text, so token i ends where token i+1 starts (`starts[count]` is the text length).
+ * The parser creates each token's tree leaf once, when it places it; typed arrays keep the rest of the
+ * lexer's output out of the garbage collector's way (their backing stores are never copied or scanned).
+ */
+export interface TokenStream {
+  count: number;
+  kinds: Uint8Array;
+  /** `count + 1` entries; the last is the text length. */
+  starts: Int32Array;
+  diagnostics: RawDiagnostic[];
+}
+
+/** Tokens as objects (the public `lex` API: tests and tools; the parser reads the typed stream). */
+export function lex(text: string): LexResult {
+  const s = scan(text);
+  const tokens: Token[] = new Array(s.count);
+  for (let i = 0; i < s.count; i++)
+    tokens[i] = { kind: s.kinds[i], start: s.starts[i], end: s.starts[i + 1], parent: undefined };
+  return { tokens, diagnostics: s.diagnostics };
+}
+
 const enum Ch {
   Tab = 9,
   LF = 10,
@@ -96,10 +119,14 @@ function startsToken(c: number): boolean {
 
 const VALID_ESCAPES = new Set(['"', '\\', 'n', 't', 'r', '/']);
 
-export function lex(text: string): LexResult {
-  const tokens: Token[] = [];
+export function scan(text: string): TokenStream {
   const diagnostics: RawDiagnostic[] = [];
   const n = text.length;
+  // Roughly one token per three characters in real files; the arrays double when that guess is short.
+  let cap = (n >> 2) + 16;
+  let kinds = new Uint8Array(cap);
+  let starts = new Int32Array(cap + 1);
+  let count = 0;
   let i = 0;
   while (i < n) {
     const start = i;
@@ -125,9 +152,14 @@ export function lex(text: string): LexResult {
         i += 2;
         while (i < n && isDigit(text.charCodeAt(i))) i++;
       }
+      // Keywords by character codes: no string is cut out of the text per name.
       const len = i - start;
-      const word = len === 4 || len === 5 ? text.slice(start, i) : '';
-      kind = word === 'true' ? SyntaxKind.True : word === 'false' ? SyntaxKind.False : SyntaxKind.Ident;
+      kind =
+        len === 4 && text.startsWith('true', start)
+          ? SyntaxKind.True
+          : len === 5 && text.startsWith('false', start)
+            ? SyntaxKind.False
+            : SyntaxKind.Ident;
     } else if (isDigit(c)) {
       i = lexNumber(text, i);
       // `4e` or `12abc` are one malformed number, not a number followed by a name.
@@ -161,9 +193,21 @@ export function lex(text: string): LexResult {
         });
       }
     }
-    tokens.push({ kind, start, end: i, parent: undefined });
+    if (count === cap) {
+      cap *= 2;
+      const k2 = new Uint8Array(cap);
+      k2.set(kinds);
+      kinds = k2;
+      const s2 = new Int32Array(cap + 1);
+      s2.set(starts);
+      starts = s2;
+    }
+    kinds[count] = kind;
+    starts[count] = start;
+    count++;
   }
-  return { tokens, diagnostics };
+  starts[count] = n;
+  return { count, kinds, starts, diagnostics };
 }
 
 function lexNumber(text: string, i: number): number {

@@ -8,7 +8,7 @@
 import { Codes, type CodeInfo } from '../diagnostics/codes';
 import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { SyntaxKind, isTrivia, tokenDisplay } from './kinds';
-import { lex, type Token } from './lexer';
+import { scan, type Token, type TokenStream } from './lexer';
 import type { SyntaxElement, SyntaxNode, SyntaxToken } from './tree';
 
 /** Files above this size get one diagnostic instead of a parse: keeps memory bounded (see docs/language.md). */
@@ -54,8 +54,8 @@ export function parseText(text: string): ParseResult {
       ],
     };
   }
-  const lexed = lex(text);
-  const p = new Parser(text, lexed.tokens);
+  const lexed = scan(text);
+  const p = new Parser(text, lexed);
   p.parseFile();
   const diagnostics = lexed.diagnostics.concat(p.diagnostics);
   if (diagnostics.length > MAX_SYNTAX_ERRORS) {
@@ -96,7 +96,7 @@ class Parser {
   readonly root: SyntaxNode;
   readonly diagnostics: RawDiagnostic[] = [];
   /**
-   * Indices into `tokens` of the significant (non-trivia) tokens, in a typed array: it is scratch for one
+   * Indices into the token stream of the significant (non-trivia) tokens, in a typed array: it is scratch for one
    * parse, and a typed array's backing store is one block the garbage collector never copies.
    */
   private readonly sig: Int32Array;
@@ -117,16 +117,27 @@ class Parser {
   private depth = 0;
   private errorCount = 0;
 
+  private readonly kinds: Uint8Array;
+  private readonly starts: Int32Array;
+  private readonly tokenCount: number;
+  /** The leaf last made by `current()` before it is placed, so `bump` reuses it (see `current`). */
+  private pendingIndex = -1;
+  private pendingToken: Token | undefined;
+
   constructor(
     private readonly text: string,
-    private readonly tokens: Token[],
+    stream: TokenStream,
   ) {
+    this.kinds = stream.kinds;
+    this.starts = stream.starts;
+    this.tokenCount = stream.count;
     // Stray characters were reported by the lexer; the parser steps over them like trivia so they cost one
     // diagnostic, not two, and do not derail the surrounding construct.
-    const sig = new Int32Array(tokens.length);
+    const kinds = stream.kinds;
+    const sig = new Int32Array(stream.count);
     let n = 0;
-    for (let i = 0; i < tokens.length; i++) {
-      const k = tokens[i].kind;
+    for (let i = 0; i < stream.count; i++) {
+      const k = kinds[i];
       if (!isTrivia(k) && k !== SyntaxKind.Unknown) sig[n++] = i;
     }
     this.sig = sig;
@@ -152,7 +163,12 @@ class Parser {
 
   private nth(k: number): SyntaxKind | undefined {
     const i = this.sigAt(k);
-    return i < 0 ? undefined : this.tokens[i].kind;
+    return i < 0 ? undefined : this.kinds[i];
+  }
+
+  /** The tree leaf of token `i`: made here, once, when the parser places or first inspects the token. */
+  private token(i: number, parent: SyntaxNode): Token {
+    return { kind: this.kinds[i], start: this.starts[i], end: this.starts[i + 1], parent };
   }
 
   private at(kind: SyntaxKind): boolean {
@@ -163,15 +179,26 @@ class Parser {
     return this.si >= this.sigCount;
   }
 
+  /**
+   * The token under the cursor (for its offsets). Callers almost always `bump` it next, so the leaf made
+   * here is kept and placed by `bump` rather than made twice.
+   */
   private current(): Token | undefined {
     const i = this.sigAt(0);
-    return i < 0 ? undefined : this.tokens[i];
+    if (i < 0) return undefined;
+    if (this.pendingIndex !== i) {
+      this.pendingIndex = i;
+      // Made with a provisional parent so every leaf's `parent` field holds a node from birth (a field that
+      // starts `undefined` and later holds objects makes V8 generalise and migrate the leaves' shape).
+      this.pendingToken = this.token(i, this.top());
+    }
+    return this.pendingToken;
   }
 
   /** End offset of the last consumed significant token: where "expected X" errors point. */
   private prevEnd(): number {
     const i = this.sigAt(-1);
-    return i < 0 ? 0 : this.tokens[i].end;
+    return i < 0 ? 0 : this.starts[i + 1];
   }
 
   /** True when a line break separates significant token `k` (relative to the cursor) from the one before it. */
@@ -180,9 +207,8 @@ class Parser {
     const b = this.sigAt(k);
     if (a < 0 || b < 0) return false;
     for (let i = a + 1; i < b; i++) {
-      const t = this.tokens[i];
-      if (t.kind === SyntaxKind.Whitespace) {
-        for (let j = t.start; j < t.end; j++) {
+      if (this.kinds[i] === SyntaxKind.Whitespace) {
+        for (let j = this.starts[i]; j < this.starts[i + 1]; j++) {
           const c = this.text.charCodeAt(j);
           if (c === 10 || c === 13) return true;
         }
@@ -192,9 +218,9 @@ class Parser {
   }
 
   private newlineBefore(): boolean {
-    const t = this.current();
-    if (!t) return false;
-    for (let j = this.prevEnd(); j < t.start; j++) {
+    const i = this.sigAt(0);
+    if (i < 0) return false;
+    for (let j = this.prevEnd(); j < this.starts[i]; j++) {
       const c = this.text.charCodeAt(j);
       if (c === 10 || c === 13) return true;
     }
@@ -217,19 +243,20 @@ class Parser {
 
   private flushTrivia(upTo: number): void {
     const into = this.top();
-    while (this.flushed < upTo) {
-      const t = this.tokens[this.flushed++];
-      t.parent = into;
-      this.pushChild(t);
-    }
+    while (this.flushed < upTo) this.pushChild(this.token(this.flushed++, into));
   }
 
   private bump(): void {
     const idx = this.sigAt(0);
     if (idx < 0) return;
     this.flushTrivia(idx);
-    const t = this.tokens[idx];
-    t.parent = this.top();
+    let t: Token;
+    if (this.pendingIndex === idx) {
+      t = this.pendingToken as Token;
+      t.parent = this.top();
+      this.pendingIndex = -1;
+      this.pendingToken = undefined;
+    } else t = this.token(idx, this.top());
     this.pushChild(t);
     this.flushed = idx + 1;
     this.si++;
@@ -237,7 +264,7 @@ class Parser {
 
   private open(kind: SyntaxKind): SyntaxNode {
     const next = this.sigAt(0);
-    this.flushTrivia(next < 0 ? this.tokens.length : next);
+    this.flushTrivia(next < 0 ? this.tokenCount : next);
     const parent = this.top();
     const node: SyntaxNode = { kind, start: -1, end: -1, children: OPEN_CHILDREN, parent, ast: undefined };
     this.pushChild(node);
@@ -321,7 +348,7 @@ class Parser {
       this.parseItem(true);
       this.ensureProgress(before);
     }
-    this.flushTrivia(this.tokens.length);
+    this.flushTrivia(this.tokenCount);
     (this.root as { children: SyntaxElement[] }).children = this.takeChildren();
   }
 

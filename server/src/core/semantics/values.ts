@@ -2,7 +2,7 @@
 // folding is limited to a leading minus on numbers; anything else keeps its structure (reward sums, calls).
 import { SyntaxKind, isTrivia } from '../syntax/kinds';
 import { decodeString } from '../syntax/lexer';
-import { childNodes, isNode, type SyntaxNode } from '../syntax/tree';
+import { isNode, type SyntaxNode, type SyntaxToken } from '../syntax/tree';
 import type { SourceFile } from '../syntax/ast';
 
 export type Value =
@@ -23,45 +23,71 @@ export interface CallArg {
   node: SyntaxNode;
 }
 
-function sigTokens(node: SyntaxNode) {
-  return node.children.filter((c) => !isNode(c) && !isTrivia(c.kind));
+// The checker turns every attribute's value into a Value, so these helpers walk children in place instead of
+// building filtered arrays: on a large file that garbage was the checker's biggest allocation.
+
+/** The `n`-th (0-based) significant token among `node`'s direct children. */
+function sigToken(node: SyntaxNode, n: number): SyntaxToken | undefined {
+  for (const c of node.children) {
+    if (isNode(c) || isTrivia(c.kind)) continue;
+    if (n-- === 0) return c;
+  }
+  return undefined;
+}
+
+/** The `n`-th (0-based) child node of `node`, optionally of one kind. */
+function nthChildNode(node: SyntaxNode, n: number, kind?: SyntaxKind): SyntaxNode | undefined {
+  for (const c of node.children) {
+    if (!isNode(c) || (kind !== undefined && c.kind !== kind)) continue;
+    if (n-- === 0) return c;
+  }
+  return undefined;
+}
+
+/** True when the number's text is digits only (no sign, point or exponent): an integer literal. */
+function isDigits(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return raw.length > 0;
 }
 
 export function valueOf(file: SourceFile, node: SyntaxNode): Value {
   switch (node.kind) {
     case SyntaxKind.Literal: {
-      const tok = sigTokens(node)[0];
+      const tok = sigToken(node, 0) as SyntaxToken;
       const raw = file.textOf(tok);
       if (tok.kind === SyntaxKind.Number) {
         const value = Number(raw);
         if (!Number.isFinite(value)) return { type: 'error', node };
-        return { type: 'number', value, isInt: /^[0-9]+$/.test(raw), raw, node };
+        return { type: 'number', value, isInt: isDigits(raw), raw, node };
       }
       if (tok.kind === SyntaxKind.String) return { type: 'string', value: decodeString(raw), node };
       return { type: 'bool', value: tok.kind === SyntaxKind.True, node };
     }
     case SyntaxKind.NameRef:
       return { type: 'ident', name: file.textOf(node), node };
-    case SyntaxKind.List:
-      return {
-        type: 'list',
-        items: childNodes(node)
-          .filter((n) => n.kind !== SyntaxKind.Error)
-          .map((n) => valueOf(file, n)),
-        node,
-      };
+    case SyntaxKind.List: {
+      const items: Value[] = [];
+      for (const c of node.children) if (isNode(c) && c.kind !== SyntaxKind.Error) items.push(valueOf(file, c));
+      return { type: 'list', items, node };
+    }
     case SyntaxKind.Call: {
-      const nameNode = childNodes(node, SyntaxKind.NameRef)[0];
-      const argList = childNodes(node, SyntaxKind.ArgList)[0];
+      const nameNode = nthChildNode(node, 0, SyntaxKind.NameRef);
+      const argList = nthChildNode(node, 0, SyntaxKind.ArgList);
       const args: CallArg[] = [];
       if (argList) {
-        for (const a of childNodes(argList, SyntaxKind.Arg)) {
-          const toks = sigTokens(a);
-          const named = toks.length >= 2 && toks[0].kind === SyntaxKind.Ident && toks[1].kind === SyntaxKind.Eq;
-          const vnode = childNodes(a)[0];
+        for (const a of argList.children) {
+          if (!isNode(a) || a.kind !== SyntaxKind.Arg) continue;
+          const t0 = sigToken(a, 0);
+          const t1 = sigToken(a, 1);
+          const named =
+            t0 !== undefined && t1 !== undefined && t0.kind === SyntaxKind.Ident && t1.kind === SyntaxKind.Eq;
+          const vnode = nthChildNode(a, 0);
           args.push({
-            name: named ? file.textOf(toks[0]) : undefined,
-            nameSpan: named ? { start: toks[0].start, end: toks[0].end } : undefined,
+            name: named ? file.textOf(t0) : undefined,
+            nameSpan: named ? { start: t0.start, end: t0.end } : undefined,
             value: vnode ? valueOf(file, vnode) : { type: 'error', node: a },
             node: a,
           });
@@ -70,21 +96,30 @@ export function valueOf(file: SourceFile, node: SyntaxNode): Value {
       return { type: 'call', name: nameNode ? file.textOf(nameNode) : '', nameNode: nameNode ?? node, args, node };
     }
     case SyntaxKind.Binary: {
-      const kids = childNodes(node);
-      const opTok = sigTokens(node).find((t) => t.kind >= SyntaxKind.Plus && t.kind <= SyntaxKind.Slash);
-      if (kids.length < 2 || !opTok) return { type: 'error', node };
-      const op = file.textOf(opTok) as '+' | '-' | '*' | '/';
-      return { type: 'binary', op, left: valueOf(file, kids[0]), right: valueOf(file, kids[1]), node };
+      const left = nthChildNode(node, 0);
+      const right = nthChildNode(node, 1);
+      let op: '+' | '-' | '*' | '/' | undefined;
+      for (const c of node.children) {
+        if (isNode(c)) continue;
+        if (c.kind === SyntaxKind.Plus) op = '+';
+        else if (c.kind === SyntaxKind.Minus) op = '-';
+        else if (c.kind === SyntaxKind.Star) op = '*';
+        else if (c.kind === SyntaxKind.Slash) op = '/';
+        else continue;
+        break;
+      }
+      if (!left || !right || !op) return { type: 'error', node };
+      return { type: 'binary', op, left: valueOf(file, left), right: valueOf(file, right), node };
     }
     case SyntaxKind.Unary: {
-      const inner = childNodes(node)[0];
+      const inner = nthChildNode(node, 0);
       if (!inner) return { type: 'error', node };
       const v = valueOf(file, inner);
       if (v.type === 'number') return { ...v, value: -v.value, raw: '-' + v.raw, node };
       return { type: 'negate', operand: v, node };
     }
     case SyntaxKind.Paren: {
-      const inner = childNodes(node)[0];
+      const inner = nthChildNode(node, 0);
       return inner ? valueOf(file, inner) : { type: 'error', node };
     }
     default:

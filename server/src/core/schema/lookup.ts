@@ -1,6 +1,19 @@
 // Queries over the schema used by the checker, the LSP features and the plan compiler.
-import { BUILTIN_REWARDS, evalSpec, nestedBlockSpecs, pipelineSpec, stageKinds, topLevelBlocks } from './blocks';
+import {
+  BUILTIN_REWARDS,
+  evalSpec,
+  nestedBlockSpecs as nestedBlockSpecsImport,
+  pipelineSpec as pipelineSpecImport,
+  stageKinds as stageKindsImport,
+  topLevelBlocks,
+} from './blocks';
 import type { BlockSpec, FieldSpec, FieldType, JsonValue, StageKindSpec } from './types';
+
+// Module constants for the specs `blockSpec` reads on every block: under tsx (CommonJS) each use of an
+// imported binding is a getter call on the exporting module (see the note in syntax/ast.ts).
+const nestedBlockSpecs = nestedBlockSpecsImport;
+const pipelineSpec = pipelineSpecImport;
+const stageKinds = stageKindsImport;
 
 export { BUILTIN_REWARDS };
 

@@ -4,9 +4,16 @@ import { Codes } from '../diagnostics/codes';
 import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { AttributeAst, BlockAst, type SourceFile } from '../syntax/ast';
 import type { Span } from '../text/lineIndex';
-import { blockSpec, findField } from '../schema/lookup';
+import { blockSpec as blockSpecImport, findField as findFieldImport } from '../schema/lookup';
 import type { SymbolKind } from '../schema/types';
-import { valueOf } from './values';
+import { valueOf as valueOfImport } from './values';
+
+// Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
+// each use of an imported binding is a call to a getter on the exporting module, which cost about a fifth of
+// the core's CPU time on small files. Bundled builds are unaffected either way.
+const blockSpec = blockSpecImport;
+const findField = findFieldImport;
+const valueOf = valueOfImport;
 
 export interface BlockSymbol {
   name: string;

@@ -31,12 +31,13 @@ export function allowedBlockKinds(parentKind: string, parentStageKind?: string):
  */
 export function blockSpec(kind: string, stageKind?: string): BlockSpec | undefined {
   if (kind === 'pipeline') return pipelineSpec;
-  if (kind === 'stage') return stageKinds.find((s) => s.stageKind === stageKind);
+  if (kind === 'stage') return stageKind === undefined ? undefined : stageKindSpec(stageKind);
   return nestedBlockSpecs[kind];
 }
 
 export function stageKindSpec(stageKind: string): StageKindSpec | undefined {
-  return stageKinds.find((s) => s.stageKind === stageKind);
+  for (const s of stageKinds) if (s.stageKind === stageKind) return s;
+  return undefined;
 }
 
 export const STAGE_KINDS: readonly string[] = stageKinds.map((s) => s.stageKind);

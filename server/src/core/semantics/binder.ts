@@ -6,7 +6,7 @@ import { AttributeAst, BlockAst, type SourceFile } from '../syntax/ast';
 import type { Span } from '../text/lineIndex';
 import { blockSpec as blockSpecImport, findField as findFieldImport } from '../schema/lookup';
 import type { SymbolKind } from '../schema/types';
-import { valueOf as valueOfImport } from './values';
+import { valueOf as valueOfImport, type Value } from './values';
 
 // Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
 // each use of an imported binding is a call to a getter on the exporting module, which cost about a fifth of
@@ -112,18 +112,29 @@ function collectReferences(
     const t = match.field.type;
     if (t.kind !== 'ref' && t.kind !== 'refList') continue;
     const v = valueOf(file, node);
-    const names = t.kind === 'ref' ? [v] : v.type === 'list' ? v.items : [];
-    for (const n of names) {
-      if (n.type !== 'ident') continue;
-      out.push({
-        name: n.name,
-        span: { start: n.node.start, end: n.node.end },
-        field: match.field.name,
-        attribute: item,
-        from,
-        targetKinds: t.targets,
-        target: byName.get(n.name),
-      });
-    }
+    if (t.kind === 'ref') addReference(v, match.field.name, item, from, t.targets, byName, out);
+    else if (v.type === 'list')
+      for (const n of v.items) addReference(n, match.field.name, item, from, t.targets, byName, out);
   }
+}
+
+function addReference(
+  v: Value,
+  field: string,
+  attribute: AttributeAst,
+  from: BlockSymbol,
+  targetKinds: readonly SymbolKind[],
+  byName: Map<string, BlockSymbol>,
+  out: Reference[],
+): void {
+  if (v.type !== 'ident') return;
+  out.push({
+    name: v.name,
+    span: { start: v.node.start, end: v.node.end },
+    field,
+    attribute,
+    from,
+    targetKinds,
+    target: byName.get(v.name),
+  });
 }

@@ -17,22 +17,18 @@ export interface Span {
   end: number;
 }
 
-/** Maps offsets to positions and back in O(log lines), built once per text. */
+/**
+ * Maps offsets to positions and back in O(log lines). The line starts are computed once, on first use: every
+ * analysis gets an index, but a clean file's analysis never converts a position, so it never pays for one.
+ */
 export class LineIndex {
-  /** Offset of the first character of each line; a line ends at \n, \r\n or a lone \r. */
-  readonly lineStarts: number[];
+  private starts: number[] | undefined;
 
-  constructor(readonly text: string) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) starts.push(i + 1);
-      else if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        starts.push(i + 1);
-      }
-    }
-    this.lineStarts = starts;
+  constructor(readonly text: string) {}
+
+  /** Offset of the first character of each line; a line ends at \n, \r\n or a lone \r. */
+  get lineStarts(): number[] {
+    return (this.starts ??= computeLineStarts(this.text));
   }
 
   get lineCount(): number {
@@ -41,14 +37,15 @@ export class LineIndex {
 
   positionAt(offset: number): Position {
     const off = Math.max(0, Math.min(offset, this.text.length));
+    const starts = this.lineStarts;
     let lo = 0;
-    let hi = this.lineStarts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= off) lo = mid;
+      if (starts[mid] <= off) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: off - this.lineStarts[lo] };
+    return { line: lo, character: off - starts[lo] };
   }
 
   offsetAt(pos: Position): number {
@@ -78,4 +75,17 @@ export class LineIndex {
     if (line < 0 || line >= this.lineStarts.length) return '';
     return this.text.slice(this.lineStarts[line], this.lineEnd(line));
   }
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return starts;
 }

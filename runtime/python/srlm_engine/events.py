@@ -43,7 +43,12 @@ class EventWriter:
             self._file = open(path, "a", encoding="utf-8")
 
     def emit(self, type_: str, stage: str | None = None, step: int | None = None, **fields: Any) -> dict:
-        event: dict[str, Any] = {"v": EVENTS_VERSION, "type": type_, "time": time.time(), "run_id": self.run_id}
+        event: dict[str, Any] = {
+            "v": EVENTS_VERSION,
+            "type": type_,
+            "time": time.time(),
+            "run_id": self.run_id,
+        }
         if stage is not None:
             event["stage"] = stage
         if step is not None:

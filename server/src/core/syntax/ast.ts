@@ -3,7 +3,6 @@
 import { SyntaxKind as SyntaxKindImport, isTrivia as isTriviaImport } from './kinds';
 import { decodeString as decodeStringImport } from './lexer';
 import {
-  childNodes as childNodesImport,
   firstChildNode as firstChildNodeImport,
   isNode as isNodeImport,
   type SyntaxNode,
@@ -18,7 +17,6 @@ const SyntaxKind = SyntaxKindImport;
 type SyntaxKind = SyntaxKindImport;
 const isTrivia = isTriviaImport;
 const decodeString = decodeStringImport;
-const childNodes = childNodesImport;
 const firstChildNode = firstChildNodeImport;
 const isNode = isNodeImport;
 
@@ -98,12 +96,15 @@ export class BlockAst {
   }
 
   private computeLabels(): LabelAst[] {
-    return childNodes(this.node, SyntaxKind.Label).map((n) => {
-      const tok = n.children.find((c) => !isNode(c) && !isTrivia(c.kind)) as SyntaxToken;
+    const out: LabelAst[] = [];
+    for (const n of this.node.children) {
+      if (!isNode(n) || n.kind !== SyntaxKind.Label) continue;
+      const tok = firstSignificantToken(n) as SyntaxToken;
       const raw = this.file.textOf(tok);
       const quoted = tok.kind === SyntaxKind.String;
-      return { node: n, value: quoted ? decodeString(raw) : raw, quoted };
-    });
+      out.push({ node: n, value: quoted ? decodeString(raw) : raw, quoted });
+    }
+    return out;
   }
 
   get body(): SyntaxNode | undefined {
@@ -112,8 +113,8 @@ export class BlockAst {
 
   /** Span of `kind label…` — where block-level diagnostics (missing fields) point. */
   get headerSpan(): Span {
-    const labels = childNodes(this.node, SyntaxKind.Label);
-    const last = labels.length > 0 ? labels[labels.length - 1] : this.kindToken;
+    const labels = this.labels;
+    const last = labels.length > 0 ? labels[labels.length - 1].node : this.kindToken;
     return { start: this.node.start, end: last ? last.end : this.node.start };
   }
 

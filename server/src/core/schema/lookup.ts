@@ -166,6 +166,23 @@ export function resolveDefaults(
   return out;
 }
 
+/**
+ * One field's value as `resolveDefaults(spec, given, false)[name]` gives it, without building the whole record
+ * when the field has no derived default: the checker reads a few resolved fields per stage, and the full record
+ * (one dictionary-mode object per stage) was a visible share of a large file's allocation.
+ */
+export function resolvedValue(
+  spec: BlockSpec,
+  given: Readonly<Record<string, JsonValue>>,
+  name: string,
+): JsonValue | undefined {
+  const match = findField(spec, name);
+  if (!match || match.alias !== undefined) return undefined;
+  const f = match.field;
+  if (f.derive) return resolveDefaults(spec, given, false)[name];
+  return f.name in given ? given[f.name] : f.default;
+}
+
 export { evalSpec };
 
 /** Defaults are shared schema objects; callers get their own copies (cheaper than structuredClone). */

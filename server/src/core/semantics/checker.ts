@@ -8,7 +8,7 @@ import {
   allowedBlockKinds,
   blockSpec as blockSpecImport,
   findField as findFieldImport,
-  resolveDefaults,
+  resolvedValue,
   STAGE_KINDS,
   stageKindSpec as stageKindSpecImport,
 } from '../schema/lookup';
@@ -574,8 +574,7 @@ class Checker {
       }
       const mix = cfg.nested.get('mix');
       if (mix) {
-        const r = resolveDefaults(mix.spec, mix.values, false);
-        if (r.sft === 0 && r.kd === 0) {
+        if (resolvedValue(mix.spec, mix.values, 'sft') === 0 && resolvedValue(mix.spec, mix.values, 'kd') === 0) {
           this.report({
             info: Codes.incompatibleOptions,
             message: "'mix' gives both the CE and the KD term weight 0, so nothing is trained",
@@ -586,21 +585,21 @@ class Checker {
     }
     if (kind === 'rl') {
       this.needColumns(cfg, 'data', ['answer'], 'rl rewards');
-      const r = resolveDefaults(cfg.spec, cfg.values, false);
-      this.checkBatch(cfg, r);
-      if (
-        typeof r.epsilon_high === 'number' &&
-        typeof r.epsilon === 'number' &&
-        r.epsilon_high < r.epsilon &&
-        cfg.attributes.has('epsilon_high')
-      ) {
-        this.report({
-          info: Codes.suspicious,
-          message: `epsilon_high (${r.epsilon_high}) is below epsilon (${r.epsilon}); clip-higher expects epsilon_high ≥ epsilon`,
-          span: this.valueSpan(cfg, 'epsilon_high') as Span,
-        });
+      // Resolved values are read field by field, and only when a rule applies (see `resolvedValue`).
+      const resolved = (name: string) => resolvedValue(cfg.spec, cfg.values, name);
+      this.checkBatch(cfg, resolved('prompts_per_step'), resolved('group'));
+      if (cfg.attributes.has('epsilon_high')) {
+        const hi = resolved('epsilon_high');
+        const eps = resolved('epsilon');
+        if (typeof hi === 'number' && typeof eps === 'number' && hi < eps) {
+          this.report({
+            info: Codes.suspicious,
+            message: `epsilon_high (${hi}) is below epsilon (${eps}); clip-higher expects epsilon_high ≥ epsilon`,
+            span: this.valueSpan(cfg, 'epsilon_high') as Span,
+          });
+        }
       }
-      if (r.algorithm === 'dr_grpo' && cfg.values.scale_rewards === true) {
+      if (cfg.values.scale_rewards === true && resolved('algorithm') === 'dr_grpo') {
         this.report({
           info: Codes.suspicious,
           message: 'Dr. GRPO removes the std scaling of advantages; scale_rewards = true undoes that',
@@ -618,9 +617,7 @@ class Checker {
     }
   }
 
-  private checkBatch(cfg: BlockConfig, r: Record<string, JsonValue>): void {
-    const p = r.prompts_per_step;
-    const g = r.group;
+  private checkBatch(cfg: BlockConfig, p: JsonValue | undefined, g: JsonValue | undefined): void {
     const bs = cfg.values.batch_size;
     if (typeof p !== 'number' || typeof g !== 'number' || typeof bs !== 'number' || bs === 0) return;
     const total = p * g;
@@ -635,7 +632,7 @@ class Checker {
     const related: { span: Span; message: string }[] = [];
     for (const f of ['prompts_per_step', 'group']) {
       const s = this.valueSpan(cfg, f);
-      if (s) related.push({ span: s, message: `${f} = ${r[f]}` });
+      if (s) related.push({ span: s, message: `${f} = ${f === 'group' ? g : p}` });
     }
     const s = this.valueSpan(cfg, 'batch_size') as Span;
     this.report({

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EventTailer, readEventsFile } from '../../../runtime/src/events/tail';
+import { EventTailer } from '../../../runtime/src/events/tail';
 import { RunState } from '../../../runtime/src/events/state';
 import { RunStore, type RunRecord } from '../../../runtime/src/store/run-store';
 
@@ -16,6 +16,8 @@ export interface RunEntry {
   /** events.jsonl size+mtime and run.json mtime when last read. */
   key: string;
   tailer?: EventTailer;
+  /** Bumped per asynchronous read of a finished run, so a stale read does not announce itself. */
+  loading?: number;
 }
 
 export function isLive(e: RunEntry): boolean {
@@ -102,7 +104,7 @@ export class RunRegistry implements vscode.Disposable {
       e.record = readRecord(dir);
       if (!e.tailer) {
         if (isLive(e) || e.record?.status === 'starting' || e.record?.status === 'running') this.follow(e);
-        else e.state = loadState(dir);
+        else this.load(e);
       }
       if (e.tailer && !isLive(e) && e.state.status !== 'running' && e.state.status !== 'pending') {
         void e.tailer.stop(true);
@@ -121,9 +123,7 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   private follow(e: RunEntry): void {
-    e.state = new RunState();
-    const plan = readJson(path.join(e.dir, 'plan.json')) as { stages?: { name: string; kind?: string }[] } | undefined;
-    if (plan?.stages) e.state.declareStages(plan.stages);
+    e.state = planState(e.dir);
     e.tailer = new EventTailer(path.join(e.dir, 'events.jsonl'), {
       onEvent: (ev) => {
         e.state.apply(ev);
@@ -165,6 +165,24 @@ export class RunRegistry implements vscode.Disposable {
       // The folder does not exist yet: the 2 s poll notices when the first run creates it.
       this.watcher = undefined;
     }
+  }
+
+  /**
+   * Reads a finished run's events asynchronously (1 MiB reads with awaits between), so a long run's file never
+   * blocks the extension host; the row fills in when the read is done.
+   */
+  private load(e: RunEntry): void {
+    const state = planState(e.dir);
+    e.state = state;
+    const token = (e.loading = (e.loading ?? 0) + 1);
+    const tailer = new EventTailer(path.join(e.dir, 'events.jsonl'), { onEvent: (ev) => state.apply(ev) });
+    void tailer
+      .poll()
+      .then(() => tailer.stop(true))
+      .catch(() => undefined)
+      .then(() => {
+        if (e.loading === token && this.entries.get(e.id) === e) this.fire(e);
+      });
   }
 
   /** Waits until a run matching `pred` appears (used after launching, to open its dashboard). */
@@ -211,11 +229,10 @@ function readRecord(dir: string): RunRecord | undefined {
   return readJson(path.join(dir, 'run.json')) as RunRecord | undefined;
 }
 
-function loadState(dir: string): RunState {
+function planState(dir: string): RunState {
   const state = new RunState();
   const plan = readJson(path.join(dir, 'plan.json')) as { stages?: { name: string; kind?: string }[] } | undefined;
   if (plan?.stages) state.declareStages(plan.stages);
-  readEventsFile(path.join(dir, 'events.jsonl'), (e) => state.apply(e), { live: true });
   return state;
 }
 

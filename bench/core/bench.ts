@@ -27,13 +27,19 @@ function time(runs: number, f: () => unknown): { wall: number; cpu: number; cpuM
   return { wall: median(wall), cpu: median(cpu), cpuMin: Math.min(...cpu) };
 }
 
+/**
+ * Heap retained by what `f` returns: collected before and after, with the result still referenced. (Without
+ * the second collection the figure was whatever garbage happened to be left uncollected, which says more
+ * about when the young-generation GC ran than about the document model.)
+ */
 function heapOf(f: () => unknown): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage().heapUsed;
   const keep = f();
+  gc?.();
   const after = process.memoryUsage().heapUsed;
-  void keep;
+  if (keep === undefined) throw new Error('nothing to measure');
   return (after - before) / 1048576;
 }
 

@@ -122,6 +122,8 @@ export interface CheckpointEvent extends EventBase {
   /** True for the checkpoint written at the end of a stage. */
   readonly final: boolean;
   readonly metrics?: Readonly<Record<string, number | null>>;
+  /** Folder of the checkpoint's ONNX export (stage field `export_onnx`), absent or null when none was made. */
+  readonly onnx?: string | null;
 }
 
 export interface LogEvent extends EventBase {

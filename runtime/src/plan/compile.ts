@@ -28,7 +28,12 @@ export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
  * Stage fields that change how a run is observed or saved, not what it computes: left out of the stage hash, so
  * logging more often does not retrain a stage.
  */
-export const HASH_EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['log_every', 'save_every', 'keep_last']);
+export const HASH_EXCLUDED_FIELDS: ReadonlySet<string> = new Set([
+  'log_every',
+  'save_every',
+  'keep_last',
+  'export_onnx',
+]);
 
 export interface CompileOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */

@@ -8,6 +8,7 @@ optimizer update and calls `loop.end_step(step, metrics)`; `loop.finish()` write
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -73,6 +74,9 @@ class StageLoop:
         ]
         self.model = self.tokenizer = self.optimizer = self.scheduler = None
         self.init_desc = ""
+        # The model a LoRA step checkpoint's adapter applies to (meta.json `base_checkpoint`): what ONNX export
+        # and the inspector load the adapter onto. None for full fine-tuning.
+        self.base_checkpoint: str | None = None
 
     # ------------------------------------------------------------------ set-up
     def build_policy(self):
@@ -88,10 +92,35 @@ class StageLoop:
                 model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             model.config.use_cache = False
         if self.cfg.get("lora"):
+            self.base_checkpoint = self._lora_base(model, tok)
             model = models.apply_lora(model, self.cfg["lora"])
         model.train()
         self.model, self.tokenizer = model, tok
         return model, tok
+
+    def _lora_base(self, model, tok) -> str | None:
+        """Where the frozen base of this LoRA stage can be loaded from, recorded in step checkpoints' meta.json.
+
+        A stage init is that stage's final checkpoint; a pretrained model is its source (hub id or folder). A
+        `weights = random` model exists nowhere on disk, so its base is written once to `<stage>/base/`;
+        paths inside the run folder are recorded relative to the step checkpoint so the run folder can move.
+        """
+        ref = self.stage["_init"]
+        if ref.kind == "stage":
+            target = self.ctx.final_checkpoint(ref.name)
+        else:
+            spec = self.ctx.plan.models[ref.name]
+            if spec.get("weights") != "random":
+                return spec["source"]
+            target = self.root / "base"
+            if self.ctx.is_main and not (target / "meta.json").is_file():
+                checkpoint.save(self.root, "base", model, tok, {"stage": self.name, "base_of_lora": True})
+        target = Path(target).resolve()
+        run_dir = Path(self.ctx.run_dir).resolve()
+        if target.is_relative_to(run_dir):
+            # Step checkpoints live at <run>/checkpoints/<stage>/step-N: relative to that folder.
+            return os.path.relpath(target, self.root.resolve() / "step-000000")
+        return str(target)
 
     def build_optimizer(self):
         self.optimizer, self.scheduler = make_optimizer(self.model, self.cfg, self.total_steps)
@@ -189,14 +218,54 @@ class StageLoop:
             training_state=state,
             keep_last=self.cfg.get("keep_last", 2),
         )
+        # A checkpoint written because of a stop is not exported: the supervisor kills an engine that does not
+        # exit soon after SIGTERM, and export of a real model takes minutes.
+        onnx = None
+        if self.cfg.get("export_onnx", "none") == "all" and not self.ctx.check_stop():
+            onnx = self.export_onnx(path, step)
         self.ctx.events.emit(
-            "checkpoint", stage=self.name, step=step, path=str(path), final=False, metrics=self.last_metrics
+            "checkpoint",
+            stage=self.name,
+            step=step,
+            path=str(path),
+            final=False,
+            metrics=self.last_metrics,
+            onnx=onnx,
         )
         return path
 
+    def export_onnx(self, path: Path, step: int) -> str | None:
+        """Export a saved checkpoint to `<path>/onnx`; the folder, or None after a `warning` when it failed.
+
+        Export never fails the run: it only adds a way to inspect what training already saved.
+        `SRLM_ONNX_EXPORTER=torchscript` picks the faster legacy exporter (tests use it).
+        """
+        from ..export import export_checkpoint
+
+        exporter = os.environ.get("SRLM_ONNX_EXPORTER", "dynamo")
+        try:
+            result = export_checkpoint(path, exporter=exporter)
+        except Exception as err:  # noqa: BLE001 - any export failure is a warning, never a failed run
+            self.ctx.events.emit(
+                "warning",
+                stage=self.name,
+                step=step,
+                code="onnx_export_failed",
+                message=f"ONNX export of {path} failed: {type(err).__name__}: {err}",
+            )
+            return None
+        self.ctx.events.emit(
+            "log",
+            stage=self.name,
+            step=step,
+            level="info",
+            message=f"exported {path} to ONNX at {result.out_dir} ({exporter}, {result.seconds:.1f} s)",
+        )
+        return result.out_dir
+
     def _meta(self, step: int, final: bool) -> dict:
         plan = self.ctx.plan
-        return {
+        meta = {
             "stage": self.name,
             "kind": self.stage["kind"],
             "step": step,
@@ -208,6 +277,10 @@ class StageLoop:
             "pipeline": plan.raw.get("pipeline"),
             "base_model": self.ctx.root_model(self.stage["_init"]).get("source"),
         }
+        # Only step checkpoints of a LoRA stage hold an adapter; the final one is merged.
+        if self.base_checkpoint is not None and not final:
+            meta["base_checkpoint"] = self.base_checkpoint
+        return meta
 
     def evals(self, names: list[str], when: str, step: int) -> dict:
         from ..run import run_evals
@@ -244,6 +317,9 @@ class StageLoop:
             path = checkpoint.save(
                 self.root, "final", self.model, self.tokenizer, self._meta(step, final=True), merge_lora=True
             )
+            onnx = None
+            if self.cfg.get("export_onnx", "none") in ("final", "all"):
+                onnx = self.export_onnx(path, step)
             self.ctx.events.emit(
                 "checkpoint",
                 stage=self.name,
@@ -251,6 +327,7 @@ class StageLoop:
                 path=str(path),
                 final=True,
                 metrics=self.last_metrics,
+                onnx=onnx,
             )
         self.evals(self.ctx.plan.evals_for(self.name), "after", step)
         self.ctx.events.emit(

@@ -177,6 +177,12 @@ const trainingCommon: FieldSpec[] = [
   },
   { name: 'keep_last', type: { kind: 'int', min: 1 }, default: 2, doc: 'Number of checkpoints kept.' },
   {
+    name: 'export_onnx',
+    type: { kind: 'enum', values: ['none', 'final', 'all'] },
+    default: 'none',
+    doc: "Export each saved checkpoint (`all`) or the stage's final checkpoint (`final`) to ONNX with a KV cache for the inspector and `srlm generate`.",
+  },
+  {
     name: 'log_every',
     type: { kind: 'int', min: 1 },
     default: 1,

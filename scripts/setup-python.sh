@@ -13,10 +13,12 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c '
   exit 0
 fi
 echo "setting up python environment in $venv"
+# This machine's pip configuration names local package folders that may not exist; pip warns per package.
+quiet_pip() { "$venv/bin/python" -m pip "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }; }
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-"$venv/bin/python" -m pip install -q --upgrade pip
+quiet_pip install -q --upgrade pip
 # torch first and alone, so the pinned CPU build (a local file on these machines) wins over any CUDA build.
-"$venv/bin/python" -m pip install -q -c "$root/runtime/python/constraints-cpu.txt" torch
-"$venv/bin/python" -m pip install -q -c "$root/runtime/python/constraints-cpu.txt" -e "$root/runtime/python[onnx,dev]"
+quiet_pip install -q -c "$root/runtime/python/constraints-cpu.txt" torch
+quiet_pip install -q -c "$root/runtime/python/constraints-cpu.txt" -e "$root/runtime/python[onnx,dev]"
 echo "$want" > "$stamp"
 echo "python environment ready: $venv"

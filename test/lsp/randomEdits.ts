@@ -1,16 +1,7 @@
 // Deterministic random edits over .srlm text, shared by the robustness tests and the benchmark.
 
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic PRNG (the inference sampler's mulberry32) so a failure replays from its seed.
+export { seededRandom as rng } from '../../runtime/src/inference/sampling';
 
 const SNIPPETS = [
   '{',

@@ -122,11 +122,32 @@ export async function problems(page: Page): Promise<string[]> {
   return out;
 }
 
-/** The frame holding the dashboard page (VS Code nests each webview in two iframes). */
-export async function dashboardFrame(page: Page): Promise<Frame | undefined> {
+/** The first webview frame whose page has an element matching `selector` (VS Code nests each webview in two
+ * iframes). */
+export async function webviewFrame(page: Page, selector: string): Promise<Frame | undefined> {
   for (const f of page.frames()) {
     try {
-      if (await f.evaluate(() => !!document.querySelector('#app .run-header'))) return f;
+      if (await f.evaluate((sel) => !!document.querySelector(sel), selector)) return f;
+    } catch {
+      // a frame that navigated away meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** The frame holding the dashboard page. */
+export function dashboardFrame(page: Page): Promise<Frame | undefined> {
+  return webviewFrame(page, '#app .run-header');
+}
+
+/** The frame holding an inspector page with `columns` checkpoint columns. */
+export async function inspectorFrame(page: Page, columns: number): Promise<Frame | undefined> {
+  for (const f of page.frames()) {
+    try {
+      const n = await f.evaluate(() =>
+        document.querySelector('#prompt') ? document.querySelectorAll('.columns > section.column').length : -1,
+      );
+      if (n === columns) return f;
     } catch {
       // a frame that navigated away meanwhile
     }

@@ -17,8 +17,9 @@ Public API
 ----------
 ``shift_for_next_token(logits, input_ids, mask) -> (logits, labels, mask)``
     Align a causal LM's output with its next-token targets.
-``token_logprobs(logits, labels, temperature=1.0) -> (B, T)``
-    Log-probability of each label under ``softmax(logits / temperature)`` (GRPO's per-token log-probs).
+``token_logprobs(logits, labels, temperature=1.0, chunk_elems=CHUNK_ELEMS) -> (B, T)``
+    Log-probability of each label under ``softmax(logits / temperature)`` (GRPO's per-token log-probs), as a
+    memory-lean selective log-softmax: label logit minus log-sum-exp, in chunks, with a custom backward.
 ``completion_ce(logits, labels, mask, num_items=None) -> scalar``
     SFT cross-entropy, summed over kept tokens and divided by their number (or by ``num_items`` when a
     caller accumulates micro-batches and wants the global token count).
@@ -68,8 +69,8 @@ Public API
     of micro-batches; for ``dapo`` with a global ``num_items`` do not (it is already a global mean). Under DDP/FSDP,
     which average gradients over ranks, pass ``num_items = global token count / world size`` (as TRL does).
 ``token_entropy(logits, mask) -> scalar``
-    Masked mean entropy (nats) of ``softmax(logits)`` — a policy-collapse diagnostic. ``token_entropy_per_token``
-    returns ``(B, T)``.
+    Masked mean entropy (nats) of ``softmax(logits)`` — a policy-collapse diagnostic, computed in chunks without
+    gradients. ``token_entropy_per_token`` returns ``(B, T)``.
 """
 
 from __future__ import annotations
@@ -140,17 +141,79 @@ def shift_for_next_token(
     return logits[:, :-1, :], input_ids[:, 1:], mask[:, 1:]
 
 
-def token_logprobs(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+# Elements of one fp32 working chunk in the vocabulary-wide ops below (2**26 = 256 MiB): for Qwen2.5's 151,936-token
+# vocabulary that is ~440 positions at a time instead of a micro-batch's whole (positions × vocab) fp32 copy.
+CHUNK_ELEMS = 1 << 26
+
+
+def _chunks(shape: torch.Size, chunk_elems: int):
+    """(batch slice, time slice) pairs covering a (B, T, V) tensor with at most ``chunk_elems`` elements each
+    (one position at least): whole rows when a row fits, else pieces of one row."""
+    b, t, v = shape
+    per_row = max(1, t * v)
+    if per_row <= chunk_elems:
+        rows = max(1, chunk_elems // per_row)
+        for b0 in range(0, b, rows):
+            yield slice(b0, min(b, b0 + rows)), slice(0, t)
+        return
+    steps = max(1, chunk_elems // max(1, v))
+    for b0 in range(b):
+        for t0 in range(0, t, steps):
+            yield slice(b0, b0 + 1), slice(t0, min(t, t0 + steps))
+
+
+class _SelectiveLogSoftmax(torch.autograd.Function):
+    """``log softmax(logits / temperature)[labels]`` as ``logits[label] / temperature − logsumexp``, chunk by chunk.
+
+    Memory: forward keeps the logits (which the caller holds anyway) and one number per position (the
+    log-sum-exp); backward rebuilds each chunk's softmax from them, so neither pass ever holds more than one
+    fp32 chunk beside the logits and their gradient, where ``log_softmax`` + ``gather`` keeps the whole
+    fp32 log-probability tensor alive until backward.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, labels, temperature, chunk_elems):
+        out_dtype = _float(logits[:0]).dtype
+        b, t, _ = logits.shape
+        out = torch.empty((b, t), dtype=out_dtype, device=logits.device)
+        lse = torch.empty((b, t), dtype=out_dtype, device=logits.device)
+        for rb, rt in _chunks(logits.shape, chunk_elems):
+            x = _float(logits[rb, rt]) / temperature
+            lz = torch.logsumexp(x, dim=-1)
+            lse[rb, rt] = lz
+            out[rb, rt] = x.gather(-1, labels[rb, rt].unsqueeze(-1)).squeeze(-1) - lz
+        ctx.save_for_backward(logits, labels, lse)
+        ctx.temperature, ctx.chunk_elems = temperature, chunk_elems
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        logits, labels, lse = ctx.saved_tensors
+        t = ctx.temperature
+        grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
+        for rb, rt in _chunks(logits.shape, ctx.chunk_elems):
+            g = grad_out[rb, rt].to(lse.dtype).unsqueeze(-1)
+            # d/dx (x[y]/t − lse(x/t)) = (onehot(y) − softmax(x/t)) / t
+            gx = torch.exp(_float(logits[rb, rt]) / t - lse[rb, rt].unsqueeze(-1)).mul_(-g)
+            gx.scatter_add_(-1, labels[rb, rt].unsqueeze(-1), g)
+            grad[rb, rt] = gx.div_(t)
+        return grad, None, None, None
+
+
+def token_logprobs(
+    logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0, chunk_elems: int = CHUNK_ELEMS
+) -> torch.Tensor:
     """``log softmax(logits / temperature)[labels]`` per position, ``(B, T)``.
 
     Labels may hold ``-100`` (or any out-of-range id) at positions the caller masks; they are clamped to a
-    valid id so gather works, and the caller's mask discards the value.
+    valid id so gather works, and the caller's mask discards the value. Computed as a selective log-softmax
+    (the label's logit minus the log-sum-exp) over chunks of at most ``chunk_elems`` vocabulary entries, with
+    half-precision logits upcast per chunk, so a large vocabulary never gets a full fp32 copy.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    lp = torch.log_softmax(_float(logits) / temperature, dim=-1)
     safe = labels.clamp(min=0, max=logits.shape[-1] - 1)
-    return lp.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+    return _SelectiveLogSoftmax.apply(logits, safe, float(temperature), int(chunk_elems))
 
 
 # ---------------------------------------------------------------------------------------------- SFT
@@ -165,7 +228,9 @@ def completion_ce(
     accumulated micro-batches, so each token has the same weight whatever micro-batch it fell in).
     """
     m = _bool_mask(mask, labels)
-    nll = -token_logprobs(logits, labels)
+    # SFT/KD keep the plain log_softmax: the memory estimator's SFT logits term (measured on GPUs) describes it.
+    safe = labels.clamp(min=0, max=logits.shape[-1] - 1)
+    nll = -torch.log_softmax(_float(logits), dim=-1).gather(-1, safe.unsqueeze(-1)).squeeze(-1)
     total = torch.where(m, nll, torch.zeros_like(nll)).sum()
     denom = m.sum().clamp(min=1) if num_items is None else num_items
     if num_items is not None and num_items <= 0:
@@ -345,11 +410,19 @@ def aggregate(
     raise ValueError(f"unknown loss aggregation {mode!r}; expected one of {', '.join(AGGREGATIONS)}")
 
 
-def token_entropy_per_token(logits: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of ``softmax(logits)`` at each position, ``(B, T)``."""
-    lp = torch.log_softmax(_float(logits), dim=-1)
-    p = lp.exp()
-    return -torch.where(p > 0, p * lp, torch.zeros_like(p)).sum(-1)
+def token_entropy_per_token(logits: torch.Tensor, chunk_elems: int = CHUNK_ELEMS) -> torch.Tensor:
+    """Entropy (nats) of ``softmax(logits)`` at each position, ``(B, T)``; chunked like :func:`token_logprobs`.
+
+    A diagnostic: no gradient flows through it.
+    """
+    b, t, _ = logits.shape
+    with torch.no_grad():
+        out = torch.empty((b, t), dtype=_float(logits[:0]).dtype, device=logits.device)
+        for rb, rt in _chunks(logits.shape, chunk_elems):
+            lp = torch.log_softmax(_float(logits[rb, rt]), dim=-1)
+            p = lp.exp()
+            out[rb, rt] = -torch.where(p > 0, p * lp, torch.zeros_like(p)).sum(-1)
+    return out
 
 
 def token_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -385,3 +385,60 @@ def test_grpo_loss_keeps_the_policy_dtype():
     lp, old, ref, adv, m = grpo_inputs()
     per_tok, _ = L.grpo_token_loss(lp.float(), old.float(), ref.float(), adv, m, beta=0.04)
     assert per_tok.dtype == torch.float32
+
+
+# ---------------------------------------------------------------------------------------------- selective log-softmax
+
+
+def _naive_logprobs(logits, labels, temperature):
+    """The plain formula: a full (upcast) log_softmax, then gather."""
+    x = logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
+    safe = labels.clamp(0, logits.shape[-1] - 1)
+    return torch.log_softmax(x / temperature, -1).gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 1e-6)])
+@pytest.mark.parametrize("chunk_elems", [1, 3 * V, 2 * T * V, 1 << 26])
+def test_chunked_token_logprobs_equal_naive_values_and_gradients(dtype, tol, chunk_elems):
+    # chunk_elems covers: one position per chunk, part of a row, whole rows, everything at once.
+    logits = (rand(B, T, V, seed=50) * 4).to(dtype)
+    labels = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(51))
+    labels[0, 0] = -100  # masked positions carry -100; clamped like the naive path
+    weights = rand(B, T, seed=52).to(dtype)
+    for temperature in (1.0, 0.7):
+        a = logits.clone().requires_grad_(True)
+        b = logits.clone().requires_grad_(True)
+        got = L.token_logprobs(a, labels, temperature, chunk_elems=chunk_elems)
+        want = _naive_logprobs(b, labels, temperature)
+        assert got.dtype == want.dtype
+        # fp32: 1e-6 absolute or relative (log-probs near -40 are only good to ~2e-6 absolute in fp32 at all).
+        assert torch.allclose(got, want, atol=tol, rtol=tol)
+        (got * weights).sum().backward()
+        (want * weights).sum().backward()
+        assert torch.allclose(a.grad, b.grad, atol=tol, rtol=tol)
+
+
+def test_chunked_token_logprobs_on_a_non_contiguous_bf16_slice():
+    # What the RL stage passes: a slice of the model's bf16 output, upcast per chunk, gradient in bf16.
+    full = rand(B, T + 2, V, seed=53).to(torch.bfloat16).requires_grad_(True)
+    labels = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(54))
+    got = L.token_logprobs(full[:, 1:-1], labels, chunk_elems=2 * V)
+    want = _naive_logprobs(full.detach()[:, 1:-1].clone(), labels, 1.0)
+    assert got.dtype == torch.float32 and torch.allclose(got, want, atol=1e-6, rtol=0)
+    got.sum().backward()
+    ref = full.detach().clone().requires_grad_(True)
+    _naive_logprobs(ref[:, 1:-1], labels, 1.0).sum().backward()
+    assert full.grad.dtype == torch.bfloat16 and torch.equal(full.grad, ref.grad)
+
+
+def test_token_logprobs_gradcheck_float64():
+    logits = rand(2, 3, 5, seed=55).requires_grad_(True)
+    labels = torch.tensor([[0, 4, 2], [1, 1, 3]])
+    assert torch.autograd.gradcheck(lambda x: L.token_logprobs(x, labels, 0.9, chunk_elems=7), (logits,))
+
+
+def test_chunked_entropy_equals_unchunked():
+    logits = rand(B, T, V, seed=56) * 3
+    whole = L.token_entropy_per_token(logits, chunk_elems=1 << 26)
+    for chunk in (1, 3 * V, 2 * T * V):
+        assert torch.allclose(L.token_entropy_per_token(logits, chunk_elems=chunk), whole, atol=1e-12, rtol=0)

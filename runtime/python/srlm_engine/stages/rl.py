@@ -64,19 +64,26 @@ def build_sequences(prompts: list[list[int]], completions: list[list[int]], pad:
 
 
 def completion_logits(model, seq: dict, rows: slice):
-    """Logits that predict each completion token ((b, cw, V)): position t predicts token t + 1."""
-    pw = seq["prompt_width"]
+    """Logits that predict each completion token ((b, cw, V)): position t predicts token t + 1.
+
+    `logits_to_keep` makes the LM head run on the last cw + 1 positions only, so no (prompt × vocabulary)
+    logits are ever materialised.
+    """
+    width = seq["input_ids"].shape[1] - seq["prompt_width"]
     with models.autocast():
         out = model(
             input_ids=seq["input_ids"][rows],
             attention_mask=seq["attention_mask"][rows],
             position_ids=seq["position_ids"][rows],
+            logits_to_keep=width + 1,
         ).logits
-    return out[:, pw - 1 : -1, :]
+    return out[:, :-1, :]
 
 
 @torch.no_grad()
 def batch_logprobs(model, seq: dict, micro: int, temperature: float) -> torch.Tensor:
+    """Per-token log-probs of the sampled completions ((B, cw)) for the old policy or the reference, one
+    micro-batch of `micro` sequences at a time, through the same chunked selective log-softmax as the update."""
     b = seq["input_ids"].shape[0]
     pw = seq["prompt_width"]
     parts = []

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { EventTailer } from '../../../runtime/src/events/tail';
 import { RunState } from '../../../runtime/src/events/state';
 import { RunStore, type RunRecord } from '../../../runtime/src/store/run-store';
+import { LiveRunReconciler, recordedLive } from './reconcile';
 
 export interface RunEntry {
   readonly id: string;
@@ -55,6 +56,8 @@ export class RunRegistry implements vscode.Disposable {
   private debounce: NodeJS.Timeout | undefined;
   private fireTimer: NodeJS.Timeout | undefined;
   private started = false;
+  private disposed = false;
+  private readonly reconciler = new LiveRunReconciler();
 
   constructor(private readonly root: () => string | undefined) {}
 
@@ -120,6 +123,14 @@ export class RunRegistry implements vscode.Disposable {
       }
     }
     if (any) this.fire(undefined);
+    // run.json says what was last observed; an engine that died while nobody watched is noticed here (every
+    // refresh, i.e. at least every 2 s) and recorded as failed, and the next refresh reads the new record.
+    if (root)
+      for (const e of this.entries.values())
+        if (recordedLive(e.record?.status))
+          void this.reconciler.check(root, e.id).then((ended) => {
+            if (ended && !this.disposed) this.refresh();
+          });
   }
 
   private follow(e: RunEntry): void {
@@ -208,6 +219,7 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
     if (this.fireTimer) clearTimeout(this.fireTimer);

@@ -4,7 +4,11 @@
 #   2. bench/lsp/measure_memory.py — measured peak memory over the estimator's grid (estimates computed here later)
 #   3. the embedded demo pipeline on CUDA with bf16 through the real engine (plan from bench/gpu/make_plan.ts)
 # Results go to $OUT (at most 8 files). Python packages the machine lacks travel as wheels in .whl/.
+# Usage: bash bench/gpu/device_check.sh [bench] [memory] [lora] [demo]   (no argument: bench, memory and demo;
+# `lora` measures only the LoRA cells of the memory grid, for a short second lease).
 set -uo pipefail
+sections=" ${*:-bench memory demo} "
+want() { [[ "$sections" == *" $1 "* ]]; }
 OUT="${OUT:-/tmp/srlm-gpu-out}"
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
@@ -22,14 +26,30 @@ fi
 } >"$OUT/gpu.txt" 2>&1
 cat "$OUT/gpu.txt"
 
-echo "== gpu_bench"; t0=$SECONDS
-timeout 200 python3 bench/engine/gpu_bench.py >"$OUT/gpu_bench.json" 2>"$OUT/gpu_bench.err"
-echo "gpu_bench rc=$? in $((SECONDS - t0)) s"; cat "$OUT/gpu_bench.json"; tail -5 "$OUT/gpu_bench.err"
+if want bench; then
+  echo "== gpu_bench"; t0=$SECONDS
+  timeout 200 python3 bench/engine/gpu_bench.py >"$OUT/gpu_bench.json" 2>"$OUT/gpu_bench.err"
+  echo "gpu_bench rc=$? in $((SECONDS - t0)) s"; cat "$OUT/gpu_bench.json"; tail -5 "$OUT/gpu_bench.err"
+fi
 
-echo "== measure_memory"; t0=$SECONDS
-timeout 150 python3 bench/lsp/measure_memory.py --all >"$OUT/memory.jsonl" 2>"$OUT/memory.err"
-echo "measure_memory rc=$? in $((SECONDS - t0)) s"; cat "$OUT/memory.jsonl"; tail -3 "$OUT/memory.err"
+if want memory; then
+  echo "== measure_memory"; t0=$SECONDS
+  timeout 150 python3 bench/lsp/measure_memory.py --all >"$OUT/memory.jsonl" 2>"$OUT/memory.err"
+  echo "measure_memory rc=$? in $((SECONDS - t0)) s"; cat "$OUT/memory.jsonl"; tail -3 "$OUT/memory.err"
+fi
 
+if want lora; then
+  echo "== measure_memory (LoRA cells)"; t0=$SECONDS
+  for cell in "1 1024" "4 1024" "2 4096"; do
+    set -- $cell
+    for ck in "" "--grad-ckpt"; do
+      timeout 60 python3 bench/lsp/measure_memory.py --mode lora --batch "$1" --seq-len "$2" $ck >>"$OUT/memory_lora.jsonl" 2>>"$OUT/memory.err"
+    done
+  done
+  echo "lora cells in $((SECONDS - t0)) s"; cat "$OUT/memory_lora.jsonl"; tail -3 "$OUT/memory.err"
+fi
+
+want demo || exit 0
 echo "== demo on cuda"; t0=$SECONDS
 sed "s#@ROOT@#$root#g" bench/gpu/demo-cuda.plan.json >/tmp/demo-cuda.plan.json
 rm -rf /tmp/demo-run

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   KNOWN_ARCHS,
+  LOGPROB_CHUNK_ELEMS,
   activationBytesPerTokenPerLayer,
   archFromConfig,
   estimateStage,
@@ -244,4 +245,40 @@ test('sampled row length replaces max_len as the padded length, capped by max_le
   assert.equal(short.memory.logits, 2 * 300 * 151936 * 14);
   assert.equal(capped.memory.logits, unknown.memory.logits);
   assert.ok(short.assumptions.some((a) => a.includes('300')));
+});
+
+test('RL logits: completion positions only, chunked selective log-softmax instead of a full fp32 log-softmax', () => {
+  // Defaults: 8 prompts × 8 samples in one micro-batch, 512 new tokens; mixed precision (bf16 logits).
+  const e = estimateStage({ kind: 'rl', config: { kl: 0 }, policy: qwen05, policyDtype: 'bf16' }, DEFAULT_DEVICE);
+  const entries = 64 * 513 * 151936;
+  assert.equal(e.memory.logits, entries * 3 * 2 + 12 * LOGPROB_CHUNK_ELEMS);
+  // The full-softmax formula over prompt + completion is 3.4x larger (104.6 GB against 30.7 GB).
+  assert.ok(64 * (256 + 512) * 151936 * 14 > 3.4 * e.memory.logits);
+  // batch_size = 8: an eighth of the logits; the fp32 working chunks stay the same.
+  const micro = estimateStage(
+    { kind: 'rl', config: { kl: 0, batch_size: 8 }, policy: qwen05, policyDtype: 'bf16' },
+    DEFAULT_DEVICE,
+  );
+  assert.equal(micro.memory.logits, (entries / 8) * 6 + 12 * LOGPROB_CHUNK_ELEMS);
+  // A tiny model never reaches a whole chunk.
+  const tiny = estimateStageMemory({
+    policy: fullBf16,
+    microBatch: 1,
+    seqLen: 10,
+    selectiveLogits: { positions: 2 },
+  });
+  assert.equal(tiny.logits, 2 * 151936 * (6 + 12));
+});
+
+test('RL with a KD regulariser: full-softmax logits term and teacher logits over completion positions', () => {
+  const m = estimateStageMemory({
+    policy: fullBf16,
+    microBatch: 4,
+    seqLen: 300,
+    selectiveLogits: { positions: 100 },
+    teacher: { arch: qwen05, dtype: 'bf16' },
+  });
+  const entries = 4 * 100 * 151936;
+  // 60.8M entries: less than one chunk, so the fp32 working memory is 12 bytes per entry.
+  assert.equal(m.logits, entries * (2 + 12) + 12 * entries + entries * (2 + 4 + 4));
 });

@@ -48,6 +48,13 @@ export interface StageMemorySpec {
   fusedOptimizer?: boolean;
   /** RL rollouts and on-policy KD: `sequences` generated together, each `promptLen + newTokens` long. */
   generation?: { sequences: number; promptLen: number; newTokens: number };
+  /**
+   * RL training: the LM head runs on the last `positions` tokens of each sequence only (`logits_to_keep`) and the
+   * per-token log-probs come from the engine's chunked selective log-softmax, so no full fp32 copy of the logits
+   * exists (a KD regulariser still takes a full log-softmax of these logits). Absent: a full cross-entropy over
+   * every token (SFT, KD).
+   */
+  selectiveLogits?: { positions: number };
 }
 
 export interface MemoryBreakdown {
@@ -73,6 +80,9 @@ export interface MemoryBreakdown {
   /** Peak plus the CUDA context and allocator slack: compare this with the card's memory. */
   peakWithOverhead: number;
 }
+
+/** Vocabulary entries per fp32 working chunk of the engine's selective log-softmax (`losses.CHUNK_ELEMS`). */
+export const LOGPROB_CHUNK_ELEMS = 2 ** 26;
 
 /** CUDA context + cuBLAS/cuDNN workspaces as seen by nvidia-smi but not by PyTorch's allocator. */
 export const CUDA_CONTEXT_BYTES = 600 * 1024 ** 2;
@@ -137,16 +147,28 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
     ? a.layers * act * a.hidden + perLayer // each layer keeps only its input; one layer is recomputed at a time
     : a.layers * perLayer;
   const activations = tokens * (layerStack + finalNorm);
-  // Logits kept in the model output, fp32 log-softmax saved by the loss, and the fp32 gradient pair that
-  // exists while backward passes through the loss.
-  const logits = tokens * a.vocab * (act + 4 + 8);
+  let logits: number;
+  let logitTokens = tokens;
+  if (s.selectiveLogits) {
+    logitTokens = s.microBatch * s.selectiveLogits.positions;
+    const entries = logitTokens * a.vocab;
+    // Selective log-softmax: the logits (saved by it), the logits' gradient it writes in backward and the
+    // full-width gradient of the slice that feeds the LM head, all in the activation dtype, plus at most three
+    // fp32 working chunks. With a KD regulariser the full-softmax path below applies to these logits too.
+    const chunks = 3 * 4 * Math.min(LOGPROB_CHUNK_ELEMS, entries);
+    logits = entries * (s.teacher ? act + 12 : 3 * act) + chunks;
+  } else {
+    // Logits kept in the model output, fp32 log-softmax saved by the loss, and the fp32 gradient pair that
+    // exists while backward passes through the loss.
+    logits = tokens * a.vocab * (act + 4 + 8);
+  }
 
   let teacher = 0;
   let teacherLogits = 0;
   if (s.teacher) {
     teacher = paramCount(s.teacher.arch) * DTYPE_BYTES[s.teacher.dtype];
     // Teacher logits and their fp32 log-probs, plus the fp32 mixture a JSD keeps for backward.
-    teacherLogits = tokens * s.teacher.arch.vocab * (DTYPE_BYTES[s.teacher.dtype] + 4 + 4);
+    teacherLogits = logitTokens * s.teacher.arch.vocab * (DTYPE_BYTES[s.teacher.dtype] + 4 + 4);
   }
   const reference = s.reference && !p.lora ? params * DTYPE_BYTES[s.referenceDtype ?? p.weightDtype] : 0;
 

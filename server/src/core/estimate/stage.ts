@@ -95,6 +95,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
   let generation: { sequences: number; promptLen: number; newTokens: number } | undefined;
   let teacher: { arch: ModelArch; dtype: Dtype } | undefined;
   let reference = false;
+  let selectiveLogits: { positions: number } | undefined;
   let updatesPerBatch = 1;
   const promptLen = input.promptLen ?? DEFAULT_PROMPT_TOKENS;
   if (input.promptLen === undefined && (input.kind === 'rl' || n(c.on_policy, 0) > 0)) {
@@ -112,6 +113,8 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     steps = n(c.steps, 100);
     updatesPerBatch = n(c.updates_per_batch, 1);
     generation = { sequences: prompts * group, promptLen, newTokens };
+    // The engine computes logits for the completion positions only (+1: the last prompt token predicts the first).
+    selectiveLogits = { positions: newTokens + 1 };
     reference = n(c.kl, 0.04) > 0;
     const kd = rec(c.kd);
     if (kd && input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, false) };
@@ -147,6 +150,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     // The reference is a second load of the same model, frozen: bf16 under `auto`.
     referenceDtype: resolveDtype(input.policyDtype, false),
     generation,
+    selectiveLogits,
     fusedOptimizer: input.fusedOptimizer ?? true,
   });
   let time: TimeEstimate | undefined;

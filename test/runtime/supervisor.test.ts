@@ -83,6 +83,10 @@ test('kill -9 mid-stage: the run is marked failed with the log tail; resume cont
     ],
   );
   for (const e of written) assert.ok(validateEvent(e), `${JSON.stringify(e)}: ${JSON.stringify(validateEvent.errors)}`);
+  assert.deepEqual(
+    written.map((e) => e.attempt),
+    [1, 1],
+  );
 
   const { engine, point } = await resumeRun(store, id, { python: systemPython, env: fakeEnv() });
   assert.deepEqual(point, { stage: 'b', step: 4, dropped: 1 });

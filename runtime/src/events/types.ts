@@ -47,6 +47,8 @@ export interface RunFinishedEvent extends EventBase {
   readonly status: RunStatus;
   readonly duration_s?: number;
   readonly message?: string | null;
+  /** Supervisor-written only: the attempt (1 + resumes) this event ends, for an engine that died or was killed. */
+  readonly attempt?: number;
 }
 
 export interface StageStartedEvent extends EventBase {
@@ -144,6 +146,8 @@ export interface ErrorEvent extends EventBase {
   readonly traceback?: string | null;
   readonly code?: string | null;
   readonly context?: Readonly<Record<string, unknown>>;
+  /** Supervisor-written only (`code: "engine_died"`): the attempt whose engine died. */
+  readonly attempt?: number;
 }
 
 export type RunEvent =

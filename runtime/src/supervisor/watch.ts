@@ -237,6 +237,7 @@ export class RunWatcher {
       ...(stage && stage.status === 'running' ? { stage: stage.name, step: stage.step } : {}),
       message: `${reason}; last lines of engine.log:\n${tail || '(engine.log is empty)'}`,
       code: 'engine_died',
+      attempt,
     });
     // `attempt` lets readers count this as the end of that attempt even though the engine never wrote its own
     // run_started (it may have died while importing).

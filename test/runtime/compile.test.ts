@@ -158,3 +158,31 @@ test('plan.schema.json and the language schema declare the same fields', () => {
     }
   }
 });
+
+test('plan.schema.json and the language schema give the same defaults', () => {
+  // The engine fills absent fields from plan.schema.json's `default`s, the compiler from the language schema's:
+  // a hand-written plan and a compiled one must mean the same. `output` is always written (as an absolute path).
+  const defs = planSchema.$defs as Record<string, Record<string, unknown>>;
+  const mismatches: string[] = [];
+  const compare = (what: string, props: unknown, fields: readonly { name: string; default?: unknown }[]) => {
+    for (const f of fields) {
+      const p = (props as Record<string, Record<string, unknown>> | undefined)?.[f.name];
+      if (!p || (what === 'settings' && f.name === 'output')) continue;
+      const lang = JSON.stringify(f.default ?? null);
+      const plan = JSON.stringify(p.default ?? null);
+      if (lang !== plan) mismatches.push(`${what}.${f.name}: language ${lang}, plan.schema.json ${plan}`);
+    }
+  };
+  compare('settings', planSchema.properties.settings.properties, fieldsFor('pipeline'));
+  for (const kind of ['model', 'dataset', 'eval'] as const) compare(kind, defs[kind]!.properties, fieldsFor(kind));
+  for (const kind of ['sft', 'kd', 'rl']) {
+    const config = (defs[`stage_${kind}`]!.properties as Record<string, Record<string, unknown>>).config!;
+    const spec = blockSpec('stage', kind)!;
+    compare(`stage ${kind}`, config.properties, spec.fields);
+    for (const nested of spec.blocks) {
+      const nestedDef = (config.properties as Record<string, Record<string, unknown>>)[nested]!;
+      compare(`stage ${kind} ${nested}`, nestedDef.properties, blockSpec(nested, kind)!.fields);
+    }
+  }
+  assert.deepEqual(mismatches, []);
+});

@@ -577,7 +577,7 @@ export const evalSpec: BlockSpec = {
       name: 'before',
       type: { kind: 'bool' },
       default: true,
-      doc: 'Also evaluate the initial model before the first stage this eval covers.',
+      doc: "Also evaluate, before training, the fresh model of every covered stage whose `init` is a model (a stage that continues another starts where that stage's eval left off).",
     },
   ],
 };

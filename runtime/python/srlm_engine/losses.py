@@ -194,7 +194,7 @@ class _SelectiveLogSoftmax(torch.autograd.Function):
         for rb, rt in _chunks(logits.shape, ctx.chunk_elems):
             g = grad_out[rb, rt].to(lse.dtype).unsqueeze(-1)
             # d/dx (x[y]/t − lse(x/t)) = (onehot(y) − softmax(x/t)) / t
-            gx = torch.exp(_float(logits[rb, rt]) / t - lse[rb, rt].unsqueeze(-1)).mul_(-g)
+            gx = (_float(logits[rb, rt]) / t).sub_(lse[rb, rt].unsqueeze(-1)).exp_().mul_(-g)
             gx.scatter_add_(-1, labels[rb, rt].unsqueeze(-1), g)
             grad[rb, rt] = gx.div_(t)
         return grad, None, None, None

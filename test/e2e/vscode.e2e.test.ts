@@ -289,6 +289,7 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
     await screenshot(page, '07-runs-view-terminal-run');
     assert.equal(runs.length, 2);
   });
+
   const skipInspect =
     skipAll ?? (hasPython() ? undefined : `no Python environment at ${python} to build the checkpoint fixture`);
   if (skipInspect && !skipAll) console.log(`# e2e: inspector scenario SKIPPED: ${skipInspect}`);
@@ -409,6 +410,14 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       // A window reload restores the compare panel (onWebviewPanel activation + serializer) with its request, and
       // it still generates. "Reload Window" shuts the workbench down first, which flushes its storage (editor
       // layout, webview state); a bare page reload right after opening a panel can lose what was not flushed yet.
+      // `srlm runs` writes the run index: after the reload the Runs view shows this run from its summary and
+      // reads its events only when it is expanded.
+      const listed = spawnSync(process.execPath, [path.join(root, 'dist', 'srlm.js'), 'runs', '--runs', runsFolder], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(listed.status, 0, listed.stdout + listed.stderr);
+      assert.ok(existsSync(path.join(runsFolder, 'index.json')), 'srlm runs wrote the index');
       await page.evaluate(() => Object.assign(window, { srlmE2eBeforeReload: true }));
       await runCommand(page, 'Developer: Reload Window');
       await until(
@@ -432,6 +441,20 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       await screenshot(page, '10-inspector-restored');
       for (const c of again)
         assert.ok(c.text.replace(/⏎/g, '').trim().startsWith(expected), `restored column ${JSON.stringify(c.text)}`);
+
+      // The run row (from the index) expands to its stages, read on demand.
+      await runCommand(page, 'Focus on Runs View');
+      await until('the inspectable run after the reload', async () => (await runRow().count()) > 0, 30_000);
+      assert.match(
+        (await runRow().innerText()).replace(/\s+/g, ' '),
+        /completed · 30s · best acc 0\.3/,
+        'the row from the index summary',
+      );
+      await expand(runRow());
+      await until('the stages read on expansion', async () => {
+        const r = await sidebarRows(page);
+        return r.some((x) => /^warmup.*sft.*completed/.test(x)) && r.some((x) => /^grpo.*rl.*completed/.test(x));
+      });
       await runCommand(page, 'View: Close All Editors');
     },
   );

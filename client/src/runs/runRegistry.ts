@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import { EventTailer } from '../../../runtime/src/events/tail';
 import { RunState } from '../../../runtime/src/events/state';
 import { RunStore, type RunRecord } from '../../../runtime/src/store/run-store';
+import type { RunSummary } from '../../../runtime/src/store/run-summary';
 import { LiveRunReconciler, recordedLive } from './reconcile';
+import { RunIndexReader } from './runIndex';
 
 export interface RunEntry {
   readonly id: string;
@@ -19,6 +21,13 @@ export interface RunEntry {
   tailer?: EventTailer;
   /** Bumped per asynchronous read of a finished run, so a stale read does not announce itself. */
   loading?: number;
+  /** The read in progress (or done) of a finished run's events. */
+  loaded?: Promise<void>;
+  /**
+   * A finished run shown from the runtime's run index, its events not read yet (`state` is empty): they are
+   * read when the run is expanded (`RunRegistry.ensureLoaded`).
+   */
+  summary?: RunSummary;
 }
 
 export function isLive(e: RunEntry): boolean {
@@ -58,6 +67,7 @@ export class RunRegistry implements vscode.Disposable {
   private started = false;
   private disposed = false;
   private readonly reconciler = new LiveRunReconciler();
+  private index: RunIndexReader | undefined;
 
   constructor(private readonly root: () => string | undefined) {}
 
@@ -107,7 +117,13 @@ export class RunRegistry implements vscode.Disposable {
       e.record = readRecord(dir);
       if (!e.tailer) {
         if (isLive(e) || e.record?.status === 'starting' || e.record?.status === 'running') this.follow(e);
-        else this.load(e);
+        else {
+          // A finished run never read here, which the index describes as it is now: its row comes from the
+          // summary, its events are read when it is expanded. Once read, a change is read again as before.
+          const summary = !e.loaded && !recordedLive(e.record?.status) ? this.indexFor(root!).get(id, key) : undefined;
+          if (summary) e.summary = summary;
+          else this.load(e);
+        }
       }
       if (e.tailer && !isLive(e) && e.state.status !== 'running' && e.state.status !== 'pending') {
         void e.tailer.stop(true);
@@ -133,7 +149,19 @@ export class RunRegistry implements vscode.Disposable {
           });
   }
 
+  private indexFor(root: string): RunIndexReader {
+    if (!this.index || this.index.root !== root) this.index = new RunIndexReader(root);
+    return this.index;
+  }
+
+  /** Reads a run's events if only its index summary is known yet; resolves when the state is complete. */
+  ensureLoaded(e: RunEntry): Promise<void> {
+    if (e.tailer) return Promise.resolve();
+    return e.loaded ?? this.load(e);
+  }
+
   private follow(e: RunEntry): void {
+    e.summary = undefined;
     e.state = planState(e.dir);
     e.tailer = new EventTailer(path.join(e.dir, 'events.jsonl'), {
       onEvent: (ev) => {
@@ -182,18 +210,23 @@ export class RunRegistry implements vscode.Disposable {
    * Reads a finished run's events asynchronously (1 MiB reads with awaits between), so a long run's file never
    * blocks the extension host; the row fills in when the read is done.
    */
-  private load(e: RunEntry): void {
+  private load(e: RunEntry): Promise<void> {
     const state = planState(e.dir);
-    e.state = state;
     const token = (e.loading = (e.loading ?? 0) + 1);
     const tailer = new EventTailer(path.join(e.dir, 'events.jsonl'), { onEvent: (ev) => state.apply(ev) });
-    void tailer
+    // The row keeps the summary (when there is one) until the read is done, then shows the full state.
+    if (!e.summary) e.state = state;
+    e.loaded = tailer
       .poll()
       .then(() => tailer.stop(true))
       .catch(() => undefined)
       .then(() => {
-        if (e.loading === token && this.entries.get(e.id) === e) this.fire(e);
+        if (e.loading !== token || this.entries.get(e.id) !== e) return;
+        e.state = state;
+        e.summary = undefined;
+        this.fire(e);
       });
+    return e.loaded;
   }
 
   /** Waits until a run matching `pred` appears (used after launching, to open its dashboard). */

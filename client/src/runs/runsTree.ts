@@ -39,7 +39,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     registry.onDidChange(() => this.changed.fire(undefined));
   }
 
-  getChildren(node?: RunsNode): RunsNode[] {
+  getChildren(node?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
     if (!node) {
       const runs = this.registry.list();
       if (runs.length === 0) return [];
@@ -48,7 +48,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     if (node.type === 'run') {
       const e = this.registry.get(node.runId);
       if (!e) return [];
-      return e.state.stages.map((s) => ({ type: 'stage', runId: node.runId, stage: s.name }));
+      const stages = (): RunsNode[] => e.state.stages.map((s) => ({ type: 'stage', runId: node.runId, stage: s.name }));
+      // A run shown from the run index has its events read now, on first expansion.
+      return e.summary ? this.registry.ensureLoaded(e).then(stages) : stages();
     }
     if (node.type === 'stage') {
       const s = this.registry.get(node.runId)?.state.findStage(node.stage);
@@ -97,24 +99,29 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
 
 function runItem(e: RunEntry): vscode.TreeItem {
   const st = e.state;
-  const status = runStatus(e);
-  const label = st.pipeline ?? e.record?.pipeline ?? e.id;
+  const sum = e.summary;
+  const status = sum ? sum.status : runStatus(e);
+  const label = st.pipeline ?? e.record?.pipeline ?? sum?.pipeline ?? e.id;
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `run:${e.id}`;
   item.iconPath = statusIcon(status);
   const end = st.finishedMs ?? (isLive(e) ? Date.now() : st.lastEventMs);
-  const secs = st.startedMs !== undefined && end !== undefined ? (end - st.startedMs) / 1000 : undefined;
+  const secs = sum
+    ? sum.durationS
+    : st.startedMs !== undefined && end !== undefined
+      ? (end - st.startedMs) / 1000
+      : undefined;
   const parts = [status];
   if (isLive(e)) parts.push(`${Math.round(st.fraction * 100)}%`);
   const d = duration(secs);
   if (d) parts.push(d);
-  const best = st.bestEval('accuracy');
+  const best = sum ? sum.best?.value : st.bestEval('accuracy');
   if (best !== undefined) parts.push(`best acc ${num(best)}`);
   item.description = `${parts.join(' · ')} — ${e.id}`;
   const tip = new vscode.MarkdownString(undefined, true);
   tip.appendMarkdown(`**${label}** — \`${e.id}\`\n\n`);
   tip.appendMarkdown(
-    `status: ${status}${st.finishMessage ? ` — ${st.finishMessage}` : e.record?.message ? ` — ${e.record.message}` : ''}\n\n`,
+    `status: ${status}${st.finishMessage ? ` — ${st.finishMessage}` : (e.record?.message ?? sum?.message) ? ` — ${e.record?.message ?? sum?.message}` : ''}\n\n`,
   );
   if (e.record?.source) tip.appendMarkdown(`pipeline file: ${e.record.source}\n\n`);
   tip.appendMarkdown(`folder: ${e.dir}`);

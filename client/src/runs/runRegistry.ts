@@ -155,9 +155,14 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   /** Reads a run's events if only its index summary is known yet; resolves when the state is complete. */
-  ensureLoaded(e: RunEntry): Promise<void> {
-    if (e.tailer) return Promise.resolve();
-    return e.loaded ?? this.load(e);
+  async ensureLoaded(e: RunEntry): Promise<void> {
+    if (e.tailer) return;
+    if (!e.loaded) this.load(e);
+    // A read superseded by a newer one (the files changed meanwhile) resolves early: wait for the latest.
+    for (let p: Promise<void> | undefined; e.loaded && p !== e.loaded;) {
+      p = e.loaded;
+      await p;
+    }
   }
 
   private follow(e: RunEntry): void {

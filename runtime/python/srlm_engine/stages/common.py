@@ -220,19 +220,22 @@ class StageLoop:
         )
         # A checkpoint written because of a stop is not exported: the supervisor kills an engine that does not
         # exit soon after SIGTERM, and export of a real model takes minutes.
-        onnx = None
-        if self.cfg.get("export_onnx", "none") == "all" and not self.ctx.check_stop():
-            onnx = self.export_onnx(path, step)
+        export = self.cfg.get("export_onnx", "none") == "all" and not self.ctx.check_stop()
+        self._announce_checkpoint(path, step, final=False, export=export)
+        return path
+
+    def _announce_checkpoint(self, path: Path, step: int, *, final: bool, export: bool) -> None:
+        """Export the saved checkpoint when asked, then emit its `checkpoint` event (with the export folder)."""
+        onnx = self.export_onnx(path, step) if export else None
         self.ctx.events.emit(
             "checkpoint",
             stage=self.name,
             step=step,
             path=str(path),
-            final=False,
+            final=final,
             metrics=self.last_metrics,
             onnx=onnx,
         )
-        return path
 
     def export_onnx(self, path: Path, step: int) -> str | None:
         """Export a saved checkpoint to `<path>/onnx`; the folder, or None after a `warning` when it failed.
@@ -317,18 +320,8 @@ class StageLoop:
             path = checkpoint.save(
                 self.root, "final", self.model, self.tokenizer, self._meta(step, final=True), merge_lora=True
             )
-            onnx = None
-            if self.cfg.get("export_onnx", "none") in ("final", "all"):
-                onnx = self.export_onnx(path, step)
-            self.ctx.events.emit(
-                "checkpoint",
-                stage=self.name,
-                step=step,
-                path=str(path),
-                final=True,
-                metrics=self.last_metrics,
-                onnx=onnx,
-            )
+            export = self.cfg.get("export_onnx", "none") in ("final", "all")
+            self._announce_checkpoint(path, step, final=True, export=export)
         self.evals(self.ctx.plan.evals_for(self.name), "after", step)
         self.ctx.events.emit(
             "stage_finished",

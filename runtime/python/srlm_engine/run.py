@@ -191,6 +191,19 @@ def _init_distributed() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), world
 
 
+def _leave_distributed(wait: bool) -> None:
+    # Ranks that finished leave together and tear the process group down explicitly: a rank that exits while a
+    # peer still saves or evaluates, or a gloo group destroyed at interpreter exit, can abort the job (seen as
+    # SIGABRT). A failed rank does not wait: its peers may be blocked in a collective it will never join, and
+    # torchrun ends them when it exits.
+    if torch.distributed.is_initialized():
+        try:
+            if wait:
+                torch.distributed.barrier()
+        finally:
+            torch.distributed.destroy_process_group()
+
+
 def run(
     plan_path: str,
     run_dir: str,
@@ -206,6 +219,7 @@ def run(
     t0 = time.time()
     stop = stop or StopFlag()
     stop.install()
+    finished = False
     try:
         try:
             plan = load_plan(plan_path)
@@ -268,6 +282,7 @@ def run(
                 status = "stopped"
                 break
         events.emit("run_finished", status=status, duration_s=time.time() - t0)
+        finished = status == "completed"
         return EXIT_STOPPED if status == "stopped" else EXIT_OK
     except Exception as e:  # the stream must record every failure, with its traceback, before exiting
         tb = traceback.format_exc()
@@ -280,3 +295,4 @@ def run(
     finally:
         stop.uninstall()
         events.close()
+        _leave_distributed(wait=finished)

@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IdeEnv, analyzeDocument, type IdeDocument } from '../../server/src/ide';
+import { markers } from '../helpers/markers';
 
 export const WS = resolve(__dirname, '../fixtures/lsp/ws');
 export const HF_CACHE = resolve(__dirname, '../fixtures/lsp/hfcache');
@@ -11,15 +12,7 @@ export function fixture(
   src: string,
   name = 'scratch.srlm',
 ): { doc: IdeDocument; at: (k: string) => number; text: string } {
-  const at = new Map<string, number>();
-  let text = '';
-  let last = 0;
-  for (const m of src.matchAll(/\$(\d)/g)) {
-    text += src.slice(last, m.index);
-    at.set(m[1]!, text.length);
-    last = m.index! + m[0].length;
-  }
-  text += src.slice(last);
+  const { text, at } = markers(src);
   const doc = analyzeDocument(pathToFileURL(join(WS, name)).toString(), text);
   return {
     doc,

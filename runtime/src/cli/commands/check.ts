@@ -1,7 +1,6 @@
 // `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { NodeFileSystemHost } from '../host/nodeHost';
@@ -84,16 +83,9 @@ export const checkCommand: CliCommand = {
     let warnings = 0;
     const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
     for (const file of args.files) {
-      const abs = path.resolve(io.cwd, file);
-      let text: string;
-      try {
-        text = await readFile(abs, 'utf8');
-      } catch (e) {
-        io.stderr.write(
-          `srlm check: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
-        );
-        return 2;
-      }
+      const source = await readSourceFile('check', file, io);
+      if (!source) return 2;
+      const { abs, text } = source;
       const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
       const { document, diagnostics } = await check(text, { host });
       for (const d of diagnostics) {

@@ -1,8 +1,8 @@
 // `srlm fmt FILE... [--check]`: rewrites .srlm files in the canonical style, or with --check lists the files
 // that are not formatted. Exit 0 when all is well, 1 when --check finds unformatted files or a file has
 // syntax errors, 2 on bad usage or an unreadable file.
-import { readFile, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { format } from '../../../../server/src/core';
 
@@ -29,16 +29,9 @@ export const fmtCommand: CliCommand = {
     if (files.length === 0) throw new UsageError('no files given');
     let status = 0;
     for (const file of files) {
-      const abs = path.resolve(io.cwd, file);
-      let text: string;
-      try {
-        text = await readFile(abs, 'utf8');
-      } catch (e) {
-        io.stderr.write(
-          `srlm fmt: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
-        );
-        return 2;
-      }
+      const source = await readSourceFile('fmt', file, io);
+      if (!source) return 2;
+      const { abs, text } = source;
       const r = format(text);
       if (r.text === undefined) {
         io.stderr.write(`${file}: ${r.error}\n`);

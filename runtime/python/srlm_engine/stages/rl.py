@@ -17,8 +17,7 @@ import time
 import torch
 
 from .. import data as data_mod
-from .. import losses, models
-from ..generation import generate
+from .. import losses, models, rollout
 from ..scoring import RewardError, RewardScorer
 from .common import StageLoop
 from .kd import kd_token_sum
@@ -101,16 +100,12 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
     model, tok = loop.build_policy()
     loop.build_optimizer()
     ev = ctx.events
-    if cfg.get("rollout") == "vllm":
-        ev.emit(
-            "warning",
-            stage=loop.name,
-            code="rollout_fallback",
-            message="rollout = vllm is not implemented by this engine version; generating with transformers (hf)",
-        )
     rows = ctx.rows(cfg["data"])
     if any(r.get("answer") is None for r in rows[:1]):
         raise ValueError(f"stage {loop.name}: dataset '{cfg['data']}' rows have no answer for the rewards")
+    # Built before resume loads a checkpoint's weights: the backend's weights are version 0 (the initial policy),
+    # and the first rollout of a resumed stage syncs the loaded ones.
+    backend = rollout.for_stage(ctx, loop, cfg, rows)
     scorer = RewardScorer(cfg["reward"], cfg.get("reward_file"), cfg.get("reward_timeout", 10))
     ref_model = None
     use_adapter_as_ref = False
@@ -144,7 +139,16 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             gen_metrics: dict = {}
             if step % mu == 0 or gen is None:
                 gen, gen_metrics = _rollout(
-                    ctx, loop, cfg, scorer, rows, step // mu + skipped, ref_model, use_adapter_as_ref, step
+                    ctx,
+                    loop,
+                    cfg,
+                    scorer,
+                    rows,
+                    step // mu + skipped,
+                    ref_model,
+                    use_adapter_as_ref,
+                    step,
+                    backend,
                 )
                 if gen is None:
                     skipped += 1
@@ -217,25 +221,26 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
                 break
     finally:
         scorer.close()
+        backend.close()
     return loop.finish(step, stopped)
 
 
-def _rollout(ctx, loop, cfg, scorer, rows, gen_index, ref_model, use_adapter_as_ref, loop_step):
+def _rollout(ctx, loop, cfg, scorer, rows, gen_index, ref_model, use_adapter_as_ref, loop_step, backend):
     """Generate, score and compute advantages for one generation batch."""
     model, tok = loop.model, loop.tokenizer
     G = cfg["group"]
     t0 = time.perf_counter()
     batch_rows = _prompt_rows(rows, ctx.seed, gen_index, cfg["prompts_per_step"])
     prompts = data_mod.encode_prompts(tok, batch_rows, cfg.get("chat_template", True))
-    comps = generate(
-        model,
-        tok,
+    # The optimizer step identifies the policy's weights: a backend holding a copy refreshes it when it changed.
+    backend.sync_weights(model, version=loop_step)
+    comps = backend.generate(
         prompts,
         cfg["max_new_tokens"],
-        temperature=cfg["temperature"],
-        top_p=cfg["top_p"],
-        num_return_sequences=G,
-        batch_size=max(G, cfg["batch_size"]),
+        cfg["temperature"],
+        cfg["top_p"],
+        G,
+        seed=ctx.seed * 1_000_003 + gen_index,
     )
     t1 = time.perf_counter()
     rep_rows = [r for r in batch_rows for _ in range(G)]

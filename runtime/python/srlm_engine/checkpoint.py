@@ -70,8 +70,12 @@ def save(
     merge_lora: bool = False,
     keep_last: int | None = None,
     before_publish=None,
+    state_dict: dict | None = None,
 ) -> Path:
-    """Write `root/name` atomically and return its path. `before_publish` is a test hook (kill point)."""
+    """Write `root/name` atomically and return its path. `before_publish` is a test hook (kill point).
+
+    `state_dict` replaces the model's own weights: a sharded (FSDP) model holds only its shard, so the caller
+    gathers the full weights first."""
     root.mkdir(parents=True, exist_ok=True)
     sweep_temporaries(root)
     tmp = root / f".tmp-{name}-{os.getpid()}-{time.monotonic_ns()}"
@@ -82,7 +86,13 @@ def save(
         import copy
 
         to_save = copy.deepcopy(model).merge_and_unload()
-    to_save.save_pretrained(tmp, safe_serialization=True)
+    if state_dict is not None and getattr(to_save.config, "tie_word_embeddings", False):
+        # Tied output weights are the input embedding; saved twice they would double a 0.5B model's largest
+        # tensor on disk (transformers only drops the copy when it reads the weights itself).
+        state_dict = {k: v for k, v in state_dict.items() if k != "lm_head.weight"}
+    to_save.save_pretrained(tmp, safe_serialization=True, state_dict=state_dict)
+    if state_dict is not None:
+        _unwrap_architecture(tmp)
     if tokenizer is not None:
         tokenizer.save_pretrained(tmp)
     meta = {**meta, "format": "srlm-checkpoint-1", "saved_at": time.time(), "lora": _is_peft(to_save)}
@@ -108,6 +118,18 @@ def save(
     if keep_last:
         prune(root, keep_last)
     return target
+
+
+def _unwrap_architecture(folder: Path) -> None:
+    # transformers records the saving class's name; FSDP2 subclasses the model as `FSDP<Name>`, a class that
+    # exists nowhere else, so the folder would name an architecture no loader knows.
+    cfg_path = folder / "config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    archs = cfg.get("architectures") or []
+    fixed = [a[len("FSDP") :] if a.startswith("FSDP") else a for a in archs]
+    if fixed != archs:
+        cfg["architectures"] = fixed
+        cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _is_peft(model) -> bool:
@@ -154,16 +176,23 @@ def load_weights_into(model, path: Path) -> None:
 
         set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
         return
-    files = sorted(path.glob("model*.safetensors"))
-    if not files:
-        raise FileNotFoundError(f"{path}: no model.safetensors in checkpoint")
-    state = {}
-    for f in files:
-        state.update(load_file(str(f)))
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = model.load_state_dict(read_weights(path), strict=False)
     # Tied embeddings are saved once; a missing lm_head is expected then, anything else is corruption.
     missing = [k for k in missing if not k.endswith("lm_head.weight")]
     if missing or unexpected:
         raise RuntimeError(
             f"{path}: checkpoint does not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
         )
+
+
+def read_weights(path: Path) -> dict:
+    """A full-model checkpoint's weights (every safetensors shard), on the CPU."""
+    from safetensors.torch import load_file
+
+    files = sorted(Path(path).glob("model*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{path}: no model.safetensors in checkpoint")
+    state = {}
+    for f in files:
+        state.update(load_file(str(f)))
+    return state

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from .data import left_pad
+from .distributed import is_sharded
 from .models import autocast
 
 
@@ -51,13 +52,17 @@ def generate(
     )
     out: list[Completion] = []
     per_call = max(1, batch_size // num_return_sequences)
+    synced = is_sharded(model)
     try:
         device = next(model.parameters()).device
         for start in range(0, len(prompts), per_call):
             chunk = prompts[start : start + per_call]
             ids, att = left_pad(chunk, pad, device)
             with autocast():
-                seqs = model.generate(input_ids=ids, attention_mask=att, generation_config=gen_cfg)
+                # A sharded model needs every rank in every forward: ranks that finish early keep stepping.
+                seqs = model.generate(
+                    input_ids=ids, attention_mask=att, generation_config=gen_cfg, synced_gpus=synced
+                )
             new = seqs[:, ids.shape[1] :].tolist()
             for row in new:
                 # generate pads only after EOS, so a row without EOS ran to max_new_tokens.

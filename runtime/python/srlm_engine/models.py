@@ -50,17 +50,36 @@ _AMP: dict = {"dtype": None, "device": "cpu"}
 
 
 def configure_amp(precision: str, device: torch.device) -> torch.dtype | None:
-    """Mixed precision for forward passes (settings.precision); CPU runs in fp32."""
+    """Mixed precision for forward passes (settings.precision): fp32 weights, 16-bit compute under autocast.
+
+    `auto` is bf16 on a CUDA GPU that supports it and fp32 elsewhere (on CPU autocast only slows the small
+    models down). An explicit `bf16` or `fp16` is honoured on any device; `fp16` also turns on dynamic loss
+    scaling (`needs_loss_scaling`), since fp16 gradients underflow without it."""
     dtype = None
-    if device.type == "cuda":
-        if precision == "fp16":
+    if precision == "fp16":
+        dtype = torch.float16
+    elif precision == "bf16":
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise ModelLoadError(
-                "settings.precision = fp16 needs loss scaling, which this engine lacks; use bf16 or fp32"
+                "settings.precision = bf16, but this GPU has no bf16 support; use fp16 (loss-scaled) or fp32"
             )
-        if precision == "bf16" or (precision == "auto" and torch.cuda.is_bf16_supported()):
-            dtype = torch.bfloat16
+        dtype = torch.bfloat16
+    elif precision == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported():
+        dtype = torch.bfloat16
     _AMP.update(dtype=dtype, device=device.type)
     return dtype
+
+
+def needs_loss_scaling() -> bool:
+    return _AMP["dtype"] == torch.float16
+
+
+def grad_scaler():
+    """A dynamic loss scaler for fp16 autocast, or None. Its state goes into step checkpoints, so a resumed run
+    continues with the same scale."""
+    if not needs_loss_scaling():
+        return None
+    return torch.amp.GradScaler(_AMP["device"])
 
 
 def autocast():
@@ -121,6 +140,13 @@ def load_model(
     source = path_override or spec["source"]
     path, local = resolve_source(source)
     dtype = pick_dtype(spec.get("dtype", "auto"), device, trainable)
+    if trainable and dtype == torch.float16:
+        # AdamW on fp16 weights loses most updates to rounding, and the loss scaler cannot unscale fp16
+        # gradients: fp16 training means fp32 weights with fp16 compute.
+        raise ModelLoadError(
+            f"model '{source}': dtype = fp16 cannot be trained; keep dtype = auto (fp32 weights) and set the "
+            "pipeline's precision = fp16 for fp16 compute with loss scaling"
+        )
     attn = spec.get("attn", "sdpa")
     if attn == "flash_attention_2":
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from . import __version__, checkpoint, models
+from . import __version__, checkpoint, distributed, models
 from . import data as data_mod
 from .events import EventWriter
 from .plan import Plan, PlanError, Ref
@@ -49,6 +49,11 @@ class Context:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    @property
+    def sharded(self) -> bool:
+        """FSDP: the plan asks for it and there is more than one rank to shard over."""
+        return self.world_size > 1 and self.plan.settings.get("sharding", "none") == "fsdp"
 
     def ckpt_root(self, stage: str) -> Path:
         return self.run_dir / "checkpoints" / stage
@@ -183,27 +188,6 @@ def _stage_done(ctx: Context, st: dict) -> bool:
     return meta.get("stage_hash") == st.get("hash")
 
 
-def _init_distributed() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        torch.distributed.init_process_group(backend)
-    return int(os.environ.get("RANK", "0")), world
-
-
-def _leave_distributed(wait: bool) -> None:
-    # Ranks that finished leave together and tear the process group down explicitly: a rank that exits while a
-    # peer still saves or evaluates, or a gloo group destroyed at interpreter exit, can abort the job (seen as
-    # SIGABRT). A failed rank does not wait: its peers may be blocked in a collective it will never join, and
-    # torchrun ends them when it exits.
-    if torch.distributed.is_initialized():
-        try:
-            if wait:
-                torch.distributed.barrier()
-        finally:
-            torch.distributed.destroy_process_group()
-
-
 def run(
     plan_path: str,
     run_dir: str,
@@ -214,7 +198,7 @@ def run(
 ) -> int:
     run_dir_p = Path(run_dir).resolve()
     run_dir_p.mkdir(parents=True, exist_ok=True)
-    rank, world = _init_distributed()
+    rank, world = distributed.init()
     events = EventWriter(run_dir_p / "events.jsonl", run_dir_p.name, enabled=rank == 0, echo=echo)
     t0 = time.time()
     stop = stop or StopFlag()
@@ -295,4 +279,4 @@ def run(
     finally:
         stop.uninstall()
         events.close()
-        _leave_distributed(wait=finished)
+        distributed.leave(wait=finished)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .. import checkpoint, models
+from .. import checkpoint, distributed, models
 from ..plan import Ref
 
 
@@ -50,30 +50,6 @@ def make_optimizer(model, cfg: dict, total_steps: int):
     return opt, sched
 
 
-def average_gradients(params: list, world_size: int) -> None:
-    """Data-parallel step without a DDP wrapper: every rank steps with the mean gradient over ranks.
-
-    Simpler than DDP (no bucketing or overlap with backward) and exact for any model, LoRA and frozen parts
-    included; the cost is one all-reduce per parameter after backward, acceptable for ~0.5B models."""
-    for p in params:
-        # A parameter the loss did not reach has no gradient on any rank (same model, same graph): skip it, as
-        # the optimizer does, rather than give it a zero gradient that AdamW would still act on.
-        if p.grad is None:
-            continue
-        torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.SUM)
-        p.grad.div_(world_size)
-
-
-def replica_checksums(model, world_size: int) -> list[float]:
-    """Each rank's sum of its parameters (float64), gathered on every rank."""
-    with torch.no_grad():
-        local = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
-    local = local.to(next(model.parameters()).device)
-    gathered = [torch.zeros_like(local) for _ in range(world_size)]
-    torch.distributed.all_gather(gathered, local)
-    return [float(t.item()) for t in gathered]
-
-
 def gpu_mem_gb(device) -> float | None:
     if device.type != "cuda":
         return None
@@ -97,6 +73,9 @@ class StageLoop:
             e for e in ctx.plan.evals_for(self.name) if ctx.plan.evals[e].get("every", 0) > 0
         ]
         self.model = self.tokenizer = self.optimizer = self.scheduler = None
+        self.scaler = None  # fp16 loss scaling (models.grad_scaler)
+        self.sharded = ctx.sharded  # FSDP: each rank holds a shard of the weights and optimizer state
+        self._stopping = False  # this step's stop decision, the same on every rank
         self.init_desc = ""
         # The model a LoRA step checkpoint's adapter applies to (meta.json `base_checkpoint`): what ONNX export
         # and the inspector load the adapter onto. None for full fine-tuning.
@@ -147,6 +126,22 @@ class StageLoop:
         return str(target)
 
     def build_optimizer(self):
+        """Shard the policy when the plan asks for FSDP, then build AdamW, its schedule and the loss scaler.
+
+        A stage that needs a frozen copy of its initial policy (RL's KL reference) takes it before this."""
+        self.scaler = models.grad_scaler()
+        if self.sharded:
+            if self.cfg.get("lora"):
+                raise ValueError(
+                    f"stage {self.name}: sharding = fsdp does not support lora; a LoRA stage trains so few "
+                    "parameters that data parallelism (sharding = none) already fits"
+                )
+            if self.scaler is not None:
+                raise ValueError(
+                    f"stage {self.name}: precision = fp16 is not supported with sharding = fsdp (the loss "
+                    "scaler's overflow check would differ between shards); use bf16"
+                )
+            self.model = distributed.shard(self.model)
         self.optimizer, self.scheduler = make_optimizer(self.model, self.cfg, self.total_steps)
 
     def load_teacher(self, ref: Ref):
@@ -161,12 +156,7 @@ class StageLoop:
         start, extra = 0, {}
         latest = checkpoint.latest_step(self.root) if self.ctx.resume else None
         if latest is not None:
-            checkpoint.load_weights_into(self.model, latest)
-            state = checkpoint.load_training_state(latest)
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.scheduler.load_state_dict(state["scheduler"])
-            checkpoint.set_rng_state(state["rng"])
-            start, extra = int(state["step"]), state.get("extra", {})
+            start, extra = self._restore(latest)
         elif self.before_evals:
             self.evals(self.before_evals, "before", 0)
         self.ctx.events.emit(
@@ -184,16 +174,67 @@ class StageLoop:
             )
         return start, extra
 
+    def _restore(self, latest: Path) -> tuple[int, dict]:
+        """Weights, optimizer, scheduler, loss scale and this rank's RNG from a step checkpoint; returns the
+        step and this rank's extra trainer state."""
+        state = checkpoint.load_training_state(latest)
+        was_sharded = bool(state.get("sharded", False))
+        if was_sharded != self.sharded:
+            raise ValueError(
+                f"stage {self.name}: {latest} was written with sharding = {'fsdp' if was_sharded else 'none'} "
+                f"and this run uses {'fsdp' if self.sharded else 'none'}; the optimizer states differ in layout. "
+                "Resume with the same sharding setting"
+            )
+        if self.sharded:
+            distributed.load_full_model_state(self.model, checkpoint.read_weights(latest))
+            distributed.load_full_optimizer_state(self.model, self.optimizer, state["optimizer"])
+        else:
+            checkpoint.load_weights_into(self.model, latest)
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        mine = {"rng": state["rng"], "extra": state.get("extra", {})}
+        ranks = state.get("ranks")
+        if ranks and len(ranks) == self.ctx.world_size:
+            mine = ranks[self.ctx.rank]
+        elif self.ctx.world_size > 1 or ranks:
+            self.ctx.events.emit(
+                "warning",
+                stage=self.name,
+                code="resume_world_size_changed",
+                message=f"{latest} was written by {len(ranks or [0])} rank(s) and this run has "
+                f"{self.ctx.world_size}: every rank resumes with rank 0's random state and trainer state, so "
+                "the run continues correctly but not bitwise as before",
+            )
+        checkpoint.set_rng_state(mine["rng"])
+        return int(state["step"]), mine.get("extra", {})
+
     # ------------------------------------------------------------------ per step
+    def backward(self, loss) -> None:
+        """Backward through the loss scaler when fp16 needs one."""
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
     def clip_and_step(self) -> float:
         params = [p for p in self.model.parameters() if p.requires_grad]
-        if self.ctx.world_size > 1:
-            average_gradients(params, self.ctx.world_size)
+        if self.ctx.world_size > 1 and not self.sharded:
+            distributed.average_gradients(params, self.ctx.world_size)  # FSDP averages in its reduce-scatter
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)  # clip the true gradient, not the scaled one
         norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.get("max_grad_norm", 1.0))
-        self.optimizer.step()
-        self.scheduler.step()
+        stepped = True
+        if self.scaler is not None:
+            # Skips the update when the gradient overflowed and lowers the scale; raises it after a calm run.
+            scale = self.scaler.get_scale()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            stepped = self.scaler.get_scale() >= scale
+        else:
+            self.optimizer.step()
+        if stepped:  # a skipped update does not advance the schedule either
+            self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return float(norm)
+        return distributed.as_float(norm)
 
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -203,12 +244,15 @@ class StageLoop:
         mem = gpu_mem_gb(self.ctx.device)
         if mem is not None:
             metrics["gpu_mem_gb"] = mem
+        if self.scaler is not None:
+            metrics["loss_scale"] = float(self.scaler.get_scale())
         self.last_metrics = metrics
         if step % self.cfg.get("log_every", 1) == 0 or step == self.total_steps:
             self.ctx.events.emit(
                 "metrics", stage=self.name, step=step, total_steps=self.total_steps, metrics=metrics
             )
-        stop = self.ctx.check_stop()
+        stop = distributed.any_rank(self.ctx.check_stop())
+        self._stopping = stop
         save_every = self.cfg.get("save_every", 0)
         if (stop and step < self.total_steps) or (
             save_every and step % save_every == 0 and step < self.total_steps
@@ -226,14 +270,24 @@ class StageLoop:
         return stop and step < self.total_steps
 
     def save_step(self, step: int, extra: dict) -> Path | None:
+        # Reached by every rank: each rank's random state and trainer state (its RL generation batch) go into
+        # rank 0's checkpoint, and a sharded model's weights and optimizer state are gathered first.
+        ranks = distributed.gather_to_main({"rng": checkpoint.rng_state(), "extra": extra})
+        weights = optim = None
+        if self.sharded:
+            weights = distributed.full_model_state(self.model)
+            optim = distributed.full_optimizer_state(self.model, self.optimizer)
         if not self.ctx.is_main:
             return None
         state = {
             "step": step,
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optim if self.sharded else self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": checkpoint.rng_state(),
             "extra": extra,
+            "sharded": self.sharded,
+            "ranks": ranks if self.ctx.world_size > 1 else None,
         }
         path = checkpoint.save(
             self.root,
@@ -243,16 +297,26 @@ class StageLoop:
             self._meta(step, final=False),
             training_state=state,
             keep_last=self.cfg.get("keep_last", 2),
+            state_dict=weights,
         )
         # A checkpoint written because of a stop is not exported: the supervisor kills an engine that does not
         # exit soon after SIGTERM, and export of a real model takes minutes.
-        export = self.cfg.get("export_onnx", "none") == "all" and not self.ctx.check_stop()
+        export = self.cfg.get("export_onnx", "none") == "all" and not self._stopping
         self._announce_checkpoint(path, step, final=False, export=export)
         return path
 
     def _check_replicas(self, step: int) -> None:
         """Data parallelism is only right if every rank ends the stage with the same weights; say so either way."""
-        sums = replica_checksums(self.model, self.ctx.world_size)
+        if self.sharded:
+            self.ctx.events.emit(
+                "log",
+                stage=self.name,
+                step=step,
+                level="info",
+                message=f"model sharded across {self.ctx.world_size} ranks (FSDP)",
+            )
+            return
+        sums = distributed.replica_checksums(self.model, self.ctx.world_size)
         if max(sums) - min(sums) > 1e-6 * max(1.0, abs(sums[0])):
             self.ctx.events.emit(
                 "warning",
@@ -334,7 +398,8 @@ class StageLoop:
     def evals(self, names: list[str], when: str, step: int) -> dict:
         from ..run import run_evals
 
-        if not names or not self.ctx.is_main:
+        # A sharded model only runs forward with every rank taking part; otherwise rank 0 evaluates alone.
+        if not names or not (self.ctx.is_main or self.sharded):
             return {}
         return run_evals(
             self.ctx,
@@ -364,9 +429,16 @@ class StageLoop:
             )
             return "stopped"
         path = None
+        weights = distributed.full_model_state(self.model) if self.sharded else None
         if self.ctx.is_main:
             path = checkpoint.save(
-                self.root, "final", self.model, self.tokenizer, self._meta(step, final=True), merge_lora=True
+                self.root,
+                "final",
+                self.model,
+                self.tokenizer,
+                self._meta(step, final=True),
+                merge_lora=True,
+                state_dict=weights,
             )
             export = self.cfg.get("export_onnx", "none") in ("final", "all")
             self._announce_checkpoint(path, step, final=True, export=export)

@@ -17,7 +17,7 @@ import time
 import torch
 
 from .. import data as data_mod
-from .. import losses, models, rollout
+from .. import distributed, losses, models, rollout
 from ..scoring import RewardError, RewardScorer
 from .common import StageLoop
 from .kd import kd_token_sum
@@ -26,15 +26,37 @@ SAMPLE_EVERY = 10
 MAX_REWARD_FAILURES = 3
 
 
-def _prompt_rows(rows: list[dict], seed: int, gen_index: int, per_step: int) -> list[dict]:
-    # Prompts are drawn epoch by epoch from a seeded permutation: the draw is a function of the step alone.
+def _prompt_rows(
+    rows: list[dict], seed: int, gen_index: int, per_step: int, rank: int = 0, world: int = 1
+) -> list[dict]:
+    """This rank's prompts of generation batch `gen_index`: a contiguous 1/world slice of the batch's draw.
+
+    Prompts are drawn epoch by epoch from a seeded permutation, so the draw is a function of the step alone;
+    whole prompts go to one rank, so every group is sampled, scored and normalised on one rank."""
     n = len(rows)
-    start = gen_index * per_step
+    k = per_step // world
+    start = gen_index * per_step + rank * k
     out = []
-    for k in range(start, start + per_step):
-        epoch, pos = divmod(k, n)
+    for i in range(start, start + k):
+        epoch, pos = divmod(i, n)
         out.append(rows[data_mod.epoch_order(n, seed + 17, epoch)[pos]])
     return out
+
+
+def _prompts_per_rank(stage: str, cfg: dict, world: int) -> int:
+    pps, micro = cfg["prompts_per_step"], cfg["batch_size"]
+    if pps % world:
+        raise ValueError(
+            f"stage {stage}: prompts_per_step = {pps} must be a multiple of the {world} ranks, so that every "
+            "rank samples whole groups"
+        )
+    per_rank = pps // world
+    if (per_rank * cfg["group"]) % micro:
+        raise ValueError(
+            f"stage {stage}: batch_size = {micro} must divide each rank's {per_rank * cfg['group']} sequences "
+            f"(prompts_per_step / ranks x group = {pps} / {world} x {cfg['group']})"
+        )
+    return per_rank
 
 
 def build_sequences(prompts: list[list[int]], completions: list[list[int]], pad: int, device) -> dict:
@@ -98,7 +120,6 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
     mu = cfg["updates_per_batch"]
     loop = StageLoop(ctx, stage, int(cfg["steps"]), before_evals)
     model, tok = loop.build_policy()
-    loop.build_optimizer()
     ev = ctx.events
     rows = ctx.rows(cfg["data"])
     if any(r.get("answer") is None for r in rows[:1]):
@@ -113,9 +134,11 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
         if cfg.get("lora"):
             use_adapter_as_ref = True  # the base weights under a disabled adapter are the reference
         else:
+            # Copied before build_optimizer, which may shard the policy: the reference stays whole on every rank.
             ref_model = copy.deepcopy(models.unwrap(model)).eval()
             for p in ref_model.parameters():
                 p.requires_grad_(False)
+    loop.build_optimizer()
     teacher = vocab = None
     kd_cfg = cfg.get("kd")
     if kd_cfg:
@@ -125,7 +148,16 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             ev.emit("warning", stage=loop.name, message=warning, code="kd_vocab_sliced")
     step, extra = loop.start("rl")
     G = cfg["group"]
-    total = cfg["prompts_per_step"] * G
+    per_rank = _prompts_per_rank(loop.name, cfg, ctx.world_size)
+    if ctx.world_size > 1:
+        ev.emit(
+            "log",
+            stage=loop.name,
+            level="info",
+            message=f"generation batch of {cfg['prompts_per_step']} prompts x {G} samples: "
+            f"{per_rank} prompts per rank on {ctx.world_size} ranks",
+        )
+    total = per_rank * G  # sequences this rank trains on per generation batch
     micro = cfg["batch_size"]
     n_micro = total // micro
     temp = cfg["temperature"]
@@ -161,7 +193,9 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
                 failures = 0
             seq, adv, loss_mask = gen["seq"], gen["adv"], gen["loss_mask"]
             t_update = time.perf_counter()
-            kept_total = max(int(loss_mask.sum()), 1)
+            # dapo and the KD term normalise by the token count of the whole generation batch, over all ranks;
+            # gradients are averaged over ranks, so each rank divides by that count over the world size.
+            kept_total = max(distributed.sum_across(int(loss_mask.sum())) / ctx.world_size, 1)
             stats_sum: dict[str, float] = {}
             ent_sum, kd_sum, loss_sum, n_stats = 0.0, 0.0, 0.0, 0
             for s in range(0, total, micro):
@@ -188,7 +222,7 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
                     kd = kd_token_sum(lg, t_lg, m, kd_cfg["loss"], kd_cfg["temperature"], vocab) / kept_total
                     loss = loss + kd_cfg["weight"] * kd
                     kd_sum += float(kd.detach())
-                loss.backward()
+                loop.backward(loss)
                 loss_sum += float(loss.detach())
                 with torch.no_grad():
                     ent_sum += float(losses.token_entropy(lg.detach(), m)) / n_micro
@@ -213,6 +247,8 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             }
             if teacher is not None:
                 metrics["kd"] = kd_sum
+            metrics = distributed.reduce_metrics(metrics)
+            metrics["tokens_per_s"] *= ctx.world_size
             if gen_metrics and ((step - 1) // mu) % SAMPLE_EVERY == 0:
                 ev.emit("samples", stage=loop.name, step=step, source="rl", samples=gen["samples"])
             state = {"gen": gen, "skipped": skipped} if step % mu else {"skipped": skipped}
@@ -230,7 +266,7 @@ def _rollout(ctx, loop, cfg, scorer, rows, gen_index, ref_model, use_adapter_as_
     model, tok = loop.model, loop.tokenizer
     G = cfg["group"]
     t0 = time.perf_counter()
-    batch_rows = _prompt_rows(rows, ctx.seed, gen_index, cfg["prompts_per_step"])
+    batch_rows = _prompt_rows(rows, ctx.seed, gen_index, cfg["prompts_per_step"], ctx.rank, ctx.world_size)
     prompts = data_mod.encode_prompts(tok, batch_rows, cfg.get("chat_template", True))
     # The optimizer step identifies the policy's weights: a backend holding a copy refreshes it when it changed.
     backend.sync_weights(model, version=loop_step)

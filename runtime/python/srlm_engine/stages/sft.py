@@ -10,7 +10,7 @@ import math
 import time
 
 from .. import data as data_mod
-from .. import losses, models
+from .. import distributed, losses, models
 from .common import StageLoop
 
 
@@ -74,6 +74,10 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
         batches = [data_mod.collate(b, pad, ctx.device) for b in micro]
         # Shifted kept-token count of the whole step: each token weighs the same whatever micro-batch it is in.
         num_items = sum(int(b["loss_mask"][:, 1:].sum()) for b in batches)
+        if ctx.world_size > 1:
+            # Ranks' gradients are averaged, so each normalises by the global count over the world size: the
+            # mean of the ranks' losses is then the global per-token mean, however tokens fell across ranks.
+            num_items = distributed.sum_across(num_items) / ctx.world_size
         num_items = max(num_items, 1)
         parts_sum: dict[str, float] = {}
         total_loss = 0.0
@@ -81,7 +85,7 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
         for b in batches:
             with models.autocast():
                 loss, parts = loss_fn(model, b, num_items, step)
-            loss.backward()
+            loop.backward(loss)
             total_loss += float(loss.detach())
             tokens += int(b["attention_mask"].sum())
             for k, v in parts.items():
@@ -99,6 +103,9 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
             **parts_sum,
             **prep_metrics,
         }
+        if ctx.world_size > 1:
+            metrics = distributed.reduce_metrics(metrics)
+            metrics["tokens_per_s"] *= ctx.world_size  # the mean rank's throughput, times the ranks
         if loop.end_step(step, metrics):
             stopped = True
             break

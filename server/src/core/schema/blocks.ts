@@ -29,7 +29,15 @@ export const pipelineSpec: BlockSpec = {
       name: 'precision',
       type: { kind: 'enum', values: PRECISIONS },
       default: 'auto',
-      doc: 'Mixed precision for training; `auto` uses bf16 where the GPU supports it.',
+      doc: 'Mixed precision for training; `auto` uses bf16 where the GPU supports it, `fp16` adds dynamic loss scaling.',
+    },
+    {
+      name: 'sharding',
+      type: { kind: 'enum', values: ['none', 'fsdp'] },
+      default: 'none',
+      doc:
+        'How ranks under `torchrun` hold the model: `none` keeps a full replica on each (data parallel), `fsdp` ' +
+        'shards weights, gradients and optimizer state per decoder layer (FSDP2). No effect in one process.',
     },
     {
       name: 'gpu_memory',

@@ -147,14 +147,17 @@ test('every field has docs, a valid default, and unique names and aliases', () =
 
 test('derived defaults follow the algorithm presets', () => {
   const grpo = resolveDefaults(rlSpec, {});
-  assert.equal(grpo.batch_size, 64);
+  assert.equal(grpo.batch_size, 8, 'one group of the default 8 samples');
   assert.equal(grpo.loss_agg, 'grpo');
   assert.equal(grpo.scale_rewards, true);
   assert.equal(grpo.epsilon_high, 0.2);
   const dapo = resolveDefaults(rlSpec, { algorithm: 'dapo', prompts_per_step: 4, group: 4 });
   assert.equal(dapo.epsilon_high, 0.28);
   assert.equal(dapo.loss_agg, 'dapo');
-  assert.equal(dapo.batch_size, 16);
+  assert.equal(dapo.batch_size, 4);
+  assert.equal(resolveDefaults(rlSpec, { prompts_per_step: 3, group: 6 }).batch_size, 6, 'group, not 3 × 6');
+  assert.equal(resolveDefaults(rlSpec, { prompts_per_step: 3, group: 6, batch_size: 0 }).batch_size, 6);
+  assert.equal(resolveDefaults(rlSpec, { prompts_per_step: 3, group: 6, batch_size: 9 }).batch_size, 9);
   const dr = resolveDefaults(rlSpec, { algorithm: 'dr_grpo', batch_size: 8 });
   assert.equal(dr.scale_rewards, false);
   assert.equal(dr.batch_size, 8);

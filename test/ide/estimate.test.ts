@@ -248,18 +248,21 @@ test('sampled row length replaces max_len as the padded length, capped by max_le
 });
 
 test('RL logits: completion positions only, chunked selective log-softmax instead of a full fp32 log-softmax', () => {
-  // Defaults: 8 prompts × 8 samples in one micro-batch, 512 new tokens; mixed precision (bf16 logits).
+  // Defaults: micro-batches of group = 8 sequences (one prompt's samples), 512 new tokens; mixed precision
+  // (bf16 logits).
   const e = estimateStage({ kind: 'rl', config: { kl: 0 }, policy: qwen05, policyDtype: 'bf16' }, DEFAULT_DEVICE);
-  const entries = 64 * 513 * 151936;
+  const entries = 8 * 513 * 151936;
   assert.equal(e.memory.logits, entries * 3 * 2 + 12 * LOGPROB_CHUNK_ELEMS);
-  // The full-softmax formula over prompt + completion is 3.4x larger (104.6 GB against 30.7 GB).
-  assert.ok(64 * (256 + 512) * 151936 * 14 > 3.4 * e.memory.logits);
-  // batch_size = 8: an eighth of the logits; the fp32 working chunks stay the same.
-  const micro = estimateStage(
-    { kind: 'rl', config: { kl: 0, batch_size: 8 }, policy: qwen05, policyDtype: 'bf16' },
+  // The full-softmax formula over prompt + completion is 2.8x larger (13.1 GB against 4.5 GB).
+  assert.ok(8 * (256 + 512) * 151936 * 14 > 2.8 * e.memory.logits);
+  // batch_size = 64, the whole generation batch in one micro-batch: eight times the logits, the fp32 working
+  // chunks stay the same (104.6 GB for the full softmax against 30.7 GB).
+  const whole = estimateStage(
+    { kind: 'rl', config: { kl: 0, batch_size: 64 }, policy: qwen05, policyDtype: 'bf16' },
     DEFAULT_DEVICE,
   );
-  assert.equal(micro.memory.logits, (entries / 8) * 6 + 12 * LOGPROB_CHUNK_ELEMS);
+  assert.equal(whole.memory.logits, entries * 8 * 6 + 12 * LOGPROB_CHUNK_ELEMS);
+  assert.ok(64 * (256 + 512) * 151936 * 14 > 3.4 * whole.memory.logits);
   // A tiny model never reaches a whole chunk.
   const tiny = estimateStageMemory({
     policy: fullBf16,
@@ -268,6 +271,20 @@ test('RL logits: completion positions only, chunked selective log-softmax instea
     selectiveLogits: { positions: 2 },
   });
   assert.equal(tiny.logits, 2 * 151936 * (6 + 12));
+});
+
+test('RL batch_size 0 or absent means group, one prompt per micro-batch, as the schema derives it', () => {
+  const rl = (config: Record<string, unknown>) =>
+    estimateStage({ kind: 'rl', config, policy: qwen05, policyDtype: 'bf16' }, DEFAULT_DEVICE).memory;
+  const shape = { prompts_per_step: 3, group: 4, max_new_tokens: 64 };
+  const byGroup = rl({ ...shape, batch_size: 4 });
+  assert.deepEqual(rl(shape), byGroup);
+  assert.deepEqual(rl({ ...shape, batch_size: 0 }), byGroup);
+  assert.notDeepEqual(rl({ ...shape, batch_size: 12 }), byGroup, 'an explicit batch_size is kept');
+  // Qwen2.5-0.5B at every default (fp32 weights under autocast, kl = 0.04): 8 × 768 tokens of activations.
+  const d = estimateStage({ kind: 'rl', config: {}, policy: qwen05, policyDtype: 'auto' }, DEFAULT_DEVICE).memory;
+  assert.equal(d.activations, 8 * 768 * (24 * 58680 + 5376));
+  assert.equal(d.peak, 23112982016, 'the 23.1 GB (21.5 GiB) quoted in docs/memory-estimator.md');
 });
 
 test('RL with a KD regulariser: full-softmax logits term and teacher logits over completion positions', () => {

@@ -69,7 +69,7 @@ test('inlay hint of a derived default shows what batch_size = 0 becomes', () => 
     'pipeline p {\n  stage rl r {\n    group = 4\n    prompts_per_step = 2\n    batch_size = 0\n  }\n}',
   );
   const hints = inlayHints(f.doc, { start: 0, end: f.text.length }, env()).map((h) => h.label);
-  assert.ok(hints.includes('→ 8'), hints.join(' | '));
+  assert.ok(hints.includes('→ 4'), hints.join(' | '));
 });
 
 test('workspace symbols include .srlm files that are not open', () => {

@@ -319,8 +319,8 @@ test('inlay hints: defaults and a per-stage estimate', async () => {
     ls.join('\n'),
   );
   assert.ok(
-    ls.some((l) => l.startsWith('defaults:') && l.includes('batch_size 64')),
-    'rl batch_size derived from prompts × group',
+    ls.some((l) => l.startsWith('defaults:') && l.includes('prompts_per_step 8 · batch_size 8 ·')),
+    'rl batch_size derived from group',
   );
 });
 

@@ -48,7 +48,7 @@ test('a demo-shaped plan: defaults resolved from the schema, absolute paths, par
   assert.deepEqual(kd.mix, { sft: 0.5, kd: 1 });
   assert.equal(kd.lora, null);
   const rl = plan.stages[2]!.config;
-  assert.equal(rl.batch_size, 4, 'derived default: prompts_per_step × group');
+  assert.equal(rl.batch_size, 2, 'derived default: group (prompts_per_step × group would be 4)');
   assert.deepEqual(rl.reward, [{ fn: 'accuracy', weight: 1 }]);
   assert.deepEqual(plan.stages[0]!.evals, ['arith']);
   assert.deepEqual(plan.stages[0]!.source_range!.start, { line: 18, character: 2 }, '0-based, like LSP');

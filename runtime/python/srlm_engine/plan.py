@@ -87,7 +87,9 @@ def _apply_kind_defaults(stage: dict, root: dict, where: str) -> None:
             cfg["scale_rewards"] = algo != "dr_grpo"
         total = cfg["prompts_per_step"] * cfg["group"]
         if cfg["batch_size"] == 0:
-            cfg["batch_size"] = total
+            # One prompt's group per micro-batch: it divides `total`, and all of `total` at once does not fit
+            # one GPU for a 0.5B model at the default 512 new tokens.
+            cfg["batch_size"] = cfg["group"]
         if total % cfg["batch_size"]:
             raise PlanError(
                 f"{where}.config.batch_size: {cfg['batch_size']} does not divide "

@@ -29,9 +29,9 @@ def test_defaults_come_from_the_schema_and_algorithm():
     a, b, c = plan.stages
     assert a["config"]["lr"] == 2e-5 and a["config"]["scheduler"] == "cosine" and a["config"]["lora"] is None
     assert b["config"]["lr"] == 1e-6
-    # dapo sets epsilon_high 0.28, its own aggregation, and batch_size 0 means the whole generation batch.
+    # dapo sets epsilon_high 0.28 and its own aggregation; batch_size 0 means one group of 8 samples.
     assert b["config"]["epsilon_high"] == 0.28 and b["config"]["loss_agg"] == "dapo"
-    assert b["config"]["batch_size"] == 64 and b["config"]["scale_rewards"] is True
+    assert b["config"]["batch_size"] == 8 and b["config"]["scale_rewards"] is True
     assert c["config"]["loss"] == {"name": "jsd", "beta": 0.5}
     assert plan.evals["t"]["metrics"] == ["accuracy"]
     assert c["_teacher"].kind == "stage" and b["_init"].kind == "stage"
@@ -43,6 +43,30 @@ def test_dr_grpo_does_not_scale_rewards():
     p["stages"][1]["config"]["algorithm"] = "dr_grpo"
     cfg = validate(p).stages[1]["config"]
     assert cfg["scale_rewards"] is False and cfg["epsilon_high"] == 0.2 and cfg["loss_agg"] == "dr_grpo"
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ({}, 4),  # absent: the schema's default 0, resolved to group
+        ({"batch_size": 0}, 4),
+        ({"batch_size": 6}, 6),  # explicit values divide 3 x 4 = 12 and are kept
+        ({"batch_size": 12}, 12),
+    ],
+)
+def test_rl_batch_size_zero_means_one_group_and_explicit_values_are_kept(given, expected):
+    p = _plan()
+    p["stages"][1]["config"].update(prompts_per_step=3, group=4, **given)
+    assert validate(p).stages[1]["config"]["batch_size"] == expected
+
+
+def test_rl_explicit_batch_size_keeps_its_divisibility_check():
+    p = _plan()
+    p["stages"][1]["config"].update(prompts_per_step=3, group=4, batch_size=8)
+    with pytest.raises(
+        PlanError, match=r"config\.batch_size: 8 does not divide prompts_per_step x group = 12"
+    ):
+        validate(p)
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,8 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     const prompts = n(c.prompts_per_step, 8);
     const group = n(c.group, 8);
     const newTokens = n(c.max_new_tokens, 512);
-    const batch = n(c.batch_size, 0) > 0 ? n(c.batch_size, 0) : prompts * group;
+    // 0 or absent: the schema's derived default, one prompt's group (server/src/core/schema/blocks.ts).
+    const batch = n(c.batch_size, 0) > 0 ? n(c.batch_size, 0) : group;
     microBatch = Math.min(batch, prompts * group);
     seqLen = promptLen + newTokens;
     tokensPerStep = prompts * group * seqLen;

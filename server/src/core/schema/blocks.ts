@@ -372,9 +372,11 @@ export const rlSpec: StageKindSpec = {
       name: 'batch_size',
       type: { kind: 'int', min: 0 },
       default: 0,
-      defaultText: '0 (= prompts_per_step × group)',
-      derive: (r) => (r.batch_size === 0 ? Number(r.prompts_per_step) * Number(r.group) : undefined),
-      doc: 'Generations per micro-batch; 0 means prompts_per_step × group. Must divide prompts_per_step × group.',
+      defaultText: '0 (= group)',
+      // One prompt's group per micro-batch: it always divides prompts_per_step × group, and a whole step's
+      // generations in one micro-batch (the old default) needs ~100 GiB for a 0.5B model at 512 new tokens.
+      derive: (r) => (r.batch_size === 0 ? Number(r.group) : undefined),
+      doc: 'Generations per micro-batch of the policy update; 0 means group (the completions of one prompt). Must divide prompts_per_step × group.',
     },
     {
       name: 'updates_per_batch',

@@ -3,8 +3,9 @@
 #   1. bench/engine/gpu_bench.py   — Qwen2.5-0.5B-shaped SFT tokens/s, MFU, memory split; GRPO step split
 #   2. bench/lsp/measure_memory.py — measured peak memory over the estimator's grid (estimates computed here later)
 #   3. the embedded demo pipeline on CUDA with bf16 through the real engine (plan from bench/gpu/make_plan.ts)
+#   4. (fp16) the same pipeline with fp16 autocast and dynamic loss scaling (demo-cuda-fp16.plan.json)
 # Results go to $OUT (at most 8 files). Python packages the machine lacks travel as wheels in .whl/.
-# Usage: bash bench/gpu/device_check.sh [bench] [memory] [lora] [demo]   (no argument: bench, memory and demo;
+# Usage: bash bench/gpu/device_check.sh [bench] [memory] [lora] [demo] [fp16]   (no argument: bench, memory and demo;
 # `lora` measures only the LoRA cells of the memory grid, for a short second lease).
 set -uo pipefail
 sections=" ${*:-bench memory demo} "
@@ -49,17 +50,27 @@ if want lora; then
   echo "lora cells in $((SECONDS - t0)) s"; cat "$OUT/memory_lora.jsonl"; tail -3 "$OUT/memory.err"
 fi
 
-want demo || exit 0
-echo "== demo on cuda"; t0=$SECONDS
-sed "s#@ROOT@#$root#g" bench/gpu/demo-cuda.plan.json >/tmp/demo-cuda.plan.json
-rm -rf /tmp/demo-run
-timeout 160 python3 -m srlm_engine run --plan /tmp/demo-cuda.plan.json --run-dir /tmp/demo-run >"$OUT/demo.log" 2>&1
-echo "demo rc=$? in $((SECONDS - t0)) s"; tail -15 "$OUT/demo.log"
-cp /tmp/demo-run/events.jsonl "$OUT/demo_events.jsonl" 2>/dev/null
-python3 - <<'PY' || true
-import json
-for line in open("/tmp/demo-run/events.jsonl"):
+run_demo() {  # $1: section name, $2: plan file
+  echo "== $1 on cuda"; t0=$SECONDS
+  sed "s#@ROOT@#$root#g" "$2" >"/tmp/$1.plan.json"
+  rm -rf "/tmp/$1-run"
+  timeout 160 python3 -m srlm_engine run --plan "/tmp/$1.plan.json" --run-dir "/tmp/$1-run" >"$OUT/$1.log" 2>&1
+  echo "$1 rc=$? in $((SECONDS - t0)) s"; tail -15 "$OUT/$1.log"
+  cp "/tmp/$1-run/events.jsonl" "$OUT/$1_events.jsonl" 2>/dev/null
+  RUN="/tmp/$1-run" python3 - <<'PY' || true
+import json, os
+scales = {}
+for line in open(os.path.join(os.environ["RUN"], "events.jsonl")):
     e = json.loads(line)
+    if e.get("type") == "metrics" and "loss_scale" in e["metrics"]:
+        scales.setdefault(e["stage"], []).append(e["metrics"]["loss_scale"])
     if e.get("type") in ("eval", "stage_finished", "run_finished"):
         print(json.dumps({k: e.get(k) for k in ("type", "stage", "step", "metrics", "status", "seconds", "duration_s")}))
+for stage, s in scales.items():
+    print(json.dumps({"stage": stage, "loss_scale_first": s[0], "loss_scale_min": min(s), "loss_scale_last": s[-1]}))
 PY
+}
+
+want demo && run_demo demo bench/gpu/demo-cuda.plan.json
+want fp16 && run_demo fp16 bench/gpu/demo-cuda-fp16.plan.json
+exit 0

@@ -100,7 +100,20 @@ test('stage hashes: an edit changes that stage and every stage built on it, noth
     h4.every((h, i) => h !== h3[i]),
     'the seed is part of every hash',
   );
+  const one = await hashes(base.replace('pipeline p {', 'pipeline p {\n  processes = 1'), dir);
+  assert.deepEqual(one, h3, 'an explicit single process keeps the single-process hashes');
+  const two = await hashes(base.replace('pipeline p {', 'pipeline p {\n  processes = 2'), dir);
+  assert.ok(
+    two.every((h, i) => h !== h3[i]),
+    'the number of ranks is part of every hash (data order and sampled groups change)',
+  );
+  const sharded = await hashes(base.replace('pipeline p {', 'pipeline p {\n  processes = 2  sharding = fsdp'), dir);
+  assert.ok(
+    sharded.every((h, i) => h !== two[i]),
+    'and so is sharding, once there are several ranks',
+  );
   const file = path.join(dir, 'p.srlm');
+  await hashes(base.replace('pipeline p {', 'pipeline p {\n  seed = 9'), dir);
   const v2 = (await compilePlan({ file, workspace: dir, engineVersion: '0.2.0' })).plan.stages.map((s) => s.hash);
   assert.ok(
     v2.every((h, i) => h !== h4[i]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -49,12 +50,38 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(clean, indent=2))
         return 0
     if args.command == "run":
+        from .launch import plan_settings, processes
+
+        settings = plan_settings(args.plan)
+        world = processes(settings)
+        if world > 1 and "WORLD_SIZE" not in os.environ:
+            return _launch_ranks(args, list(sys.argv[1:] if argv is None else argv), settings, world)
         from .run import run
 
         echo = (lambda e: print(json.dumps(e), flush=True)) if args.echo else None
         return run(args.plan, args.run_dir, from_stage=args.from_stage, resume=args.resume, echo=echo)
     parser.print_help()
     return 0
+
+
+def _launch_ranks(args, argv: list[str], settings: dict, world: int) -> int:
+    """`settings.processes` > 1 outside torchrun: this process becomes the launcher of `world` ranks."""
+    from pathlib import Path
+
+    from .events import EventWriter
+    from .launch import launch, refusal
+    from .run import EXIT_INVALID
+
+    why = refusal(settings, world)
+    if why is None:
+        return launch(argv, world)
+    run_dir = Path(args.run_dir).resolve()
+    events = EventWriter(run_dir / "events.jsonl", run_dir.name)
+    events.emit("error", message=why, code="invalid_plan")
+    events.emit("run_finished", status="failed", duration_s=0.0, message=why)
+    events.close()
+    print(f"error: {why}", file=sys.stderr)
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":

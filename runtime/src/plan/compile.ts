@@ -222,6 +222,9 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
         refs: Object.fromEntries(refs.map((r) => [r, identities.get(r)!])),
         seed: settings.seed,
         precision: settings.precision,
+        // Ranks change the data order and the sampled groups, so they change the result. Left out at the
+        // default, so single-process results keep the keys they were cached under.
+        ...(settings.processes !== 1 ? { processes: settings.processes, sharding: settings.sharding } : {}),
         engine_version: engineVersion,
       }),
     );

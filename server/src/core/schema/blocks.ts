@@ -40,6 +40,14 @@ export const pipelineSpec: BlockSpec = {
         'shards weights, gradients and optimizer state per decoder layer (FSDP2). No effect in one process.',
     },
     {
+      name: 'processes',
+      type: { kind: 'int', min: 1 },
+      default: 1,
+      doc:
+        'Training processes on this machine, one per GPU; the engine starts and watches them itself (for several ' +
+        'machines use `torchrun`). See `sharding`.',
+    },
+    {
       name: 'gpu_memory',
       type: { kind: 'number', min: 0, exclusiveMin: true },
       unit: 'GiB',

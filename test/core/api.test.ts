@@ -93,6 +93,18 @@ test('quick fixes produce files that check clean', () => {
       'pipeline p { model m { source = "x" } dataset d { builtin = arithmetic } stage sft s { init = m  data = d  max_len = "512" } }',
       'SRLM020',
     ],
+    [
+      'pipeline p { processes = 4  model m { source = "x" } dataset d { builtin = arithmetic } stage rl s { init = m  data = d  prompts_per_step = 6 } }',
+      'SRLM040',
+    ],
+    [
+      'pipeline p { processes = 3  model m { source = "x" } dataset d { builtin = arithmetic } stage rl s { init = m  data = d } }',
+      'SRLM040',
+    ],
+    [
+      'pipeline p { processes = 2  model m { source = "x" } dataset d { builtin = arithmetic } stage rl s { init = m  data = d  prompts_per_step = 16  group = 8  batch_size = 48 } }',
+      'SRLM040',
+    ],
     ['pipeline p { model m { source = "x } }', 'SRLM002'],
   ];
   for (const [text, code] of cases) {
@@ -118,4 +130,36 @@ test('diagnostics carry related locations for duplicates and batch arithmetic', 
   assert.equal(batch?.related?.length, 2);
   assert.equal(batch?.fixes?.[0].edits[0].newText, '4');
   assert.ok(doc.diagnostics.some((d) => d.code === 'SRLM012' && d.message.includes("'seed'")));
+});
+
+test('rank rules: per-rank batch arithmetic and fsdp refusals point at the pipeline settings', () => {
+  const text =
+    'pipeline p {\n processes = 2  sharding = fsdp  precision = fp16\n model m { source = "x" } dataset d { builtin = arithmetic }\n' +
+    ' stage rl r { init = m  data = d  prompts_per_step = 16  group = 8  batch_size = 48  lora { rank = 4 } }\n' +
+    ' stage rl q { init = m  data = d  prompts_per_step = 5 } }';
+  const doc = analyze(text);
+  const at = (d: Diagnostic | undefined) =>
+    d &&
+    d.range.start.line +
+      ':' +
+      text.split('\n')[d.range.start.line].slice(d.range.start.character, d.range.end.character);
+  const relatedText = (d: Diagnostic | undefined) =>
+    d?.related?.map((r) => text.split('\n')[r.range.start.line].slice(r.range.start.character, r.range.end.character));
+  const batch = doc.diagnostics.find((d) => d.code === 'SRLM040' && d.message.startsWith('batch_size'));
+  assert.equal(
+    batch?.message,
+    "batch_size 48 must divide each rank's prompts_per_step / processes × group = 16 / 2 × 8 = 64 sequences",
+  );
+  assert.deepEqual(relatedText(batch), ['16', '8', '2']);
+  assert.equal(batch?.fixes?.[0].edits[0].newText, '32');
+  const prompts = doc.diagnostics.find((d) => d.code === 'SRLM040' && d.message.startsWith('prompts_per_step'));
+  assert.equal(at(prompts), '4:5');
+  assert.deepEqual(relatedText(prompts), ['2']);
+  assert.deepEqual(
+    prompts?.fixes?.map((f) => [f.title, f.preferred]),
+    [['Change to 4', true]],
+  );
+  const incompatible = doc.diagnostics.filter((d) => d.code === 'SRLM041');
+  assert.deepEqual(incompatible.map(at), ['1:fp16', '3:lora']);
+  assert.deepEqual(incompatible.map(relatedText), [['fsdp'], ['fsdp']]);
 });

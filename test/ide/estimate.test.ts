@@ -299,3 +299,58 @@ test('RL with a KD regulariser: full-softmax logits term and teacher logits over
   // 60.8M entries: less than one chunk, so the fp32 working memory is 12 bytes per entry.
   assert.equal(m.logits, entries * (2 + 12) + 12 * entries + entries * (2 + 4 + 4));
 });
+
+test('FSDP over 4 GPUs: weights, master copy, gradients and moments are quartered; activations and logits are not', () => {
+  const P = 494032768;
+  const act = 1024 * (24 * 58680 + 5376);
+  const logits = 1024 * 151936 * 14;
+  const m = estimateStageMemory({ policy: fullBf16, microBatch: 1, seqLen: 1024, fsdpShards: 4 });
+  assert.equal(m.weights, (2 * P) / 4);
+  assert.equal(m.masterWeights, (4 * P) / 4);
+  assert.equal(m.optimizer, (8 * P) / 4);
+  assert.equal(m.gradients, (2 * P) / 4);
+  assert.equal(m.activations, act);
+  assert.equal(m.logits, logits);
+  // 16 bytes per parameter over 4 GPUs, plus the unsharded micro-batch: 1.98 + 1.45 + 2.18 GB.
+  assert.equal(m.peak, 4 * P + act + logits);
+  assert.equal(m.peak, 5601910272);
+});
+
+test('processes and sharding: FSDP shards the policy only, replicas change nothing, RL prompts split by rank', () => {
+  const P = 494032768;
+  const rl = (extra: Partial<Parameters<typeof estimateStage>[0]>) =>
+    estimateStage({ kind: 'rl', config: {}, policy: qwen05, policyDtype: 'auto', ...extra }, DEFAULT_DEVICE);
+  const one = rl({});
+  const fsdp = rl({ processes: 4, sharding: 'fsdp' });
+  assert.equal(one.ranks, 1);
+  assert.deepEqual([fsdp.ranks, fsdp.sharded], [4, true]);
+  // fp32 weights under autocast: weights 4P, gradients 4P, moments 8P per rank become a quarter each; the bf16
+  // weight casts (made from each gathered layer, saved for backward) and the bf16 reference stay whole.
+  assert.equal(fsdp.memory.weights, P);
+  assert.equal(fsdp.memory.gradients, P);
+  assert.equal(fsdp.memory.optimizer, 2 * P);
+  assert.equal(fsdp.memory.castWeights, 2 * P);
+  assert.equal(fsdp.memory.reference, 2 * P);
+  assert.equal(fsdp.memory.activations, one.memory.activations);
+  assert.equal(fsdp.memory.logits, one.memory.logits);
+  // Each rank decodes its own 8 / 4 = 2 prompts × 8 completions of 256 + 512 tokens.
+  assert.equal(fsdp.memory.kvCache, 2 * 8 * 768 * 12288);
+  assert.equal(one.memory.kvCache, 8 * 8 * 768 * 12288);
+  assert.equal(fsdp.memory.peak, one.memory.peak - 12 * P);
+  // Data parallel: the same per-GPU training peak as one process, only the rollout is split.
+  const replicas = rl({ processes: 4, sharding: 'none' });
+  assert.equal(replicas.sharded, false);
+  assert.equal(replicas.memory.kvCache, fsdp.memory.kvCache);
+  assert.deepEqual({ ...replicas.memory, kvCache: 0 }, { ...one.memory, kvCache: 0 });
+  // SFT replicas: nothing per GPU changes; an epoch takes a quarter of the steps.
+  const sft = (extra: Partial<Parameters<typeof estimateStage>[0]>) =>
+    estimateStage(
+      { kind: 'sft', config: { epochs: 1, batch_size: 8 }, policy: qwen05, datasetRows: 800, ...extra },
+      DEFAULT_DEVICE,
+    );
+  assert.deepEqual(sft({ processes: 4 }).memory, sft({}).memory);
+  assert.deepEqual([sft({}).steps, sft({ processes: 4 }).steps], [100, 25]);
+  // LoRA under FSDP is refused by the engine (and the checker): estimated replicated.
+  const lora = sft({ processes: 4, sharding: 'fsdp', config: { epochs: 1, batch_size: 8, lora: { rank: 16 } } });
+  assert.equal(lora.sharded, false);
+});

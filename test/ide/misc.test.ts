@@ -100,3 +100,22 @@ test('hover on a stage name shows its estimate table', () => {
   assert.match(md, /\| \*\*peak\*\* \(train\) \|/);
   assert.match(md, /Time: about .* for 10 steps/);
 });
+
+test('several processes: the estimate hint and hover say the memory is per GPU and how the model is held', () => {
+  const text = (sharding: string) =>
+    `pipeline p {\n  processes = 4\n  sharding = ${sharding}\n  model m { source = "./models/student" }\n  stage sft a$0 { init = m  steps = 10 }\n}`;
+  const label = (sharding: string) => {
+    const f = fixture(text(sharding));
+    const hints = inlayHints(f.doc, { start: 0, end: f.text.length }, env());
+    return {
+      hint: hints.find((h) => h.kind === 'estimate')?.label ?? '',
+      md: hover(f.doc, f.at('0'), env())!.markdown,
+    };
+  };
+  const fsdp = label('fsdp');
+  assert.match(fsdp.hint, /peak \(per GPU, FSDP over 4\)/);
+  assert.match(fsdp.md, /FSDP over 4 processes shards weights, gradients and optimizer state/);
+  const replicas = label('none');
+  assert.match(replicas.hint, /peak \(per GPU, 4 replicas\)/);
+  assert.match(replicas.md, /each of the 4 processes holds a full replica/);
+});

@@ -16,7 +16,7 @@ import {
 import { formatBytes } from '../core/estimate';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { effectiveValues, modelOf, rootModel, stageEstimate } from './estimates';
+import { effectiveValues, layoutText, modelOf, rootModel, stageEstimate } from './estimates';
 import { compareVocab, expandPath, looksLikePath } from './models';
 import { datasetSampleOf } from './workspaceFiles';
 
@@ -71,6 +71,7 @@ export function memoryCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       if (!v?.limit) continue;
       const m = v.estimate.memory;
       if (m.peakWithOverhead <= v.limit.bytes) continue;
+      const layout = layoutText(v.estimate);
       const values = effectiveValues(doc, sym);
       const fixes: NonNullable<RawDiagnostic['fixes']> = [];
       const tips: string[] = [];
@@ -87,7 +88,7 @@ export function memoryCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       tips.push(sym.stageKind === 'rl' ? 'a smaller batch_size or max_new_tokens' : 'a smaller batch_size or max_len');
       out.push({
         info: Codes.memory,
-        message: `estimated peak GPU memory ${formatBytes(m.peakWithOverhead)} (${m.peakPhase}) exceeds ${formatBytes(v.limit.bytes)} (${v.limit.from === 'nvidia-smi' ? `${env.gpu?.name ?? 'GPU'}, nvidia-smi` : v.limit.from}); try ${tips.join(', ')}`,
+        message: `estimated peak GPU memory ${formatBytes(m.peakWithOverhead)} (${m.peakPhase}${layout ? `, ${layout}` : ''}) exceeds ${formatBytes(v.limit.bytes)} (${v.limit.from === 'nvidia-smi' ? `${env.gpu?.name ?? 'GPU'}, nvidia-smi` : v.limit.from}); try ${tips.join(', ')}`,
         span: sym.nameSpan,
         fixes,
       });

@@ -184,7 +184,8 @@ function computeStageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv)
     }
   }
   const device = deviceProfileFor(env.gpu?.name) ?? DEFAULT_DEVICE;
-  const precision = doc.model.pipeline?.values.precision;
+  const settings = doc.model.pipeline?.values ?? {};
+  const { precision, processes, sharding } = settings;
   const estimate = estimateStage(
     {
       kind,
@@ -198,10 +199,18 @@ function computeStageEstimate(doc: IdeDocument, stage: BlockSymbol, env: IdeEnv)
       promptLen,
       rowTokens,
       datasetRows: sample?.rowCount,
+      processes: typeof processes === 'number' ? processes : undefined,
+      sharding: typeof sharding === 'string' ? sharding : undefined,
     },
     device,
   );
   return { stage, estimate, policy, device, deviceDetected: env.gpu !== undefined, limit: gpuLimit(doc, env) };
+}
+
+/** How the memory figures divide over GPUs, for the hint and the hover; undefined in one process. */
+export function layoutText(e: StageEstimate): string | undefined {
+  if (e.ranks <= 1) return undefined;
+  return e.sharded ? `per GPU, FSDP over ${e.ranks}` : `per GPU, ${e.ranks} replicas`;
 }
 
 export function estimateMarkdown(v: StageEstimateView): string {
@@ -227,6 +236,15 @@ export function estimateMarkdown(v: StageEstimateView): string {
     `| **peak** (${m.peakPhase}) | **${formatBytes(m.peak)}** |`,
     `| with CUDA context | ${formatBytes(m.peakWithOverhead)} |`,
   ];
+  if (e.ranks > 1) {
+    lines.push(
+      '',
+      e.sharded
+        ? `Memory is per GPU: FSDP over ${e.ranks} processes shards weights, gradients and optimizer state; ` +
+            'activations, logits and frozen models are whole on each.'
+        : `Memory is per GPU: each of the ${e.ranks} processes holds a full replica.`,
+    );
+  }
   if (v.limit) lines.push('', `GPU memory: ${formatBytes(v.limit.bytes)} (${v.limit.from})`);
   if (e.time) {
     lines.push(

@@ -5,7 +5,7 @@ import { defaultText, resolveDefaults, type BlockConfig, type JsonValue } from '
 import { formatBytes, formatCount, formatDuration } from '../core/estimate';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { estimateMarkdown, stageEstimate } from './estimates';
+import { estimateMarkdown, layoutText, stageEstimate } from './estimates';
 import type { IdeInlayHint, Span } from './types';
 
 /** Fields whose defaults matter enough to show when unset, per block kind. */
@@ -80,9 +80,10 @@ export function inlayHints(doc: IdeDocument, range: Span, env: IdeEnv): IdeInlay
         const time = e.time
           ? ` · ~${formatDuration(e.time.seconds)} (${v.deviceDetected ? '' : 'assumed '}${v.device.name})`
           : '';
+        const layout = layoutText(e);
         out.push({
           offset: br.open,
-          label: `≈ ${formatCount(e.trainableParams)} trained · ${formatBytes(e.memory.peakWithOverhead)} peak${time}`,
+          label: `≈ ${formatCount(e.trainableParams)} trained · ${formatBytes(e.memory.peakWithOverhead)} peak${layout ? ` (${layout})` : ''}${time}`,
           kind: 'estimate',
           tooltip: estimateMarkdown(v),
         });

@@ -55,6 +55,12 @@ export interface StageMemorySpec {
    * every token (SFT, KD).
    */
   selectiveLogits?: { positions: number };
+  /**
+   * FSDP over this many ranks (`sharding = fsdp`): each GPU holds 1/N of the policy's weights, gradients, master
+   * copy and AdamW moments. Activations, logits, the autocast weight casts (made from each layer's gathered
+   * weights and saved for backward) and frozen models stay whole. 1 or absent: unsharded.
+   */
+  fsdpShards?: number;
 }
 
 export interface MemoryBreakdown {
@@ -117,6 +123,7 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
   const w = DTYPE_BYTES[p.weightDtype];
   const act = p.mixedPrecision ? 2 : w;
   const params = paramCount(a);
+  const shards = Math.max(1, s.fsdpShards ?? 1);
 
   let trainable: number;
   let gradBytes: number;
@@ -135,10 +142,11 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
     momentBytes = p.mixedPrecision ? 4 : w;
   }
 
-  const weights = params * w + (p.lora ? trainable * 4 : 0);
-  const masterWeights = trainable * masterBytes;
-  const optimizer = 2 * trainable * momentBytes;
-  const gradients = trainable * gradBytes;
+  const shard = (bytes: number) => Math.ceil(bytes / shards);
+  const weights = shard(params * w + (p.lora ? trainable * 4 : 0));
+  const masterWeights = shard(trainable * masterBytes);
+  const optimizer = shard(2 * trainable * momentBytes);
+  const gradients = shard(trainable * gradBytes);
 
   const tokens = s.microBatch * s.seqLen;
   const perLayer = activationBytesPerTokenPerLayer(p, s.seqLen);
@@ -193,7 +201,7 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
   const persistent = weights + masterWeights + optimizer + teacher + reference;
   const train = gradients + activations + logits + teacherLogits + castWeights;
   // torch's foreach AdamW allocates an fp32 temporary per trainable tensor during the update; fused does not.
-  const optimizerStep = gradients + (s.fusedOptimizer ? 0 : trainable * 4);
+  const optimizerStep = gradients + (s.fusedOptimizer ? 0 : shard(trainable * 4));
   const phases: Array<[MemoryBreakdown['peakPhase'], number]> = [
     ['train', train],
     ['generate', generate],

@@ -28,6 +28,10 @@ export interface StageEstimateInput {
   datasetRows?: number;
   /** Fused AdamW (default, as the engine uses on CUDA). */
   fusedOptimizer?: boolean;
+  /** Pipeline `processes`: ranks on this machine, one per GPU (1 when absent). */
+  processes?: number;
+  /** Pipeline `sharding` (`none` when absent). */
+  sharding?: string;
 }
 
 export interface StageEstimate {
@@ -38,6 +42,10 @@ export interface StageEstimate {
   time?: TimeEstimate;
   steps?: number;
   assumptions: string[];
+  /** Ranks the stage trains on; memory and time are per GPU when above 1. */
+  ranks: number;
+  /** Whether the policy is sharded (FSDP over `ranks`) rather than replicated. */
+  sharded: boolean;
 }
 
 const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
@@ -79,6 +87,9 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
       }
     : undefined;
   const gradCheckpointing = c.grad_checkpointing === true;
+  const ranks = Math.max(1, Math.floor(n(input.processes, 1)));
+  // The engine refuses LoRA under FSDP (the checker says so), so such a stage is estimated replicated.
+  const sharded = input.sharding === 'fsdp' && ranks > 1 && !lora;
   const policy = {
     arch: input.policy,
     weightDtype,
@@ -108,12 +119,15 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     const newTokens = n(c.max_new_tokens, 512);
     // 0 or absent: the schema's derived default, one prompt's group (server/src/core/schema/blocks.ts).
     const batch = n(c.batch_size, 0) > 0 ? n(c.batch_size, 0) : group;
-    microBatch = Math.min(batch, prompts * group);
+    // Each rank generates and trains on its own prompts_per_step / processes prompts (rounded up where the
+    // checker reports a remainder), sharded or not.
+    const sequences = Math.ceil(prompts / ranks) * group;
+    microBatch = Math.min(batch, sequences);
     seqLen = promptLen + newTokens;
-    tokensPerStep = prompts * group * seqLen;
+    tokensPerStep = sequences * seqLen;
     steps = n(c.steps, 100);
     updatesPerBatch = n(c.updates_per_batch, 1);
-    generation = { sequences: prompts * group, promptLen, newTokens };
+    generation = { sequences, promptLen, newTokens };
     // The engine computes logits for the completion positions only (+1: the last prompt token predicts the first).
     selectiveLogits = { positions: newTokens + 1 };
     reference = n(c.kl, 0.04) > 0;
@@ -133,7 +147,8 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     tokensPerStep = microBatch * accum * seqLen;
     if (typeof c.steps === 'number') steps = c.steps;
     else if (input.datasetRows !== undefined) {
-      steps = Math.ceil((n(c.epochs, 1) * input.datasetRows) / (microBatch * accum));
+      // A step takes one batch on every rank, so an epoch has 1/processes as many steps.
+      steps = Math.ceil((n(c.epochs, 1) * input.datasetRows) / (microBatch * accum * ranks));
     }
     if (input.kind === 'kd') {
       if (input.teacher) teacher = { arch: input.teacher, dtype: resolveDtype(input.teacherDtype, false) };
@@ -153,6 +168,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     generation,
     selectiveLogits,
     fusedOptimizer: input.fusedOptimizer ?? true,
+    fsdpShards: sharded ? ranks : 1,
   });
   let time: TimeEstimate | undefined;
   if (steps !== undefined) {
@@ -179,5 +195,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     time,
     steps,
     assumptions,
+    ranks,
+    sharded,
   };
 }

@@ -59,6 +59,8 @@ class Checker {
   readonly diagnostics: RawDiagnostic[] = [];
   readonly configs = new Map<BlockSymbol, BlockConfig>();
   private readonly symbolOfBlock = new Map<BlockAst['node'], BlockSymbol>();
+  /** The (first) pipeline block, whose settings some stage rules depend on. */
+  private pipelineCfg: BlockConfig | undefined;
 
   constructor(
     readonly file: SourceFile,
@@ -120,6 +122,7 @@ class Checker {
         span: { start: 0, end: 0 },
       });
     }
+    this.pipelineCfg = pipelineConfig;
     this.checkReferences();
     this.checkCrossField();
     this.checkUsage();
@@ -464,7 +467,20 @@ class Checker {
     return a ? spanOf(a.keyToken) : undefined;
   }
 
+  /** A pipeline setting as the engine reads it: the written value when valid, else the schema default. */
+  private setting(name: string): JsonValue | undefined {
+    const p = this.pipelineCfg;
+    return p ? resolvedValue(p.spec, p.values, name) : undefined;
+  }
+
+  /** Ranks the engine starts on this machine (`processes`); 1 when unset or invalid. */
+  private ranks(): number {
+    const n = this.setting('processes');
+    return typeof n === 'number' && n > 1 ? n : 1;
+  }
+
   private checkCrossField(): void {
+    this.checkShardedPrecision();
     for (const [sym, cfg] of this.configs) {
       if (sym.kind === 'dataset') this.checkDataset(cfg);
       else if (sym.kind === 'stage') this.checkStageRules(sym, cfg);
@@ -550,8 +566,37 @@ class Checker {
     });
   }
 
+  // FSDP's loss scaler would decide overflow per shard, so the engine refuses fp16 with it. Reported whatever
+  // `processes` says: under an external torchrun the same plan runs on several ranks.
+  private checkShardedPrecision(): void {
+    if (this.setting('sharding') !== 'fsdp' || this.setting('precision') !== 'fp16' || !this.pipelineCfg) return;
+    this.report({
+      info: Codes.incompatibleOptions,
+      message:
+        "precision = fp16 is not supported with sharding = fsdp (the loss scaler's overflow check would differ " +
+        'between shards); use bf16',
+      span: this.valueSpan(this.pipelineCfg, 'precision') as Span,
+      related: [{ span: this.valueSpan(this.pipelineCfg, 'sharding') as Span, message: 'sharding = fsdp is set here' }],
+    });
+  }
+
+  // The engine refuses LoRA under FSDP: an adapter-only stage is small enough for plain data parallelism.
+  private checkShardedLora(sym: BlockSymbol, cfg: BlockConfig): void {
+    const lora = cfg.nested.get('lora');
+    if (!lora || this.setting('sharding') !== 'fsdp' || !this.pipelineCfg) return;
+    this.report({
+      info: Codes.incompatibleOptions,
+      message:
+        `stage ${sym.name}: sharding = fsdp does not support lora; a LoRA stage trains so few parameters that ` +
+        'data parallelism (sharding = none) already fits',
+      span: lora.block.headerSpan,
+      related: [{ span: this.valueSpan(this.pipelineCfg, 'sharding') as Span, message: 'sharding = fsdp is set here' }],
+    });
+  }
+
   private checkStageRules(sym: BlockSymbol, cfg: BlockConfig): void {
     const kind = sym.stageKind;
+    this.checkShardedLora(sym, cfg);
     if (kind === 'sft' || kind === 'kd') {
       this.needColumns(cfg, 'data', ['completion', 'messages'], `${kind} training`);
       if (cfg.attributes.has('steps') && cfg.attributes.has('epochs')) {
@@ -587,7 +632,12 @@ class Checker {
       this.needColumns(cfg, 'data', ['answer'], 'rl rewards');
       // Resolved values are read field by field, and only when a rule applies (see `resolvedValue`).
       const resolved = (name: string) => resolvedValue(cfg.spec, cfg.values, name);
-      this.checkBatch(cfg, resolved('prompts_per_step'), resolved('group'));
+      const prompts = resolved('prompts_per_step');
+      const group = resolved('group');
+      const ranks = this.ranks();
+      if (ranks > 1 && typeof prompts === 'number' && prompts % ranks !== 0) {
+        this.checkPromptsPerRank(cfg, prompts, ranks);
+      } else this.checkBatch(cfg, prompts, group, ranks);
       if (cfg.attributes.has('epsilon_high')) {
         const hi = resolved('epsilon_high');
         const eps = resolved('epsilon');
@@ -617,10 +667,45 @@ class Checker {
     }
   }
 
-  private checkBatch(cfg: BlockConfig, p: JsonValue | undefined, g: JsonValue | undefined): void {
+  // Each rank samples whole groups for prompts_per_step / processes prompts, so the engine refuses a remainder.
+  private checkPromptsPerRank(cfg: BlockConfig, p: number, ranks: number): void {
+    // An invalid value has its own error; the default standing in for it is not what the user wrote.
+    if (cfg.attributes.has('prompts_per_step') && !('prompts_per_step' in cfg.values)) return;
+    const best = nearestMultiple(p, ranks);
+    const written = this.valueSpan(cfg, 'prompts_per_step');
+    const braces = cfg.block.braces;
+    // Not written: the default is at fault, so point at the stage and insert a value rather than replace one.
+    const edit = written
+      ? { span: written, newText: String(best) }
+      : braces
+        ? { span: { start: braces.open, end: braces.open }, newText: ` prompts_per_step = ${best}` }
+        : undefined;
+    const pipeline = this.pipelineCfg as BlockConfig;
+    this.report({
+      info: Codes.batchArithmetic,
+      message:
+        `prompts_per_step ${p}${written ? '' : ' (the default)'} must be a multiple of processes = ${ranks}, so ` +
+        'that every rank samples whole groups',
+      span: written ?? cfg.block.headerSpan,
+      related: [{ span: this.valueSpan(pipeline, 'processes') as Span, message: `processes = ${ranks}` }],
+      fixes: edit
+        ? [
+            {
+              title: written ? `Change to ${best}` : `Add 'prompts_per_step = ${best}'`,
+              edits: [edit],
+              preferred: true,
+            },
+          ]
+        : undefined,
+    });
+  }
+
+  // With several ranks each one splits its own prompts_per_step / processes × group sequences into
+  // micro-batches, so that per-rank count is what batch_size must divide.
+  private checkBatch(cfg: BlockConfig, p: JsonValue | undefined, g: JsonValue | undefined, ranks: number): void {
     const bs = cfg.values.batch_size;
     if (typeof p !== 'number' || typeof g !== 'number' || typeof bs !== 'number' || bs === 0) return;
-    const total = p * g;
+    const total = (p / ranks) * g;
     if (total % bs === 0) return;
     let best = 1;
     for (let d = Math.min(bs, total); d >= 1; d--) {
@@ -634,10 +719,19 @@ class Checker {
       const s = this.valueSpan(cfg, f);
       if (s) related.push({ span: s, message: `${f} = ${f === 'group' ? g : p}` });
     }
+    if (ranks > 1) {
+      related.push({
+        span: this.valueSpan(this.pipelineCfg as BlockConfig, 'processes') as Span,
+        message: `processes = ${ranks}`,
+      });
+    }
     const s = this.valueSpan(cfg, 'batch_size') as Span;
     this.report({
       info: Codes.batchArithmetic,
-      message: `batch_size ${bs} must divide prompts_per_step × group = ${p} × ${g} = ${total} generations per step`,
+      message:
+        ranks > 1
+          ? `batch_size ${bs} must divide each rank's prompts_per_step / processes × group = ${p} / ${ranks} × ${g} = ${total} sequences`
+          : `batch_size ${bs} must divide prompts_per_step × group = ${p} × ${g} = ${total} generations per step`,
       span: s,
       related,
       fixes: [{ title: `Change to ${best}`, edits: [{ span: s, newText: String(best) }], preferred: true }],
@@ -658,4 +752,11 @@ class Checker {
       }
     }
   }
+}
+
+/** The positive multiple of `m` nearest to `n`; the lower one on a tie, so a fix never grows the step. */
+function nearestMultiple(n: number, m: number): number {
+  const low = Math.floor(n / m) * m;
+  if (low === 0) return m;
+  return n - low <= low + m - n ? low : low + m;
 }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import torch
@@ -89,3 +91,42 @@ def assert_events_valid(events: list[dict]) -> None:
 
 def metric_series(events: list[dict], stage: str, name: str) -> list[float]:
     return [e["metrics"][name] for e in events if e["type"] == "metrics" and e.get("stage") == stage]
+
+
+def stage(kind: str, name: str = "s", model: str = "m", **config) -> dict:
+    """A plan stage that starts from model `model` and trains on the `train` dataset of `base_plan`."""
+    return {"name": name, "kind": kind, "init": {"model": model}, "config": {"data": "train", **config}}
+
+
+def engine_cmd(plan: Path, run_dir: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "srlm_engine",
+        "run",
+        "--plan",
+        str(plan),
+        "--run-dir",
+        str(run_dir),
+        *extra,
+    ]
+
+
+def engine_env() -> dict:
+    """The environment for an engine subprocess: one thread per process, as two shared cores need."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SRLM_NUM_THREADS": "1"}
+    env.pop("WORLD_SIZE", None)
+    return env
+
+
+def stop_after(step: int):
+    """(StopFlag, echo) for an in-process `run`: the stop is requested when the metrics of `step` go out."""
+    from srlm_engine.signals import StopFlag
+
+    stop = StopFlag()
+
+    def echo(e):
+        if e["type"] == "metrics" and e["step"] == step:
+            stop.request("test")
+
+    return stop, echo

@@ -11,13 +11,13 @@ from engine_helpers import (
     base_plan,
     metric_series,
     read_events,
+    stop_after,
     tiny_model_dir,
     write_plan,
 )
 
 from srlm_engine import checkpoint
 from srlm_engine.run import EXIT_OK, EXIT_STOPPED, run
-from srlm_engine.signals import StopFlag
 
 KILLER = textwrap.dedent(
     """
@@ -108,12 +108,7 @@ def test_stop_then_resume_continues_the_same_loss_curve_bitwise(tmp_path, kind):
     assert run(str(plan), str(tmp_path / "full")) == EXIT_OK
     full = read_events(tmp_path / "full")
     # Stop after step 3 (for rl, mid-way through a generation batch reused by updates_per_batch = 2).
-    stop = StopFlag()
-
-    def echo(e):
-        if e["type"] == "metrics" and e["step"] == 3:
-            stop.request("test")
-
+    stop, echo = stop_after(3)
     assert run(str(plan), str(tmp_path / "split"), echo=echo, stop=stop) == EXIT_STOPPED
     first = read_events(tmp_path / "split")
     assert first[-1]["status"] == "stopped"

@@ -2,16 +2,16 @@
 model), not two replicas; RL shards its prompts by rank; checkpoints carry every rank's state for resume."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 import torch
 from engine_helpers import (
     assert_events_valid,
     base_plan,
+    engine_cmd,
+    engine_env,
     metric_series,
     read_events,
     tiny_model_dir,
@@ -21,10 +21,10 @@ from safetensors.torch import load_file
 
 
 def torchrun(plan_path, run_dir, *extra):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "SRLM_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    cmd += ["-m", "srlm_engine", "run", "--plan", str(plan_path), "--run-dir", str(run_dir), *extra]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    # engine_cmd's `python -m srlm_engine ...` with torchrun's module in front.
+    cmd = engine_cmd(plan_path, run_dir, *extra)
+    cmd[1:2] = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m"]
+    r = subprocess.run(cmd, env=engine_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     events = read_events(run_dir)
     assert_events_valid(events)

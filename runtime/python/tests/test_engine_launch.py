@@ -4,10 +4,18 @@ run's process group checkpoints every rank once and ends the run "stopped", and 
 import os
 import signal
 import subprocess
-import sys
 import time
 
-from engine_helpers import assert_events_valid, base_plan, read_events, tiny_model_dir, write_plan
+from engine_helpers import (
+    assert_events_valid,
+    base_plan,
+    engine_cmd,
+    engine_env,
+    read_events,
+    stage,
+    tiny_model_dir,
+    write_plan,
+)
 
 from srlm_engine.launch import combined_exit
 from srlm_engine.run import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_STOPPED
@@ -16,30 +24,20 @@ from srlm_engine.signals import EXIT_IMMEDIATE
 
 def _plan(tmp_path, steps, device="cpu"):
     model = tiny_model_dir(tmp_path, "m")
-    stage = {
-        "name": "s",
-        "kind": "sft",
-        "init": {"model": "m"},
-        "config": {
-            "data": "train",
-            "steps": steps,
-            "lr": 1e-3,
-            "batch_size": 4,
-            "max_len": 48,
-            "warmup": 0.0,
-        },
-    }
-    plan = base_plan({"m": model}, [stage])
+    plan = base_plan({"m": model}, [stage("sft", steps=steps, lr=1e-3, batch_size=4, max_len=48, warmup=0.0)])
     plan["settings"].update(processes=2, device=device)
     return write_plan(tmp_path, plan)
 
 
 def _engine(plan, run_dir, *extra):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "SRLM_NUM_THREADS": "1"}
-    env.pop("WORLD_SIZE", None)
-    cmd = [sys.executable, "-m", "srlm_engine", "run", "--plan", str(plan), "--run-dir", str(run_dir), *extra]
     # Its own process group, as the run supervisor launches it: stop signals go to the whole group.
-    return subprocess.Popen(cmd, env=env, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        engine_cmd(plan, run_dir, *extra),
+        env=engine_env(),
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_processes_setting_runs_two_ranks_then_stops_and_resumes_through_a_group_signal(tmp_path):

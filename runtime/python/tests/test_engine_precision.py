@@ -10,13 +10,14 @@ from engine_helpers import (
     base_plan,
     metric_series,
     read_events,
+    stage,
+    stop_after,
     tiny_model_dir,
     write_plan,
 )
 
 from srlm_engine import models
 from srlm_engine.run import EXIT_FAILED, EXIT_OK, EXIT_STOPPED, run
-from srlm_engine.signals import StopFlag
 
 
 @pytest.fixture(autouse=True)
@@ -27,20 +28,8 @@ def _reset_amp():
 
 def _plan(tmp_path, steps=8, precision="fp16", dtype=None):
     model = tiny_model_dir(tmp_path, "m")
-    stage = {
-        "name": "s",
-        "kind": "sft",
-        "init": {"model": "m"},
-        "config": {
-            "data": "train",
-            "steps": steps,
-            "lr": 5e-3,
-            "batch_size": 8,
-            "max_len": 64,
-            "warmup": 0.0,
-        },
-    }
-    plan = base_plan({"m": model}, [stage])
+    sft = stage("sft", steps=steps, lr=5e-3, batch_size=8, max_len=64, warmup=0.0)
+    plan = base_plan({"m": model}, [sft])
     plan["settings"]["precision"] = precision
     if dtype:
         plan["models"]["m"]["dtype"] = dtype
@@ -89,12 +78,7 @@ def test_fp16_resume_restores_the_loss_scale_bitwise(tmp_path, monkeypatch):
     plan = _plan(tmp_path, steps=8)
     assert run(str(plan), str(tmp_path / "full")) == EXIT_OK
     full = read_events(tmp_path / "full")
-    stop = StopFlag()
-
-    def echo(e):
-        if e["type"] == "metrics" and e["step"] == 4:
-            stop.request("test")
-
+    stop, echo = stop_after(4)
     assert run(str(plan), str(tmp_path / "split"), echo=echo, stop=stop) == EXIT_STOPPED
     scale_at_stop = metric_series(read_events(tmp_path / "split"), "s", "loss_scale")[-1]
     assert scale_at_stop != 2.0**21, (

@@ -5,10 +5,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
-from engine_helpers import assert_events_valid, base_plan, read_events, tiny_model_dir, write_plan
+from engine_helpers import (
+    assert_events_valid,
+    base_plan,
+    engine_cmd,
+    engine_env,
+    read_events,
+    stage,
+    tiny_model_dir,
+    write_plan,
+)
 
 from srlm_engine.run import EXIT_STOPPED
 from srlm_engine.signals import EXIT_IMMEDIATE
@@ -16,18 +24,12 @@ from srlm_engine.signals import EXIT_IMMEDIATE
 
 def _start(tmp_path):
     model = tiny_model_dir(tmp_path, "m")
-    stage = {
-        "name": "s",
-        "kind": "sft",
-        "init": {"model": "m"},
-        "config": {"data": "train", "steps": 100000, "lr": 1e-3, "batch_size": 4, "max_len": 48},
-    }
-    plan = write_plan(tmp_path, base_plan({"m": model}, [stage]))
+    sft = stage("sft", steps=100000, lr=1e-3, batch_size=4, max_len=48)
+    plan = write_plan(tmp_path, base_plan({"m": model}, [sft]))
     run_dir = tmp_path / "run"
-    env = {**os.environ, "SRLM_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "srlm_engine", "run", "--plan", str(plan), "--run-dir", str(run_dir)],
-        env=env,
+        engine_cmd(plan, run_dir),
+        env=engine_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

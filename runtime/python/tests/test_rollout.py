@@ -148,19 +148,14 @@ def _policy(tmp_path, lora=None):
     return model, tok
 
 
+def _select_vllm(model, tok, **kw):
+    """`select_backend` for `rollout = vllm` on a device that claims CUDA; `kw` adds or overrides arguments."""
+    args = {"seed": 7, "max_model_len": lambda: 40, "hf_batch_size": 8, "is_cuda": lambda d: True, **kw}
+    return rollout.select_backend("vllm", model, tok, torch.device("cpu"), **args)
+
+
 def _vllm_backend(model, tok, llm_cls=FakeLLM, **kw):
-    backend, why = rollout.select_backend(
-        "vllm",
-        model,
-        tok,
-        torch.device("cpu"),
-        seed=7,
-        max_model_len=lambda: 40,
-        hf_batch_size=8,
-        is_cuda=lambda d: True,
-        load_vllm=lambda: fake_vllm(llm_cls),
-        **kw,
-    )
+    backend, why = _select_vllm(model, tok, load_vllm=lambda: fake_vllm(llm_cls), **kw)
     assert why is None and isinstance(backend, rollout.VLLMRollout)
     return backend
 
@@ -366,15 +361,9 @@ def test_hf_backend_gives_what_generation_generate_gives(tmp_path):
 def test_vllm_on_cpu_falls_back_to_hf_and_says_why(tmp_path):
     model, tok = _policy(tmp_path)
     loaded = []
-    backend, why = rollout.select_backend(
-        "vllm",
-        model,
-        tok,
-        torch.device("cpu"),
-        seed=7,
-        max_model_len=lambda: 40,
-        hf_batch_size=8,
-        load_vllm=lambda: loaded.append(1) or fake_vllm(),
+    # The real device check: the CPU is not CUDA.
+    backend, why = _select_vllm(
+        model, tok, is_cuda=rollout.is_cuda_device, load_vllm=lambda: loaded.append(1) or fake_vllm()
     )
     assert backend.name == "hf" and "CUDA" in why and "cpu" in why
     assert loaded == [] and FakeLLM.instances == []
@@ -383,32 +372,17 @@ def test_vllm_on_cpu_falls_back_to_hf_and_says_why(tmp_path):
 def test_vllm_not_importable_falls_back_with_the_import_error(tmp_path, monkeypatch):
     model, tok = _policy(tmp_path)
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
-    backend, why = rollout.select_backend(
-        "vllm",
-        model,
-        tok,
-        torch.device("cpu"),
-        seed=7,
-        max_model_len=lambda: 40,
-        hf_batch_size=8,
-        is_cuda=lambda d: True,
-    )
+    backend, why = _select_vllm(model, tok)
     assert backend.name == "hf"
     assert "cannot be imported" in why and "vllm" in why.split("(", 1)[1]
 
 
 def test_vllm_with_several_processes_falls_back(tmp_path):
     model, tok = _policy(tmp_path)
-    backend, why = rollout.select_backend(
-        "vllm",
+    backend, why = _select_vllm(
         model,
         tok,
-        torch.device("cpu"),
-        seed=7,
-        max_model_len=lambda: 40,
-        hf_batch_size=8,
         world_size=2,
-        is_cuda=lambda d: True,
         load_vllm=fake_vllm,
     )
     assert backend.name == "hf" and "2 processes" in why

@@ -169,9 +169,7 @@ class StageLoop:
             hash=self.stage.get("hash"),
         )
         if start:
-            self.ctx.events.emit(
-                "log", stage=self.name, step=start, level="info", message=f"resumed from {latest}"
-            )
+            self._log(start, f"resumed from {latest}")
         return start, extra
 
     def _restore(self, latest: Path) -> tuple[int, dict]:
@@ -307,32 +305,24 @@ class StageLoop:
 
     def _check_replicas(self, step: int) -> None:
         """Data parallelism is only right if every rank ends the stage with the same weights; say so either way."""
+        n = self.ctx.world_size
         if self.sharded:
-            self.ctx.events.emit(
-                "log",
-                stage=self.name,
-                step=step,
-                level="info",
-                message=f"model sharded across {self.ctx.world_size} ranks (FSDP)",
-            )
+            self._log(step, f"model sharded across {n} ranks (FSDP)")
             return
-        sums = distributed.replica_checksums(self.model, self.ctx.world_size)
+        sums = distributed.replica_checksums(self.model, n)
         if max(sums) - min(sums) > 1e-6 * max(1.0, abs(sums[0])):
             self.ctx.events.emit(
                 "warning",
                 stage=self.name,
                 step=step,
                 code="replicas_diverged",
-                message=f"model replicas differ across {self.ctx.world_size} ranks: parameter sums {sums}",
+                message=f"model replicas differ across {n} ranks: parameter sums {sums}",
             )
         else:
-            self.ctx.events.emit(
-                "log",
-                stage=self.name,
-                step=step,
-                level="info",
-                message=f"model replicas in sync across {self.ctx.world_size} ranks",
-            )
+            self._log(step, f"model replicas in sync across {n} ranks")
+
+    def _log(self, step: int, message: str) -> None:
+        self.ctx.events.emit("log", stage=self.name, step=step, level="info", message=message)
 
     def _announce_checkpoint(self, path: Path, step: int, *, final: bool, export: bool) -> None:
         """Export the saved checkpoint when asked, then emit its `checkpoint` event (with the export folder)."""
@@ -367,13 +357,7 @@ class StageLoop:
                 message=f"ONNX export of {path} failed: {type(err).__name__}: {err}",
             )
             return None
-        self.ctx.events.emit(
-            "log",
-            stage=self.name,
-            step=step,
-            level="info",
-            message=f"exported {path} to ONNX at {result.out_dir} ({exporter}, {result.seconds:.1f} s)",
-        )
+        self._log(step, f"exported {path} to ONNX at {result.out_dir} ({exporter}, {result.seconds:.1f} s)")
         return result.out_dir
 
     def _meta(self, step: int, final: bool) -> dict:

@@ -383,7 +383,9 @@ def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
         max_model_len=lambda: (
             longest_prompt(loop.tokenizer, rows, cfg.get("chat_template", True)) + cfg["max_new_tokens"]
         ),
-        hf_batch_size=max(cfg["group"], cfg["batch_size"]),
+        # One generate call for this rank's whole generation batch: decoding is bound by per-step latency, and
+        # the update's micro-batch (`batch_size`, one group by default) would serialise 8 decodes per step.
+        hf_batch_size=max(cfg["group"], cfg["prompts_per_step"] // max(ctx.world_size, 1) * cfg["group"]),
         world_size=ctx.world_size,
     )
     if why:

@@ -19,7 +19,13 @@ def init() -> tuple[int, int]:
     """(rank, world size) from the torchrun environment, joining the process group when there are peers."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        backend = "gloo"
+        if torch.cuda.is_available():
+            # Each rank's CUDA work (NCCL included) must default to its own GPU, or every rank lands on GPU 0.
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            # The group is made before the plan (and its device) is read: CPU tensors go over gloo, CUDA tensors
+            # over NCCL, so both a GPU run and `device = cpu` on a GPU machine work.
+            backend = "cpu:gloo,cuda:nccl"
         torch.distributed.init_process_group(backend)
         _OWNED["group"] = True
     return int(os.environ.get("RANK", "0")), world
@@ -50,7 +56,8 @@ def active() -> bool:
 
 
 def _device_for_collectives():
-    # NCCL only moves CUDA tensors; gloo moves CPU tensors.
+    # The engine's own small collectives (a flag, a few metrics) go over gloo on the CPU whenever the group has
+    # it; a group made by an embedding program with NCCL alone needs CUDA tensors.
     if active() and torch.distributed.get_backend() == "nccl":
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")

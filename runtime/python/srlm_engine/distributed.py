@@ -20,9 +20,12 @@ def init() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
         backend = "gloo"
+        local = int(os.environ.get("LOCAL_RANK", "0"))
         if torch.cuda.is_available():
-            # Each rank's CUDA work (NCCL included) must default to its own GPU, or every rank lands on GPU 0.
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            # Each rank's CUDA work (NCCL included) must default to its own GPU, or every rank lands on GPU 0. A
+            # `device = cpu` run may have more ranks than GPUs; those ranks never touch CUDA.
+            if local < torch.cuda.device_count():
+                torch.cuda.set_device(local)
             # The group is made before the plan (and its device) is read: CPU tensors go over gloo, CUDA tensors
             # over NCCL, so both a GPU run and `device = cpu` on a GPU machine work.
             backend = "cpu:gloo,cuda:nccl"

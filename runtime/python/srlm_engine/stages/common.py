@@ -270,7 +270,9 @@ class StageLoop:
     def save_step(self, step: int, extra: dict) -> Path | None:
         # Reached by every rank: each rank's random state and trainer state (its RL generation batch) go into
         # rank 0's checkpoint, and a sharded model's weights and optimizer state are gathered first.
-        ranks = distributed.gather_to_main({"rng": checkpoint.rng_state(), "extra": extra})
+        ranks = None
+        if self.ctx.world_size > 1:
+            ranks = distributed.gather_to_main({"rng": checkpoint.rng_state(), "extra": extra})
         weights = optim = None
         if self.sharded:
             weights = distributed.full_model_state(self.model)
@@ -285,7 +287,7 @@ class StageLoop:
             "rng": checkpoint.rng_state(),
             "extra": extra,
             "sharded": self.sharded,
-            "ranks": ranks if self.ctx.world_size > 1 else None,
+            "ranks": ranks,
         }
         path = checkpoint.save(
             self.root,

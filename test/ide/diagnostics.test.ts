@@ -83,6 +83,11 @@ test('memory: a full fine-tune above gpu_memory warns on the stage with fixes; L
   assert.ok(titles.includes('Enable gradient checkpointing') && titles.some((t) => t.includes('LoRA')));
   const big = await codes(src(80, '    lora { rank = 16 }\n'));
   assert.ok(!big.d.some((x) => x.code === 'SRLM059'));
+  assert.ok(!w.message.includes('sharding'), 'one process: sharding would change nothing');
+  const replicas = await codes(src(8, '').replace('gpu_memory = 8', 'gpu_memory = 8\n  processes = 4'));
+  const r = replicas.d.find((x) => x.code === 'SRLM059')!;
+  assert.match(r.message, /per GPU, 4 replicas/);
+  assert.match(r.message, /try .*sharding = fsdp/);
 });
 
 test('the nvidia-smi value is used when the file sets no gpu_memory', async () => {

@@ -85,6 +85,8 @@ export function memoryCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
         if (e) fixes.push({ title: 'Train a LoRA adapter instead of all weights', edits: [e] });
         tips.push('a lora { } block');
       }
+      // Replicas each hold the whole policy and its optimizer state; sharding divides those by the ranks.
+      if (v.estimate.ranks > 1 && !v.estimate.sharded && values.lora === undefined) tips.push('sharding = fsdp');
       tips.push(sym.stageKind === 'rl' ? 'a smaller batch_size or max_new_tokens' : 'a smaller batch_size or max_len');
       out.push({
         info: Codes.memory,

@@ -266,7 +266,9 @@ def run(
                 status = "stopped"
                 break
         events.emit("run_finished", status=status, duration_s=time.time() - t0)
-        finished = status == "completed"
+        # Stopped is an orderly end too: every rank agreed on the step, so all can meet at the barrier. Leaving
+        # without it let one rank tear the group down while its peer still wrote the checkpoint (SIGABRT).
+        finished = True
         return EXIT_STOPPED if status == "stopped" else EXIT_OK
     except Exception as e:  # the stream must record every failure, with its traceback, before exiting
         tb = traceback.format_exc()

@@ -238,7 +238,12 @@ class StageLoop:
         return self.optimizer.param_groups[0]["lr"]
 
     def end_step(self, step: int, metrics: dict, extra_state=None) -> bool:
-        """Log, checkpoint and eval as configured; True when the stage must stop now (stop requested)."""
+        """Log, checkpoint and eval as configured; True when the stage must stop now (stop requested).
+
+        `metrics` are this rank's; every rank reaches here each step, so they are combined over ranks here."""
+        if self.ctx.world_size > 1:
+            metrics = distributed.reduce_metrics(metrics)
+            metrics["tokens_per_s"] *= self.ctx.world_size  # the mean rank's throughput, times the ranks
         mem = gpu_mem_gb(self.ctx.device)
         if mem is not None:
             metrics["gpu_mem_gb"] = mem
@@ -313,18 +318,17 @@ class StageLoop:
             return
         sums = distributed.replica_checksums(self.model, n)
         if max(sums) - min(sums) > 1e-6 * max(1.0, abs(sums[0])):
-            self.ctx.events.emit(
-                "warning",
-                stage=self.name,
-                step=step,
-                code="replicas_diverged",
-                message=f"model replicas differ across {n} ranks: parameter sums {sums}",
+            self._warn(
+                step, "replicas_diverged", f"model replicas differ across {n} ranks: parameter sums {sums}"
             )
         else:
             self._log(step, f"model replicas in sync across {n} ranks")
 
     def _log(self, step: int, message: str) -> None:
         self.ctx.events.emit("log", stage=self.name, step=step, level="info", message=message)
+
+    def _warn(self, step: int, code: str, message: str) -> None:
+        self.ctx.events.emit("warning", stage=self.name, step=step, code=code, message=message)
 
     def _announce_checkpoint(self, path: Path, step: int, *, final: bool, export: bool) -> None:
         """Export the saved checkpoint when asked, then emit its `checkpoint` event (with the export folder)."""
@@ -351,12 +355,8 @@ class StageLoop:
         try:
             result = export_checkpoint(path, exporter=exporter)
         except Exception as err:  # noqa: BLE001 - any export failure is a warning, never a failed run
-            self.ctx.events.emit(
-                "warning",
-                stage=self.name,
-                step=step,
-                code="onnx_export_failed",
-                message=f"ONNX export of {path} failed: {type(err).__name__}: {err}",
+            self._warn(
+                step, "onnx_export_failed", f"ONNX export of {path} failed: {type(err).__name__}: {err}"
             )
             return None
         self._log(step, f"exported {path} to ONNX at {result.out_dir} ({exporter}, {result.seconds:.1f} s)")

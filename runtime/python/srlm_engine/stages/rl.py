@@ -247,8 +247,6 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             }
             if teacher is not None:
                 metrics["kd"] = kd_sum
-            metrics = distributed.reduce_metrics(metrics)
-            metrics["tokens_per_s"] *= ctx.world_size
             if gen_metrics and ((step - 1) // mu) % SAMPLE_EVERY == 0:
                 ev.emit("samples", stage=loop.name, step=step, source="rl", samples=gen["samples"])
             state = {"gen": gen, "skipped": skipped} if step % mu else {"skipped": skipped}

@@ -103,9 +103,6 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
             **parts_sum,
             **prep_metrics,
         }
-        if ctx.world_size > 1:
-            metrics = distributed.reduce_metrics(metrics)
-            metrics["tokens_per_s"] *= ctx.world_size  # the mean rank's throughput, times the ranks
         if loop.end_step(step, metrics):
             stopped = True
             break

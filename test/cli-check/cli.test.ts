@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
 
+const HUB_CACHE = path.resolve(__dirname, '../fixtures/hubcache');
+
 async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -15,7 +17,9 @@ async function run(args: string[], cwd: string): Promise<{ code: number; out: st
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, cwd, env: {} });
+  // The fixture hub cache holds the examples' models and GSM8K; no GPU is asked for (the machine's own would make
+  // the memory check depend on where the test runs).
+  const code = await main(args, { stdout, stderr, cwd, env: { HF_HUB_CACHE: HUB_CACHE, SRLM_DETECT_GPU: '0' } });
   return { code, out, err };
 }
 

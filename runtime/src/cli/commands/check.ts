@@ -1,14 +1,19 @@
 // `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
+import { pathToFileURL } from 'node:url';
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
-import { NodeFileSystemHost } from '../host/nodeHost';
+import { analyze, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { checkDocument, IdeDocument, type IdeEnv } from '../../../../server/src/ide';
+import { checkEnvironment } from '../host/nodeHost';
 
 const usage = `usage: srlm check FILE... [options]
 
 Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, and (unless --no-files) the
-files they name: dataset files and their columns, local model folders, reward files.
+environment — exactly what the editor reports: datasets (local files and folders in every format, hub
+datasets in the Hugging Face cache) and their columns, model folders and hub models in the cache, lengths
+against the model's positions, vocabularies, chat templates, reward files, and the memory estimate against
+the GPU (the pipeline's gpu_memory, else nvidia-smi; SRLM_DETECT_GPU=0 skips nvidia-smi).
 
 options:
   --format human|json   output style (default human); json prints one array of
@@ -82,12 +87,16 @@ export const checkCommand: CliCommand = {
     let errors = 0;
     let warnings = 0;
     const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+    let env: IdeEnv | undefined;
     for (const file of args.files) {
       const source = await readSourceFile('check', file, io);
       if (!source) return 2;
       const { abs, text } = source;
-      const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
-      const { document, diagnostics } = await check(text, { host });
+      const doc = new IdeDocument(pathToFileURL(abs).toString(), analyze(text));
+      env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
+      const { document, diagnostics } = env
+        ? await checkDocument(doc, env)
+        : { document: doc.model, diagnostics: doc.model.diagnostics };
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;

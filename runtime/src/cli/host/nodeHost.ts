@@ -1,9 +1,11 @@
-// The CLI's CheckHost: the real file system. Relative paths in a .srlm file resolve against the folder that
-// holds the file; `~` is the user's home. The language server reuses this host for files on disk.
+// The CLI's file-system CheckHost for the core's own checks (relative paths in a .srlm file resolve against the
+// folder that holds the file; `~` is the user's home), and the environment the shared environment checks read.
 import { open, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CheckHost, FileStat } from '../../../../server/src/core';
+import { IdeEnv } from '../../../../server/src/ide/env';
+import { detectGpu } from '../../../../server/src/ide/gpu';
 
 export class NodeFileSystemHost implements CheckHost {
   /** @param baseDir folder of the .srlm file (relative paths in it resolve here) */
@@ -50,4 +52,16 @@ export class NodeFileSystemHost implements CheckHost {
       await fh?.close();
     }
   }
+}
+
+/**
+ * The environment the checks read, as the language server sees it: the same Hugging Face cache (from `vars`:
+ * HF_HUB_CACHE, HF_HOME…) and the GPU nvidia-smi reports, so `srlm check`, `srlm run` and the editor judge a
+ * file alike. `SRLM_DETECT_GPU=0` skips nvidia-smi (the editor's `srlm.detectGpu` setting).
+ */
+export async function checkEnvironment(vars: NodeJS.ProcessEnv, workspace: string): Promise<IdeEnv> {
+  const env = new IdeEnv(Date.now, vars);
+  env.workspaceFolders = [workspace];
+  if (vars.SRLM_DETECT_GPU !== '0') env.gpu = await detectGpu();
+  return env;
 }

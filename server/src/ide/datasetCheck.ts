@@ -1,0 +1,88 @@
+// The dataset check for every form a dataset block's `source` (or older `path`) can take: local files and
+// folders of any supported format, and hub datasets found in — or missing from — the Hugging Face cache.
+// Text formats are sampled row by row through the core's reader; parquet and arrow by their schema.
+import {
+  Codes,
+  datasetSampleDiagnostics,
+  readDatasetSample,
+  SAMPLE_ROWS,
+  type DatasetSample,
+  type HostCheck,
+  type RawDiagnostic,
+} from '../core';
+import type { Span } from '../core/text/lineIndex';
+import { locateDataset, schemaColumns } from './datasetSources';
+import type { IdeDocument } from './document';
+import type { IdeEnv } from './env';
+
+/** What `srlm pull` is told: the file's name as the user would type it. */
+function pullCommand(doc: IdeDocument): string {
+  return `srlm pull ${doc.path ? doc.path.split(/[\\/]/).pop() : 'FILE'}`;
+}
+
+export function datasetCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
+  return async (ctx) => {
+    const out: RawDiagnostic[] = [];
+    for (const sym of doc.model.symbols) {
+      if (sym.kind !== 'dataset') continue;
+      const cfg = ctx.config(sym);
+      const field = cfg?.values.source !== undefined ? 'source' : 'path';
+      const source = cfg?.values[field];
+      if (!cfg || typeof source !== 'string') continue;
+      const span = ctx.valueSpan(cfg, field) as Span;
+      const str = (k: string): string | undefined =>
+        typeof cfg.values[k] === 'string' ? (cfg.values[k] as string) : undefined;
+      const req = {
+        source,
+        format: str('format'),
+        subset: str('subset') ?? str('config'),
+        split: str('split'),
+        revision: str('revision'),
+      };
+      const loc = locateDataset(env, req, doc.dir);
+      if (loc.kind === 'hub-missing') {
+        out.push({
+          info: Codes.datasetNotCached,
+          message: `hub dataset '${loc.id}' is not in the Hugging Face cache (${loc.cache}); \`${pullCommand(doc)}\` fetches it before a run`,
+          span,
+        });
+        continue;
+      }
+      if (loc.kind === 'missing') {
+        out.push({
+          info: Codes.datasetMissing,
+          message: `dataset file '${source}' not found (looked for ${loc.path})`,
+          span,
+        });
+        continue;
+      }
+      if (loc.kind === 'problem') {
+        out.push({ info: Codes.datasetUnreadable, message: loc.message, span });
+        continue;
+      }
+      const label =
+        loc.where === 'hub-cache'
+          ? `${source} (${[req.subset, req.split ?? 'train'].filter(Boolean).join(', ')})`
+          : loc.files.length === 1 && loc.files[0] === ctx.host.resolve(source)
+            ? source
+            : loc.files[0]!;
+      let sample: DatasetSample | undefined;
+      const schema = await schemaColumns(env, loc);
+      if (schema && 'problem' in schema) {
+        out.push({ info: Codes.datasetUnreadable, message: `${loc.files[0]} ${schema.problem}`, span });
+        continue;
+      }
+      if (schema) {
+        sample = { rows: [], columns: schema.columns, errors: [], schema: true };
+        if (schema.rows === 0) {
+          out.push({ info: Codes.datasetUnreadable, message: `dataset '${label}' has no rows`, span });
+          continue;
+        }
+      } else if (loc.format !== 'parquet' && loc.format !== 'arrow') {
+        sample = await readDatasetSample(ctx.host, loc.files[0]!, loc.format, SAMPLE_ROWS);
+      }
+      if (sample) out.push(...datasetSampleDiagnostics(ctx, sym, cfg, label, span, sample));
+    }
+    return out;
+  };
+}

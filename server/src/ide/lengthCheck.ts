@@ -1,5 +1,5 @@
 // Sequence lengths against what the model can embed: a stage's `max_len` (SFT, KD) and the generation length
-// of rollouts, on-policy KD samples and evals must fit in `max_position_embeddings` of every model involved
+// of rollouts, on-policy KD samples and evals, where the file sets them, must fit in `max_position_embeddings` of every model involved
 // (read from config.json in a local folder or the hub cache; scaled by a RoPE `rope_scaling.factor`).
 import { join } from 'node:path';
 import { Codes, type BlockSymbol, type HostCheck, type RawDiagnostic } from '../core';
@@ -29,13 +29,15 @@ function symbol(doc: IdeDocument, name: unknown): BlockSymbol | undefined {
 export function lengthCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
   return async (ctx) => {
     const out: RawDiagnostic[] = [];
+    // Only lengths written in the file: a default above a small model's positions is harmless when the rows are
+    // short (the demo's 512-position models keep the 2,048-token default max_len), and the user did not choose it.
     const report = (sym: BlockSymbol, field: string, value: number, p: Positions, what: string): void => {
       const cfg = ctx.config(sym);
-      const written = cfg?.attributes.has(field);
+      if (!cfg?.attributes.has(field)) return;
       out.push({
         info: Codes.positionLimit,
-        message: `${field} = ${value}${written ? '' : ' (the default)'} ${what} exceeds the ${p.limit.toLocaleString('en-US')} positions of model '${p.model.name}' (max_position_embeddings in its config.json); set ${field} to at most ${p.limit}`,
-        span: (cfg && ctx.valueSpan(cfg, field)) ?? sym.nameSpan,
+        message: `${field} = ${value} ${what} exceeds the ${p.limit.toLocaleString('en-US')} positions of model '${p.model.name}' (max_position_embeddings in its config.json); set ${field} to at most ${p.limit}`,
+        span: ctx.valueSpan(cfg, field) ?? sym.nameSpan,
       });
     };
     const stages = doc.model.symbols.filter((s) => s.kind === 'stage');

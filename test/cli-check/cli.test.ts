@@ -128,3 +128,15 @@ test('the examples check clean through the CLI', async () => {
   const r = await run(['check', 'examples/sft.srlm', 'examples/rl_kd_reg.srlm', 'examples/demo.srlm'], root);
   assert.equal(r.code, 0, r.out);
 });
+
+test('check --estimate prints each stage the memory, parameters and time the editor shows', async () => {
+  const root = path.resolve(__dirname, '../..');
+  const r = await run(['check', '--estimate', 'examples/sft_rl.srlm'], root);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^examples\/sft_rl\.srlm: estimates \(docs\/memory-estimator\.md\)$/m);
+  assert.match(
+    r.out,
+    /^ {2}grpo \(rl\): peak GPU memory \d+\.\d GiB in train, 494\.0M parameters \(494\.0M trained\), about .+ for 300 steps on an assumed A100$/m,
+  );
+  assert.match(r.out, /^ {2}warmup \(sft\): peak GPU memory .* \(2\.2M trained\)/m);
+});

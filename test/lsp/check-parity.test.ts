@@ -106,7 +106,7 @@ test('srlm check --json and the language server report identical diagnostics on 
     range: d.range,
     severity: SEVERITY[d.severity ?? 1],
     code: String(d.code),
-    message: d.message,
+    message: typeof d.message === 'string' ? d.message : d.message.value,
   }));
 
   // Every environment check spoke, so the comparison covers them all.

@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { analyze, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { formatBytes, formatCount, formatDuration } from '../../../../server/src/core/estimate';
 import { checkDocument, IdeDocument, type IdeEnv } from '../../../../server/src/ide';
+import { stageEstimate } from '../../../../server/src/ide/estimates';
 import { checkEnvironment } from '../host/nodeHost';
 
 const usage = `usage: srlm check FILE... [options]
@@ -19,17 +21,19 @@ options:
   --format human|json   output style (default human); json prints one array of
                         {file, range, severity, code, message} with 0-based positions
   --json                same as --format json
-  --no-files            skip the file-system checks
+  --no-files            skip the environment checks
+  --estimate            also print each stage's estimated peak GPU memory, parameters and time
 exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable file`;
 
 interface Args {
   files: string[];
   json: boolean;
   fileChecks: boolean;
+  estimate: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: [], json: false, fileChecks: true };
+  const args: Args = { files: [], json: false, fileChecks: true, estimate: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--format' || a.startsWith('--format=')) {
@@ -38,6 +42,7 @@ function parseArgs(argv: string[]): Args {
       args.json = v === 'json';
     } else if (a === '--json') args.json = true;
     else if (a === '--no-files') args.fileChecks = false;
+    else if (a === '--estimate') args.estimate = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'`);
     else args.files.push(a);
   }
@@ -76,6 +81,30 @@ export function renderHuman(file: string, index: LineIndex, d: Diagnostic, color
   return lines.join('\n');
 }
 
+/** One line per training stage: the estimate the editor shows as an inlay hint, against the GPU it knows. */
+export function renderEstimates(file: string, doc: IdeDocument, env: IdeEnv): string {
+  const lines: string[] = [];
+  for (const sym of doc.model.symbols) {
+    if (sym.kind !== 'stage') continue;
+    const v = stageEstimate(doc, sym, env);
+    if (!v) {
+      lines.push(`  ${sym.name} (${sym.stageKind}): no estimate (the model's config.json is not on disk)`);
+      continue;
+    }
+    const e = v.estimate;
+    const limit = v.limit
+      ? ` of ${formatBytes(v.limit.bytes)} (${v.limit.from === 'nvidia-smi' ? `${env.gpu?.name}, nvidia-smi` : v.limit.from})`
+      : '';
+    const time = e.time
+      ? `, about ${formatDuration(e.time.seconds)} for ${e.steps} steps on ${v.deviceDetected ? '' : 'an assumed '}${v.device.name}`
+      : '';
+    lines.push(
+      `  ${sym.name} (${sym.stageKind}): peak GPU memory ${formatBytes(e.memory.peakWithOverhead)}${limit} in ${e.memory.peakPhase}, ${formatCount(e.totalParams)} parameters (${formatCount(e.trainableParams)} trained)${time}`,
+    );
+  }
+  return lines.length ? `${file}: estimates (docs/memory-estimator.md)\n${lines.join('\n')}\n` : '';
+}
+
 export const checkCommand: CliCommand = {
   name: 'check',
   summary: 'check .srlm files and report diagnostics',
@@ -88,6 +117,7 @@ export const checkCommand: CliCommand = {
     let warnings = 0;
     const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
     let env: IdeEnv | undefined;
+    const estimates: string[] = [];
     for (const file of args.files) {
       const source = await readSourceFile('check', file, io);
       if (!source) return 2;
@@ -103,10 +133,12 @@ export const checkCommand: CliCommand = {
         all.push({ file, range: d.range, severity: d.severity, code: d.code, message: d.message });
         if (!args.json && d.severity !== 'hint') human.push(renderHuman(file, document.lineIndex, d, color));
       }
+      if (args.estimate && !args.json && env) estimates.push(renderEstimates(file, doc, env));
     }
     if (args.json) io.stdout.write(JSON.stringify(all, null, 2) + '\n');
     else {
       if (human.length > 0) io.stdout.write(human.join('\n\n') + '\n\n');
+      for (const e of estimates) if (e) io.stdout.write(e + '\n');
       const n = args.files.length;
       io.stdout.write(
         `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${n} file${n === 1 ? '' : 's'}\n`,

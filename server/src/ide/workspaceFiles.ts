@@ -145,7 +145,8 @@ export function resolvedPath(doc: IdeDocument, value: unknown): string | undefin
 
 export function datasetSampleOf(doc: IdeDocument, dataset: BlockSymbol, env: IdeEnv): DatasetSample | undefined {
   const cfg = doc.model.configs.get(dataset);
-  const path = resolvedPath(doc, cfg?.values.path);
+  // `source` is the contract's name for a dataset's data; `path` its older alias. A hub id resolves to no file here.
+  const path = resolvedPath(doc, cfg?.values.source ?? cfg?.values.path);
   if (!path || env.stat(path) !== 'file') return undefined;
   return sampleDataset(env, path, cfg?.values.format);
 }

@@ -4,12 +4,13 @@
 // datasets themselves (test/fixtures/datasets/make.py, test/fixtures/hubcache/make.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IdeEnv, analyzeDocument, slowDiagnostics } from '../../server/src/ide';
 import { locateDataset, schemaColumns } from '../../server/src/ide/datasetSources';
+import { writeSmallModel } from '../helpers/smallModel';
 import { env, fixture } from './helpers';
 
 const DATA = '../../datasets';
@@ -92,20 +93,7 @@ test('hub datasets: read from the hub cache snapshot (config folder, split shard
 
 test('max_len and generation lengths beyond max_position_embeddings are errors on the value', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'srlm-len-'));
-  mkdirSync(join(dir, 'small'));
-  writeFileSync(
-    join(dir, 'small', 'config.json'),
-    JSON.stringify({
-      model_type: 'qwen2',
-      hidden_size: 64,
-      intermediate_size: 128,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      vocab_size: 384,
-      max_position_embeddings: 512,
-    }),
-  );
+  writeSmallModel(join(dir, 'small'));
   const text = `pipeline p {
   model m { source = "./small" }
   dataset d { builtin = arithmetic }

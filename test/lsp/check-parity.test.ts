@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { writeSmallModel } from '../helpers/smallModel';
 import { LspClient, ROOT, ensureCliBundle, fileUri } from './harness';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
@@ -46,20 +47,7 @@ before(async () => {
   // What nvidia-smi prints for --query-gpu=name,memory.total --format=csv,noheader,nounits: a 2 GiB card.
   writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "NVIDIA Parity GPU, 2048"\n');
   chmodSync(join(bin, 'nvidia-smi'), 0o755);
-  mkdirSync(join(ws, 'models/small'), { recursive: true });
-  writeFileSync(
-    join(ws, 'models/small/config.json'),
-    JSON.stringify({
-      model_type: 'qwen2',
-      hidden_size: 64,
-      intermediate_size: 128,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      vocab_size: 384,
-      max_position_embeddings: 512,
-    }),
-  );
+  writeSmallModel(join(ws, 'models/small'));
   // A tokenizer without a chat template: the template check speaks.
   writeFileSync(join(ws, 'models/small/tokenizer_config.json'), JSON.stringify({ eos_token: '</s>' }));
   mkdirSync(join(ws, 'data'));

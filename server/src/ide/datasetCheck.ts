@@ -60,12 +60,11 @@ export function datasetCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
         out.push({ info: Codes.datasetUnreadable, message: loc.message, span });
         continue;
       }
+      // Messages name the data as written, with the hub subset and split that were looked at.
       const label =
         loc.where === 'hub-cache'
           ? `${source} (${[req.subset, req.split ?? 'train'].filter(Boolean).join(', ')})`
-          : loc.files.length === 1 && loc.files[0] === ctx.host.resolve(source)
-            ? source
-            : loc.files[0]!;
+          : source;
       let sample: DatasetSample | undefined;
       const schema = await schemaColumns(env, loc);
       if (schema && 'problem' in schema) {

@@ -15,7 +15,8 @@ Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, an
 environment — exactly what the editor reports: datasets (local files and folders in every format, hub
 datasets in the Hugging Face cache) and their columns, model folders and hub models in the cache, lengths
 against the model's positions, vocabularies, chat templates, reward files, and the memory estimate against
-the GPU (the pipeline's gpu_memory, else nvidia-smi; SRLM_DETECT_GPU=0 skips nvidia-smi).
+the GPU (the pipeline's gpu_memory, else nvidia-smi, else SRLM_GPU_MEMORY_GIB; SRLM_DETECT_GPU=0 skips
+nvidia-smi). The Hugging Face cache is found as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME…).
 
 options:
   --format human|json   output style (default human); json prints one array of

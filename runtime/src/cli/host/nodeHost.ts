@@ -57,11 +57,14 @@ export class NodeFileSystemHost implements CheckHost {
 /**
  * The environment the checks read, as the language server sees it: the same Hugging Face cache (from `vars`:
  * HF_HUB_CACHE, HF_HOME…) and the GPU nvidia-smi reports, so `srlm check`, `srlm run` and the editor judge a
- * file alike. `SRLM_DETECT_GPU=0` skips nvidia-smi (the editor's `srlm.detectGpu` setting).
+ * file alike. The editor's settings have counterparts here: `SRLM_DETECT_GPU=0` skips nvidia-smi (`detectGpu`),
+ * `SRLM_GPU_MEMORY_GIB` is the memory to check against without one (`gpuMemoryGiB`).
  */
 export async function checkEnvironment(vars: NodeJS.ProcessEnv, workspace: string): Promise<IdeEnv> {
   const env = new IdeEnv(Date.now, vars);
   env.workspaceFolders = [workspace];
+  const gib = Number(vars.SRLM_GPU_MEMORY_GIB);
+  if (Number.isFinite(gib) && gib > 0) env.gpuMemoryGiBSetting = gib;
   if (vars.SRLM_DETECT_GPU !== '0') env.gpu = await detectGpu();
   return env;
 }

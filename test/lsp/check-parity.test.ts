@@ -1,11 +1,12 @@
 // One check, everywhere: `srlm check --json` (the bundled CLI as a process) and the language server (the bundled
 // server over stdio) report the same diagnostics — code, range, severity and message — on the same file and the
-// same environment: a hub cache from HF_HUB_CACHE, a GPU from nvidia-smi (a stand-in script on PATH), local
-// model folders, a parquet dataset, a JSON-lines dataset and a missing reward file.
+// same environment: a hub cache from HF_HUB_CACHE (a model and GSM8K in it, a teacher not), a GPU from nvidia-smi
+// (a stand-in script on PATH), local model folders, parquet and JSON-lines datasets and a missing reward file.
+// The hub dataset block uses the dataset `source` field of issue 12's DSL contract.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { writeSmallModel } from '../helpers/smallModel';
@@ -22,6 +23,7 @@ const PIPELINE = `pipeline parity {
 
   dataset gsm { path = "data/gsm8k.parquet"  prompt = "question"  completion = "solution" }
   dataset long { path = "data/long.jsonl"  prompt = "q"  completion = "c"  answer = "a" }
+  dataset hub { source = "openai/gsm8k"  subset = "main"  prompt = "question"  completion = "solution" }
 
   stage sft warm { init = qwen  data = long  max_len = 1024 }
   stage kd distill { init = warm  teacher = big  data = long }
@@ -56,10 +58,12 @@ before(async () => {
     JSON.stringify({ q: `What is ${i} + ${i}?`, c: `${i} + ${i} = ${2 * i}. `.repeat(12), a: `${2 * i}` });
   writeFileSync(join(ws, 'data/long.jsonl'), Array.from({ length: 8 }, (_, i) => row(i)).join('\n') + '\n');
   writeFileSync(join(ws, 'parity.srlm'), PIPELINE);
-  env = {
-    PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
-    HF_HUB_CACHE: join(ROOT, 'test/fixtures/lsp/hfcache'),
-  };
+  // A hub cache with the 0.5B model and GSM8K but not the 7B teacher.
+  const hub = join(ws, 'hub');
+  mkdirSync(hub);
+  for (const repo of ['models--Qwen--Qwen2.5-0.5B-Instruct', 'datasets--openai--gsm8k'])
+    symlinkSync(join(ROOT, 'test/fixtures/hubcache', repo), join(hub, repo));
+  env = { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, HF_HUB_CACHE: hub };
   lsp = await LspClient.start({ rootDir: ws, env, initializationOptions: { diagnosticsDelayMs: 0 } });
 });
 

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IdeEnv, analyzeDocument, slowDiagnostics } from '../../server/src/ide';
 import { locateDataset, schemaColumns } from '../../server/src/ide/datasetSources';
+import { datasetSampleOf } from '../../server/src/ide/workspaceFiles';
 import { writeSmallModel } from '../helpers/smallModel';
 import { env, fixture } from './helpers';
 
@@ -119,4 +120,19 @@ test('max_len and generation lengths beyond max_position_embeddings are errors o
     d[0]!.message,
     /^max_len = 8192 tokens per row exceeds the 512 positions of model 'm' \(max_position_embeddings in its config.json\); set max_len to at most 512$/,
   );
+});
+
+test('parquet rows decoded by the check feed the estimates: sampled rows and the exact row count', async () => {
+  const f = fixture(
+    pipeline(`dataset d { path = "${DATA}/gsm8k.parquet"  prompt = "question"  completion = "answer" }`),
+  );
+  const e = env();
+  const d = f.doc.model.symbolsByName.get('d')!;
+  assert.equal(datasetSampleOf(f.doc, d, e), undefined, 'not decoded before a check ran');
+  await slowDiagnostics(f.doc, e);
+  const sample = datasetSampleOf(f.doc, d, e)!;
+  assert.equal(sample.format, 'parquet');
+  assert.equal(sample.rowCount, 2);
+  assert.deepEqual(sample.columns, ['question', 'answer']);
+  assert.match(String(sample.rows[0]!.value.answer), /#### 72$/);
 });

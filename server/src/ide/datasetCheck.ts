@@ -11,9 +11,10 @@ import {
   type RawDiagnostic,
 } from '../core';
 import type { Span } from '../core/text/lineIndex';
-import { locateDataset, schemaColumns } from './datasetSources';
+import { datasetRequest, loadParquetRows, locateDataset, schemaColumns } from './datasetSources';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
+import { SAMPLE_ROWS as SAMPLE_ROWS_IDE } from './workspaceFiles';
 
 /** What `srlm pull` is told: the file's name as the user would type it. */
 function pullCommand(doc: IdeDocument): string {
@@ -26,19 +27,10 @@ export function datasetCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
     for (const sym of doc.model.symbols) {
       if (sym.kind !== 'dataset') continue;
       const cfg = ctx.config(sym);
-      const field = cfg?.values.source !== undefined ? 'source' : 'path';
-      const source = cfg?.values[field];
-      if (!cfg || typeof source !== 'string') continue;
-      const span = ctx.valueSpan(cfg, field) as Span;
-      const str = (k: string): string | undefined =>
-        typeof cfg.values[k] === 'string' ? (cfg.values[k] as string) : undefined;
-      const req = {
-        source,
-        format: str('format'),
-        subset: str('subset') ?? str('config'),
-        split: str('split'),
-        revision: str('revision'),
-      };
+      const req = cfg && datasetRequest(cfg.values);
+      if (!cfg || !req) continue;
+      const source = req.source;
+      const span = ctx.valueSpan(cfg, cfg.values.source !== undefined ? 'source' : 'path') as Span;
       const loc = locateDataset(env, req, doc.dir);
       if (loc.kind === 'hub-missing') {
         out.push({
@@ -72,6 +64,8 @@ export function datasetCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
         continue;
       }
       if (schema) {
+        // Rows for the checks after this one (truncation, memory) and the editor's estimates.
+        if (loc.format === 'parquet') await loadParquetRows(env, loc.files[0]!, SAMPLE_ROWS_IDE);
         sample = { rows: [], columns: schema.columns, errors: [], schema: true };
         if (schema.rows === 0) {
           out.push({ info: Codes.datasetUnreadable, message: `dataset '${label}' has no rows`, span });

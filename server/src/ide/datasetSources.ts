@@ -169,6 +169,20 @@ function featuresOf(info: unknown): string[] | undefined {
   return f && typeof f === 'object' && !Array.isArray(f) ? Object.keys(f) : undefined;
 }
 
+/** The request a dataset block makes, from its checked values (`path` is the older name of `source`). */
+export function datasetRequest(values: Record<string, unknown>): DatasetRequest | undefined {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const source = str('source') ?? str('path');
+  if (source === undefined) return undefined;
+  return {
+    source,
+    format: str('format'),
+    subset: str('subset') ?? str('config'),
+    split: str('split'),
+    revision: str('revision'),
+  };
+}
+
 export type SchemaResult = { columns: string[]; rows?: number } | { problem: string } | undefined;
 
 const TAIL_BYTES = 64 * 1024;
@@ -242,4 +256,47 @@ function balancedEnd(text: string, start: number): number {
     else if (c === '}' && --depth === 0) return i + 1;
   }
   return -1;
+}
+
+export interface ParquetRows {
+  rows: Record<string, unknown>[];
+  /** Rows in the whole file (from the footer). */
+  rowCount: number;
+}
+
+/** The first row group is read only when its compressed size stays below this; the count comes regardless. */
+const ROW_GROUP_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * The first `n` rows of a parquet file and its row count, for the estimates and the truncation check (GSM8K ships
+ * as parquet). Remembered in `env` per file and size, so the synchronous editor features see them once a check
+ * has read them; undefined when the file cannot be decoded (an unsupported codec: the schema check still runs).
+ */
+export async function loadParquetRows(env: IdeEnv, file: string, n: number): Promise<ParquetRows | undefined> {
+  const key = parquetRowsKey(env, file);
+  const known = env.recall<ParquetRows | null>(key);
+  if (known !== undefined) return known ?? undefined;
+  let result: ParquetRows | undefined;
+  try {
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
+    const buffer = await asyncBufferFromFile(file);
+    const metadata = await parquetMetadataAsync(buffer);
+    const first = metadata.row_groups[0];
+    const small =
+      first !== undefined && Number(first.total_compressed_size ?? first.total_byte_size) <= ROW_GROUP_LIMIT;
+    const rows = small ? await parquetReadObjects({ file: buffer, metadata, rowStart: 0, rowEnd: n }) : [];
+    result = { rows, rowCount: Number(metadata.num_rows) };
+  } catch {
+    result = undefined;
+  }
+  env.remember(key, result ?? null);
+  return result;
+}
+
+export function rememberedParquetRows(env: IdeEnv, file: string): ParquetRows | undefined {
+  return env.recall<ParquetRows | null>(parquetRowsKey(env, file)) ?? undefined;
+}
+
+function parquetRowsKey(env: IdeEnv, file: string): string {
+  return `parquet-rows:${file}:${env.statFull(file)?.size ?? -1}`;
 }

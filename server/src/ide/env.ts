@@ -28,6 +28,7 @@ export class IdeEnv {
   generation = 0;
   clientSupportsRefresh = false;
   private readonly cache = new Map<string, Entry<unknown>>();
+  private readonly remembered = new Map<string, unknown>();
 
   /**
    * @param vars the process environment the facts come from (HF_HOME, HF_HUB_CACHE…): the server's own, or the
@@ -58,7 +59,21 @@ export class IdeEnv {
 
   invalidate(): void {
     this.cache.clear();
+    this.remembered.clear();
     this.generation++;
+  }
+
+  /**
+   * Facts an asynchronous check computed (rows decoded from a parquet file) for the synchronous features to reuse;
+   * kept until a watched file changes, and bumping the generation so estimates computed without them are redone.
+   */
+  remember(key: string, value: unknown): void {
+    this.remembered.set(key, value);
+    this.generation++;
+  }
+
+  recall<T>(key: string): T | undefined {
+    return this.remembered.get(key) as T | undefined;
   }
 
   private cached<T>(key: string, compute: () => T): T {

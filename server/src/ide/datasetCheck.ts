@@ -16,8 +16,8 @@ import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
 import { SAMPLE_ROWS as SAMPLE_ROWS_IDE } from './workspaceFiles';
 
-/** What `srlm pull` is told: the file's name as the user would type it. */
-function pullCommand(doc: IdeDocument): string {
+/** The command that fetches a pipeline's hub models and datasets, named in the not-in-cache warnings. */
+export function pullCommand(doc: IdeDocument): string {
   return `srlm pull ${doc.path ? doc.path.split(/[\\/]/).pop() : 'FILE'}`;
 }
 

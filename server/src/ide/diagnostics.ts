@@ -21,7 +21,7 @@ import { formatBytes } from '../core/estimate';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
 import { effectiveValues, layoutText, modelOf, rootModel, stageEstimate } from './estimates';
-import { datasetCheck } from './datasetCheck';
+import { datasetCheck, pullCommand } from './datasetCheck';
 import { lengthCheck } from './lengthCheck';
 import { compareVocab, expandPath, looksLikePath } from './models';
 import { datasetSampleOf } from './workspaceFiles';
@@ -200,7 +200,7 @@ export function hubCacheCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       out.push({
         info: Codes.modelConfig,
         severity: 'warning',
-        message: `hub model '${v.source}' is not in the Hugging Face cache (${env.hubCache()}); \`srlm pull ${doc.path ? doc.path.split(/[\\/]/).pop() : 'FILE'}\` fetches it before a run`,
+        message: `hub model '${v.source}' is not in the Hugging Face cache (${env.hubCache()}); \`${pullCommand(doc)}\` fetches it before a run`,
         span: valueSpan(doc, sym, 'source') ?? sym.nameSpan,
       });
     }

@@ -1,4 +1,4 @@
-// The compiled plan handed to the engine (docs/plan.md, runtime/plan.schema.json). Configs stay loosely typed
+// The compiled plan handed to the engine (docs/plan.md, runtime/python/srlm_engine/plan.schema.json, generated). Configs stay loosely typed
 // here: their fields come from the language schema, and the supervisor only reads the few named below.
 
 export const PLAN_SCHEMA_VERSION = 1;

@@ -21,7 +21,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 
 /** The environment of a user's shell: no PYTHONPATH that could reach the repository's sources. */
 function userEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, SRLM_MIN_FREE_MB: '0', PYTHONDONTWRITEBYTECODE: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SRLM_MIN_FREE_MB: '0', PYTHONDONTWRITEBYTECODE: '1' };
   delete env.PYTHONPATH;
   delete env.SRLM_PYTHON;
   return env;

@@ -17,9 +17,8 @@ import {
   type LineIndex,
 } from '../../../server/src/core';
 import { NodeFileSystemHost } from '../cli/host/nodeHost';
-import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
 import { canonicalJson, sha256, sha256File } from './hash';
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
 /** The default runs folder, relative to the workspace. */
 export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');

@@ -3,6 +3,9 @@
 
 export const PLAN_SCHEMA_VERSION = 1;
 
+/** The engine release plans are compiled for (and hashed with); engines with the same major.minor are accepted. */
+export const EXPECTED_ENGINE_VERSION = '0.1.0';
+
 export interface SourcePosition {
   readonly line: number;
   readonly character: number;

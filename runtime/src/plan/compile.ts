@@ -3,9 +3,7 @@
 // hash so the stage cache can tell when a stage's result would be the same as one already trained.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
-  analyze,
   blockSpec,
   isLocalSource,
   resolveDefaults,
@@ -17,11 +15,9 @@ import {
   type JsonValue,
   type LineIndex,
 } from '../../../server/src/core';
-import { checkDocument, IdeDocument } from '../../../server/src/ide';
-import { checkEnvironment } from '../cli/host/nodeHost';
-import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
+import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
 import { canonicalJson, sha256, sha256File } from './hash';
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
 /** The default runs folder, relative to the workspace. */
 export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
@@ -150,7 +146,7 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     }
   }
   // The same checks as `srlm check` and the editor, so a file they pass is a file that compiles.
-  const doc = new IdeDocument(pathToFileURL(file).toString(), analyze(text));
+  const doc = documentOf(file, text);
   const { document, diagnostics } =
     o.fileChecks === false
       ? { document: doc.model, diagnostics: doc.model.diagnostics }

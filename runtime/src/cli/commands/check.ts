@@ -1,13 +1,17 @@
 // `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
-import { pathToFileURL } from 'node:url';
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { analyze, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { formatBytes, formatCount, formatDuration } from '../../../../server/src/core/estimate';
-import { checkDocument, IdeDocument, type IdeEnv } from '../../../../server/src/ide';
-import { stageEstimate } from '../../../../server/src/ide/estimates';
-import { checkEnvironment } from '../host/nodeHost';
+import {
+  checkDocument,
+  checkEnvironment,
+  documentOf,
+  stageEstimate,
+  type IdeDocument,
+  type IdeEnv,
+} from '../../../../server/src/ide/checks';
 
 const usage = `usage: srlm check FILE... [options]
 
@@ -123,7 +127,7 @@ export const checkCommand: CliCommand = {
       const source = await readSourceFile('check', file, io);
       if (!source) return 2;
       const { abs, text } = source;
-      const doc = new IdeDocument(pathToFileURL(abs).toString(), analyze(text));
+      const doc = documentOf(abs, text);
       env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
       const { document, diagnostics } = env
         ? await checkDocument(doc, env)

@@ -1,11 +1,10 @@
-// The CLI's file-system CheckHost for the core's own checks (relative paths in a .srlm file resolve against the
-// folder that holds the file; `~` is the user's home), and the environment the shared environment checks read.
+// The CLI's file-system CheckHost for the core's own checks: relative paths in a .srlm file resolve against the
+// folder that holds the file; `~` is the user's home. (`srlm check` runs the environment checks of
+// server/src/ide/checks.ts, which read through the language server's cached reads instead.)
 import { open, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CheckHost, FileStat } from '../../../../server/src/core';
-import { IdeEnv } from '../../../../server/src/ide/env';
-import { detectGpu } from '../../../../server/src/ide/gpu';
 
 export class NodeFileSystemHost implements CheckHost {
   /** @param baseDir folder of the .srlm file (relative paths in it resolve here) */
@@ -52,19 +51,4 @@ export class NodeFileSystemHost implements CheckHost {
       await fh?.close();
     }
   }
-}
-
-/**
- * The environment the checks read, as the language server sees it: the same Hugging Face cache (from `vars`:
- * HF_HUB_CACHE, HF_HOME…) and the GPU nvidia-smi reports, so `srlm check`, `srlm run` and the editor judge a
- * file alike. The editor's settings have counterparts here: `SRLM_DETECT_GPU=0` skips nvidia-smi (`detectGpu`),
- * `SRLM_GPU_MEMORY_GIB` is the memory to check against without one (`gpuMemoryGiB`).
- */
-export async function checkEnvironment(vars: NodeJS.ProcessEnv, workspace: string): Promise<IdeEnv> {
-  const env = new IdeEnv(Date.now, vars);
-  env.workspaceFolders = [workspace];
-  const gib = Number(vars.SRLM_GPU_MEMORY_GIB);
-  if (Number.isFinite(gib) && gib > 0) env.gpuMemoryGiBSetting = gib;
-  if (vars.SRLM_DETECT_GPU !== '0') env.gpu = await detectGpu();
-  return env;
 }

@@ -1,4 +1,4 @@
-// `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
+// `srlm check FILE... [--format json] [--no-files] [--estimate]`: the checks of the editor from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';

@@ -97,9 +97,9 @@ def test_length_penalty_takes_max_from_the_plan():
 
 
 def test_reward_args_in_a_plan_are_validated_by_the_schema(tmp_path: Path):
-    from srlm_engine.plan import PlanError, load
-
     from engine_helpers import base_plan, stage, tiny_model_dir, write_plan
+
+    from srlm_engine.plan import PlanError, load
 
     rl = stage(
         "rl",

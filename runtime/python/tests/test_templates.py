@@ -146,5 +146,7 @@ def test_format_scores_completions_of_a_template_that_opened_think(tok):
     assert format_reward([completion], completion_prefix=[prefix]) == [1.0]
     # Through the reward runner, as the RL stage passes it.
     with RewardRunner(["format"], timeout=30) as runner:
-        result = runner.score([completion, "no think"], ["42", "42"], ["q", "q"], completion_prefix=[prefix, prefix])
+        result = runner.score(
+            [completion, "no think"], ["42", "42"], ["q", "q"], completion_prefix=[prefix, prefix]
+        )
     assert result.per_fn["format"] == [1.0, 0.0]

@@ -151,7 +151,7 @@ test('plan.schema.json and the language schema declare the same fields', () => {
   const defs = planSchema.$defs as Record<string, Record<string, unknown>>;
   const names = (fields: readonly { name: string }[]) => new Set(fields.map((f) => f.name));
   // Fields only the compiler adds (identity hashes for the stage cache).
-  const compilerOnly: Record<string, string[]> = { model: ['config_sha256'], dataset: ['sha256'] };
+  const compilerOnly: Record<string, string[]> = { model: ['config_sha256', 'resolved_revision'], dataset: ['sha256'] };
   const check = (what: string, plan: Set<string>, lang: Set<string>) => {
     const onlyPlan = [...plan].filter((f) => !lang.has(f) && !(compilerOnly[what] ?? []).includes(f));
     const onlyLang = [...lang].filter((f) => !plan.has(f));

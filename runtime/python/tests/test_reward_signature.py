@@ -115,3 +115,16 @@ def test_reward_args_in_a_plan_are_validated_by_the_schema(tmp_path: Path):
     (tmp_path / "plan.json").write_text(json.dumps(bad))
     with pytest.raises(PlanError):
         load(tmp_path / "plan.json")
+
+
+def test_the_documented_example_reward_file_runs_as_the_example_pipeline_calls_it():
+    example = Path(__file__).resolve().parents[3] / "examples" / "rewards.py"
+    terms = [
+        {"fn": "boxed_once", "weight": 0.2},
+        {"fn": "shows_work", "weight": 0.1, "args": {"min_steps": 3}},
+    ]
+    completions = ["3 + 4 = 7\n7 * 2 = 14\n\\boxed{14}", "\\boxed{1} or \\boxed{2}"]
+    with RewardRunner(terms, reward_file=example, timeout=30) as runner:
+        r = runner.score(completions, ["14", "1"], ["q", "q"])
+    assert r.per_fn["boxed_once"] == [1.0, 0.0]
+    assert r.per_fn["shows_work"] == [pytest.approx(2 / 3), 0.0]

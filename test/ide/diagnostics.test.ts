@@ -37,6 +37,7 @@ test('hub models: known to the cache are read from it, unknown ones get an offli
   assert.equal(notes.length, 1);
   assert.equal(notes[0]!.severity, 'info');
   assert.match(notes[0]!.message, /Qwen2\.5-7B-Instruct/);
+  assert.match(notes[0]!.message, /`srlm run` fetches it before the first stage, or fetch it now with `srlm pull`/);
 });
 
 test('chat template: a tokenizer without one warns for chat_template = true, with a fix', async () => {
@@ -51,6 +52,10 @@ test('chat template: a tokenizer without one warns for chat_template = true, wit
     'pipeline p {\n  model m { source = "./models/llama" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a {\n    init = m\n    data = c\n    chat_template = false\n  }\n}\n',
   );
   assert.ok(!off.d.some((x) => x.code === 'SRLM055'));
+  const own = await codes(
+    'pipeline p {\n  model m { source = "./models/llama"  template = "{{ messages[0].content }}" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a {\n    init = m\n    data = c\n  }\n}\n',
+  );
+  assert.ok(!own.d.some((x) => x.code === 'SRLM055'), "a model's own template replaces the tokenizer's");
 });
 
 test('chat template without add_generation_prompt: completion-only loss would train on the header', async () => {

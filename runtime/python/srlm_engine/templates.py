@@ -93,9 +93,10 @@ def _render(tokenizer, template: str, msgs: list[dict], chat: ChatFormat, genera
         raise TemplateError(f"the chat template{where} failed to render: {type(e).__name__}: {e}") from e
 
 
-def prompt_text(tokenizer, row: dict, chat: ChatFormat | bool) -> str:
-    """The text a model sees before its answer: the chat template with a generation prompt when one applies."""
-    chat = ChatFormat.of(chat)
+def prompt_text(tokenizer, row: dict, chat_template: ChatFormat | bool) -> str:
+    """The text a model sees before its answer: the chat template with a generation prompt when one applies.
+    `chat_template` is a ChatFormat, or a bool for the tokenizer's own template (True) or none (False)."""
+    chat = ChatFormat.of(chat_template)
     template = chat.template_for(tokenizer)
     if template:
         return _render(tokenizer, template, _messages(row, chat), chat, True)
@@ -125,9 +126,9 @@ def _answer_text(tokenizer, row: dict, chat: ChatFormat, template: str, prompt: 
 
 
 def encode_example(
-    tokenizer, row: dict, max_len: int, chat: ChatFormat | bool, completion_only: bool
+    tokenizer, row: dict, max_len: int, chat_template: ChatFormat | bool, completion_only: bool
 ) -> Example:
-    chat = ChatFormat.of(chat)
+    chat = ChatFormat.of(chat_template)
     prompt = prompt_text(tokenizer, row, chat)
     template = chat.template_for(tokenizer)
     answer = _answer_text(tokenizer, row, chat, template, prompt) if template else row["completion"]
@@ -145,8 +146,8 @@ def encode_example(
     return Example(ids[:max_len], mask[:max_len], len(p))
 
 
-def encode_prompts(tokenizer, rows: list[dict], chat: ChatFormat | bool) -> list[list[int]]:
-    chat = ChatFormat.of(chat)
+def encode_prompts(tokenizer, rows: list[dict], chat_template: ChatFormat | bool) -> list[list[int]]:
+    chat = ChatFormat.of(chat_template)
     return [tokenizer(prompt_text(tokenizer, r, chat), add_special_tokens=False)["input_ids"] for r in rows]
 
 

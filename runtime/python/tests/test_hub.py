@@ -4,6 +4,7 @@ The hub's refusals (gated, unauthorised, not found, unreachable) come from a loc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -150,3 +151,113 @@ def test_a_run_loads_the_resolved_commit_and_records_it_in_meta(hf_home, tmp_pat
     )
     assert proc.returncode == 1
     assert f"cannot load model '{REPO_ID}'" in proc.stderr + (tmp_path / "run2" / "events.jsonl").read_text()
+
+
+def test_pull_resolves_a_hub_dataset_from_the_cache(hf_home, tmp_path):
+    """A dataset repo laid out as the hub lays out GSM8K (`main/` parquet shards) under datasets--org--name."""
+    repo_dir = hf_home / "hub" / "datasets--openai--gsm8k"
+    shard = repo_dir / "snapshots" / COMMIT / "main" / "train-00000-of-00001.parquet"
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    shard.write_bytes(b"PAR1")  # pull resolves and fetches; reading the rows is the data loader's job
+    (repo_dir / "refs").mkdir(exist_ok=True)
+    (repo_dir / "refs" / "main").write_text(COMMIT)
+    plan = {
+        "schema_version": 1,
+        "pipeline": "p",
+        "models": {},
+        "datasets": {
+            "gsm8k": {"source": "openai/gsm8k", "subset": "main"},
+            "local": {"source": str(tmp_path)},
+        },
+        "stages": [],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    proc = subprocess.run(
+        [sys.executable, "-m", "srlm_engine", "pull", "--plan", str(path)],
+        env=hub_env(hf_home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    done = json.loads(proc.stdout.splitlines()[-1])
+    assert proc.returncode == 0 and done["event"] == "done", proc.stdout
+    assert done["datasets"] == {
+        "gsm8k": {"repo": "openai/gsm8k", "revision": "main", "commit": COMMIT, "path": str(shard.parents[1])}
+    }
+
+
+SERVED = "tiny-org/served"
+SERVED_COMMIT = "abcdefabcdefabcdefabcdefabcdefabcdefabcd"
+
+
+def serving_hub(files: dict[str, bytes], requests: list[str]):
+    """Just enough of the hub's HTTP API for snapshot_download: repo info, the file tree, and file downloads."""
+
+    class Hub(BaseHTTPRequestHandler):
+        def _send(self, body: bytes, headers: dict[str, str]):
+            self.send_response(200)
+            for k, v in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            path = self.path.split("?")[0]
+            requests.append(f"{self.command} {path}")
+            if path == f"/api/models/{SERVED}/revision/main":
+                info = {"id": SERVED, "sha": SERVED_COMMIT, "siblings": [{"rfilename": n} for n in files]}
+                return self._send(json.dumps(info).encode(), {"Content-Type": "application/json"})
+            if path == f"/api/models/{SERVED}/tree/{SERVED_COMMIT}":
+                tree = [
+                    {"type": "file", "path": n, "size": len(b), "oid": hashlib.sha1(b).hexdigest()}
+                    for n, b in files.items()
+                ]
+                return self._send(json.dumps(tree).encode(), {"Content-Type": "application/json"})
+            prefix = f"/{SERVED}/resolve/{SERVED_COMMIT}/"
+            name = path[len(prefix) :] if path.startswith(prefix) else None
+            if name in files:
+                etag = '"' + hashlib.sha1(files[name]).hexdigest() + '"'
+                return self._send(files[name], {"X-Repo-Commit": SERVED_COMMIT, "ETag": etag})
+            self.send_response(404)
+            self.send_header("X-Error-Code", "EntryNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_pull_downloads_with_byte_progress_and_then_runs_offline(hf_home, tmp_path):
+    snapshot = hf_home / "hub" / "models--tiny-org--tiny-qwen" / "snapshots" / COMMIT
+    files = {p.name: p.read_bytes() for p in snapshot.iterdir()}
+    files["pytorch_model.bin"] = b"duplicate weights in another format"
+    requests: list[str] = []
+    server = serving_hub(files, requests)
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        home = tmp_path / "fresh-hf"
+        code, events = pull(
+            tmp_path, {"m": {"source": SERVED}}, hub_env(home, offline=False, endpoint=endpoint)
+        )
+    finally:
+        server.shutdown()
+    assert code == 0, events
+    assert events[-1]["models"]["m"]["commit"] == SERVED_COMMIT
+    fetched = home / "hub" / "models--tiny-org--served" / "snapshots" / SERVED_COMMIT
+    assert (fetched / "model.safetensors").read_bytes() == files["model.safetensors"]
+    assert not (fetched / "pytorch_model.bin").exists()
+    assert not any(r.endswith("pytorch_model.bin") and r.startswith("GET") for r in requests)
+    progress = [e for e in events if e["event"] == "progress" and e["unit"] == "B"]
+    assert progress and progress[-1]["done"] == progress[-1]["total"] >= len(files["model.safetensors"])
+
+    # The compute node: same cache, no connection.
+    code, events = pull(tmp_path, {"m": {"source": SERVED}}, hub_env(home))
+    assert code == 0 and events[-1]["models"]["m"]["commit"] == SERVED_COMMIT

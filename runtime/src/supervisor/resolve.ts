@@ -165,7 +165,8 @@ export function hubProgressPrinter(
       } else if (e.event === 'resolved') {
         end();
         out.write(`  ${e.kind} ${e.name}: ${e.repo}@${e.revision} = commit ${e.commit?.slice(0, 12)}\n`);
-      } else if (e.event === 'progress' && e.unit === 'B' && e.total) {
+      } else if (e.event === 'progress' && e.unit === 'B' && e.total && !e.what?.startsWith('Reconstructing')) {
+        // huggingface_hub reports bytes twice (received, and written to disk for xet); the received ones show.
         const text = `  downloading ${formatBytes(e.done ?? 0)} / ${formatBytes(e.total)}`;
         if (tty) {
           out.write(`\r${text}\x1b[K`);

@@ -8,7 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
+import { PassThrough } from 'node:stream';
 import { compilePlan } from '../../runtime/src/plan/compile';
+import { hubProgressPrinter, type HubEvent } from '../../runtime/src/supervisor/resolve';
 import { root, tmpDir } from './helpers';
 
 const python = path.join(root, '.venv', 'bin', 'python');
@@ -118,4 +120,44 @@ test('the resolved commit is part of the stage hash: a new commit of a model is 
   assert.equal(await hash({ m: COMMIT }), a);
   assert.notEqual(await hash({ m: 'f'.repeat(40) }), a);
   assert.notEqual(await hash(), a);
+});
+
+test('download progress: one line redrawn on a terminal, a line per quarter in a log', () => {
+  const events: HubEvent[] = [
+    { event: 'resolving', kind: 'model', name: 'q', repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' },
+    ...[0, 0.3, 0.6, 1].flatMap((f): HubEvent[] => [
+      { event: 'progress', unit: 'B', done: f * 988e6, total: 988e6, what: 'Downloading bytes' },
+      { event: 'progress', unit: 'B', done: f * 988e6, total: 988e6, what: 'Reconstructing (incomplete total...)' },
+    ]),
+    {
+      event: 'resolved',
+      kind: 'model',
+      name: 'q',
+      repo: 'Qwen/Qwen2.5-0.5B-Instruct',
+      revision: 'main',
+      commit: COMMIT,
+    },
+  ];
+  const render = (tty: boolean) => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const p = hubProgressPrinter(out, tty);
+    events.forEach(p.onEvent);
+    p.finish();
+    return text;
+  };
+  const log = render(false).split('\n');
+  assert.deepEqual(log, [
+    'resolving model q (Qwen/Qwen2.5-0.5B-Instruct@main)…',
+    '  downloading 0 kB / 988.0 MB',
+    '  downloading 296.4 MB / 988.0 MB',
+    '  downloading 592.8 MB / 988.0 MB',
+    '  downloading 988.0 MB / 988.0 MB',
+    '  model q: Qwen/Qwen2.5-0.5B-Instruct@main = commit 0123456789ab',
+    '',
+  ]);
+  const term = render(true);
+  assert.equal(term.split('\n').length, 4, 'the byte count stays on one line');
+  assert.match(term, /\r {2}downloading 988\.0 MB \/ 988\.0 MB\x1b\[K\n {2}model q/);
 });

@@ -127,7 +127,8 @@ def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "m
     except Exception as e:  # transformers raises OSError/ValueError variants; one clear message is what helps
         raise ModelLoadError(
             f"cannot load the tokenizer of '{where}': looked in "
-            f"{path if local else 'the Hugging Face cache ' + _hub_cache()} (offline; nothing is downloaded). "
+            f"{path if local else 'the Hugging Face cache ' + _hub_cache()} (the engine downloads nothing; `srlm run` "
+            "and `srlm pull` fetch hub models first). "
             f"Cause: {e}"
         ) from e
     if tok.pad_token is None:
@@ -178,7 +179,8 @@ def load_model(
     except Exception as e:
         raise ModelLoadError(
             f"cannot load model '{source}': looked in {path if local else 'the Hugging Face cache ' + _hub_cache()}"
-            f" (offline; nothing is downloaded). Cause: {type(e).__name__}: {e}"
+            " (the engine downloads nothing; `srlm run` and `srlm pull` fetch hub models first). "
+            f"Cause: {type(e).__name__}: {e}"
         ) from e
     return model.to(device)
 

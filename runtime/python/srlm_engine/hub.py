@@ -180,6 +180,21 @@ def fetch(item: HubItem, emit: Emit) -> dict:
     return out
 
 
+def cached_snapshot(repo: str, revision: str = "main", kind: str = "dataset", name: str = "") -> Path:
+    """The cache folder of a hub repository at `revision`, with no network access: what `pull` fetched.
+
+    For readers of hub datasets: `datasets.load_dataset(hub_id)` does not read the hub cache when offline, but
+    the files of this folder (e.g. `main/train-*.parquet`) load like a local hub-layout folder. A miss raises the
+    same classified HubError as `pull`."""
+    from huggingface_hub import snapshot_download
+
+    item = HubItem(kind, name or repo, repo, revision)
+    try:
+        return Path(snapshot_download(repo, repo_type=kind, revision=revision, local_files_only=True))
+    except Exception as e:  # noqa: BLE001 - one classified message, as for pull
+        raise _classify(item, e) from e
+
+
 def pull(plan: dict, emit: Emit) -> dict:
     """Fetch every hub repository of a plan; `{"models": {name: ...}, "datasets": {name: ...}}`."""
     result: dict[str, dict] = {"models": {}, "datasets": {}}

@@ -185,6 +185,18 @@ def test_pull_resolves_a_hub_dataset_from_the_cache(hf_home, tmp_path):
     assert done["datasets"] == {
         "gsm8k": {"repo": "openai/gsm8k", "revision": "main", "commit": COMMIT, "path": str(shard.parents[1])}
     }
+    # What a dataset reader uses to find those files later without a connection.
+    script = (
+        "from srlm_engine.hub import cached_snapshot, HubError\n"
+        "print(cached_snapshot('openai/gsm8k'))\n"
+        "try:\n    cached_snapshot('openai/gsm8k', 'v9', name='gsm8k')\n"
+        "except HubError as e:\n    print(e.code, e.message)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=hub_env(hf_home), capture_output=True, text=True, timeout=120
+    ).stdout.splitlines()
+    assert out[0] == str(shard.parents[1])
+    assert out[1].startswith("offline dataset gsm8k (openai/gsm8k@v9) is not in the Hugging Face cache")
 
 
 SERVED = "tiny-org/served"

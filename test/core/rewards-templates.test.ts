@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, REWARD_ARGUMENTS, REWARD_SIGNATURE, rewardSignature } from '../../server/src/core';
+import { analyze, check, REWARD_ARGUMENTS, REWARD_SIGNATURE, rewardSignature } from '../../server/src/core';
+import { NodeFileSystemHost } from '../../runtime/src/cli/host/nodeHost';
 import { compilePlan } from '../../runtime/src/plan/compile';
 import { root, tmpDir } from '../runtime/helpers';
 
@@ -96,4 +97,21 @@ test('model template (file or inline), thinking and pipeline system reach the pl
 
   write('template = "absent.jinja"');
   await assert.rejects(compile(), /model m: cannot read the template file 'absent\.jinja' \(ENOENT/);
+});
+
+test('srlm check and the editor flag a template file that does not exist (inline text is not looked up)', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'p.srlm');
+  const src = (template: string) =>
+    `pipeline p {\n  model m { source = "Qwen/Qwen2.5-0.5B-Instruct"  template = ${JSON.stringify(template)} }\n  dataset d { builtin = arithmetic }\n  stage sft s { init = m  data = d }\n}\n`;
+  const errors = async (template: string) =>
+    (await check(src(template), { host: NodeFileSystemHost.forFile(file) })).diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${d.code} ${d.message}`);
+  assert.deepEqual(await errors('chat.jinja'), [
+    `SRLM055 template file 'chat.jinja' not found (looked for ${path.join(dir, 'chat.jinja')}); give a .jinja file relative to the .srlm file, or inline template text`,
+  ]);
+  fs.writeFileSync(path.join(dir, 'chat.jinja'), '{{ messages[0].content }}');
+  assert.deepEqual(await errors('chat.jinja'), []);
+  assert.deepEqual(await errors('{{ messages[0].content }}'), []);
 });

@@ -7,6 +7,7 @@ import type { BlockSymbol } from './semantics/binder';
 import type { BlockConfig } from './semantics/checker';
 import { BUILTIN_REWARDS } from './schema/blocks';
 import { rewardSignature } from './schema/rewardCall';
+import { templateFileCheck } from './templateCheck';
 import type { JsonValue } from './schema/types';
 import type { Span } from './text/lineIndex';
 
@@ -399,4 +400,9 @@ export const rewardFileCheck: HostCheck = async (ctx) => {
   return out;
 };
 
-export const defaultHostChecks: readonly HostCheck[] = [datasetFileCheck, modelFileCheck, rewardFileCheck];
+export const defaultHostChecks: readonly HostCheck[] = [
+  datasetFileCheck,
+  modelFileCheck,
+  rewardFileCheck,
+  templateFileCheck,
+];

@@ -43,6 +43,7 @@ test('reward arguments are checked against the built-in and written by name', ()
     ['length_penalty(max = 1.5)', /expects an integer/],
     ['format(strict = true)', /the built-in reward 'format' takes no arguments; write 'format'/],
     ['length_penalty(max = 8) + length_penalty(max = 9)', /'length_penalty' appears twice with different arguments/],
+    ['length_penalty(max = 64, cache = 128)', /SRLM021 length_penalty: cache \(128\) must not exceed max \(64\)/],
   ];
   for (const [expr, want] of cases) {
     const { errors } = rewardOf(pipeline(`stage rl r { init = m  data = d  reward = ${expr} }`));

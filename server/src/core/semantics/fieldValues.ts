@@ -358,6 +358,17 @@ function rewardArgs(term: RewardTerm, ctx: ValueContext): Record<string, JsonVal
       ok = false;
     }
   }
+  // The ramp must fit below the limit (the engine would refuse it at the first scored batch).
+  if (ok && term.fn === 'length_penalty' && typeof out.max === 'number' && typeof out.cache === 'number') {
+    if (out.cache > out.max) {
+      ctx.report({
+        info: Codes.outOfRange,
+        message: `length_penalty: cache (${out.cache}) must not exceed max (${out.max})`,
+        span: span(term.call!),
+      });
+      return undefined;
+    }
+  }
   return ok ? out : undefined;
 }
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import ModelLoadError, resolve_source
+from .sources import ModelLoadError, looks_local, resolve_source
 
 # Weights in safetensors only: hub repos often carry the same weights as .bin, .pth, ONNX or GGUF too.
 MODEL_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "*.tiktoken"]
@@ -65,7 +65,7 @@ def hub_items(plan: dict) -> list[HubItem]:
         source = d.get("source")
         if not isinstance(source, str) or d.get("builtin"):
             continue
-        if Path(source).expanduser().exists() or source.startswith((".", "/", "~")) or source.count("/") > 1:
+        if Path(source).expanduser().exists() or looks_local(source):
             continue
         items.append(HubItem("dataset", name, source, d.get("revision") or "main"))
     return items

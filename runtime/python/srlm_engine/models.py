@@ -16,11 +16,10 @@ from pathlib import Path
 
 import torch
 
+# Where a plan's model lives, decided without importing torch (hub.py's `pull` needs only this).
+from .sources import ModelLoadError, resolve_source
+
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class ModelLoadError(RuntimeError):
-    pass
 
 
 def pick_device(setting: str = "auto") -> torch.device:
@@ -96,17 +95,6 @@ def _hub_cache() -> str:
     return os.environ.get("HF_HUB_CACHE") or os.path.join(
         os.environ.get("HF_HOME", os.path.expanduser("~/.cache/huggingface")), "hub"
     )
-
-
-def resolve_source(source: str, what: str = "model") -> tuple[str, bool]:
-    """(path or hub id, is_local). Raises when a local-looking path is missing."""
-    p = Path(source).expanduser()
-    if p.is_dir():
-        return str(p), True
-    # Hub ids are `name` or `org/name`; anything else is a folder the user meant to exist.
-    if source.startswith((".", "/", "~")) or source.count("/") > 1:
-        raise ModelLoadError(f"{what} folder not found: {source}")
-    return source, False
 
 
 def revision_of(spec: dict) -> str:

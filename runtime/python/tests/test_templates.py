@@ -150,3 +150,29 @@ def test_format_scores_completions_of_a_template_that_opened_think(tok):
             [completion, "no think"], ["42", "42"], ["q", "q"], completion_prefix=[prefix, prefix]
         )
     assert result.per_fn["format"] == [1.0, 0.0]
+
+
+def test_a_model_template_from_the_plan_trains_and_is_carried_by_the_checkpoint(tmp_path):
+    """Plan `models.m.template` (what the compiler writes after reading a .jinja file) and `settings.system`
+    reach the engine; the checkpoint's tokenizer carries the template, so later stages and the inspector use it."""
+    import subprocess
+
+    from engine_helpers import base_plan, engine_cmd, engine_env, stage, tiny_model_dir, write_plan
+
+    plan = base_plan(
+        {"m": tiny_model_dir(tmp_path)}, [stage("sft", steps=1, batch_size=4, max_len=96)], n_train=8
+    )
+    plan["models"]["m"]["template"] = QWEN25
+    plan["settings"]["system"] = "Answer with a boxed number."
+    proc = subprocess.run(
+        engine_cmd(write_plan(tmp_path, plan), tmp_path / "run"),
+        env=engine_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    saved = AutoTokenizer.from_pretrained(tmp_path / "run" / "checkpoints" / "s" / "final")
+    assert saved.chat_template == QWEN25
+    text = prompt_text(saved, ROW, ChatFormat(system=plan["settings"]["system"]))
+    assert text.startswith("<|im_start|>system\nAnswer with a boxed number.<|im_end|>\n")

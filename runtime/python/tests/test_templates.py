@@ -153,8 +153,9 @@ def test_format_scores_completions_of_a_template_that_opened_think(tok):
 
 
 def test_a_model_template_from_the_plan_trains_and_is_carried_by_the_checkpoint(tmp_path):
-    """Plan `models.m.template` (what the compiler writes after reading a .jinja file) and `settings.system`
-    reach the engine; the checkpoint's tokenizer carries the template, so later stages and the inspector use it."""
+    """A plan with `models.m.template` (what the compiler writes after reading a .jinja file) and
+    `settings.system` trains; the checkpoint's tokenizer carries the template, so later stages and the inspector
+    use it."""
     import subprocess
 
     from engine_helpers import base_plan, engine_cmd, engine_env, stage, tiny_model_dir, write_plan

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   blockSpec,
+  isInlineTemplate,
   isLocalSource,
   resolveDefaults,
   stageKindSpec,
@@ -46,6 +47,11 @@ export interface CompileOptions {
   readonly fileChecks?: boolean;
   /** Environment variables the checks read (HF_HOME, HF_HUB_CACHE…); default: this process's. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Commits the hub models resolved to (model name → commit, from the engine's `pull`): written to each model's
+   * `resolved_revision` and part of its identity, so a new commit of a model retrains the stages that use it.
+   */
+  readonly resolvedRevisions?: Readonly<Record<string, string>>;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -102,6 +108,25 @@ function resolveBlock(
     out[kind] = nestedSpec && nested ? resolveBlock(nestedSpec, nested, base) : null;
   }
   return out;
+}
+
+/**
+ * Replaces each `template` field that names a file with the file's text, so the plan stands alone and the stage
+ * hash covers the template's content, not its location.
+ */
+function inlineTemplates(spec: BlockSpec, values: Json, base: string, what: string, fail: (m: string) => never): void {
+  for (const f of spec.fields) {
+    const v = values[f.name];
+    if (f.type.kind !== 'string' || !f.type.template || typeof v !== 'string' || isInlineTemplate(v)) continue;
+    const file = absPath(base, v) as string;
+    try {
+      values[f.name] = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      fail(
+        `${what}: cannot read the template file '${v}' (${(err as NodeJS.ErrnoException).code ?? String(err)}, looked for ${file})`,
+      );
+    }
+  }
 }
 
 /** Names that fields of type ref/refList hold, at any nesting depth of a stage config. */
@@ -167,6 +192,9 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   // pipelines of a workspace share one run list and one stage cache.
   if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
 
+  const fail = (message: string): never => {
+    throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
+  };
   const models: Record<string, Json> = {};
   const datasets: Record<string, Json> = {};
   const evals: Record<string, Json> = {};
@@ -183,10 +211,14 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
         if (fs.existsSync(cj)) configSha = sha256File(cj);
       }
       m.config_sha256 = configSha;
+      inlineTemplates(blockSpec('model')!, m, base, `model ${sym.name}`, fail);
+      const commit = o.resolvedRevisions?.[sym.name];
+      if (commit !== undefined) m.resolved_revision = commit;
       models[sym.name] = m;
       identities.set(sym.name, sha256(canonicalJson({ model: m })));
     } else if (sym.kind === 'dataset') {
       const d = resolveBlock(blockSpec('dataset')!, cfg, base);
+      inlineTemplates(blockSpec('dataset')!, d, base, `dataset ${sym.name}`, fail);
       d.sha256 = typeof d.path === 'string' && fs.existsSync(d.path) ? sha256File(d.path) : null;
       datasets[sym.name] = d;
       // The file's content, not its location, identifies a dataset: moving the project keeps the cache.

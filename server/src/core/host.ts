@@ -6,6 +6,8 @@ import type { RawDiagnostic } from './diagnostics/diagnostic';
 import type { BlockSymbol } from './semantics/binder';
 import type { BlockConfig } from './semantics/checker';
 import { BUILTIN_REWARDS } from './schema/blocks';
+import { rewardSignature } from './schema/rewardCall';
+import { templateFileCheck } from './templateCheck';
 import type { JsonValue } from './schema/types';
 import type { Span } from './text/lineIndex';
 
@@ -411,7 +413,7 @@ export const rewardFileCheck: HostCheck = async (ctx) => {
       if (!new RegExp(`^(async\\s+)?def\\s+${fn}\\s*\\(`, 'm').test(text)) {
         out.push({
           info: Codes.rewardFunctionMissing,
-          message: `reward function '${fn}' is not defined in ${file} (expected 'def ${fn}(completions, **kwargs)')`,
+          message: `reward function '${fn}' is not defined in ${file} (expected '${rewardSignature(fn)}', called by keyword)`,
           span: ctx.valueSpan(cfg, 'reward') as Span,
         });
       }
@@ -420,4 +422,9 @@ export const rewardFileCheck: HostCheck = async (ctx) => {
   return out;
 };
 
-export const defaultHostChecks: readonly HostCheck[] = [datasetFileCheck, modelFileCheck, rewardFileCheck];
+export const defaultHostChecks: readonly HostCheck[] = [
+  datasetFileCheck,
+  modelFileCheck,
+  rewardFileCheck,
+  templateFileCheck,
+];

@@ -156,6 +156,8 @@ export function chatTemplateCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       const values = effectiveValues(doc, sym);
       if (values.chat_template === false) continue;
       const model = rootModel(doc, sym);
+      // A model block's own `template` replaces the tokenizer's (srlm_engine/templates.py).
+      if (model && typeof doc.model.configs.get(model)?.values.template === 'string') continue;
       const facts = model ? modelOf(doc, model, env) : undefined;
       // Only a tokenizer actually read from disk can be said to lack a template.
       if (!facts || (facts.where !== 'local' && facts.where !== 'hub-cache') || !facts.hasTokenizerConfig) continue;
@@ -200,7 +202,7 @@ export function hubCacheCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       out.push({
         info: Codes.modelConfig,
         severity: 'warning',
-        message: `hub model '${v.source}' is not in the Hugging Face cache (${env.hubCache()}); \`${pullCommand(doc)}\` fetches it before a run`,
+        message: `hub model '${v.source}' is not in the Hugging Face cache (${env.hubCache()}); \`srlm run\` fetches it before the first stage, and \`${pullCommand(doc)}\` fetches it now (for machines whose runs have no internet)`,
         span: valueSpan(doc, sym, 'source') ?? sym.nameSpan,
       });
     }

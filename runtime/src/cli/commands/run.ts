@@ -7,14 +7,16 @@ import { CompileError } from '../../plan/compile';
 import { CacheOptionError, type CacheDecision } from '../../plan/cache';
 import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
 import { PreflightError } from '../../supervisor/preflight';
+import { hubProgressPrinter } from '../../supervisor/resolve';
 import { startRun, type StartedRun } from '../../supervisor/start';
 import { followRun } from '../follow';
 import { parse } from '../run-common';
 
 const usage = `usage: srlm run FILE [options]
 
-Compiles a .srlm pipeline, launches the training engine in the background and shows live progress until the
-run ends. Stages whose inputs did not change since an earlier run reuse that run's checkpoint (the stage cache).
+Compiles a .srlm pipeline, resolves its hub models and datasets (fetching what the Hugging Face cache lacks, or
+stopping with one message when offline or unauthorised), launches the training engine in the background and
+shows live progress until the run ends. Stages whose inputs did not change since an earlier run reuse that run's checkpoint (the stage cache).
 The run lives in <runs>/<run-id>/ (default ./.srlm/runs): Ctrl-C stops it; closing the terminal does not.
 
 options:
@@ -82,6 +84,7 @@ export const runCommand: CliCommand = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
     const shownName = positionals[0]!;
+    const hubProgress = hubProgressPrinter(io.stderr, io.stderr === process.stderr && process.stderr.isTTY === true);
     let started: StartedRun;
     try {
       started = await startRun(
@@ -94,6 +97,7 @@ export const runCommand: CliCommand = {
           noCache: opt['no-cache'],
           from: opt.from,
           only: opt.stage,
+          onHubEvent: hubProgress.onEvent,
         },
         (store, id, decisions) => {
           io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
@@ -101,6 +105,7 @@ export const runCommand: CliCommand = {
         },
       );
     } catch (err) {
+      hubProgress.finish();
       if (err instanceof CompileError) return refuseOnCheckErrors(io, shownName, err);
       if (err instanceof EngineSetupError || err instanceof PreflightError) {
         io.stderr.write(`srlm run: ${err.message}\n`);
@@ -112,6 +117,7 @@ export const runCommand: CliCommand = {
       }
       throw err;
     }
+    hubProgress.finish();
     for (const d of started.warnings) io.stderr.write(`${renderHuman(shownName, started.lineIndex, d, false)}\n\n`);
     const { store, id, engine } = started;
     if (opt.detach) {

@@ -4,6 +4,7 @@
 // the engine's copy; `--check` (run in CI) fails when the committed file differs.
 import { datasetSpec, evalSpec, modelSpec, pipelineSpec, stageKinds } from './blocks';
 import { blockSpec } from './lookup';
+import { REWARD_FUNCTION_DECLARATION } from './rewardCall';
 import type { BlockSpec, FieldSpec, FieldType, JsonValue, StageKindSpec } from './types';
 
 type Schema = { [key: string]: JsonValue };
@@ -57,7 +58,15 @@ function valueSchema(t: FieldType): Schema {
         type: 'array',
         items: {
           type: 'object',
-          properties: { fn: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, weight: { type: 'number' } },
+          properties: {
+            fn: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+            weight: { type: 'number' },
+            args: {
+              type: 'object',
+              description: 'Keyword arguments for this function only: {"max": 512} for length_penalty(max = 512).',
+              additionalProperties: { type: ['number', 'string', 'boolean'] },
+            },
+          },
           required: ['fn', 'weight'],
           additionalProperties: false,
         },
@@ -176,11 +185,18 @@ export function renderPlanSchema(): Schema {
   const defs: Schema = {
     model: objectOf(modelSpec, undefined, {
       config_sha256: { type: ['string', 'null'], default: null, description: 'sha256 of a local config.json.' },
+      resolved_revision: {
+        type: ['string', 'null'],
+        default: null,
+        description:
+          "The commit a hub model's revision resolved to (srlm run's preflight, srlm pull); null for local folders.",
+      },
     }),
     dataset: objectOf(datasetSpec, undefined, {
       sha256: { type: ['string', 'null'], default: null, description: 'sha256 of a local data file.' },
     }),
     eval: objectOf(evalSpec),
+    rewardFunction: REWARD_FUNCTION_DECLARATION as unknown as Schema,
     stage: {
       type: 'object',
       required: ['kind'],

@@ -7,8 +7,11 @@ export type FieldType =
   | { kind: 'int'; min?: number; max?: number }
   | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
   | { kind: 'bool' }
-  /** Free text; `column` marks names of dataset columns (checked against sampled rows). */
-  | { kind: 'string'; column?: boolean; modelSource?: boolean }
+  /**
+   * Free text; `column` marks names of dataset columns (checked against sampled rows); `template` a chat template:
+   * inline Jinja text, or a `.jinja` file relative to the .srlm file that the plan compiler reads in.
+   */
+  | { kind: 'string'; column?: boolean; modelSource?: boolean; template?: boolean }
   /** A file or folder path, relative to the folder of the .srlm file. */
   | { kind: 'path'; expects?: 'file' | 'directory' }
   | { kind: 'enum'; values: readonly string[] }

@@ -89,10 +89,17 @@ class Context:
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
 
-    def rows(self, dataset: str) -> list[dict]:
-        if dataset not in self._rows:
-            self._rows[dataset] = data_mod.load_rows(dataset, self.plan.datasets[dataset], self.seed)
-        return self._rows[dataset]
+    def rows(self, data) -> list[dict]:
+        """Rows of a dataset name, or of a weighted mix (`[{"dataset", "weight"}, ...]`) drawn from its parts."""
+        if isinstance(data, str):
+            if data not in self._rows:
+                self._rows[data] = data_mod.load_rows(data, self.plan.datasets[data], self.seed)
+            return self._rows[data]
+        key = json.dumps(data, sort_keys=True)
+        if key not in self._rows:
+            parts = [(p["dataset"], self.rows(p["dataset"]), float(p["weight"])) for p in data]
+            self._rows[key] = data_mod.mix_rows(parts, self.seed)
+        return self._rows[key]
 
     def check_stop(self) -> bool:
         return self.stop.requested

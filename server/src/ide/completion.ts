@@ -163,6 +163,7 @@ function valueCompletions(
   if (place.call) return callArgCompletions(place.call.name, place.call.argName, r);
   if (ctx.inString) {
     if (t.kind === 'path') return pathCompletions(doc, ctx, env, t.expects);
+    if (t.kind === 'string' && t.datasetSource) return pathCompletions(doc, ctx, env, undefined);
     if (t.kind === 'string' && t.modelSource) return modelCompletions(doc, ctx, env);
     if (t.kind === 'string' && t.column) return columnCompletions(doc, ctx, env, true);
     return [];

@@ -348,9 +348,7 @@ def test_non_utf8_and_malformed_lines_name_file_line_and_column(tmp_path):
     (tmp_path / "latin1.csv").write_bytes(b"prompt,answer\nx,1\ny,caf\xe9\n")
     with pytest.raises(data.DataError, match=r"latin1\.csv:3:6: not valid UTF-8"):
         data.load_rows("d", {"source": str(tmp_path / "latin1.csv"), "answer": "answer"}, 0)
-    (tmp_path / "bad.jsonl").write_text('{"prompt": "x"}\n{oops\n')
-    with pytest.raises(data.DataError, match=r"bad\.jsonl:2:2: not valid JSON"):
-        data.load_rows("d", {"source": str(tmp_path / "bad.jsonl")}, 0)
+    # (A line that is not JSON at all: test_engine_data.test_errors_name_the_file_row_and_field.)
     (tmp_path / "list.jsonl").write_text('{"prompt": "x"}\n[1, 2]\n')
     with pytest.raises(data.DataError, match=r"list\.jsonl:2: a jsonl line must be a JSON object"):
         data.load_rows("d", {"source": str(tmp_path / "list.jsonl")}, 0)
@@ -399,6 +397,7 @@ def test_check_data_reads_gsm8k_from_the_hub_cache_offline_and_names_bad_rows(tm
             },
             "bad": {"source": str(write_jsonl(tmp_path / "bad.jsonl", bad)), **GSM8K_SPEC},
             "arith": {"builtin": "arithmetic", "split": "validation"},
+            "arith_dev": {"builtin": "arithmetic", "split": "dev"},
         },
         "stages": [SFT_ON_GSM8K],
         "evals": {},
@@ -409,6 +408,8 @@ def test_check_data_reads_gsm8k_from_the_hub_cache_offline_and_names_bad_rows(tm
     by_name = {d["name"]: d for d in out["datasets"]}
     assert by_name["gsm8k"] == {**by_name["gsm8k"], "rows": 7, "errors": 0, "source": "openai/gsm8k"}
     assert by_name["val"]["rows"] == 30 and by_name["bad"]["errors"] == 1
+    assert by_name["arith"]["errors"] == 0 and by_name["arith_dev"]["errors"] == 1
+    assert out["errors"] == 2 and not out["ok"]
     first = out["diagnostics"][0]
     assert first == {
         "severity": "error",
@@ -420,8 +421,11 @@ def test_check_data_reads_gsm8k_from_the_hub_cache_offline_and_names_bad_rows(tm
         "column": "answer",
         "message": "completion column 'answer' is empty",
     }
+    assert "no split 'dev'" in out["diagnostics"][-1]["message"]
     rc, out, _ = check_data(path, hf_home, "--dataset", "gsm8k", "--dataset", "val")
     assert rc == 0 and out["ok"] and out["errors"] == 0
+    rc, _, err = check_data(path, hf_home, "--dataset", "nope")
+    assert rc == 2 and "no dataset nope" in err
     # The same layout without the card: the subset is the config folder.
     bare = tmp_path / "bare"
     build_hub_cache(bare, {"train": gsm8k_rows(4)}, readme=False)
@@ -470,3 +474,22 @@ def test_a_run_reads_a_hub_dataset_from_the_cache(tmp_path):
     evals = [e for e in read_events(tmp_path / "r") if e["type"] == "eval"]
     assert evals and evals[-1]["n"] == 3
     assert os.listdir(hf_home / "hub")  # read from the cache that was built, nothing else
+
+
+def test_the_plan_checks_every_part_of_a_mix(tmp_path):
+    from srlm_engine.plan import PlanError, validate
+
+    model = tiny_model_dir(tmp_path, "m")
+    plan = base_plan({"m": model}, [])
+    mix = [{"dataset": "train", "weight": 0.5}, {"dataset": "nope", "weight": 0.5}]
+    plan["stages"] = [{"name": "s", "kind": "sft", "init": {"model": "m"}, "config": {"data": mix}}]
+    with pytest.raises(PlanError, match=r"config\.data: unknown dataset 'nope'"):
+        validate(plan)
+    plan["datasets"]["prompts"] = {"source": "openai/gsm8k", "prompt": "question"}
+    mix = [{"dataset": "train", "weight": 0.5}, {"dataset": "prompts", "weight": 0.5}]
+    plan["stages"] = [{"name": "r", "kind": "rl", "init": {"model": "m"}, "config": {"data": mix}}]
+    with pytest.raises(PlanError, match="dataset 'prompts' has no `answer` field"):
+        validate(plan)
+    plan["stages"][0]["config"]["data"] = [{"dataset": "train", "weight": 0}]
+    with pytest.raises(PlanError, match="weight"):
+        validate(plan)

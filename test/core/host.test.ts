@@ -46,6 +46,16 @@ test('dataset sources: hub ids are not looked up, folders are left to the engine
   assert.deepEqual(await codes(body('source = "d.arrow"'), { '/w/d.arrow': 'ARROW1' }), [], 'nor is arrow');
 });
 
+test('null and blank values in the sampled rows are errors, as in the engine', async () => {
+  const src = pipeline(
+    'dataset d { source = "d.jsonl"  answer = "a" }\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\nstage rl s { init = m  data = d }',
+  );
+  const file = (a: unknown) => ({ '/w/d.jsonl': rows({ prompt: 'x', a: '1' }, { prompt: 'y', a }) });
+  assert.deepEqual(await codes(src, file(null)), ["SRLM051 d.jsonl row 2: answer column 'a' is null"]);
+  assert.deepEqual(await codes(src, file(' ')), ["SRLM051 d.jsonl row 2: answer column 'a' is empty"]);
+  assert.deepEqual(await codes(src, file('2')), []);
+});
+
 test('missing dataset file is an error at the path', async () => {
   const src = pipeline(
     'dataset d { path = "data/x.jsonl"  completion = "c" }\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\nstage sft s { init = m  data = d }',

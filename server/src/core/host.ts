@@ -313,6 +313,17 @@ export function datasetSampleDiagnostics(
       where = 'the columns';
     } else {
       const missing = sample.rows.map((r, i) => (r[col] === undefined ? i + 1 : 0)).filter((i) => i > 0);
+      // Null or blank values fail the engine's row check too (they would otherwise train as "None" or nothing).
+      const blank = sample.rows.findIndex(
+        (r) => r[col] === null || (typeof r[col] === 'string' && (r[col] as string).trim() === ''),
+      );
+      if (missing.length === 0 && blank >= 0 && f !== 'messages') {
+        out.push({
+          info: Codes.datasetUnreadable,
+          message: `${label} row ${blank + 1}: ${f} column '${col}' is ${sample.rows[blank][col] === null ? 'null' : 'empty'}`,
+          span: ctx.valueSpan(cfg, f) ?? sym.nameSpan,
+        });
+      }
       if (missing.length === 0) continue;
       where =
         missing.length === sample.rows.length

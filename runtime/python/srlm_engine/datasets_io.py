@@ -145,14 +145,14 @@ def _open_files(files: list[Path], fmt: str, source: str) -> Table:
             key = _scan_json(f)
             if key is not None:
                 kwargs["field"] = key
+    if lines and not any(len(v) for v in lines.values()):
+        raise DataError(f"{source}: has no rows")
     try:
         builder = datasets.load_dataset_builder(
             BUILDERS[fmt], data_files={"train": [str(f) for f in files]}, **kwargs
         )
         builder.download_and_prepare()
         ds = builder.as_dataset(split="train")
-    except DataError:
-        raise
     except Exception as e:  # noqa: BLE001 - any reader failure becomes one message naming the file
         raise DataError(f"{source}: cannot read as {fmt}: {_reason(e)}") from None
     return Table(ds, source, [str(f) for f in files], _offsets(ds, files, fmt, lines), lines)
@@ -267,16 +267,19 @@ def _scan_json(path: Path) -> str | None:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(f"{path}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from None
-    if isinstance(data, list):
-        bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
-        if bad is not None:
-            raise DataError(f"{path}: row {bad + 1} is not a JSON object")
-        return None
+    key = None
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
         if len(lists) == 1:
-            return lists[0]
-    raise DataError(f"{path}: expected a list of rows or an object holding exactly one list")
+            key, data = lists[0], data[lists[0]]
+    if not isinstance(data, list):
+        raise DataError(f"{path}: expected a list of rows or an object holding exactly one list")
+    if not data:
+        raise DataError(f"{path}: has no rows")
+    bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise DataError(f"{path}: row {bad + 1} is not a JSON object")
+    return key
 
 
 # ---- folders, save_to_disk, hub ---------------------------------------------------------------------------

@@ -352,6 +352,10 @@ def test_non_utf8_and_malformed_lines_name_file_line_and_column(tmp_path):
     (tmp_path / "list.jsonl").write_text('{"prompt": "x"}\n[1, 2]\n')
     with pytest.raises(data.DataError, match=r"list\.jsonl:2: a jsonl line must be a JSON object"):
         data.load_rows("d", {"source": str(tmp_path / "list.jsonl")}, 0)
+    for name, text in (("empty.jsonl", "\n"), ("empty.csv", "prompt,answer\n"), ("empty.json", "[]")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(data.DataError, match=rf"{name}: has no rows"):
+            data.load_rows("d", {"source": str(tmp_path / name)}, 0)
     # A csv cell left empty is an empty answer (not NaN, not "nan"); quoted cells may span lines.
     (tmp_path / "d.csv").write_text('prompt,answer\n"two\nlines",1\nz,\n')
     with pytest.raises(data.DataError, match=r"d\.csv:4\): answer column 'answer' is empty"):

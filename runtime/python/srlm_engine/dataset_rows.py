@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from .datasets_io import DataError, Table, open_table, source_of
 
 MAX_ISSUES = 20
-FIELDS = ("prompt", "completion", "answer", "reasoning")
 ROLES = ("system", "user", "assistant", "tool")
 _CALC_NOTE = re.compile(r"<<[^<>]*>>")
 _FINAL = re.compile(r"####\s*([^\n]*?)\s*$")

@@ -12,11 +12,11 @@ import {
   STAGE_KINDS,
   stageKindSpec as stageKindSpecImport,
 } from '../schema/lookup';
+import { BUILTIN_SPLITS } from '../schema/blocks';
 import type { BlockSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
 import type { BlockSymbol, Bindings, Reference } from './binder';
 import { checkFieldValue as checkFieldValueImport } from './fieldValues';
-import { BUILTIN_SPLITS } from '../schema/blocks';
 import { similar } from './similar';
 import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';

@@ -85,7 +85,7 @@ def final_answer(text: str) -> str:
 
 def _text(value, field: str, column: str) -> str:
     if value is None:
-        raise RowProblem(column, f"{field} column '{column}' is null")
+        raise RowProblem(column, f"{field} column '{column}' is null or missing")
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise RowProblem(column, f"{field} column '{column}' holds {type(value).__name__}, not text")
     if isinstance(value, float) and value.is_integer():

@@ -327,7 +327,7 @@ def test_null_empty_and_non_text_answers_are_errors(tmp_path, value, message):
 def test_a_missing_answer_key_and_a_null_completion_are_errors_not_the_string_none(tmp_path):
     src = str(write_jsonl(tmp_path / "d.jsonl", [{"q": "a", "c": "x"}, {"q": "b"}]))
     issues, _, _ = dataset_rows.check("d", {"source": src, "prompt": "q", "completion": "c"})
-    assert [(i.line, i.message) for i in issues] == [(2, "completion column 'c' is null")]
+    assert [(i.line, i.message) for i in issues] == [(2, "completion column 'c' is null or missing")]
 
 
 def test_a_missing_column_lists_the_columns_that_exist(tmp_path):

@@ -344,9 +344,15 @@ def _open_hub(repo_id: str, spec: dict) -> Table:
     except Exception:  # noqa: BLE001 - not in the hub cache (or no huggingface_hub): try `datasets`' own paths
         folder = None
     if folder is not None:
-        table = _open_folder(Path(folder), spec, repo_id)
-        table.source = where
-        return table
+        try:
+            table = _open_folder(Path(folder), spec, repo_id)
+            table.source = where
+            return table
+        except DataError:
+            # A snapshot holding only some of the repo (another subset, or just the card): online, let
+            # `datasets` fetch what this split needs; offline, the snapshot's answer is the answer.
+            if hub_offline():
+                raise
     datasets = _quiet_datasets()
     try:
         builder = datasets.load_dataset_builder(repo_id, spec.get("subset") or None, revision=revision)

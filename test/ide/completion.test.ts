@@ -122,6 +122,8 @@ test('dataset block: the new fields, with enum values; the source offers data fi
   assert.deepEqual(labels('pipeline p {\n  dataset d { calculator_notes = $0 }\n}'), ['keep', 'strip']);
   assert.deepEqual(labels('pipeline p {\n  dataset d { final_answer = $0 }\n}'), ['keep', 'boxed']);
   assert.deepEqual(labels('pipeline p {\n  dataset d { part = $0 }\n}'), ['rest', 'holdout']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = $0 }\n}'), ['train', 'validation', 'test']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = "v$0" }\n}'), ['train', 'validation', 'test']);
   const files = labels('pipeline p {\n  dataset d { source = "data/$0" }\n}');
   assert.ok(files.includes('cot.jsonl'), files.join(','));
   const body = fixture('pipeline p {\n  $0\n}');

@@ -136,7 +136,7 @@ export const datasetSpec: BlockSpec = {
     },
     {
       name: 'split',
-      type: { kind: 'string', bare: true },
+      type: { kind: 'string', bare: true, suggest: BUILTIN_SPLITS },
       default: 'train',
       doc: 'Split to read. Built-in tasks have `train`, `validation` and `test` (deterministic, disjoint); a single file is one split, `train`.',
     },

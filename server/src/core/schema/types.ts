@@ -10,9 +10,17 @@ export type FieldType =
   /**
    * Free text; `column` marks names of dataset columns (checked against sampled rows), `modelSource` a hub id
    * or model folder, `datasetSource` a hub dataset id or a data file or folder; `bare` also accepts a bare
-   * name for the string (`split = train`, as when the field was an enum).
+   * name for the string (`split = train`, as when the field was an enum); `suggest` lists common values that
+   * completion offers (any other text is valid too).
    */
-  | { kind: 'string'; column?: boolean; modelSource?: boolean; datasetSource?: boolean; bare?: boolean }
+  | {
+      kind: 'string';
+      column?: boolean;
+      modelSource?: boolean;
+      datasetSource?: boolean;
+      bare?: boolean;
+      suggest?: readonly string[];
+    }
   /** A file or folder path, relative to the folder of the .srlm file. */
   | { kind: 'path'; expects?: 'file' | 'directory' }
   | { kind: 'enum'; values: readonly string[] }

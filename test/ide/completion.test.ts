@@ -113,3 +113,27 @@ test('nothing is offered inside a comment', () => {
   assert.deepEqual(labels('pipeline p {\n  # set the se$0ed here\n}'), []);
   assert.ok(labels('pipeline p {\n  # comment\n  $0\n}').includes('seed'));
 });
+
+test('dataset block: the new fields, with enum values; the source offers data files and folders', () => {
+  const l = labels('pipeline p {\n  dataset d {\n    source = "openai/gsm8k"\n    $0\n  }\n}');
+  for (const f of ['subset', 'split', 'revision', 'reasoning', 'calculator_notes', 'final_answer', 'holdout', 'part'])
+    assert.ok(l.includes(f), `${f} missing from ${l.join(',')}`);
+  assert.ok(!l.includes('source') && !l.includes('path'), 'a synonym is not offered beside its field');
+  assert.deepEqual(labels('pipeline p {\n  dataset d { calculator_notes = $0 }\n}'), ['keep', 'strip']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { final_answer = $0 }\n}'), ['keep', 'boxed']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { part = $0 }\n}'), ['rest', 'holdout']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = $0 }\n}'), ['train', 'validation', 'test']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = "v$0" }\n}'), ['train', 'validation', 'test']);
+  const files = labels('pipeline p {\n  dataset d { source = "data/$0" }\n}');
+  assert.ok(files.includes('cot.jsonl'), files.join(','));
+  const body = fixture('pipeline p {\n  $0\n}');
+  const block = completion(body.doc, body.at('0'), env()).find((c) => c.label === 'dataset')!;
+  assert.match(block.insertText!, /source = "\$\{2\}"/, 'the dataset snippet starts with a source');
+});
+
+test('a weighted data mix offers datasets after each weight', () => {
+  const src =
+    'pipeline p {\n  model m { source = "x/y" }\n  dataset cot { builtin = arithmetic }\n  dataset r1 { builtin = arithmetic }\n' +
+    '  stage sft a { init = m  data = 0.7 * cot + 0.3 * $0 }\n}';
+  assert.deepEqual(labels(src).sort(), ['cot', 'r1']);
+});

@@ -3,6 +3,9 @@
 
 Exit status: 0 completed, 1 failed, 2 invalid plan or arguments, 3 stopped by a signal (checkpoint written),
 130 when a second signal ended the process at once.
+
+`python -m srlm_engine check-data --plan plan.json [--dataset NAME]...` reads every row of the plan's datasets
+and prints one JSON document of diagnostics (docs/engine.md); exit 0 clean, 1 data errors, 2 invalid plan.
 """
 
 from __future__ import annotations
@@ -37,11 +40,23 @@ def main(argv: list[str] | None = None) -> int:
         help="fetch the plan's hub models and datasets into the cache; JSON lines of progress on stdout",
     )
     pull_p.add_argument("--plan", required=True)
+    chk_p = sub.add_parser(
+        "check-data", help="read and check every row of the plan's datasets; JSON on stdout"
+    )
+    chk_p.add_argument("--plan", required=True)
+    chk_p.add_argument("--dataset", action="append", help="check only this dataset (repeatable)")
+    chk_p.add_argument(
+        "--max-issues", type=int, default=20, help="issues listed per dataset (all are counted)"
+    )
     args = parser.parse_args(argv)
     if args.command == "pull":
         from .hub import main as pull_main
 
         return pull_main(args.plan)
+    if args.command == "check-data":
+        from .check_data import main as check_data
+
+        return check_data(args.plan, args.dataset, args.max_issues)
     if args.command == "version":
         print(json.dumps({"engine": "srlm_engine", "version": __version__}))
         return 0

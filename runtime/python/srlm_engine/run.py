@@ -94,22 +94,38 @@ class Context:
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
 
-    def chat_format(self, stage_name: str | None, dataset: str, enabled: bool) -> ChatFormat:
-        """How rows of `dataset` are templated for the model a stage trains (its root model's `thinking`; the
-        dataset's `template` over the model's; the pipeline's `system` as the default system prompt)."""
+    def chat_format(self, stage_name: str | None, data, enabled: bool) -> ChatFormat:
+        """How rows of `data` (a dataset name or a weighted mix) are templated for the model a stage trains (its
+        root model's `thinking`; the dataset's `template` over the model's; the pipeline's `system` as the
+        default system prompt). The parts of a mix share one template: a row does not carry its dataset."""
         root = self.root_model(Ref("stage", stage_name)) if stage_name else {}
+        names = [data] if isinstance(data, str) else [p["dataset"] for p in data]
+        templates = {self.plan.datasets[n].get("template") for n in names}
+        dataset = " + ".join(names)
+        if len(templates) > 1:
+            raise PlanError(
+                f"stage {stage_name}: the datasets mixed in `data` ({dataset}) set different `template`s; "
+                "a mix is templated as one dataset"
+            )
         return ChatFormat(
             enabled=enabled,
-            template=self.plan.datasets[dataset].get("template"),
+            template=templates.pop(),
             thinking=root.get("thinking"),
             system=self.plan.settings.get("system"),
             where=f"dataset {dataset}" + (f", stage {stage_name}" if stage_name else ""),
         )
 
-    def rows(self, dataset: str) -> list[dict]:
-        if dataset not in self._rows:
-            self._rows[dataset] = data_mod.load_rows(dataset, self.plan.datasets[dataset], self.seed)
-        return self._rows[dataset]
+    def rows(self, data) -> list[dict]:
+        """Rows of a dataset name, or of a weighted mix (`[{"dataset", "weight"}, ...]`) drawn from its parts."""
+        if isinstance(data, str):
+            if data not in self._rows:
+                self._rows[data] = data_mod.load_rows(data, self.plan.datasets[data], self.seed)
+            return self._rows[data]
+        key = json.dumps(data, sort_keys=True)
+        if key not in self._rows:
+            parts = [(p["dataset"], self.rows(p["dataset"]), float(p["weight"])) for p in data]
+            self._rows[key] = data_mod.mix_rows(parts, self.seed)
+        return self._rows[key]
 
     def check_stop(self) -> bool:
         return self.stop.requested

@@ -163,8 +163,10 @@ function valueCompletions(
   if (place.call) return callArgCompletions(place.call.name, place.call.argName, r);
   if (ctx.inString) {
     if (t.kind === 'path') return pathCompletions(doc, ctx, env, t.expects);
+    if (t.kind === 'string' && t.datasetSource) return pathCompletions(doc, ctx, env, undefined);
     if (t.kind === 'string' && t.modelSource) return modelCompletions(doc, ctx, env);
     if (t.kind === 'string' && t.column) return columnCompletions(doc, ctx, env, true);
+    if (t.kind === 'string') return suggestions(t.suggest, field.name, r);
     return [];
   }
   switch (t.kind) {
@@ -197,7 +199,7 @@ function valueCompletions(
       if (t.modelSource)
         return [{ label: '""', kind: 'model', insertText: '"$1"', snippet: true, retrigger: true, replace: r }];
       if (t.column) return columnCompletions(doc, ctx, env, false);
-      return [];
+      return suggestions(t.suggest, field.name, r);
     case 'nameList':
       return LORA_TARGETS.map((n) => ({ label: n, kind: 'value', detail: 'projection module', replace: r }));
     case 'kdLoss':
@@ -225,6 +227,21 @@ function valueCompletions(
     default:
       return [];
   }
+}
+
+/** Common values of a free-text field, in the schema's order. */
+function suggestions(
+  values: readonly string[] | undefined,
+  detail: string,
+  r: CursorContext['replace'],
+): IdeCompletion[] {
+  return (values ?? []).map((v, i) => ({
+    label: v,
+    kind: 'value',
+    detail,
+    replace: r,
+    sortText: String(i).padStart(3, '0'),
+  }));
 }
 
 function callArgCompletions(name: string, argName: string | undefined, r: CursorContext['replace']): IdeCompletion[] {

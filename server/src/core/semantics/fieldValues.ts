@@ -7,6 +7,7 @@ import { BUILTIN_REWARD_ARGS, BUILTIN_REWARDS, KD_LOSSES } from '../schema/block
 import { describeType } from '../schema/lookup';
 import type { FieldSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
+import { checkWeightedRef } from './dataMix';
 import { similar } from './similar';
 import { describeValue, type Value } from './values';
 
@@ -84,6 +85,7 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
     case 'string':
     case 'path':
       if (v.type === 'string') return v.value;
+      if (t.kind === 'string' && t.bare && v.type === 'ident') return v.name;
       if (v.type === 'ident' || v.type === 'number') {
         const text = v.type === 'ident' ? v.name : v.raw;
         mismatch(ctx, field, v, { fixes: [replaceFix('Quote the value', span(v), encodeString(text))] });
@@ -111,6 +113,7 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
     }
     case 'ref':
       if (v.type === 'ident') return v.name;
+      if (t.weighted && (v.type === 'binary' || v.type === 'negate')) return checkWeightedRef(field, v, ctx.report);
       if (v.type === 'string' && IDENT_RE.test(v.value)) {
         mismatch(ctx, field, v, { fixes: [replaceFix('Remove the quotes', span(v), v.value)] });
       } else mismatch(ctx, field, v);

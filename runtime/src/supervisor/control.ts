@@ -323,6 +323,7 @@ export async function resumeRun(
     }
     if (engineAlive(rec)) throw new RunStateError(`run ${id} is still running (pid ${rec.pid}); nothing to resume`);
     if (rec.status === 'completed') throw new RunStateError(`run ${id} already completed; start a new run instead`);
+    store.readPlan(id); // the engine will use its stage names as folders: a forged one stops the resume here
     const point = prepareResume(store, id);
     const engine = await launchRun(store, id, { ...o, resume: true });
     return { engine, point };

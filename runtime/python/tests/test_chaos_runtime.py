@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from engine_helpers import gone_within
 
 from srlm_engine import checkpoint
 
@@ -138,26 +139,6 @@ time.sleep(600)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _stop_like_srlm(eng: subprocess.Popen) -> None:
     os.killpg(eng.pid, signal.SIGTERM)
     try:
@@ -199,7 +180,7 @@ def test_chaos_faulty_rewards_leave_no_orphans(tmp_path, capsys):
             else:
                 eng.kill()
                 eng.wait()
-            if not _gone_within(worker, 5):
+            if not gone_within(worker, 5):
                 failures.append(f"{name} / {how}: worker {worker} orphaned")
                 os.kill(worker, signal.SIGKILL)
     _summary(capsys, f"faulty rewards: {tried} tried / {len(failures)} failed (orphans after stop)")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from engine_helpers import gone_within, process_alive
 
 from srlm_engine import checkpoint
 from srlm_engine.events import EventWriter
@@ -152,27 +153,6 @@ time.sleep(600)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not reaped: its parent is gone too, init reaps it) counts as dead.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _start_engine(tmp_path: Path) -> tuple[subprocess.Popen, int]:
     (tmp_path / "redos.py").write_text(_CATASTROPHIC)
     # Like the supervisor: the engine leads its own session and process group.
@@ -191,12 +171,12 @@ def _start_engine(tmp_path: Path) -> tuple[subprocess.Popen, int]:
 def test_a_worker_stuck_in_a_catastrophic_regex_dies_when_the_engine_is_killed(tmp_path):
     eng, worker = _start_engine(tmp_path)
     try:
-        assert _alive(worker)
+        assert process_alive(worker)
         eng.kill()  # SIGKILL of the engine alone, not its group
         eng.wait()
-        assert _gone_within(worker, 5), "the reward worker outlived a SIGKILLed engine"
+        assert gone_within(worker, 5), "the reward worker outlived a SIGKILLed engine"
     finally:
-        if _alive(worker):
+        if process_alive(worker):
             os.kill(worker, signal.SIGKILL)
 
 
@@ -206,12 +186,12 @@ def test_a_worker_is_in_the_engine_group_so_a_stop_reaches_it(tmp_path):
         assert os.getpgid(worker) == eng.pid, "the worker must be in the engine's process group"
         os.killpg(eng.pid, signal.SIGTERM)  # what `srlm stop` sends first: the worker ignores it, mid-batch
         time.sleep(0.3)
-        assert _alive(worker)
+        assert process_alive(worker)
         os.killpg(eng.pid, signal.SIGKILL)  # and what it sends when the engine does not stop in time
         eng.wait()
-        assert _gone_within(worker, 5)
+        assert gone_within(worker, 5)
     finally:
-        if _alive(worker):
+        if process_alive(worker):
             os.kill(worker, signal.SIGKILL)
         if eng.poll() is None:
             eng.kill()

@@ -1,5 +1,5 @@
 // Chaos suite, supervisor side (issue 13): forged run folders — pids that are not the run's engine, run ids and
-// stage names that are paths — driven through every command that reads a run folder (stop, runs, show, logs,
+// stage names that are paths, files that are symbolic links to somewhere else — driven through every command that reads a run folder (stop, runs, show, logs,
 // resume) and the Runs view's reconciler. Failed = a file written or changed outside the runs folder, or a
 // signal that reached the sentinel (a harmless `sleep` in its own process group standing for a foreign process).
 // Prints one summary line: tried / failed. Bounded to a few seconds. The engine-side categories (kills during
@@ -62,12 +62,16 @@ test('chaos: forged run folders cause 0 writes outside the runs folder and 0 sig
   ];
   const ids: unknown[] = ['../victim', '../../victim', 'a/../../victim', '..', '/tmp', '', 42, null, 'other-run'];
   const stages = ['../../victim', '../../../victim/x', 'a/b', '..', '/abs', '', 'ok_name'];
-  const variants: { what: string; record: Record<string, unknown>; stage?: string }[] = [];
+  const links = ['(the run folder)', 'run.json', 'plan.json', 'events.jsonl', 'engine.log', 'checkpoints'];
+  const variants: { what: string; record: Record<string, unknown>; stage?: string; link?: string }[] = [];
   for (const p of pids) variants.push({ what: `pid ${JSON.stringify(p)}`, record: { status: 'running', ...p } });
   for (const id of ids)
     for (const status of ['running', 'failed'])
       variants.push({ what: `id ${JSON.stringify(id)} ${status}`, record: { id, status, pid: dead, pidStart: '1' } });
   for (const s of stages) variants.push({ what: `stage ${JSON.stringify(s)}`, record: { status: 'failed' }, stage: s });
+  for (const link of links)
+    for (const status of ['running', 'failed'])
+      variants.push({ what: `link ${link} ${status}`, record: { status, pid: dead, pidStart: '1' }, link });
 
   const reconciler = new LiveRunReconciler();
   const failures: string[] = [];
@@ -91,6 +95,15 @@ test('chaos: forged run folders cause 0 writes outside the runs folder and 0 sig
         );
       }
       fs.writeFileSync(store.file(id, 'log'), 'one\ntwo\nthree\n');
+      if (v.link !== undefined) {
+        // The entry becomes a symbolic link to a copy outside the runs folder: a write through it is a write outside.
+        if (!fs.existsSync(store.file(id, 'events'))) fs.writeFileSync(store.file(id, 'events'), '');
+        const inRun = v.link.startsWith('(') ? store.dir(id) : path.join(store.dir(id), v.link);
+        const target = path.join(ws, `linked-${variants.indexOf(v)}`);
+        fs.cpSync(inRun, target, { recursive: true });
+        fs.rmSync(inRun, { recursive: true });
+        fs.symlinkSync(target, inRun);
+      }
       const actions: [string, () => Promise<unknown>][] = [
         ['stop', () => srlm(['stop', id, '--timeout', '1', ...opts], cwd, {})],
         ['runs', () => srlm(['runs', ...opts], cwd, {})],

@@ -114,6 +114,22 @@ test('stage names from plan.json and events.jsonl that are paths are refused bef
   assert.match(show.stderr, /plan\.json: stages\[1\]\.name: "\.\.\/x" is not a stage name/);
 });
 
+test('a run folder whose files are symbolic links is refused: nothing is appended or written through them', async () => {
+  const store = tmpStore();
+  const cwd = path.dirname(store.root);
+  const id = forge(store, { pid: deadPid(), pidStart: '1' });
+  const outside = path.join(cwd, 'bashrc');
+  fs.writeFileSync(outside, 'export PATH\n');
+  fs.rmSync(store.file(id, 'events'), { force: true });
+  fs.symlinkSync(outside, store.file(id, 'events'));
+  const runs = await srlm(['runs', '--runs', store.root], cwd, {});
+  assert.equal(runs.code, 0, runs.stderr);
+  const show = await srlm(['show', id, '--runs', store.root], cwd, {});
+  assert.equal(show.code, 1);
+  assert.match(show.stderr, /events\.jsonl is a symbolic link; a run folder's files must be its own/);
+  assert.equal(fs.readFileSync(outside, 'utf8'), 'export PATH\n', 'nothing appended through the link');
+});
+
 test('NAME_RE is the language’s name: a name matches it exactly when the lexer reads it as one identifier', () => {
   for (const s of ['a', '_x', 'warm_up2', 'A9', '9a', 'a-b', 'a.b', 'é', '', ' a', 'a b', '../x']) {
     const toks = lex(s).tokens;

@@ -65,12 +65,17 @@ _TEMP_RE = re.compile(r"^\.(tmp|old)-(.+)-(\d+)-(\d+)$")
 
 def stage_dir(run_dir: Path, stage: str) -> Path:
     """`run_dir/checkpoints/<stage>`, for a stage name that is a name of the language (plan.json is a file in a
-    run folder, which a workspace may carry forged: a name like `../../x` must not decide where we write)."""
+    run folder, which a workspace may carry forged: a name like `../../x` must not decide where we write), and
+    neither folder a symbolic link (a committed `checkpoints/<stage> -> ~` would carry saves and prunes out)."""
     if not isinstance(stage, str) or not STAGE_NAME_RE.match(stage):
         raise ValueError(
             f"stage name {stage!r} is not a name (letters, digits, '_'); refusing to use it as a folder"
         )
-    return Path(run_dir) / "checkpoints" / stage
+    path = Path(run_dir) / "checkpoints" / stage
+    for p in (path.parent, path):
+        if p.is_symlink():
+            raise ValueError(f"{p} is a symbolic link; checkpoints are only written inside the run folder")
+    return path
 
 
 def recover(root: Path) -> list[str]:

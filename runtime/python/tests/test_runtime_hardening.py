@@ -94,6 +94,19 @@ def test_stage_names_that_are_not_names_never_become_folders(tmp_path, name):
     assert checkpoint.stage_dir(tmp_path, "warm_up2") == tmp_path / "checkpoints" / "warm_up2"
 
 
+def test_a_linked_checkpoint_folder_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "sft").symlink_to(outside)
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        checkpoint.stage_dir(tmp_path / "run", "sft")
+    (tmp_path / "run2").mkdir()
+    (tmp_path / "run2" / "checkpoints").symlink_to(outside)
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        checkpoint.stage_dir(tmp_path / "run2", "sft")
+
+
 def test_the_engine_refuses_a_plan_whose_stage_name_is_a_path(tmp_path):
     from engine_helpers import base_plan, stage, tiny_model_dir
 

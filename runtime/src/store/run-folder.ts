@@ -2,6 +2,7 @@
 // forged one), and some of its contents become paths (the run id: where run.json is written back; stage names:
 // where checkpoints are looked up) or process ids (the engine to signal). Everything that reads run.json or a
 // plan's stage names goes through here, so a forged value is refused once, with the file and field named.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataFileError } from './fs-util';
 
@@ -37,6 +38,30 @@ export function stageCheckpointDir(runDir: string, stage: string, where: string)
   if (!isStageName(stage))
     throw new DataFileError(`${where}: stage name ${JSON.stringify(stage)} is not a name (letters, digits, '_')`);
   return path.join(runDir, 'checkpoints', stage);
+}
+
+/** What the supervisor and the engine write in a run folder; none of it may be a link to somewhere else. */
+const WRITTEN = ['run.json', 'plan.json', 'events.jsonl', 'engine.log', 'events.dropped.jsonl', 'checkpoints'];
+
+/**
+ * Refuses a run folder that is, or holds, a symbolic link where the supervisor or the engine writes: a link
+ * committed to a repository (`events.jsonl -> ~/.bashrc`, `checkpoints -> ~`) would carry their appends and
+ * checkpoint saves out of the runs folder.
+ */
+export function checkNoLinks(dir: string): void {
+  for (const name of ['', ...WRITTEN]) {
+    const p = path.join(dir, name);
+    let link = false;
+    try {
+      link = fs.lstatSync(p).isSymbolicLink();
+    } catch {
+      continue; // not there (yet)
+    }
+    if (link)
+      throw new DataFileError(
+        `${p} is a symbolic link; a run folder's files must be its own (was the run folder copied from elsewhere?)`,
+      );
+  }
 }
 
 const STATUSES = new Set(['starting', 'running', 'completed', 'failed', 'stopped']);

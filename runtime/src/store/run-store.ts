@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readJsonFile, writeFileAtomic } from './fs-util';
-import { checkPlanStages, checkRunId, checkRunRecord, isRunId } from './run-folder';
+import { checkNoLinks, checkPlanStages, checkRunId, checkRunRecord, isRunId } from './run-folder';
 import type { Plan } from '../plan/types';
 
 export const RUN_RECORD_VERSION = 1;
@@ -96,10 +96,12 @@ export class RunStore {
   }
 
   /**
-   * Run `id`'s record, checked (`checkRunRecord`): it names its own folder and its pid is a process id. A
-   * missing record is RunNotFoundError; a damaged or forged one a DataFileError naming the file and field.
+   * Run `id`'s record, checked (`checkRunRecord`): it names its own folder and its pid is a process id, and no
+   * file the supervisor or the engine writes there is a symbolic link (`checkNoLinks`). A missing record is
+   * RunNotFoundError; a damaged or forged one a DataFileError naming the file and field.
    */
   read(id: string): RunRecord {
+    checkNoLinks(this.dir(id));
     const file = this.file(id, 'record');
     const r = readJsonFile<unknown>(file);
     if (r === undefined) throw new RunNotFoundError(`no run '${id}' in ${this.root}`);

@@ -228,9 +228,18 @@ def read_meta(path: Path) -> dict:
     return json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
 
 
+def _state_globals() -> list:
+    # What the numpy RNG state (a uint32 key array) needs beyond tensors, containers and numbers.
+    core = getattr(np, "_core", None) or np.core
+    kinds = (np.uint32, np.int64, np.float64, np.float32, np.int32, np.uint8, np.bool_)
+    return [np.ndarray, np.dtype, core.multiarray._reconstruct, *{type(np.dtype(k)) for k in kinds}]
+
+
 def load_training_state(path: Path) -> dict:
-    # weights_only=False: the state holds RNG tuples and numpy arrays, and it is our own file in the run folder.
-    return torch.load(Path(path) / "training_state.pt", map_location="cpu", weights_only=False)
+    # weights_only: training_state.pt lies in a run folder, which a workspace may carry forged, and a full
+    # unpickle runs whatever the file names. Tensors, containers, numbers and numpy arrays are all it holds.
+    with torch.serialization.safe_globals(_state_globals()):
+        return torch.load(Path(path) / "training_state.pt", map_location="cpu", weights_only=True)
 
 
 def load_weights_into(model, path: Path) -> None:

@@ -235,3 +235,27 @@ def test_reward_output_is_capped_in_engine_log(tmp_path):
     assert text.count("x") <= 5000
     assert "reward functions printed more than 5000 bytes; further output is dropped" in text
     assert len(text) < 6000, len(text)
+
+
+class _Evil:
+    """A pickle that runs code when loaded: what a forged training_state.pt in a carried run folder could be."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_forged_training_state_is_not_unpickled(tmp_path):
+    import torch
+
+    marker = tmp_path / "code-ran"
+    torch.save({"step": 3, "rng": _Evil(marker)}, tmp_path / "training_state.pt")
+    with pytest.raises(Exception, match="Weights only load failed"):
+        checkpoint.load_training_state(tmp_path)
+    assert not marker.exists(), "loading a training state ran code from the file"
+    # A real one (RNG states with numpy arrays, optimizer state) still loads.
+    real = {"step": 1, "rng": checkpoint.rng_state(), "optimizer": {"state": {0: {"exp_avg": torch.ones(2)}}}}
+    torch.save(real, tmp_path / "training_state.pt")
+    assert checkpoint.load_training_state(tmp_path)["step"] == 1

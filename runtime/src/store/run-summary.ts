@@ -129,7 +129,7 @@ export function listRuns(store: RunStore, refresh?: (id: string) => void): RunSu
     refresh?.(id);
     const key = summaryKey(store, id);
     let s = old[id];
-    if (!s || s.key !== key) {
+    if (!s || s.key !== key || s.id !== id) {
       try {
         s = summarize(store, store.read(id), loadRunState(store, id));
       } catch {

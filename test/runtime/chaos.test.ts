@@ -62,7 +62,15 @@ test('chaos: forged run folders cause 0 writes outside the runs folder and 0 sig
   ];
   const ids: unknown[] = ['../victim', '../../victim', 'a/../../victim', '..', '/tmp', '', 42, null, 'other-run'];
   const stages = ['../../victim', '../../../victim/x', 'a/b', '..', '/abs', '', 'ok_name'];
-  const links = ['(the run folder)', 'run.json', 'plan.json', 'events.jsonl', 'engine.log', 'checkpoints'];
+  const links = [
+    '(the run folder)',
+    'run.json',
+    'plan.json',
+    'events.jsonl',
+    'engine.log',
+    'checkpoints',
+    '.resume.lock',
+  ];
   const variants: { what: string; record: Record<string, unknown>; stage?: string; link?: string }[] = [];
   for (const p of pids) variants.push({ what: `pid ${JSON.stringify(p)}`, record: { status: 'running', ...p } });
   for (const id of ids)
@@ -97,12 +105,15 @@ test('chaos: forged run folders cause 0 writes outside the runs folder and 0 sig
       fs.writeFileSync(store.file(id, 'log'), 'one\ntwo\nthree\n');
       if (v.link !== undefined) {
         // The entry becomes a symbolic link to a copy outside the runs folder: a write through it is a write outside.
-        if (!fs.existsSync(store.file(id, 'events'))) fs.writeFileSync(store.file(id, 'events'), '');
         const inRun = v.link.startsWith('(') ? store.dir(id) : path.join(store.dir(id), v.link);
+        if (!fs.existsSync(inRun)) fs.writeFileSync(inRun, '');
         const target = path.join(ws, `linked-${variants.indexOf(v)}`);
         fs.cpSync(inRun, target, { recursive: true });
         fs.rmSync(inRun, { recursive: true });
         fs.symlinkSync(target, inRun);
+        // An old lock is taken over (rewritten) by a resume: the case where a followed link would be written.
+        const old = new Date(Date.now() - 120_000);
+        fs.utimesSync(target, old, old);
       }
       const actions: [string, () => Promise<unknown>][] = [
         ['stop', () => srlm(['stop', id, '--timeout', '1', ...opts], cwd, {})],

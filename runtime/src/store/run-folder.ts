@@ -41,7 +41,15 @@ export function stageCheckpointDir(runDir: string, stage: string, where: string)
 }
 
 /** What the supervisor and the engine write in a run folder; none of it may be a link to somewhere else. */
-const WRITTEN = ['run.json', 'plan.json', 'events.jsonl', 'engine.log', 'events.dropped.jsonl', 'checkpoints'];
+const WRITTEN = [
+  'run.json',
+  'plan.json',
+  'events.jsonl',
+  'engine.log',
+  'events.dropped.jsonl',
+  'checkpoints',
+  '.resume.lock',
+];
 
 /**
  * Refuses a run folder that is, or holds, a symbolic link where the supervisor or the engine writes: a link

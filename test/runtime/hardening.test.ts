@@ -162,7 +162,7 @@ test('srlm logs -n reads from the end: the last lines of a 3 GB (sparse) log at 
 
 test('resume right after a run is reported failed waits for the exiting engine instead of calling it running', async () => {
   const store = tmpStore();
-  const env = fakeEnv({ FAKE_FAIL_AT: 'b:2', FAKE_LINGER_S: '2' });
+  const env = fakeEnv({ FAKE_FAIL_AT: 'b:2', FAKE_LINGER_S: '4' });
   const rec = createRun({ store, plan: makePlan(), source: '/x.srlm', options: {}, minFreeBytes: 0 });
   const engine = await launchRun(store, rec.id, { python: systemPython, env });
   // Re-attached like `srlm watch`: it reports the failure from the events while the engine is still exiting.

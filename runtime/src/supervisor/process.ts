@@ -95,7 +95,10 @@ export function refuseSignal(e: EngineIdentity): string | undefined {
   if (e.pidStart === undefined && process.platform !== 'win32')
     return `run.json records no start time for pid ${e.pid}, so it cannot be told from another process`;
   const now = processStartTime(e.pid);
-  if (now === undefined) return undefined;
+  if (now === undefined) {
+    if (!isProcessAlive(e.pid) || process.platform === 'win32') return undefined; // gone: nothing to signal
+    return `the start time of pid ${e.pid} cannot be read, so it cannot be told from another process`;
+  }
   if (now !== e.pidStart) return `pid ${e.pid} is now a different process (its start time is not the recorded one)`;
   const cmd = commandLine(e.pid);
   if (cmd) {
@@ -127,7 +130,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
 export function signalEngine(e: EngineIdentity, signal: NodeJS.Signals): boolean {
   const why = refuseSignal(e);
   if (why) throw new UnsafeSignalError(why);
-  if (processStartTime(e.pid) === undefined && !isProcessAlive(e.pid)) return false;
+  if (!isProcessAlive(e.pid)) return false;
   // The engine is launched as a session leader, so its group id is its pid; were it not, only it is signalled.
   const group = procStat(e.pid)?.[2];
   if (group !== undefined && Number(group) !== e.pid) {

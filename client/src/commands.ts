@@ -7,6 +7,7 @@ import { cliEnv, findRunId, runCli } from './cli';
 import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
+import { RunStore } from '../../runtime/src/store/run-store';
 import { findBlocks, stageNames } from './pipelineFile';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
@@ -361,7 +362,7 @@ interface PlanLite {
 
 function readPlan(dir: string): PlanLite | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as PlanLite;
+    return new RunStore(path.dirname(dir)).readPlan(path.basename(dir)) as PlanLite | undefined;
   } catch {
     return undefined;
   }

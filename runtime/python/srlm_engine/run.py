@@ -46,6 +46,7 @@ class Context:
     rank: int = 0
     world_size: int = 1
     _rows: dict = field(default_factory=dict)
+    _recovered: set = field(default_factory=set)
 
     @property
     def is_main(self) -> bool:
@@ -57,7 +58,13 @@ class Context:
         return self.world_size > 1 and self.plan.settings.get("sharding", "none") == "fsdp"
 
     def ckpt_root(self, stage: str) -> Path:
-        return self.run_dir / "checkpoints" / stage
+        root = checkpoint.stage_dir(self.run_dir, stage)
+        if self.is_main and stage not in self._recovered:
+            # A save killed between its two renames left no live folder but a complete copy: publish it before
+            # anything looks for `final/` or the latest step (and before a save would sweep it away).
+            self._recovered.add(stage)
+            checkpoint.recover(root)
+        return root
 
     def final_checkpoint(self, stage_name: str) -> Path:
         st = self.plan.stage(stage_name)
@@ -246,6 +253,11 @@ def run(
                 raise PlanError(
                     f"--from-stage {from_stage}: no such stage (stages: {', '.join(plan.stage_index)})"
                 )
+            for i, st in enumerate(plan.stages):
+                try:
+                    checkpoint.stage_dir(run_dir_p, st["name"])
+                except ValueError as e:
+                    raise PlanError(f"{plan_path}: stages[{i}].name: {e}") from None
         except PlanError as e:
             events.emit("error", message=str(e), code="invalid_plan")
             events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))

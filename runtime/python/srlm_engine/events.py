@@ -38,6 +38,8 @@ class EventWriter:
         self._lock = threading.Lock()
         self._echo = echo
         self._file = None
+        # Metric sinks (srlm_engine.sinks) get every event after it is in the file; rank 0 only, like the file.
+        self.sinks: list = []
         if self.enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "a", encoding="utf-8")
@@ -60,11 +62,16 @@ class EventWriter:
             with self._lock:
                 self._file.write(line + "\n")
                 self._file.flush()
+        for sink in self.sinks:
+            sink.handle(event)
         if self._echo is not None:
             self._echo(event)
         return event
 
     def close(self) -> None:
+        sinks, self.sinks = self.sinks, []
+        for sink in sinks:
+            sink.close()
         if self._file is not None:
             with self._lock:
                 self._file.close()

@@ -4,6 +4,12 @@ import type { BlockSpec, FieldSpec, StageKindSpec } from './types';
 
 const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
 
+/** Metric back-ends a pipeline can report to (engine: srlm_engine/sinks; docs/results.md). */
+export const REPORT_BACKENDS = ['tensorboard', 'wandb', 'mlflow'] as const;
+
+/** Projection modules of Qwen2-style decoders, offered for LoRA `targets`. */
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
 // ---- pipeline -------------------------------------------------------------------------------------------
 
 export const pipelineSpec: BlockSpec = {
@@ -52,6 +58,40 @@ export const pipelineSpec: BlockSpec = {
       type: { kind: 'number', min: 0, exclusiveMin: true },
       unit: 'GiB',
       doc: 'Overrides the detected GPU memory for memory estimates.',
+    },
+    // Where the run's metrics go besides events.jsonl (docs/results.md).
+    {
+      name: 'report_to',
+      type: { kind: 'nameList', values: REPORT_BACKENDS },
+      default: [],
+      doc:
+        'Metric back-ends that receive the run as it trains, besides `events.jsonl`: `tensorboard` (event files in ' +
+        'the run folder), `wandb`, `mlflow`. Each needs its engine extra (`pip install "srlm-engine[wandb]"`); ' +
+        '`srlm check` and `srlm run` say when one is missing.',
+    },
+    {
+      name: 'project',
+      type: { kind: 'string' },
+      defaultText: 'the pipeline name',
+      doc: 'W&B project and MLflow experiment the run is filed under.',
+    },
+    {
+      name: 'run_name',
+      type: { kind: 'string' },
+      defaultText: 'the run id',
+      doc: 'Display name of the run in W&B and MLflow.',
+    },
+    {
+      name: 'tags',
+      type: { kind: 'nameList' },
+      default: [],
+      doc: 'Tags for the run in W&B and MLflow (and a text entry in TensorBoard).',
+    },
+    {
+      name: 'tracking_uri',
+      type: { kind: 'string' },
+      defaultText: 'MLFLOW_TRACKING_URI, else sqlite:///<runs folder>/mlflow.db',
+      doc: 'MLflow tracking server or store (`http://host:5000`, `sqlite:///path/mlflow.db`, `databricks`).',
     },
   ],
 };
@@ -506,7 +546,7 @@ export const loraSpec: BlockSpec = {
     },
     {
       name: 'targets',
-      type: { kind: 'nameList' },
+      type: { kind: 'nameList', suggestions: LORA_TARGETS },
       default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
       aliases: ['target_modules'],
       doc: 'Module names that get adapters.',

@@ -15,8 +15,9 @@ export type FieldType =
   /** A bare name of a block defined in the pipeline. */
   | { kind: 'ref'; targets: readonly SymbolKind[] }
   | { kind: 'refList'; targets: readonly SymbolKind[] }
-  /** A list of names or strings (LoRA target modules). */
-  | { kind: 'nameList' }
+  /** A list of names or strings: any (LoRA target modules, with `suggestions` for completion) or, with `values`,
+   * only those (metric back-ends). */
+  | { kind: 'nameList'; values?: readonly string[]; suggestions?: readonly string[] }
   /** `forward_kl`, `reverse_kl`, `jsd` or `jsd(beta = B)`. */
   | { kind: 'kdLoss' }
   /** A weighted sum of reward functions: `accuracy + 0.2 * format`. */

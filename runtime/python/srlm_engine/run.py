@@ -213,7 +213,11 @@ def run(
                 )
             if rank == 0:
                 events.sinks = sinks.open_live(
-                    {**plan.raw, "settings": plan.settings},
+                    {
+                        **plan.raw,
+                        "settings": plan.settings,
+                        "stages": [{k: v for k, v in s.items() if not k.startswith("_")} for s in plan.stages],
+                    },
                     run_dir_p,
                     lambda message: events.emit("warning", message=message, code="sink_failed"),
                 )

@@ -213,11 +213,7 @@ def run(
                 )
             if rank == 0:
                 events.sinks = sinks.open_live(
-                    {
-                        **plan.raw,
-                        "settings": plan.settings,
-                        "stages": [{k: v for k, v in s.items() if not k.startswith("_")} for s in plan.stages],
-                    },
+                    plan.resolved(),
                     run_dir_p,
                     lambda message: events.emit("warning", message=message, code="sink_failed"),
                 )

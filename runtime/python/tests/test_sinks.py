@@ -18,7 +18,9 @@ EVALS = {"test": {"data": "test", "max_new_tokens": 4, "metrics": ["accuracy", "
 def _plan(tmp, settings: dict) -> dict:
     model = tiny_model_dir(tmp, "m")
     cfg = {"data": "train", "steps": 4, "lr": 1e-2, "batch_size": 8, "max_len": 64, "log_every": 1}
-    plan = base_plan({"m": model}, [{"name": "sft1", "kind": "sft", "init": {"model": "m"}, "config": cfg}], EVALS)
+    plan = base_plan(
+        {"m": model}, [{"name": "sft1", "kind": "sft", "init": {"model": "m"}, "config": cfg}], EVALS
+    )
     plan["settings"].update(settings)
     plan["evals"]["test"]["limit"] = 4
     return plan
@@ -131,7 +133,9 @@ def test_mlflow_store_holds_params_metrics_and_artifacts(reported):
     expected = reported["expected"]
     assert set(r.data.metrics) == {mlflow_name(k) for k in expected}
     for k, points in expected.items():
-        hist = sorted(client.get_metric_history(r.info.run_id, mlflow_name(k)), key=lambda m: (m.step, m.timestamp))
+        hist = sorted(
+            client.get_metric_history(r.info.run_id, mlflow_name(k)), key=lambda m: (m.step, m.timestamp)
+        )
         assert [(m.step, m.value) for m in hist] == [(s, pytest.approx(v, rel=1e-6)) for s, v in points], k
     arts = {a.path for a in client.list_artifacts(r.info.run_id)}
     assert {"pipeline.srlm", "plan.json"} <= arts
@@ -150,7 +154,10 @@ def _closed_port() -> int:
 def test_an_unreachable_tracking_server_is_one_warning_and_the_run_completes_whole(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    plan = _plan(tmp_path, {"report_to": ["mlflow", "tensorboard"], "tracking_uri": f"http://127.0.0.1:{_closed_port()}"})
+    plan = _plan(
+        tmp_path,
+        {"report_to": ["mlflow", "tensorboard"], "tracking_uri": f"http://127.0.0.1:{_closed_port()}"},
+    )
     run_dir = tmp_path / "run"
     assert run(str(write_plan(tmp_path, plan)), str(run_dir)) == EXIT_OK
     events = read_events(run_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from .base import Sink
@@ -20,7 +21,9 @@ class CsvSink(Sink):
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "w", encoding="utf-8", newline="")
+        # Written beside the target and renamed at close: an interrupted export leaves the old file whole.
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._file)
         self._csv.writerow(["stage", "step", "time", "name", "value"])
 
@@ -33,3 +36,4 @@ class CsvSink(Sink):
         if self._file is not None:
             self._file.close()
             self._file = None
+            os.replace(self._tmp, self.path)

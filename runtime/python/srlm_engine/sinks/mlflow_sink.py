@@ -34,7 +34,9 @@ class MlflowSink(Sink):
         super().__init__(info)
         self._client = None
         self._run_id: str | None = None
-        self.tracking_uri = info.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(info.run_dir)
+        self.tracking_uri = (
+            info.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(info.run_dir)
+        )
 
     def open(self) -> None:
         from mlflow.entities import Param
@@ -47,12 +49,16 @@ class MlflowSink(Sink):
         if exp is not None:
             exp_id = exp.experiment_id
         else:
-            # Only the store this sink chose keeps its artifacts beside it; a user's server decides for itself.
+            # A local SQLite store keeps its artifacts beside it; MLflow's own default is `./mlruns` in whatever
+            # folder the engine runs from. A server decides for itself.
             location = None
-            if self.tracking_uri == default_tracking_uri(info.run_dir):
-                location = (Path(info.run_dir).parent / "mlartifacts" / mlflow_name(info.project)).resolve().as_uri()
+            if self.tracking_uri.startswith("sqlite:///"):
+                db = Path(self.tracking_uri[len("sqlite:///") :])
+                location = (db.parent / "mlartifacts" / mlflow_name(info.project)).resolve().as_uri()
             exp_id = client.create_experiment(info.project, artifact_location=location)
-        found = client.search_runs([exp_id], filter_string=f"tags.`srlm.run_id` = '{info.run_id}'", max_results=1)
+        found = client.search_runs(
+            [exp_id], filter_string=f"tags.`srlm.run_id` = '{info.run_id}'", max_results=1
+        )
         if found:  # a resumed run continues its MLflow run
             self._run_id = found[0].info.run_id
             client.update_run(self._run_id, status="RUNNING")

@@ -22,7 +22,11 @@ class TensorBoardSink(Sink):
         self.logdir.mkdir(parents=True, exist_ok=True)
         self._writer = SummaryWriter(log_dir=str(self.logdir))
         w = self._writer
-        w.add_text("run/config", markdown_table([{"key": k, "value": v} for k, v in self.info.config().items()], 10_000), 0)
+        w.add_text(
+            "run/config",
+            markdown_table([{"key": k, "value": v} for k, v in self.info.config().items()], 10_000),
+            0,
+        )
         if self.info.tags:
             w.add_text("run/tags", ", ".join(self.info.tags), 0)
         if self.info.pipeline_text:

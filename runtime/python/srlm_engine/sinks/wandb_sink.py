@@ -65,7 +65,9 @@ class WandbSink(Sink):
     def on_samples(self, stage, step, key, rows) -> None:
         import wandb
 
-        table = wandb.Table(columns=list(SAMPLE_COLUMNS), data=[[r.get(c) for c in SAMPLE_COLUMNS] for r in rows])
+        table = wandb.Table(
+            columns=list(SAMPLE_COLUMNS), data=[[r.get(c) for c in SAMPLE_COLUMNS] for r in rows]
+        )
         self._run.log({self._step_metric(stage): step, key: table})
 
     def on_stage_finished(self, stage, event) -> None:

@@ -10,6 +10,7 @@ import { createRun, launchRun, listRunsReconciled } from './control';
 import type { LaunchedEngine } from './launch';
 import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
+import { assertSinksInstalled } from './sinks-env';
 
 export interface StartRunOptions extends CacheOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */
@@ -39,7 +40,8 @@ export interface StartedRun {
 
 /**
  * Throws CompileError (the file has errors), EngineSetupError (no usable Python/engine), CacheOptionError (bad
- * --from/--stage) or PreflightError (runs folder unwritable, disk full) before anything is launched.
+ * --from/--stage) or PreflightError (runs folder unwritable, disk full, a report_to back-end not installed) before
+ * anything is launched.
  */
 export async function startRun(
   o: StartRunOptions,
@@ -58,6 +60,7 @@ export async function startRun(
       engineVersion: python.engineVersion,
     });
   }
+  await assertSinksInstalled(python.python, compiled.plan.settings, o.env);
   const store = new RunStore(compiled.plan.settings?.output ?? path.resolve(o.workspace, DEFAULT_RUNS_DIR));
   const runs = await listRunsReconciled(store);
   const { plan, decisions } = applyStageCache(compiled.plan, runs, { noCache: o.noCache, from: o.from, only: o.only });
@@ -67,6 +70,7 @@ export async function startRun(
     source: file,
     options: { stage: o.only, from: o.from, noCache: o.noCache },
     minFreeBytes: minFreeBytes(o.env),
+    sourceText: compiled.document.text,
   });
   onPlanned?.(store, record.id, decisions);
   const engine = await launchRun(store, record.id, {

@@ -24,7 +24,6 @@ import { datasetColumns, userRewardFunctions } from './workspaceFiles';
 import { stageSnippet, blockSnippet } from './snippets';
 import type { IdeCompletion } from './types';
 
-
 export function completion(doc: IdeDocument, offset: number, env: IdeEnv): IdeCompletion[] {
   // Nothing to complete inside a comment.
   const raw = tokenAtOffset(doc.model.tree, offset);

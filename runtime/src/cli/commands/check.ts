@@ -2,13 +2,16 @@
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import * as path from 'node:path';
+import { check, defaultHostChecks, LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { NodeFileSystemHost } from '../host/nodeHost';
+import { sinkEnvironmentCheck } from '../../supervisor/sinks-env';
 
 const usage = `usage: srlm check FILE... [options]
 
 Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, and (unless --no-files) the
-files they name: dataset files and their columns, local model folders, reward files.
+files they name: dataset files and their columns, local model folders, reward files, and that the metric
+back-ends named in report_to are installed in the engine's Python.
 
 options:
   --format human|json   output style (default human); json prints one array of
@@ -87,7 +90,9 @@ export const checkCommand: CliCommand = {
       if (!source) return 2;
       const { abs, text } = source;
       const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
-      const { document, diagnostics } = await check(text, { host });
+      // The environment check asks the engine's Python about `report_to` back-ends (only when there are some).
+      const env = sinkEnvironmentCheck({ env: io.env, searchFrom: [path.dirname(abs), io.cwd] });
+      const { document, diagnostics } = await check(text, { host, hostChecks: [...defaultHostChecks, env] });
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;

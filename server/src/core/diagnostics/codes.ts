@@ -63,6 +63,9 @@ export const Codes = {
   truncation: c('SRLM058', 'warning', 'max_new_tokens truncates reference answers'),
   memory: c('SRLM059', 'warning', 'memory estimate above the GPU memory'),
   hostFailure: c('SRLM060', 'warning', 'a file check could not run'),
+  // the engine's environment (070–079)
+  backendMissing: c('SRLM070', 'error', 'metric back-end not installed in the engine environment'),
+  environmentUnchecked: c('SRLM071', 'info', 'the engine environment could not be checked'),
 } as const;
 
 export type CodeName = keyof typeof Codes;

@@ -7,6 +7,7 @@ import { cliEnv, findRunId, runCli } from './cli';
 import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
+import { pushCheckpoint } from './pushCheckpoint';
 import { findBlocks, stageNames } from './pipelineFile';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
@@ -45,6 +46,7 @@ export function registerCommands(ctx: CommandContext): { disposables: vscode.Dis
     reg('srlm.revealRunFolder', (node?: RunsNode) => revealFolder(ctx, node)),
     reg('srlm.copyRunPath', (node?: RunsNode) => copyPath(ctx, node)),
     reg('srlm.deleteRun', (node?: RunsNode) => deleteRun(ctx, node)),
+    reg('srlm.pushCheckpoint', (node?: RunsNode) => pushCheckpoint(ctx, node)),
     reg('srlm.revealStageInFile', (node?: RunsNode) =>
       node?.type === 'stage'
         ? revealStage(ctx, node.runId, node.stage, ctx.registry.get(node.runId)?.record?.source)

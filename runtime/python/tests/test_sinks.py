@@ -173,6 +173,32 @@ def test_an_unreachable_tracking_server_is_one_warning_and_the_run_completes_who
     ]
 
 
+def test_a_tracking_server_that_dies_mid_run_is_one_warning_and_every_event_stays(tmp_path, monkeypatch):
+    from fake_mlflow import DyingMlflow
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    server = DyingMlflow(tmp_path / "artifacts", live_batches=2)
+    plan = _plan(tmp_path, {"report_to": ["mlflow"], "tracking_uri": server.uri})
+    plan["stages"][0]["config"]["steps"] = 8
+    run_dir = tmp_path / "run"
+    assert run(str(write_plan(tmp_path, plan)), str(run_dir)) == EXIT_OK
+    assert server.closed.is_set() and server.unknown == []
+    # Before it died the server got the run's first metric batches, with events.jsonl's names and steps.
+    first = {(m["key"], m["step"]) for m in server.metric_batches[0]}
+    assert ("sft1/eval/test/accuracy", 0) in first or ("sft1/loss", 1) in first
+    events = read_events(run_dir)
+    assert_events_valid(events)
+    (warning,) = [e for e in events if e["type"] == "warning"]
+    assert warning["code"] == "sink_failed" and "metrics to mlflow stopped" in warning["message"]
+    first_metrics = next(i for i, e in enumerate(events) if e["type"] == "metrics")
+    assert events.index(warning) > first_metrics, "the sink died mid-run, after it had reported"
+    trained = [e["step"] for e in events if e["type"] == "metrics"]
+    assert trained == list(range(1, 9)), "training went on, every step in events.jsonl"
+    assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "completed"
+    assert (tmp_path / "artifacts" / "plan.json").is_file()
+
+
 def test_a_back_end_that_is_not_installed_stops_the_run_before_any_stage(tmp_path, monkeypatch):
     import srlm_engine.sinks as sinks
 

@@ -21,10 +21,11 @@ QUEUE_LIMIT = 100_000
 
 
 def close_timeout() -> float:
+    # Short enough that a stopped run still ends within `srlm stop`'s 30 s (the checkpoint comes first).
     try:
-        return float(os.environ.get("SRLM_SINK_CLOSE_TIMEOUT", "60"))
+        return float(os.environ.get("SRLM_SINK_CLOSE_TIMEOUT", "20"))
     except ValueError:
-        return 60.0
+        return 20.0
 
 
 class GuardedSink:
@@ -48,6 +49,7 @@ class GuardedSink:
             return
         if event.get("type") == "run_finished":
             self._status = event.get("status")
+            self._closing = True  # it is in the file: a failure found from now on must not follow it there
         try:
             self._queue.put_nowait(event)
         except queue.Full:

@@ -62,3 +62,15 @@ export async function runEngineCommand(io: CliIO, call: EngineCall): Promise<Rec
     return undefined;
   }
 }
+
+/** Prints the engine's result (as JSON with --json, else the command's sentence); exit status 0, or 1 without one. */
+export function printResult(
+  io: CliIO,
+  result: Record<string, unknown> | undefined,
+  json: boolean | undefined,
+  sentence: (r: Record<string, unknown>) => string,
+): number {
+  if (!result) return 1;
+  io.stdout.write(`${json ? JSON.stringify(result) : sentence(result)}\n`);
+  return 0;
+}

@@ -1,7 +1,7 @@
 // `srlm card RUN [--stage S]`: writes a model card (README.md, with training_curves.png) into a stage's final
 // checkpoint — what the Hugging Face Hub shows once the checkpoint is pushed (docs/results.md).
 import type { CliCommand, CliIO } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, runEngineCommand } from '../engine-results';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
 import { parse } from '../run-common';
 
 const usage = `usage: srlm card RUN [--stage S] [options]
@@ -31,12 +31,9 @@ export const cardCommand: CliCommand = {
       python: values.python,
       args: values.stage ? ['--stage', values.stage] : [],
     });
-    if (!result) return 1;
-    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-    else {
-      const image = result.image ? `, curves ${String(result.image)}` : ' (no curves image: matplotlib is missing)';
-      io.stdout.write(`wrote the model card of stage ${String(result.stage)}: ${String(result.card)}${image}\n`);
-    }
-    return 0;
+    return printResult(io, result, values.json, (r) => {
+      const image = r.image ? `, curves ${String(r.image)}` : ' (no curves image: matplotlib is missing)';
+      return `wrote the model card of stage ${String(r.stage)}: ${String(r.card)}${image}`;
+    });
   },
 };

@@ -2,7 +2,7 @@
 // runs that did not report live join the rest of a team's experiments (docs/results.md).
 import type { CliCommand, CliIO } from '../command';
 import { UsageError } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, runEngineCommand } from '../engine-results';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
 import { parse } from '../run-common';
 
 const TARGETS = ['tensorboard', 'wandb', 'mlflow', 'csv'] as const;
@@ -41,14 +41,9 @@ export const exportCommand: CliCommand = {
       python: values.python,
       args,
     });
-    if (!result) return 1;
-    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-    else {
-      const hint = to === 'tensorboard' ? ` (view: tensorboard --logdir ${String(result.location)})` : '';
-      io.stdout.write(
-        `exported ${String(result.points)} metric points of ${String(result.run)} to ${to}: ${String(result.location)}${hint}\n`,
-      );
-    }
-    return 0;
+    return printResult(io, result, values.json, (r) => {
+      const hint = to === 'tensorboard' ? ` (view: tensorboard --logdir ${String(r.location)})` : '';
+      return `exported ${String(r.points)} metric points of ${String(r.run)} to ${to}: ${String(r.location)}${hint}`;
+    });
   },
 };

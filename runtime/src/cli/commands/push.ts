@@ -2,7 +2,7 @@
 // Hub (huggingface_hub in the engine's Python; its progress bars show on stderr). docs/results.md.
 import type { CliCommand, CliIO } from '../command';
 import { UsageError } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, runEngineCommand } from '../engine-results';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
 import { parse } from '../run-common';
 
 const usage = `usage: srlm push RUN --stage S --repo NAMESPACE/NAME [options]
@@ -52,12 +52,11 @@ export const pushCommand: CliCommand = {
       python: values.python,
       args,
     });
-    if (!result) return 1;
-    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-    else
-      io.stdout.write(
-        `pushed stage ${String(result.stage)} to ${String(result.repo)}@${String(result.revision)}: ${String(result.url)}\n`,
-      );
-    return 0;
+    return printResult(
+      io,
+      result,
+      values.json,
+      (r) => `pushed stage ${String(r.stage)} to ${String(r.repo)}@${String(r.revision)}: ${String(r.url)}`,
+    );
   },
 };

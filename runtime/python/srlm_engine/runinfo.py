@@ -19,7 +19,8 @@ class RunFolder:
     events: list[dict]
 
     @classmethod
-    def open(cls, path: str | Path) -> RunFolder:
+    def open(cls, path: str | Path, events: bool = True) -> RunFolder:
+        """The run folder at `path`; `events=False` leaves the events unread (a caller that streams them)."""
         p = Path(path).resolve()
         plan_file, events_file = p / "plan.json", p / "events.jsonl"
         if not plan_file.is_file() or not events_file.is_file():
@@ -31,7 +32,7 @@ class RunFolder:
             loaded = load(str(plan_file))
         except (OSError, PlanError) as e:
             raise ResultsError(f"{plan_file}: unreadable plan ({e})") from e
-        return cls(p, loaded.resolved(), read_events(events_file))
+        return cls(p, loaded.resolved(), read_events(events_file) if events else [])
 
     @property
     def run_id(self) -> str:

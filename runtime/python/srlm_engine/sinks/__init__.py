@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -105,9 +105,9 @@ def open_live(plan: dict, run_dir: Path, warn: Callable[[str], None]) -> list[Gu
     return [GuardedSink(create(n, info), warn) for n in names]
 
 
-def read_events(path: Path) -> list[dict]:
-    """Whole events of an events.jsonl; a torn or corrupt line (a killed writer) is skipped, as readers do."""
-    out = []
+def iter_events(path: Path) -> Iterator[dict]:
+    """Whole events of an events.jsonl, one at a time; a torn or corrupt line (a killed writer) is skipped, as
+    readers do."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.endswith("\n"):
@@ -117,8 +117,11 @@ def read_events(path: Path) -> list[dict]:
             except json.JSONDecodeError:
                 continue
             if isinstance(event, dict):
-                out.append(event)
-    return out
+                yield event
+
+
+def read_events(path: Path) -> list[dict]:
+    return list(iter_events(path))
 
 
 __all__ = [
@@ -130,6 +133,7 @@ __all__ = [
     "SinkUnavailable",
     "check_env",
     "create",
+    "iter_events",
     "open_live",
     "read_events",
     "require",

@@ -6,17 +6,19 @@ user asked for this back-end and nothing else is at stake.
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 from ..runinfo import ResultsError, RunFolder
-from . import BACKENDS, EXPORT_TARGETS, SinkUnavailable, create, require
+from . import BACKENDS, EXPORT_TARGETS, SinkUnavailable, create, iter_events, require
 from .base import RunInfo
 
 
 def export_run(run_dir: str | Path, to: str, out: str | Path | None = None) -> dict:
     if to not in EXPORT_TARGETS:
         raise ResultsError(f"--to must be one of {', '.join(EXPORT_TARGETS)}, got '{to}'")
-    run = RunFolder.open(run_dir)
+    run = RunFolder.open(run_dir, events=False)
     if to in BACKENDS:
         try:
             require([to])
@@ -34,13 +36,19 @@ def export_run(run_dir: str | Path, to: str, out: str | Path | None = None) -> d
     sink = create(to, info, out_path)
     sink.open()
     status = None
-    points = 0
-    for event in run.events:
+    points = events = 0
+    shown = time.monotonic()
+    # Streamed, not loaded: a long run's file can be far larger than what a back-end call needs at a time.
+    for event in iter_events(run.path / "events.jsonl"):
+        events += 1
         if event.get("type") == "run_finished":
             status = event.get("status")
         if event.get("type") in ("metrics", "eval"):
             points += sum(1 for v in (event.get("metrics") or {}).values() if isinstance(v, (int, float)))
         sink.handle(event)
+        if time.monotonic() - shown > 5:
+            shown = time.monotonic()
+            print(f"exported {events} events ({points} metric points) so far", file=sys.stderr, flush=True)
     sink.close(status)
     where = {
         "tensorboard": lambda: str(sink.logdir),
@@ -48,4 +56,4 @@ def export_run(run_dir: str | Path, to: str, out: str | Path | None = None) -> d
         "mlflow": lambda: sink.tracking_uri,
         "wandb": lambda: info.project,
     }[to]()
-    return {"to": to, "events": len(run.events), "points": points, "location": where, "run": run.run_id}
+    return {"to": to, "events": events, "points": points, "location": where, "run": run.run_id}

@@ -62,7 +62,7 @@ export const pipelineSpec: BlockSpec = {
     // Where the run's metrics go besides events.jsonl (docs/results.md).
     {
       name: 'report_to',
-      type: { kind: 'nameList', values: REPORT_BACKENDS },
+      type: { kind: 'nameList', values: REPORT_BACKENDS, empty: true },
       default: [],
       doc:
         'Metric back-ends that receive the run as it trains, besides `events.jsonl`: `tensorboard` (event files in ' +
@@ -83,7 +83,7 @@ export const pipelineSpec: BlockSpec = {
     },
     {
       name: 'tags',
-      type: { kind: 'nameList' },
+      type: { kind: 'nameList', empty: true },
       default: [],
       doc: 'Tags for the run in W&B and MLflow (and a text entry in TensorBoard).',
     },
@@ -144,6 +144,7 @@ export const datasetSpec: BlockSpec = {
   labels: ['name'],
   blocks: [],
   notes: ['Exactly one of `path` and `builtin` must be given.'],
+  exactlyOne: ['path', 'builtin'],
   fields: [
     {
       name: 'path',
@@ -501,7 +502,12 @@ export const rlSpec: StageKindSpec = {
       default: 1.0,
       doc: 'Sampling temperature of rollouts.',
     },
-    { name: 'top_p', type: { kind: 'number', min: 0, max: 1 }, default: 1.0, doc: 'Nucleus sampling of rollouts.' },
+    {
+      name: 'top_p',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Nucleus sampling of rollouts.',
+    },
     {
       name: 'max_new_tokens',
       type: { kind: 'int', min: 1 },

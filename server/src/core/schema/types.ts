@@ -16,8 +16,8 @@ export type FieldType =
   | { kind: 'ref'; targets: readonly SymbolKind[] }
   | { kind: 'refList'; targets: readonly SymbolKind[] }
   /** A list of names or strings: any (LoRA target modules, with `suggestions` for completion) or, with `values`,
-   * only those (metric back-ends). */
-  | { kind: 'nameList'; values?: readonly string[]; suggestions?: readonly string[] }
+   * only those (metric back-ends); `empty` when `[]` is a meaningful value (no tags). */
+  | { kind: 'nameList'; values?: readonly string[]; suggestions?: readonly string[]; empty?: boolean }
   /** `forward_kl`, `reverse_kl`, `jsd` or `jsd(beta = B)`. */
   | { kind: 'kdLoss' }
   /** A weighted sum of reward functions: `accuracy + 0.2 * format`. */
@@ -52,6 +52,8 @@ export interface BlockSpec {
   readonly fields: readonly FieldSpec[];
   /** Nested block kinds allowed inside (each at most once). */
   readonly blocks: readonly string[];
+  /** Fields of which exactly one must be given (checked by the checker, and a `oneOf` in the plan schema). */
+  readonly exactlyOne?: readonly string[];
   /** Required nested-field groups that are checked separately, documented here for docs/fields.md. */
   readonly notes?: readonly string[];
 }

@@ -100,7 +100,7 @@ class GuardedSink:
             return
         self._failed = True
         message = (
-            f"metrics to {self.name} stopped: {why}. Training goes on and events.jsonl has every event; "
+            f"metrics to {self.name} stopped: {why.rstrip('.')}. Training goes on and events.jsonl has every event; "
             f"replay the run later with `srlm export RUN --to {self.name}`"
         )
         # After run_finished nothing more may enter events.jsonl (it is the invocation's last event).

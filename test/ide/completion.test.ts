@@ -85,6 +85,11 @@ test('eval metrics inside a list; lora targets inside a list', () => {
   assert.ok(labels('pipeline p {\n  stage sft a {\n    lora { targets = [q_proj, $0] }\n  }\n}').includes('v_proj'));
 });
 
+test('report_to offers the metric back-ends; tags (free names) offer nothing', () => {
+  assert.deepEqual(labels('pipeline p {\n  report_to = [wandb, $0]\n}'), ['tensorboard', 'wandb', 'mlflow']);
+  assert.deepEqual(labels('pipeline p {\n  tags = [$0]\n}'), []);
+});
+
 test('references filtered by kind; eval stages list offers stages only', () => {
   const src =
     'pipeline p {\n  model m { source = "x/y" }\n  dataset d { path = "data/train.jsonl" }\n  stage sft a { init = m  data = d }\n  eval e { data = d  stages = [$0] }\n}';

@@ -197,6 +197,7 @@ function checkpointItem(
   const all = Object.entries(metrics).filter(([, v]) => typeof v === 'number');
   if (all.length) tip.appendMarkdown(all.map(([k, v]) => `${k} = ${num(v)}`).join(', '));
   item.tooltip = tip;
-  item.contextValue = 'srlmCheckpoint';
+  // `.final`: a stage's result, which can be pushed to the Hub; step checkpoints are for resuming and inspection.
+  item.contextValue = node.final ? 'srlmCheckpoint.final' : 'srlmCheckpoint';
   return item;
 }

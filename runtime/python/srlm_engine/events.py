@@ -40,6 +40,8 @@ class EventWriter:
         self._echo = echo
         self._file = None
         self._end = -1  # the file's size after our last write; another size means someone else wrote
+        # Metric sinks (srlm_engine.sinks) get every event after it is in the file; rank 0 only, like the file.
+        self.sinks: list = []
         if self.enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "a", encoding="utf-8")
@@ -75,11 +77,16 @@ class EventWriter:
                 self._file.write(self._line_start() + line + "\n")
                 self._file.flush()
                 self._end = os.fstat(self._file.fileno()).st_size
+        for sink in self.sinks:
+            sink.handle(event)
         if self._echo is not None:
             self._echo(event)
         return event
 
     def close(self) -> None:
+        sinks, self.sinks = self.sinks, []
+        for sink in sinks:
+            sink.close()
         if self._file is not None:
             with self._lock:
                 self._file.close()

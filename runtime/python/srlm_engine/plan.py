@@ -119,6 +119,14 @@ class Plan:
     def stage(self, name: str) -> dict:
         return self.stages[self.stage_index[name]]
 
+    def resolved(self) -> dict:
+        """The plan as JSON data with every default applied and the engine's own `_` keys left out."""
+        return {
+            **self.raw,
+            "settings": self.settings,
+            "stages": [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.stages],
+        }
+
     def resolve_ref(self, ref: Any, where: str, before: int | None = None) -> Ref:
         """A reference to a model or a stage; `before` restricts stages to those earlier in the pipeline."""
         if isinstance(ref, dict):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from . import __version__, checkpoint, distributed, models
+from . import __version__, checkpoint, distributed, models, sinks
 from . import data as data_mod
 from .events import EventWriter
 from .plan import Plan, PlanError, Ref
@@ -258,7 +258,13 @@ def run(
                     checkpoint.stage_dir(run_dir_p, st["name"])
                 except ValueError as e:
                     raise PlanError(f"{plan_path}: stages[{i}].name: {e}") from None
-        except PlanError as e:
+            if rank == 0:
+                events.sinks = sinks.open_live(
+                    plan.resolved(),
+                    run_dir_p,
+                    lambda message: events.emit("warning", message=message, code="sink_failed"),
+                )
+        except (PlanError, sinks.SinkUnavailable) as e:
             events.emit("error", message=str(e), code="invalid_plan")
             events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))
             print(f"error: {e}", file=sys.stderr)

@@ -55,6 +55,8 @@ export interface RunRecord {
 export const RUN_FILES = {
   record: 'run.json',
   plan: 'plan.json',
+  /** The .srlm text the plan was compiled from (unsaved editor text included), for model cards and sinks. */
+  pipeline: 'pipeline.srlm',
   events: 'events.jsonl',
   log: 'engine.log',
   checkpoints: 'checkpoints',

@@ -29,6 +29,8 @@ export interface CreateRunOptions {
   readonly source: string;
   readonly options: RunRecord['options'];
   readonly minFreeBytes: number;
+  /** The pipeline text the plan was compiled from, kept beside it. */
+  readonly sourceText?: string;
 }
 
 /** Checks the runs folder, then creates the run folder with plan.json and run.json (status `starting`). */
@@ -54,6 +56,7 @@ export function createRun(o: CreateRunOptions): RunRecord {
   try {
     o.store.create(record);
     writeFileAtomic(o.store.file(id, 'plan'), `${JSON.stringify(o.plan, null, 2)}\n`);
+    if (o.sourceText !== undefined) writeFileAtomic(o.store.file(id, 'pipeline'), o.sourceText);
   } catch (err) {
     throw new PreflightError(describeFsError(err, `cannot create the run folder ${o.store.dir(id)}`));
   }

@@ -24,8 +24,6 @@ import { datasetColumns, userRewardFunctions } from './workspaceFiles';
 import { stageSnippet, blockSnippet } from './snippets';
 import type { IdeCompletion } from './types';
 
-export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
 export function completion(doc: IdeDocument, offset: number, env: IdeEnv): IdeCompletion[] {
   // Nothing to complete inside a comment.
   const raw = tokenAtOffset(doc.model.tree, offset);
@@ -201,7 +199,8 @@ function valueCompletions(
       if (t.column) return columnCompletions(doc, ctx, env, false);
       return suggestions(t.suggest, field.name, r);
     case 'nameList':
-      return LORA_TARGETS.map((n) => ({ label: n, kind: 'value', detail: 'projection module', replace: r }));
+      if (t.values) return t.values.map((n) => ({ label: n, kind: 'value', detail: field.name, replace: r }));
+      return (t.suggestions ?? []).map((n) => ({ label: n, kind: 'value', detail: 'projection module', replace: r }));
     case 'kdLoss':
       return Object.entries(KD_LOSSES).map(([name, docText]) => ({
         label: name === 'jsd' ? 'jsd(beta = …)' : name,

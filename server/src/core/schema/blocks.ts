@@ -7,6 +7,12 @@ export const DATASET_FORMATS = ['auto', 'jsonl', 'json', 'csv', 'parquet', 'arro
 /** Splits of the built-in tasks (deterministic and disjoint). */
 export const BUILTIN_SPLITS: readonly string[] = ['train', 'validation', 'test'];
 
+/** Metric back-ends a pipeline can report to (engine: srlm_engine/sinks; docs/results.md). */
+export const REPORT_BACKENDS = ['tensorboard', 'wandb', 'mlflow'] as const;
+
+/** Projection modules of Qwen2-style decoders, offered for LoRA `targets`. */
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
 // ---- pipeline -------------------------------------------------------------------------------------------
 
 export const pipelineSpec: BlockSpec = {
@@ -60,6 +66,40 @@ export const pipelineSpec: BlockSpec = {
       name: 'system',
       type: { kind: 'string' },
       doc: "System prompt of every row whose dataset sets none (it replaces a chat template's built-in default).",
+    },
+    // Where the run's metrics go besides events.jsonl (docs/results.md).
+    {
+      name: 'report_to',
+      type: { kind: 'nameList', values: REPORT_BACKENDS, empty: true },
+      default: [],
+      doc:
+        'Metric back-ends that receive the run as it trains, besides `events.jsonl`: `tensorboard` (event files in ' +
+        'the run folder), `wandb`, `mlflow`. Each needs its engine extra (`pip install "srlm-engine[wandb]"`); ' +
+        '`srlm check` and `srlm run` say when one is missing.',
+    },
+    {
+      name: 'project',
+      type: { kind: 'string' },
+      defaultText: 'the pipeline name',
+      doc: 'W&B project and MLflow experiment the run is filed under.',
+    },
+    {
+      name: 'run_name',
+      type: { kind: 'string' },
+      defaultText: 'the run id',
+      doc: 'Display name of the run in W&B and MLflow.',
+    },
+    {
+      name: 'tags',
+      type: { kind: 'nameList', empty: true },
+      default: [],
+      doc: 'Tags for the run in W&B and MLflow (and a text entry in TensorBoard).',
+    },
+    {
+      name: 'tracking_uri',
+      type: { kind: 'string' },
+      defaultText: 'MLFLOW_TRACKING_URI, else sqlite:///<runs folder>/mlflow.db',
+      doc: 'MLflow tracking server or store (`http://host:5000`, `sqlite:///path/mlflow.db`, `databricks`).',
     },
   ],
 };
@@ -598,7 +638,7 @@ export const loraSpec: BlockSpec = {
     },
     {
       name: 'targets',
-      type: { kind: 'nameList' },
+      type: { kind: 'nameList', suggestions: LORA_TARGETS },
       default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
       aliases: ['target_modules'],
       doc: 'Module names that get adapters.',

@@ -105,7 +105,7 @@ export function describeType(t: FieldType): string {
     case 'refList':
       return `list of ${t.targets.join(' or ')} names`;
     case 'nameList':
-      return 'list of names';
+      return t.values ? `list of ${t.values.join(', ')}` : 'list of names';
     case 'kdLoss':
       return 'forward_kl, reverse_kl or jsd(beta = B)';
     case 'reward':

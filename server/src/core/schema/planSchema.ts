@@ -58,7 +58,12 @@ function valueSchema(t: FieldType): Schema {
     case 'refList':
       return { type: 'array', items: NAME };
     case 'nameList':
-      return { type: 'array', items: NAME, minItems: 1 };
+      return {
+        type: 'array',
+        items: t.values ? { enum: [...t.values] } : NAME,
+        ...(t.values ? { uniqueItems: true } : {}),
+        ...(t.empty ? {} : { minItems: 1 }),
+      };
     case 'kdLoss':
       return {
         type: 'object',

@@ -32,8 +32,9 @@ export type FieldType =
    */
   | { kind: 'ref'; targets: readonly SymbolKind[]; weighted?: boolean }
   | { kind: 'refList'; targets: readonly SymbolKind[] }
-  /** A list of names or strings (LoRA target modules). */
-  | { kind: 'nameList' }
+  /** A list of names or strings: any (LoRA target modules, with `suggestions` for completion) or, with `values`,
+   * only those (metric back-ends); `empty` when `[]` is a meaningful value (no tags). */
+  | { kind: 'nameList'; values?: readonly string[]; suggestions?: readonly string[]; empty?: boolean }
   /** `forward_kl`, `reverse_kl`, `jsd` or `jsd(beta = B)`. */
   | { kind: 'kdLoss' }
   /** A weighted sum of reward functions: `accuracy + 0.2 * format`. */

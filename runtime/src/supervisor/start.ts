@@ -12,6 +12,7 @@ import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
 import { resolveHub, resolvedRevisions, type HubEvent } from './resolve';
 import { assertSinksInstalled } from './sinks-env';
+import { assertDataReadable } from './data-check';
 
 export interface StartRunOptions extends CacheOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */
@@ -44,7 +45,7 @@ export interface StartedRun {
 /**
  * Throws CompileError (the file has errors), EngineSetupError (no usable Python/engine), CacheOptionError (bad
  * --from/--stage) or PreflightError (a hub model or dataset unavailable — HubResolveError —, runs folder
- * unwritable, disk full, a report_to back-end not installed) before anything is launched.
+ * unwritable, disk full, a report_to back-end not installed, a dataset row the engine cannot use) before anything is launched.
  */
 export async function startRun(
   o: StartRunOptions,
@@ -75,6 +76,9 @@ export async function startRun(
     });
   }
   await assertSinksInstalled(python.python, compiled.plan.settings, o.env);
+  // Every row of every dataset, by the engine that will read them: a bad row is named by file and line now, not
+  // when its stage starts.
+  if (!o.noFileChecks) await assertDataReadable(python.python, compiled.plan, o.env);
   const store = new RunStore(compiled.plan.settings?.output ?? path.resolve(o.workspace, DEFAULT_RUNS_DIR));
   const runs = await listRunsReconciled(store);
   const { plan, decisions } = applyStageCache(compiled.plan, runs, { noCache: o.noCache, from: o.from, only: o.only });

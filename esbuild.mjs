@@ -2,6 +2,7 @@
 // `vscode` is provided by the host and `onnxruntime-node` carries native binaries, so both stay external.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync } from 'node:fs';
+import { buildTemplates } from './scripts/build-templates.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -43,6 +44,9 @@ if (webviewEntries.length > 0) {
     logLevel: 'info',
   });
 }
+
+// The pipeline templates the extension carries, generated from examples/ (the one source).
+buildTemplates('examples', 'dist/templates');
 
 if (watch) {
   for (const t of targets) {

@@ -13,6 +13,7 @@ import { hasLiveRecord, RunRegistry } from './runs/runRegistry';
 import type { DashboardState } from '../webview/dashboard/protocol';
 import { RunsTreeProvider } from './runs/runsTree';
 import { registerInspector } from './inspector';
+import { registerNewPipeline } from './newPipeline';
 import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
@@ -61,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(...disposables);
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
+  context.subscriptions.push(registerNewPipeline(context));
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {

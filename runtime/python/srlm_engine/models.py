@@ -3,7 +3,8 @@
 A plan names a model by a local folder or a hub id. Nothing is ever downloaded here: a hub id must already be
 in the Hugging Face cache (the engine runs with `local_files_only=True`), and a miss is one error saying where
 the engine looked. `weights = random` builds the architecture from `config.json` with a seeded init, which is
-how the embedded demo has models on a machine with no weights.
+how the embedded demo has models on a machine with no weights; `builtin:tiny-student` names those configs
+inside this package.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import os
 from pathlib import Path
 
 import torch
+
+from . import assets
+
+# A model source that names a folder of `assets.MODELS_DIR` (the language checker knows the same prefix).
+BUILTIN_PREFIX = "builtin:"
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -97,7 +103,16 @@ def _hub_cache() -> str:
 
 
 def resolve_source(source: str, what: str = "model") -> tuple[str, bool]:
-    """(path or hub id, is_local). Raises when a local-looking path is missing."""
+    """(path or hub id, is_local). Raises when a local-looking path is missing.
+
+    ``builtin:NAME`` names a model folder shipped inside this package (``assets.model_dir``), so a pipeline that
+    uses the embedded models runs from any folder, without a checkout of the repository.
+    """
+    if source.startswith(BUILTIN_PREFIX):
+        try:
+            return str(assets.model_dir(source[len(BUILTIN_PREFIX) :])), True
+        except ValueError as e:
+            raise ModelLoadError(f"{what} '{source}': {e}") from e
     p = Path(source).expanduser()
     if p.is_dir():
         return str(p), True

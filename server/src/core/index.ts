@@ -47,6 +47,8 @@ export {
   datasetFormat,
   defaultHostChecks,
   isLocalSource,
+  builtinModelName,
+  BUILTIN_MODELS,
   modelFileCheck,
   readDatasetSample,
   readModelConfig,

@@ -7,6 +7,15 @@ import { buildTemplates } from './scripts/build-templates.mjs';
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
+// Generation's text libraries (tokenizers, jinja) are their own bundle, loaded when the inspector or
+// `srlm generate` first tokenises (runtime/src/inference/text-libs.ts), not parsed at activation.
+const textLibsApart = {
+  name: 'text-libs-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/text-libs$/ }, () => ({ path: './text-libs.js', external: true }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -15,6 +24,7 @@ const node = {
   sourcemap: true,
   minify: production,
   external: ['vscode', 'onnxruntime-node'],
+  plugins: [textLibsApart],
   logLevel: 'info',
 };
 
@@ -29,6 +39,7 @@ const targets = [
   { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { srlm: 'runtime/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { 'text-libs': 'runtime/src/inference/text-libs.ts' }, outdir: 'dist' },
 ];
 if (webviewEntries.length > 0) {
   targets.push({

@@ -14,6 +14,7 @@ import type { DashboardState } from '../webview/dashboard/protocol';
 import { RunsTreeProvider } from './runs/runsTree';
 import { registerInspector } from './inspector';
 import { registerNewPipeline } from './newPipeline';
+import { registerSrlmTasks } from './srlmTasks';
 import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
@@ -62,7 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(...disposables);
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
-  context.subscriptions.push(registerNewPipeline(context));
+  context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
@@ -90,6 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: SECTION },
     initializationOptions: { gpuMemoryGiB: settings().gpuMemoryGiB || undefined },
   };
+  // The client's id makes it follow the `srlm.trace.server` setting (off / messages / verbose) on its own.
   client = new LanguageClient('srlm', 'SRLM Language Server', serverOptions, clientOptions);
   context.subscriptions.push({ dispose: () => void client?.stop() });
   try {

@@ -95,7 +95,7 @@ test('bad usage exits 2', async () => {
   assert.equal((await run(['check', '--bogus', 'a.srlm'], dir)).code, 2);
   const missing = await run(['check', 'nope.srlm'], dir);
   assert.equal(missing.code, 2);
-  assert.match(missing.err, /cannot read nope\.srlm: ENOENT/);
+  assert.match(missing.err, /^srlm check: cannot read nope\.srlm: no such file or folder\n$/);
   assert.equal((await run(['fmt'], dir)).code, 2);
 });
 

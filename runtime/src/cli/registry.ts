@@ -1,5 +1,6 @@
 import type { CliCommand } from './command';
 import { checkCommand } from './commands/check';
+import { completionCommand } from './commands/completion';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
 import { logsCommand } from './commands/logs';
@@ -24,4 +25,5 @@ export const commands: readonly CliCommand[] = [
   logsCommand,
   setupCommand,
   generateCommand,
+  completionCommand,
 ];

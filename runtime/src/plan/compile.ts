@@ -17,6 +17,7 @@ import {
   type LineIndex,
 } from '../../../server/src/core';
 import { NodeFileSystemHost } from '../cli/host/nodeHost';
+import { describeFsError } from '../cli/source-file';
 import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
 import { canonicalJson, sha256, sha256File } from './hash';
 import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
@@ -138,7 +139,7 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       throw new CompileError(
-        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        `cannot read ${file}: ${describeFsError(err)}`,
         file,
         [],
         undefined,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
+import { commands } from '../../runtime/src/cli/registry';
 
 async function run(args: string[], cwd: string, stdin?: string) {
   const stdout = new PassThrough();
@@ -184,7 +185,6 @@ test('bash completion completes commands, options and .srlm files', () => {
 
 test('zsh and fish scripts name every command', async () => {
   const dir = workspace({});
-  const { commands } = await import('../../runtime/src/cli/registry');
   for (const shell of ['zsh', 'fish']) {
     const r = await run(['completion', shell], dir);
     assert.equal(r.code, 0);

@@ -15,6 +15,7 @@ import { RunsTreeProvider } from './runs/runsTree';
 import { registerInspector } from './inspector';
 import { registerNewPipeline } from './newPipeline';
 import { registerSrlmTasks } from './srlmTasks';
+import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
@@ -64,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
   context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));
+  void putCliOnTerminalPath(context, ctx.cliPath, output);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
@@ -102,6 +104,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       `SRLM: the language server failed to start (${String(err)}). See the SRLM output.`,
     );
   }
+}
+
+/** `srlm` on the PATH of the integrated terminal (new terminals; VS Code offers to relaunch open ones). */
+async function putCliOnTerminalPath(
+  context: vscode.ExtensionContext,
+  cliPath: string,
+  output: vscode.LogOutputChannel,
+): Promise<void> {
+  const env = context.environmentVariableCollection;
+  const apply = async () => {
+    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) {
+      env.clear();
+      return;
+    }
+    try {
+      const bin = await installLaunchers(path.join(context.globalStorageUri.fsPath, 'bin'), process.execPath, cliPath);
+      env.description = 'Puts the `srlm` command of SRLM Studio on the PATH';
+      env.prepend('PATH', bin + path.delimiter);
+    } catch (err) {
+      output.warn(`could not put srlm on the terminal PATH: ${String(err)}`);
+    }
+  };
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('srlm.terminal.addToPath')) void apply();
+    }),
+  );
+  await apply();
 }
 
 export async function deactivate(): Promise<void> {

@@ -98,6 +98,7 @@ export class ChatTokenizer {
 export class TextStream {
   private readonly ids: number[] = [];
   private emitted = 0;
+  private waiting = false;
 
   constructor(private readonly tokenizer: ChatTokenizer) {}
 
@@ -105,13 +106,21 @@ export class TextStream {
     this.ids.push(id);
     const text = this.tokenizer.decode(this.ids);
     // U+FFFD at the end means the last token ended inside a UTF-8 sequence: wait for the rest of it.
-    if (text.endsWith('\uFFFD')) return '';
+    this.waiting = text.endsWith('\uFFFD');
+    if (this.waiting) return '';
     const piece = text.slice(this.emitted);
     this.emitted = text.length;
     return piece;
   }
 
+  /** The last token pushed ended inside a character: its bytes show with the token that completes it. */
+  get pending(): boolean {
+    return this.waiting;
+  }
+
+  /** The text so far; tokens that end inside a character add nothing until it is complete. */
   get text(): string {
-    return this.tokenizer.decode(this.ids);
+    const text = this.tokenizer.decode(this.ids);
+    return this.waiting ? text.slice(0, this.emitted) : text;
   }
 }

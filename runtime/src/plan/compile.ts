@@ -138,12 +138,7 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CompileError(
-        `cannot read ${file}: ${describeFsError(err)}`,
-        file,
-        [],
-        undefined,
-      );
+      throw new CompileError(`cannot read ${file}: ${describeFsError(err)}`, file, [], undefined);
     }
   }
   const host = o.fileChecks === false ? undefined : NodeFileSystemHost.forFile(file);

@@ -37,7 +37,8 @@ const webviewEntries = existsSync(webviewDir)
 
 const targets = [
   { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist' },
+  // A shebang on the server too: the stand-alone npm package (packages/cli) installs it as `srlm-language-server`.
+  { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { srlm: 'runtime/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'text-libs': 'runtime/src/inference/text-libs.ts' }, outdir: 'dist' },
 ];

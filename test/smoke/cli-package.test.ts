@@ -2,14 +2,14 @@
 // installed offline into a fresh prefix whose path has a space, and run from there, away from this repository.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
-test('npm pack + npm install -g --offline gives a working srlm', () => {
+test('npm pack + npm install -g --offline gives a working srlm and language server', async () => {
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build-cli-package.mjs')], { stdio: 'pipe' });
   const tmp = mkdtempSync(path.join(tmpdir(), 'srlm-pkg-'));
   const npm = (args: string[], cwd: string) =>
@@ -31,6 +31,7 @@ test('npm pack + npm install -g --offline gives a working srlm', () => {
   assert.deepEqual(listing, [
     'package/LICENSE',
     'package/README.md',
+    'package/dist/server.js',
     'package/dist/srlm.js',
     'package/dist/text-libs.js',
     'package/package.json',
@@ -46,4 +47,26 @@ test('npm pack + npm install -g --offline gives a working srlm', () => {
   const fmt = spawnSync(srlm, ['fmt', '--diff', 'p.srlm'], { cwd: work, encoding: 'utf8' });
   assert.equal(fmt.status, 1);
   assert.match(fmt.stdout, /^-seed = 1\n\+  seed = 1$/m);
+  // The language server answers initialize over stdio from the installed bin.
+  const lsp = spawn(path.join(prefix, 'bin', 'srlm-language-server'), ['--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { processId: null, rootUri: null, capabilities: {} },
+  });
+  lsp.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const reply = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no initialize reply; got ${buf}`)), 10_000);
+    lsp.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('"id":1')) {
+        clearTimeout(timer);
+        resolve(buf);
+      }
+    });
+  });
+  lsp.kill();
+  assert.match(reply, /"name":"srlm-language-server"/);
 });

@@ -2,11 +2,11 @@
 // line and caret, the JSON shape the issue specifies, and fmt --check / in-place rewriting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
+import { workspace } from '../runtime/cli-helpers';
 
 async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -17,15 +17,6 @@ async function run(args: string[], cwd: string): Promise<{ code: number; out: st
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await main(args, { stdout, stderr, cwd, env: {} });
   return { code, out, err };
-}
-
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'srlm-cli-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
 }
 
 const GOOD = `pipeline p {

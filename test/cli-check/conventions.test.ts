@@ -4,32 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../runtime/src/cli/main';
+import { srlm, workspace } from '../runtime/cli-helpers';
 import { commands } from '../../runtime/src/cli/registry';
 
 async function run(args: string[], cwd: string, stdin?: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io = { stdout, stderr, cwd, env: {}, stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]) };
-  const code = await main(args, io);
-  return { code, out, err };
-}
-
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'srlm-conv-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
+  const r = await srlm(args, cwd, {}, stdin);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const CLEAN =

@@ -1,42 +1,19 @@
 // Unified diffs (`diff -u` / `git diff` format) of two versions of a text, for `srlm fmt --diff`.
+import { lineHunks } from '../../../server/src/ide/formatting';
 
 type Op = { kind: ' ' | '-' | '+'; line: string };
 
-/** Line edit script: common prefix and suffix, an LCS of the middle (or, when that is huge, a plain replacement). */
+/** Every line of `a` and `b` as kept, deleted or added, from the language server's line diff. */
 function editScript(a: string[], b: string[]): Op[] {
-  let pre = 0;
-  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
-  let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const am = a.slice(pre, a.length - suf);
-  const bm = b.slice(pre, b.length - suf);
-  const ops: Op[] = a.slice(0, pre).map((line) => ({ kind: ' ', line }));
-  if (am.length * bm.length > 4_000_000) {
-    for (const line of am) ops.push({ kind: '-', line });
-    for (const line of bm) ops.push({ kind: '+', line });
-  } else {
-    const n = am.length;
-    const m = bm.length;
-    // lcs[i][j]: LCS length of am[i..] and bm[j..], in one flat array.
-    const lcs = new Uint32Array((n + 1) * (m + 1));
-    for (let i = n - 1; i >= 0; i--)
-      for (let j = m - 1; j >= 0; j--)
-        lcs[i * (m + 1) + j] =
-          am[i] === bm[j]
-            ? lcs[(i + 1) * (m + 1) + j + 1] + 1
-            : Math.max(lcs[(i + 1) * (m + 1) + j], lcs[i * (m + 1) + j + 1]);
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && am[i] === bm[j]) {
-        ops.push({ kind: ' ', line: am[i++] });
-        j++;
-      } else if (i < n && (j === m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]))
-        ops.push({ kind: '-', line: am[i++] }); // deletions first, as diff(1) prints them
-      else ops.push({ kind: '+', line: bm[j++] });
-    }
+  const ops: Op[] = [];
+  let i = 0;
+  for (const h of lineHunks(a, b)) {
+    for (; i < h.a0; i++) ops.push({ kind: ' ', line: a[i] });
+    for (let k = h.a0; k < h.a1; k++) ops.push({ kind: '-', line: a[k] });
+    for (let k = h.b0; k < h.b1; k++) ops.push({ kind: '+', line: b[k] });
+    i = h.a1;
   }
-  for (const line of a.slice(a.length - suf)) ops.push({ kind: ' ', line });
+  for (; i < a.length; i++) ops.push({ kind: ' ', line: a[i] });
   return ops;
 }
 

@@ -44,3 +44,19 @@ test('icon, walkthrough media, license and changelog exist', () => {
   assert.equal(manifest.capabilities.virtualWorkspaces, false);
   assert.equal(manifest.contributes.configuration.properties['srlm.trace.server'].default, 'off');
 });
+
+test('walkthrough steps link to commands the extension contributes, and complete on them', () => {
+  const contributed = new Set<string>(manifest.contributes.commands.map((c: { command: string }) => c.command));
+  // View focus commands (`<view id>.focus`) are made by VS Code for every contributed view.
+  for (const v of manifest.contributes.views.srlm) contributed.add(`${v.id}.focus`);
+  for (const w of manifest.contributes.walkthroughs)
+    for (const s of w.steps) {
+      const links = [...(s.description as string).matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+      assert.ok(links.length > 0, s.id);
+      for (const id of links) assert.ok(contributed.has(id), `${s.id} links to ${id}`);
+      for (const e of s.completionEvents as string[]) {
+        const cmd = /^onCommand:(.+)$/.exec(e)?.[1];
+        if (cmd) assert.ok(contributed.has(cmd), `${s.id} completes on ${cmd}`);
+      }
+    }
+});

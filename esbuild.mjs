@@ -2,9 +2,19 @@
 // `vscode` is provided by the host and `onnxruntime-node` carries native binaries, so both stay external.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync } from 'node:fs';
+import { buildTemplates } from './scripts/build-templates.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+
+// Generation's text libraries (tokenizers, jinja) are their own bundle, loaded when the inspector or
+// `srlm generate` first tokenises (runtime/src/inference/text-libs.ts), not parsed at activation.
+const textLibsApart = {
+  name: 'text-libs-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/text-libs$/ }, () => ({ path: './text-libs.js', external: true }));
+  },
+};
 
 const node = {
   bundle: true,
@@ -14,6 +24,7 @@ const node = {
   sourcemap: true,
   minify: production,
   external: ['vscode', 'onnxruntime-node'],
+  plugins: [textLibsApart],
   logLevel: 'info',
 };
 
@@ -26,8 +37,10 @@ const webviewEntries = existsSync(webviewDir)
 
 const targets = [
   { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist' },
+  // A shebang on the server too: the stand-alone npm package (packages/cli) installs it as `srlm-language-server`.
+  { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { srlm: 'runtime/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { 'text-libs': 'runtime/src/inference/text-libs.ts' }, outdir: 'dist' },
 ];
 if (webviewEntries.length > 0) {
   targets.push({
@@ -43,6 +56,9 @@ if (webviewEntries.length > 0) {
     logLevel: 'info',
   });
 }
+
+// The pipeline templates the extension carries, generated from examples/ (the one source).
+buildTemplates('examples', 'dist/templates');
 
 if (watch) {
   for (const t of targets) {

@@ -13,6 +13,9 @@ import { hasLiveRecord, RunRegistry } from './runs/runRegistry';
 import type { DashboardState } from '../webview/dashboard/protocol';
 import { RunsTreeProvider } from './runs/runsTree';
 import { registerInspector } from './inspector';
+import { registerNewPipeline } from './newPipeline';
+import { registerSrlmTasks } from './srlmTasks';
+import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
 
 let client: LanguageClient | undefined;
@@ -61,6 +64,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(...disposables);
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
+  context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));
+  void putCliOnTerminalPath(context, ctx.cliPath, output);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
@@ -88,6 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: SECTION },
     initializationOptions: { gpuMemoryGiB: settings().gpuMemoryGiB || undefined },
   };
+  // The client's id makes it follow the `srlm.trace.server` setting (off / messages / verbose) on its own.
   client = new LanguageClient('srlm', 'SRLM Language Server', serverOptions, clientOptions);
   context.subscriptions.push({ dispose: () => void client?.stop() });
   try {
@@ -98,6 +104,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       `SRLM: the language server failed to start (${String(err)}). See the SRLM output.`,
     );
   }
+}
+
+/** `srlm` on the PATH of the integrated terminal (new terminals; VS Code offers to relaunch open ones). */
+async function putCliOnTerminalPath(
+  context: vscode.ExtensionContext,
+  cliPath: string,
+  output: vscode.LogOutputChannel,
+): Promise<void> {
+  const env = context.environmentVariableCollection;
+  const apply = async () => {
+    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) {
+      env.clear();
+      return;
+    }
+    try {
+      const bin = await installLaunchers(path.join(context.globalStorageUri.fsPath, 'bin'), process.execPath, cliPath);
+      env.description = 'Puts the `srlm` command of SRLM Studio on the PATH';
+      env.prepend('PATH', bin + path.delimiter);
+    } catch (err) {
+      output.warn(`could not put srlm on the terminal PATH: ${String(err)}`);
+    }
+  };
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('srlm.terminal.addToPath')) void apply();
+    }),
+  );
+  await apply();
 }
 
 export async function deactivate(): Promise<void> {

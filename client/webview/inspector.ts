@@ -4,13 +4,14 @@
 import './inspector.css';
 import {
   DEFAULT_REQUEST,
-  logprobBand,
   type CheckpointInfo,
   type GenerateRequest,
   type HostMessage,
   type TokenView,
   type WebviewMessage,
 } from '../src/inspector/protocol';
+import { runView, type RunView } from '../src/inspector/tokenText';
+import { tokenRuns } from '../../runtime/src/inference/token-runs';
 
 declare function acquireVsCodeApi(): {
   postMessage(msg: unknown): void;
@@ -53,10 +54,29 @@ function table(rows: [string, string][]): HTMLTableElement {
   );
 }
 
+/** A run of tokens as one span; several tokens add a mark each (empty elements: copying the output copies text). */
+function runElement(v: RunView): HTMLSpanElement {
+  const cls = `tok band-${v.band}${v.special ? ' special' : ''}${v.incomplete ? ' incomplete' : ''}`;
+  const span = el('span', { cls: v.parts.length > 0 ? `${cls} run` : cls, text: v.text });
+  span.title = v.title;
+  span.dataset.logprob = String(v.logprob);
+  if (v.parts.length > 0) {
+    const marks = el('span', { cls: 'parts', attrs: { 'aria-hidden': 'true' } });
+    for (const part of v.parts) {
+      const mark = el('i', { cls: `tok band-${part.band}` });
+      mark.title = part.title;
+      marks.append(mark);
+    }
+    span.append(marks);
+  }
+  return span;
+}
+
 class Column {
   readonly root = el('section', { cls: 'column' });
   private readonly status = el('div', { cls: 'status' });
   private readonly output = el('pre', { cls: 'output', attrs: { 'aria-label': 'generated text' } });
+  private partial: TokenView[] = [];
   private readonly summary = el('div', { cls: 'summary' });
   private readonly gold = el('div', { cls: 'gold' });
   private readonly details = el('div', { cls: 'details' });
@@ -150,6 +170,7 @@ class Column {
 
   start(run: number): void {
     this.run = run;
+    this.partial = [];
     this.output.replaceChildren();
     this.summary.textContent = '';
     this.gold.textContent = '';
@@ -163,18 +184,20 @@ class Column {
   }
 
   append(tokens: TokenView[]): void {
+    // A character split over several tokens may straddle two messages: hold partial tokens until it completes.
     for (const t of tokens) {
-      const span = el('span', {
-        cls: `tok band-${logprobBand(t.logprob)}${t.special ? ' special' : ''}`,
-        text: t.special ? '⏎' : t.text,
-      });
-      span.title = `${JSON.stringify(t.token)} · log p ${t.logprob.toFixed(3)} (p ${Math.exp(t.logprob).toFixed(3)}) · entropy ${t.entropy.toFixed(3)}`;
-      span.dataset.logprob = String(t.logprob);
-      this.output.append(span);
+      this.partial.push(t);
+      if (!t.partial) this.flushRun();
     }
   }
 
+  private flushRun(): void {
+    for (const run of tokenRuns(this.partial)) this.output.append(runElement(runView(run)));
+    this.partial = [];
+  }
+
   done(m: Extract<HostMessage, { type: 'done' }>): void {
+    this.flushRun();
     const s = m.summary;
     this.summary.textContent =
       `${s.tokens} tokens · ${s.finishReason} · prompt ${s.promptTokens} tokens · first token ${s.firstTokenMs.toFixed(0)} ms · ` +

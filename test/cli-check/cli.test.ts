@@ -2,11 +2,11 @@
 // line and caret, the JSON shape the issue specifies, and fmt --check / in-place rewriting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
+import { workspace } from '../runtime/cli-helpers';
 
 const HUB_CACHE = path.resolve(__dirname, '../fixtures/hubcache');
 
@@ -30,15 +30,6 @@ async function run(
     env: { HF_HUB_CACHE: HUB_CACHE, SRLM_DETECT_GPU: '0', ...extraEnv },
   });
   return { code, out, err };
-}
-
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'srlm-cli-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
 }
 
 const GOOD = `pipeline p {
@@ -108,7 +99,7 @@ test('bad usage exits 2', async () => {
   assert.equal((await run(['check', '--bogus', 'a.srlm'], dir)).code, 2);
   const missing = await run(['check', 'nope.srlm'], dir);
   assert.equal(missing.code, 2);
-  assert.match(missing.err, /cannot read nope\.srlm: ENOENT/);
+  assert.match(missing.err, /^srlm check: cannot read nope\.srlm: no such file or folder\n$/);
   assert.equal((await run(['fmt'], dir)).code, 2);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunFeed } from '../../client/src/dashboard/runFeed';
+import { RunFeed, shownCompletion } from '../../client/src/dashboard/runFeed';
 import type { RunDelta } from '../../client/webview/dashboard/protocol';
 
 const T = 1_700_000_000;
@@ -120,4 +120,11 @@ test('a resumed stage that repeats steps resends from the rewind point', async (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('sample completions keep multi-byte characters; a tail cut inside one drops its U+FFFD', () => {
+  assert.equal(shownCompletion('答案是 42 😀', false), '答案是 42 😀');
+  assert.equal(shownCompletion('答案是 42 \uFFFD', true), '答案是 42 ');
+  assert.equal(shownCompletion('bad \uFFFD byte', true), 'bad \uFFFD byte', 'only the cut tail');
+  assert.equal(shownCompletion('x\uFFFD', false), 'x\uFFFD', 'an untruncated completion is shown as decoded');
 });

@@ -101,10 +101,11 @@ test('dataset column names come from the file', () => {
   assert.deepEqual(l.sort(), ['question', 'solution']);
 });
 
-test('model source: local model folders and hub models in the Hugging Face cache', () => {
+test('model source: local model folders, hub models in the Hugging Face cache, built-in models', () => {
   const inside = labels('pipeline p {\n  model m { source = "$0" }\n}');
   assert.ok(inside.includes('Qwen/Qwen2.5-0.5B-Instruct'), inside.join(','));
   assert.ok(inside.includes('./models/student'));
+  assert.ok(inside.includes('builtin:tiny-student') && inside.includes('builtin:tiny-teacher'));
   const path = labels('pipeline p {\n  model m { source = "./models/$0" }\n}');
   assert.deepEqual(path.sort(), ['llama', 'nogen', 'student', 'teacher7b']);
 });

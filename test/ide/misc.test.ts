@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNvidiaSmi } from '../../server/src/ide/gpu';
-import { lineHunks } from '../../server/src/ide/formatting';
+import { lineHunks } from '../../server/src/core/format/lineDiff';
 import {
   definition,
   hover,

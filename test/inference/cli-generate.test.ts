@@ -33,7 +33,9 @@ describe('srlm generate', { skip: !hasPython() && 'needs the .venv python' }, ()
       promptTokens: number;
       provider: string;
       finishReason: string;
-      tokens: { id: number; logprob: number }[];
+      text: string;
+      tokens: { id: number; logprob: number; text: string; partial: boolean }[];
+      runs: { text: string; tokens: number[]; logprob: number }[];
     };
     assert.equal(out.promptTokens, c.prompt_ids.length);
     assert.equal(out.provider, 'cpu');
@@ -42,6 +44,12 @@ describe('srlm generate', { skip: !hasPython() && 'needs the .venv python' }, ()
       c.ids.slice(0, 10),
     );
     out.tokens.forEach((t, i) => assert.ok(Math.abs(t.logprob - c.logprobs[i]!) < 1e-4));
+    // Runs cover every token once, in order, and spell the text.
+    assert.deepEqual(
+      out.runs.flatMap((r) => r.tokens),
+      out.tokens.map((_, i) => i),
+    );
+    assert.equal(out.runs.map((r) => r.text).join(''), out.tokens.map((t) => t.text).join(''));
   });
 
   it('streams plain text and a summary line', async () => {

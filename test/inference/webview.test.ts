@@ -94,6 +94,7 @@ describe('inspector webview in Chromium', { skip: !findChromium() && 'chromium n
       logprob,
       entropy: 0.5,
       special: false,
+      partial: false,
     });
     await post({ type: 'tokens', run: 1, column: 0, tokens: [tok('<b>bold</b>', -0.01), tok(' \\boxed{3}', -3)] });
     await post({ type: 'tokens', run: 0, column: 0, tokens: [tok('stale', 0)] });
@@ -120,6 +121,59 @@ describe('inspector webview in Chromium', { skip: !findChromium() && 'chromium n
     ]);
     assert.match((await col.locator('.summary').textContent()) ?? '', /2 tokens · eos .* 100\.0 tokens\/s · cpu/);
     assert.match((await col.locator('.gold').textContent()) ?? '', /✓ answer 3/);
+  });
+
+  it('shows a character split over tokens (even across messages) once, with a mark per token', async () => {
+    await post({ type: 'started', run: 2, column: 0 });
+    const tok = (token: string, text: string, partial: boolean, logprob: number) => ({
+      id: 1,
+      token,
+      text,
+      partial,
+      logprob,
+      entropy: 0.5,
+      special: false,
+    });
+    // 日本: 'æ' 'Ĺ' '¥æľ' '¬' (bytes E6 | 97 | A5 E6 9C | AC); the third token ends 日 and begins 本.
+    await post({ type: 'tokens', run: 2, column: 0, tokens: [tok('æ', '', true, -0.01), tok('Ĺ', '', true, -0.2)] });
+    await post({
+      type: 'tokens',
+      run: 2,
+      column: 0,
+      tokens: [tok('¥æľ', '', true, -0.01), tok('¬', '日本', false, -3)],
+    });
+    await post({ type: 'tokens', run: 2, column: 0, tokens: [tok('Ġa', ' a', false, 0), tok('ðŁ', '', true, -1)] });
+    await post({
+      type: 'done',
+      run: 2,
+      column: 0,
+      summary: {
+        finishReason: 'length',
+        tokens: 6,
+        promptTokens: 9,
+        firstTokenMs: 3,
+        decodeTokensPerSecond: 1,
+        provider: 'cpu',
+      },
+    });
+    const out = page.locator('section.column').nth(0).locator('pre.output');
+    assert.equal(await out.textContent(), '日本 a⟨F0 9F⟩');
+    assert.doesNotMatch((await out.textContent()) ?? '', /\uFFFD/);
+    const runs = out.locator(':scope > span');
+    assert.deepEqual(await runs.evaluateAll((s) => s.map((e) => e.className)), [
+      'tok band-4 run',
+      'tok band-0',
+      'tok band-2 incomplete',
+    ]);
+    const marks = runs.nth(0).locator('.parts .tok');
+    assert.deepEqual(await marks.evaluateAll((s) => s.map((e) => e.className)), [
+      'tok band-0',
+      'tok band-1',
+      'tok band-0',
+      'tok band-4',
+    ]);
+    assert.match((await marks.nth(2).getAttribute('title')) ?? '', /^"¥æľ" \(bytes A5 E6 9C\) · log p -0\.010/);
+    assert.match((await runs.nth(0).getAttribute('title')) ?? '', /^"日本" from 4 tokens · together log p -3\.220/);
   });
 
   it('posts the form as a generate request and keeps it in the webview state', async () => {

@@ -44,7 +44,14 @@ test(
   async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'srlm-wheel-'));
     try {
-      // Build: the pyproject's own backend, the build environment's setuptools (no download).
+      // Build from a copy, as a source distribution would: setuptools writes build/ and *.egg-info beside the
+      // sources, which must not land in the checkout. The pyproject's own backend, the test environment's
+      // setuptools (no download).
+      const src = path.join(tmp, 'src');
+      fs.cpSync(path.join(root, 'runtime', 'python'), src, {
+        recursive: true,
+        filter: (f) => !/(^|[\\/])(build|__pycache__|[^\\/]*\.egg-info|\.pytest_cache)$/.test(f),
+      });
       const wheels = path.join(tmp, 'wheels');
       run(
         venvPython,

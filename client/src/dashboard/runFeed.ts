@@ -148,7 +148,7 @@ export class RunFeed {
             stage: source && source !== 'rl' ? `${stage} (${source})` : stage,
             step: typeof ev.step === 'number' ? ev.step : 0,
             prompt: String(s.prompt ?? ''),
-            completion: String(s.completion ?? ''),
+            completion: shownCompletion(String(s.completion ?? ''), s.truncated === true),
             rewards,
           };
           this.samples.push(row);
@@ -269,4 +269,13 @@ function readJson(file: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A completion as the sample table shows it. The engine decodes each completion whole, so characters made of
+ * several byte-level tokens are intact; only a completion cut by `max_new_tokens` inside a character ends in
+ * U+FFFD (bytes that are no character yet), which is dropped rather than shown as a replacement character.
+ */
+export function shownCompletion(text: string, truncated: boolean): string {
+  return truncated ? text.replace(/\uFFFD+$/, '') : text;
 }

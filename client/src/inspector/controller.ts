@@ -97,6 +97,7 @@ export class InspectorController {
             id: t.id,
             token: t.token,
             text: t.text,
+            partial: t.partial,
             logprob: t.logprob,
             entropy: t.entropy,
             special: t.special,

@@ -19,6 +19,8 @@ export interface TokenView {
   readonly id: number;
   readonly token: string;
   readonly text: string;
+  /** Ends inside a multi-byte character; shown with the token that completes it (`tokenRuns`). */
+  readonly partial: boolean;
   readonly logprob: number;
   readonly entropy: number;
   readonly special: boolean;

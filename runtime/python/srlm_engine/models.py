@@ -5,7 +5,8 @@ in the Hugging Face cache (the engine runs with `local_files_only=True`; `srlm r
 fetch through hub.py first), and a miss is one error saying where the engine looked. A plan model's
 `resolved_revision` (the commit its revision resolved to) is what gets loaded, so a branch that moves in the
 cache later cannot change what a plan trains. `weights = random` builds the architecture from `config.json` with a seeded init, which is
-how the embedded demo has models on a machine with no weights.
+how the embedded demo has models on a machine with no weights; `builtin:tiny-student` names those configs
+inside this package (sources.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ export interface CliIO {
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /** What `-` reads (default: process.stdin). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 export interface CliCommand {

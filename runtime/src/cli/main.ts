@@ -2,8 +2,10 @@
 import { UsageError, type CliIO } from './command';
 import { commands } from './registry';
 import { DataFileError } from '../store/fs-util';
+import { similar } from '../../../server/src/core/semantics/similar';
+import { CLI_VERSION } from './version';
 
-export const CLI_VERSION = '0.1.0';
+export { CLI_VERSION };
 
 function usage(): string {
   const width = Math.max(0, ...commands.map((c) => c.name.length));
@@ -13,8 +15,19 @@ function usage(): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'srlm <command> --help shows the options of a command; srlm --version prints the version.',
+    'srlm help <command> (or srlm <command> --help) shows the options of a command; srlm --version prints the',
+    'version; srlm completion bash|zsh|fish prints a shell completion script.',
   ].join('\n');
+}
+
+/** "unknown command 'chek'; did you mean 'check'?" — or the list of commands when nothing is close. */
+function unknownCommand(name: string): string {
+  const guess = similar(
+    name,
+    commands.map((c) => c.name),
+    1,
+  )[0];
+  return guess ? `unknown command '${name}'; did you mean '${guess}'?` : `unknown command '${name}'\n\n${usage()}`;
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -23,13 +36,23 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`srlm ${CLI_VERSION}\n`);
     return 0;
   }
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     io.stdout.write(`${usage()}\n`);
     return 0;
   }
+  if (name === 'help') {
+    // `srlm help CMD`, as git, cargo and gh have it.
+    const topic = commands.find((c) => c.name === rest[0]);
+    if (topic) {
+      io.stdout.write(`${topic.usage}\n`);
+      return 0;
+    }
+    io.stderr.write(`srlm help: ${unknownCommand(rest[0])}\n`);
+    return 2;
+  }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`srlm: unknown command '${name}'\n\n${usage()}\n`);
+    io.stderr.write(`srlm: ${unknownCommand(name)}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -2,6 +2,7 @@ import type { CliCommand } from './command';
 import { cardCommand } from './commands/card';
 import { checkCommand } from './commands/check';
 import { exportCommand } from './commands/export';
+import { completionCommand } from './commands/completion';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
 import { logsCommand } from './commands/logs';
@@ -32,4 +33,5 @@ export const commands: readonly CliCommand[] = [
   exportCommand,
   cardCommand,
   pushCommand,
+  completionCommand,
 ];

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { fsErrorReason } from '../store/fs-util';
 import type { CliIO } from './command';
 
 /**
@@ -15,9 +16,10 @@ export async function readSourceFile(
   try {
     return { abs, text: await readFile(abs, 'utf8') };
   } catch (e) {
-    io.stderr.write(
-      `srlm ${command}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
-    );
+    io.stderr.write(`srlm ${command}: cannot read ${file}: ${describeFsError(e)}\n`);
     return undefined;
   }
 }
+
+/** A file-system error in words (`no such file or folder`), not as an errno code. */
+export const describeFsError = fsErrorReason;

@@ -29,6 +29,11 @@ export interface GeneratedToken {
   readonly token: string;
   /** Text this token adds to the output (may be '' while a multi-byte character is incomplete). */
   readonly text: string;
+  /**
+   * The token ended inside a multi-byte character (byte-level tokenizers split CJK, emoji and accents): its text is
+   * '' and the character appears with the next token that is not partial. `tokenRuns` groups them.
+   */
+  readonly partial: boolean;
   /** log p(token) under the model's own distribution (temperature 1, before top-p), in nats. */
   readonly logprob: number;
   /** Entropy of that distribution, in nats. */
@@ -90,11 +95,13 @@ export async function generate(
     const { lse, entropy } = distribution(logits!);
     const id = sample(logits!, sampling, random);
     const special = stop.has(id);
+    const text = special ? '' : stream.push(id);
     const token: GeneratedToken = {
       index,
       id,
       token: tokenizer.tokenString(id),
-      text: special ? '' : stream.push(id),
+      text,
+      partial: !special && stream.pending,
       logprob: logits![id]! - lse,
       entropy,
       special,

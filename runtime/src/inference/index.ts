@@ -5,4 +5,5 @@ export type { FinishReason, GeneratedToken, GenerationOptions, GenerationResult 
 export { ExportNotFoundError, findExportDir, hasExport, readManifest, type OnnxManifest } from './manifest';
 export type { ExecutionProviderName, ProviderPreference } from './ort';
 export { extractAnswer, isCorrect } from './answer';
+export { bytesLabel, tokenBytes, tokenRuns, type RunToken, type TokenRun } from './token-runs';
 export { readCheckpointInfo, findRunDir, type CheckpointInfo, type EvalSample } from './checkpoint-info';

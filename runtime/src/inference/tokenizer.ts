@@ -43,10 +43,10 @@ export class ChatTokenizer {
     if (!existsSync(tokPath)) throw new Error(`${tokPath}: missing; the checkpoint has no tokenizer`);
     const cfgPath = path.join(dir, 'tokenizer_config.json');
     const config = existsSync(cfgPath) ? (JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>) : {};
-    const [{ Tokenizer }, { Template }] = await Promise.all([
-      import('@huggingface/tokenizers'),
-      import('@huggingface/jinja'),
-    ]);
+    // A plain require of a sibling module: the bundles make it the separate dist/text-libs.js (text-libs.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadTextLibs } = require('./text-libs') as typeof import('./text-libs');
+    const { Tokenizer, Template } = await loadTextLibs();
     const tokenizer = new Tokenizer(JSON.parse(readFileSync(tokPath, 'utf8')) as object, config);
     const source = pickTemplate(config, dir);
     const specials = {
@@ -98,6 +98,7 @@ export class ChatTokenizer {
 export class TextStream {
   private readonly ids: number[] = [];
   private emitted = 0;
+  private waiting = false;
 
   constructor(private readonly tokenizer: ChatTokenizer) {}
 
@@ -105,13 +106,21 @@ export class TextStream {
     this.ids.push(id);
     const text = this.tokenizer.decode(this.ids);
     // U+FFFD at the end means the last token ended inside a UTF-8 sequence: wait for the rest of it.
-    if (text.endsWith('\uFFFD')) return '';
+    this.waiting = text.endsWith('\uFFFD');
+    if (this.waiting) return '';
     const piece = text.slice(this.emitted);
     this.emitted = text.length;
     return piece;
   }
 
+  /** The last token pushed ended inside a character: its bytes show with the token that completes it. */
+  get pending(): boolean {
+    return this.waiting;
+  }
+
+  /** The text so far; tokens that end inside a character add nothing until it is complete. */
   get text(): string {
-    return this.tokenizer.decode(this.ids);
+    const text = this.tokenizer.decode(this.ids);
+    return this.waiting ? text.slice(0, this.emitted) : text;
   }
 }

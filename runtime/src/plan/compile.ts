@@ -18,6 +18,7 @@ import {
   type LineIndex,
 } from '../../../server/src/core';
 import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
+import { fsErrorReason } from '../store/fs-util';
 import { canonicalJson, sha256, sha256File, sha256Tree } from './hash';
 import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
@@ -177,12 +178,7 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CompileError(
-        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        file,
-        [],
-        undefined,
-      );
+      throw new CompileError(`cannot read ${file}: ${fsErrorReason(err)}`, file, [], undefined);
     }
   }
   // The same checks as `srlm check` and the editor, so a file they pass is a file that compiles.

@@ -91,24 +91,28 @@ export function lastLinesOffset(fd: number, size: number, n: number, chunkBytes 
 }
 
 /** A human message for a filesystem error: what failed, where, and the likely cause. */
+const FS_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the filesystem is read-only',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'disk quota exceeded',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+};
+
+/** A file-system error in words (`no such file or folder`), not as an errno code. */
+export function fsErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code && FS_ERRORS[code]) ?? (err as Error).message ?? String(err);
+}
+
+/** `what (path): reason`, for a failed file-system call. */
 export function describeFsError(err: unknown, what: string): string {
   const e = err as NodeJS.ErrnoException;
-  const where = e.path ? ` (${e.path})` : '';
-  switch (e.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return `${what}${where}: permission denied`;
-    case 'EROFS':
-      return `${what}${where}: the filesystem is read-only`;
-    case 'ENOSPC':
-      return `${what}${where}: the disk is full`;
-    case 'EDQUOT':
-      return `${what}${where}: disk quota exceeded`;
-    case 'ENOTDIR':
-      return `${what}${where}: a parent of this path is a file, not a folder`;
-    case 'ENOENT':
-      return `${what}${where}: no such file or folder`;
-    default:
-      return `${what}${where}: ${e.message ?? String(err)}`;
-  }
+  return `${what}${e.path ? ` (${e.path})` : ''}: ${fsErrorReason(err)}`;
 }

@@ -133,14 +133,33 @@ function splitCsvLine(line: string): string[] {
 
 export { isLocalSource };
 
+/** Model folders shipped inside the engine package (`srlm_engine/assets/models`), named `builtin:NAME`. */
+export const BUILTIN_MODELS: readonly string[] = ['tiny-teacher', 'tiny-student'];
+const BUILTIN_PREFIX = 'builtin:';
+
+/** The NAME of a `builtin:NAME` source, else undefined. */
+export function builtinModelName(source: string): string | undefined {
+  return source.startsWith(BUILTIN_PREFIX) ? source.slice(BUILTIN_PREFIX.length) : undefined;
+}
+
 export type ModelConfigResult =
   | { kind: 'hub' }
+  | { kind: 'builtin' }
   | { kind: 'missing'; path: string }
   | { kind: 'error'; path: string; message: string }
   | { kind: 'ok'; path: string; config: Record<string, unknown> };
 
 /** Reads `config.json` of a local model folder; hub ids are not fetched (no network at check time). */
 export async function readModelConfig(host: CheckHost, source: string): Promise<ModelConfigResult> {
+  const builtin = builtinModelName(source);
+  if (builtin !== undefined)
+    return BUILTIN_MODELS.includes(builtin)
+      ? { kind: 'builtin' }
+      : {
+          kind: 'error',
+          path: source,
+          message: `no such built-in model; expected one of ${BUILTIN_MODELS.map((m) => BUILTIN_PREFIX + m).join(', ')}`,
+        };
   if (!isLocalSource(source)) return { kind: 'hub' };
   const dir = host.resolve(source);
   const st = await host.stat(dir);
@@ -355,7 +374,10 @@ export const modelFileCheck: HostCheck = async (ctx) => {
       out.push({ info: Codes.modelConfig, message: `model folder not found: ${res.path}`, span });
     else if (res.kind === 'error') out.push({ info: Codes.modelConfig, message: `${res.path}: ${res.message}`, span });
     else if (res.kind === 'ok' && typeof res.config.vocab_size === 'number') vocab.set(sym, res.config.vocab_size);
-    else if (res.kind === 'hub' && cfg.values.weights === 'random') {
+    else if (res.kind === 'builtin' && cfg.values.weights !== 'random') {
+      // The shipped folders hold configs and tokenizers only.
+      out.push({ info: Codes.modelConfig, message: 'built-in models have no weights; set weights = random', span });
+    } else if (res.kind === 'hub' && cfg.values.weights === 'random') {
       out.push({
         info: Codes.modelConfig,
         message: "weights = random builds the model from a local config.json; give a local folder as 'source'",

@@ -50,6 +50,8 @@ export {
   datasetSampleDiagnostics,
   defaultHostChecks,
   isLocalSource,
+  builtinModelName,
+  BUILTIN_MODELS,
   modelFileCheck,
   readDatasetSample,
   readModelConfig,

@@ -4,7 +4,7 @@
 // the file, reward functions (built-in and the user's), KD losses and eval metrics.
 import { join } from 'node:path';
 import { BUILTIN_REWARDS, KD_LOSSES, METRICS_DOC } from '../core/schema/blocks';
-import { SyntaxKind, tokenAtOffset } from '../core';
+import { BUILTIN_MODELS, SyntaxKind, tokenAtOffset } from '../core';
 import {
   allowedBlockKinds,
   defaultText,
@@ -348,7 +348,13 @@ function modelCompletions(doc: IdeDocument, ctx: CursorContext, env: IdeEnv): Id
         : c;
     });
   }
-  const out: IdeCompletion[] = [];
+  const out: IdeCompletion[] = BUILTIN_MODELS.map((name) => ({
+    label: `builtin:${name}`,
+    kind: 'model' as const,
+    detail: 'shipped with the engine (config only: weights = random)',
+    replace: ctx.replace,
+    sortText: `2builtin:${name}`,
+  }));
   for (const id of cachedHubModels(env)) {
     out.push({ label: id, kind: 'model', detail: 'Hugging Face cache', replace: ctx.replace, sortText: `1${id}` });
   }

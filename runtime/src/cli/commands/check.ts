@@ -1,8 +1,10 @@
-// `srlm check FILE... [--format json] [--no-files] [--estimate]`: the checks of the editor from the terminal (and CI).
-// Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
-import * as path from 'node:path';
-import { readSourceFile } from '../source-file';
+// `srlm check FILE... [--output-format human|json|github|sarif] [--no-files] [--estimate]`: the checks of the editor
+// from the terminal (and CI). Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable
+// file. FILE may be `-` (standard input) or a folder (every .srlm file below it).
+import { readInputs } from '../inputs';
+import { githubAnnotations, sarifLog, type ReportedDiagnostic } from '../check-report';
 import { UsageError, type CliCommand, type CliIO } from '../command';
+import * as path from 'node:path';
 import { LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { formatBytes, formatCount, formatDuration } from '../../../../server/src/core/estimate';
 import {
@@ -15,7 +17,7 @@ import {
 } from '../../../../server/src/ide/checks';
 import { sinkEnvironmentCheck } from '../../supervisor/sinks-env';
 
-const usage = `usage: srlm check FILE... [options]
+const usage = `usage: srlm check FILE|DIR|-... [options]
 
 Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, and (unless --no-files) the
 environment — exactly what the editor reports: datasets (local files and folders in every format, hub
@@ -24,37 +26,56 @@ against the model's positions, vocabularies, chat templates, reward files, and t
 the GPU (the pipeline's gpu_memory, else nvidia-smi, else SRLM_GPU_MEMORY_GIB; SRLM_DETECT_GPU=0 skips
 nvidia-smi). The Hugging Face cache is found as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME…). The
 metric back-ends named in report_to must be installed in the engine's Python (the one srlm run would use).
+A folder stands for every .srlm file below it; - reads one pipeline from standard input.
 
 options:
-  --format human|json   output style (default human); json prints one array of
-                        {file, range, severity, code, message} with 0-based positions
-  --json                same as --format json
-  --no-files            skip the environment checks
-  --estimate            also print each stage's estimated peak GPU memory, parameters and time
+  --output-format FMT     human (default); json: one array of {file, range, severity, code, message} with
+                          0-based positions; github: GitHub Actions annotations; sarif: a SARIF 2.1.0 log
+  --format FMT            same as --output-format
+  --json                  same as --output-format json
+  --stdin-filename PATH   the name (and folder, for relative paths) of the pipeline read from -
+  --no-files              skip the environment checks
+  --estimate              also print each stage's estimated peak GPU memory, parameters and time
 exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable file`;
+
+const OUTPUT_FORMATS = ['human', 'json', 'github', 'sarif'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 interface Args {
   files: string[];
-  json: boolean;
+  output: OutputFormat;
   fileChecks: boolean;
   estimate: boolean;
+  stdinFilename?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: [], json: false, fileChecks: true, estimate: false };
+  const args: Args = { files: [], output: 'human', fileChecks: true, estimate: false };
+  const value = (i: number, name: string): string => {
+    const a = argv[i];
+    const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+    if (v === undefined) throw new UsageError(`${name} needs a value`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = a === '--format' ? argv[++i] : a.slice('--format='.length);
-      if (v !== 'json' && v !== 'human') throw new UsageError(`--format must be human or json, got '${v ?? ''}'`);
-      args.json = v === 'json';
-    } else if (a === '--json') args.json = true;
+    const name = a.split('=')[0];
+    if (name === '--format' || name === '--output-format') {
+      const v = value(i, name);
+      if (!a.includes('=')) i++;
+      if (!(OUTPUT_FORMATS as readonly string[]).includes(v))
+        throw new UsageError(`${name} must be one of ${OUTPUT_FORMATS.join(', ')}, got '${v}'`);
+      args.output = v as OutputFormat;
+    } else if (name === '--stdin-filename') {
+      args.stdinFilename = value(i, name);
+      if (!a.includes('=')) i++;
+    } else if (a === '--json') args.output = 'json';
     else if (a === '--no-files') args.fileChecks = false;
     else if (a === '--estimate') args.estimate = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'`);
     else args.files.push(a);
   }
-  if (args.files.length === 0) throw new UsageError('no files given');
+  if (args.files.length === 0) throw new UsageError('no files given (a folder checks every .srlm file below it)');
   return args;
 }
 
@@ -119,42 +140,65 @@ export const checkCommand: CliCommand = {
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const args = parseArgs(argv);
-    const all: JsonDiagnostic[] = [];
+    const inputs = await readInputs('check', args.files, io, args.stdinFilename);
+    if (!inputs) return 2;
+    const reported: ReportedDiagnostic[] = [];
     const human: string[] = [];
     let errors = 0;
     let warnings = 0;
-    const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+    const color = args.output === 'human' && io.stdout.isTTY === true && !io.env.NO_COLOR;
     let env: IdeEnv | undefined;
     const estimates: string[] = [];
-    for (const file of args.files) {
-      const source = await readSourceFile('check', file, io);
-      if (!source) return 2;
-      const { abs, text } = source;
-      const doc = documentOf(abs, text);
+    for (const { name, abs, text } of inputs) {
+      // Standard input without --stdin-filename checks file paths against the working folder.
+      const file = abs ?? path.join(io.cwd, '-');
+      const doc = documentOf(file, text);
       env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
       const { document, diagnostics } = env
         ? await checkDocument(doc, env, undefined, [
             // report_to back-ends, asked of the engine's Python (only when the pipeline names some).
-            sinkEnvironmentCheck({ env: io.env, searchFrom: [path.dirname(abs), io.cwd] }),
+            sinkEnvironmentCheck({ env: io.env, searchFrom: [path.dirname(file), io.cwd] }),
           ])
         : { document: doc.model, diagnostics: doc.model.diagnostics };
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;
-        all.push({ file, range: d.range, severity: d.severity, code: d.code, message: d.message });
-        if (!args.json && d.severity !== 'hint') human.push(renderHuman(file, document.lineIndex, d, color));
+        reported.push({ file: name, diagnostic: d });
+        if (args.output === 'human' && d.severity !== 'hint')
+          human.push(renderHuman(name, document.lineIndex, d, color));
       }
-      if (args.estimate && !args.json && env) estimates.push(renderEstimates(file, doc, env));
+      if (args.estimate && args.output === 'human' && env) estimates.push(renderEstimates(name, doc, env));
     }
-    if (args.json) io.stdout.write(JSON.stringify(all, null, 2) + '\n');
-    else {
-      if (human.length > 0) io.stdout.write(human.join('\n\n') + '\n\n');
-      for (const e of estimates) if (e) io.stdout.write(e + '\n');
-      const n = args.files.length;
-      io.stdout.write(
-        `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${n} file${n === 1 ? '' : 's'}\n`,
-      );
-    }
+    writeReport(io, args.output, reported, human, inputs.length, errors, warnings, estimates);
     return errors > 0 ? 1 : 0;
   },
 };
+
+function writeReport(
+  io: CliIO,
+  output: OutputFormat,
+  reported: readonly ReportedDiagnostic[],
+  human: readonly string[],
+  files: number,
+  errors: number,
+  warnings: number,
+  estimates: readonly string[],
+): void {
+  if (output === 'json') {
+    const all: JsonDiagnostic[] = reported.map(({ file, diagnostic: d }) => ({
+      file,
+      range: d.range,
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+    }));
+    io.stdout.write(JSON.stringify(all, null, 2) + '\n');
+  } else if (output === 'github') io.stdout.write(githubAnnotations(reported));
+  else if (output === 'sarif') io.stdout.write(JSON.stringify(sarifLog(reported, io.cwd), null, 2) + '\n');
+  else {
+    if (human.length > 0) io.stdout.write(human.join('\n\n') + '\n\n');
+    for (const e of estimates) if (e) io.stdout.write(e + '\n');
+    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+    io.stdout.write(`${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(files, 'file')}\n`);
+  }
+}

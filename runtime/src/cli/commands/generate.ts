@@ -7,6 +7,7 @@ import {
   CheckpointGenerator,
   ExportNotFoundError,
   hasExport,
+  tokenRuns,
   type GeneratedToken,
   type ProviderPreference,
 } from '../../inference';
@@ -27,7 +28,9 @@ options:
   --provider NAME        auto | cpu | cuda | webgpu (default auto: an accelerator if available, else cpu)
   --export               export the checkpoint first when it has no ONNX export (python -m srlm_engine.export)
   --python PATH          Python with the engine for --export (default: SRLM_PYTHON, a .venv, python3 on PATH)
-  --json                 print one JSON object with every token, its log-probability and entropy`;
+  --json                 print one JSON object with every token, its log-probability and entropy, and the
+                         runs of tokens that make whole characters (a CJK character or an emoji often takes
+                         several byte-level tokens)`;
 
 interface Args {
   checkpoint: string;
@@ -182,13 +185,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         finishReason: res.finishReason,
         firstTokenMs: res.firstTokenMs,
         decodeTokensPerSecond: res.decodeTokensPerSecond,
-        tokens: res.tokens.map(({ id, token, text, logprob, entropy, special }) => ({
+        tokens: res.tokens.map(({ id, token, text, partial, logprob, entropy, special }) => ({
           id,
           token,
           text,
+          partial,
           logprob,
           entropy,
           special,
+        })),
+        // Characters of several byte-level tokens: each run's text with the indices of the tokens that make it.
+        runs: tokenRuns(res.tokens).map((r) => ({
+          text: r.text,
+          tokens: r.tokens.map((t) => t.index),
+          logprob: r.logprob,
         })),
       };
       io.stdout.write(`${JSON.stringify(out)}\n`);

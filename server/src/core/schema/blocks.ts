@@ -129,7 +129,7 @@ export const modelSpec: BlockSpec = {
       name: 'source',
       type: { kind: 'string', modelSource: true },
       required: true,
-      doc: 'Hub id (`Qwen/Qwen2.5-0.5B-Instruct`) or local folder (`./models/x`, relative to the .srlm file).',
+      doc: 'Hub id (`Qwen/Qwen2.5-0.5B-Instruct`), local folder (`./models/x`, relative to the .srlm file), or a model shipped with the engine (`builtin:tiny-student`, `builtin:tiny-teacher`; configs only, so `weights = random`).',
     },
     { name: 'revision', type: { kind: 'string' }, default: 'main', doc: 'Hub revision (branch, tag or commit).' },
     {

@@ -9,15 +9,19 @@ import * as path from 'node:path';
 import { srlm, workspace } from '../runtime/cli-helpers';
 import { commands } from '../../runtime/src/cli/registry';
 
+// The environment checks read the Hugging Face cache and the GPU: a fixture cache holds the model these pipelines
+// name, and no nvidia-smi is asked, so the results do not depend on the machine.
+const ENV = { HF_HUB_CACHE: path.join(__dirname, '..', 'fixtures', 'hubcache'), SRLM_DETECT_GPU: '0' };
+
 async function run(args: string[], cwd: string, stdin?: string) {
-  const r = await srlm(args, cwd, {}, stdin);
+  const r = await srlm(args, cwd, ENV, stdin);
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const CLEAN =
-  'pipeline p {\n  model m { source = "Qwen/Qwen2.5-0.5B" }\n  dataset d { builtin = arithmetic }\n  stage sft s {\n    init = m\n    data = d\n  }\n}\n';
+  'pipeline p {\n  model m { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n  dataset d { builtin = arithmetic }\n  stage sft s {\n    init = m\n    data = d\n  }\n}\n';
 const UGLY =
-  'pipeline p {\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\n  dataset d { builtin = arithmetic }\n  stage sft s {\n    init = m\n    data = d\n  }\n}\n';
+  'pipeline p {\nmodel m { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n  dataset d { builtin = arithmetic }\n  stage sft s {\n    init = m\n    data = d\n  }\n}\n';
 const BAD = 'pipeline p {\n  seed = "x"\n  dataset d { builtin = arithmetic }\n}\n';
 
 test('check - reads standard input; --stdin-filename names it and anchors relative paths', async () => {
@@ -29,7 +33,7 @@ test('check - reads standard input; --stdin-filename names it and anchors relati
   assert.equal(bad.code, 1);
   assert.match(bad.out, /^<stdin>:2:10: error SRLM\d+: /m);
   const withData =
-    'pipeline p {\n  model m { source = "Qwen/Qwen2.5-0.5B" }\n  dataset d { path = "data/x.jsonl"  prompt = "q"  completion = "c" }\n  stage sft s { init = m  data = d }\n}\n';
+    'pipeline p {\n  model m { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n  dataset d { path = "data/x.jsonl"  prompt = "q"  completion = "c" }\n  stage sft s { init = m  data = d }\n}\n';
   const named = await run(['check', '-', '--stdin-filename', 'sub/p.srlm'], dir, withData);
   assert.equal(named.code, 0, named.out);
   const unnamed = await run(['check', '-'], dir, withData);
@@ -75,7 +79,7 @@ test('fmt --diff prints a unified diff, changes nothing and exits 1; a formatted
   assert.equal(r.code, 1);
   assert.equal(
     r.out,
-    '--- a/u.srlm\n+++ b/u.srlm\n@@ -1,5 +1,5 @@\n pipeline p {\n-model m { source = "Qwen/Qwen2.5-0.5B" }\n+  model m { source = "Qwen/Qwen2.5-0.5B" }\n   dataset d { builtin = arithmetic }\n   stage sft s {\n     init = m\n',
+    '--- a/u.srlm\n+++ b/u.srlm\n@@ -1,5 +1,5 @@\n pipeline p {\n-model m { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n+  model m { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n   dataset d { builtin = arithmetic }\n   stage sft s {\n     init = m\n',
   );
   assert.equal(readFileSync(path.join(dir, 'u.srlm'), 'utf8'), UGLY);
   const patch = spawnSync('patch', ['-p1', '--dry-run'], { cwd: dir, input: r.out, encoding: 'utf8' });
@@ -136,7 +140,7 @@ test('file errors are words, not errno codes', async () => {
   const missing = await run(['fmt', 'nope.srlm'], dir);
   assert.equal(missing.err, 'srlm fmt: cannot read nope.srlm: no such file or folder\n');
   const notDir = await run(['check', 'afile/x.srlm'], dir);
-  assert.equal(notDir.err, 'srlm check: cannot read afile/x.srlm: a part of the path is not a folder\n');
+  assert.equal(notDir.err, 'srlm check: cannot read afile/x.srlm: a part of the path is a file, not a folder\n');
 });
 
 test('bash completion completes commands, options and .srlm files', () => {

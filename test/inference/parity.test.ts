@@ -42,7 +42,8 @@ describe('ONNX generation matches transformers', { skip: !hasPython() && 'needs 
         assert.ok(Math.abs(t.logprob - c.logprobs[i]!) < 1e-4, `logprob ${i}: ${t.logprob} vs ${c.logprobs[i]}`);
         assert.ok(Math.abs(t.entropy - c.entropies[i]!) < 1e-4, `entropy ${i}: ${t.entropy} vs ${c.entropies[i]}`);
       });
-      assert.equal(res.text, c.text);
+      // transformers decodes an output cut inside a character to a trailing U+FFFD; the text shown drops it.
+      assert.equal(res.text, c.text.replace(/\uFFFD+$/, ''));
       // Streamed pieces add up to the text, except a trailing incomplete UTF-8 sequence that never completed.
       assert.equal(res.tokens.map((t) => t.text).join(''), res.text.replace(/\uFFFD+$/, ''));
       const endsWithEos = fx.reference.eos_token_ids.includes(c.ids.at(-1)!);

@@ -117,7 +117,10 @@ test('an unwritable runs folder and a full disk are reported before the engine s
   fs.writeFileSync(path.join(dir, '.srlm'), 'a file where the runs folder should be');
   let r = await srlm(['run', file, ...py], dir, fakeEnv());
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot create the runs folder .*\.srlm\/runs.*a part of the path is a file, not a folder.*output/);
+  assert.match(
+    r.stderr,
+    /cannot create the runs folder .*\.srlm\/runs.*a part of the path is a file, not a folder.*output/,
+  );
   fs.rmSync(path.join(dir, '.srlm'));
   r = await srlm(['run', file, ...py], dir, fakeEnv({ SRLM_MIN_FREE_MB: String(1e12) }));
   assert.equal(r.code, 1);

@@ -6,7 +6,10 @@ import * as path from 'node:path';
 import {
   blockSpec,
   check,
+  decodeUtf8,
+  encodingDiagnostic,
   isLocalSource,
+  LineIndex,
   resolveDefaults,
   stageKindSpec,
   type BlockConfig,
@@ -14,7 +17,6 @@ import {
   type Diagnostic,
   type DocumentModel,
   type JsonValue,
-  type LineIndex,
 } from '../../../server/src/core';
 import { NodeFileSystemHost } from '../cli/host/nodeHost';
 import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
@@ -133,9 +135,12 @@ function errorSummary(file: string, diags: readonly Diagnostic[]): string {
 export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   const file = path.resolve(o.workspace, o.file);
   let text = o.text;
+  let encoding: Diagnostic | undefined;
   if (text === undefined) {
     try {
-      text = fs.readFileSync(file, 'utf8');
+      const decoded = decodeUtf8(fs.readFileSync(file));
+      text = decoded.text;
+      encoding = encodingDiagnostic(decoded, new LineIndex(text));
     } catch (err) {
       throw new CompileError(
         `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
@@ -146,7 +151,9 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     }
   }
   const host = o.fileChecks === false ? undefined : NodeFileSystemHost.forFile(file);
-  const { document, diagnostics } = await check(text, { host });
+  const checked = await check(text, { host });
+  const document = checked.document;
+  const diagnostics = encoding ? [encoding, ...checked.diagnostics] : checked.diagnostics;
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new CompileError(errorSummary(file, diagnostics), file, diagnostics, document.lineIndex);
   }
@@ -163,9 +170,11 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   // pipelines of a workspace share one run list and one stage cache.
   if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
 
-  const models: Record<string, Json> = {};
-  const datasets: Record<string, Json> = {};
-  const evals: Record<string, Json> = {};
+  // Keyed by the user's block names: without a prototype, a dataset named `__proto__` is a key like any other
+  // (in a plain object the assignment set the prototype and the dataset vanished from the plan).
+  const models = Object.create(null) as Record<string, Json>;
+  const datasets = Object.create(null) as Record<string, Json>;
+  const evals = Object.create(null) as Record<string, Json>;
   const identities = new Map<string, string>(); // name → identity hash of a model, dataset or stage
 
   for (const sym of document.symbols) {

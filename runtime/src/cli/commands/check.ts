@@ -2,7 +2,7 @@
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { check, encodingDiagnostic, LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { NodeFileSystemHost } from '../host/nodeHost';
 
 const usage = `usage: srlm check FILE... [options]
@@ -87,7 +87,9 @@ export const checkCommand: CliCommand = {
       if (!source) return 2;
       const { abs, text } = source;
       const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
-      const { document, diagnostics } = await check(text, { host });
+      const { document, diagnostics: found } = await check(text, { host });
+      const encoding = encodingDiagnostic(source, document.lineIndex);
+      const diagnostics = encoding ? [encoding, ...found] : found;
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;

@@ -1,6 +1,7 @@
 // THE schema: every block kind, stage kind and field of the language, declared once. docs/plan.md is the
 // contract with the Python engine; names, defaults and ranges here must match it exactly.
 import type { BlockSpec, FieldSpec, StageKindSpec } from './types';
+import { table } from '../table';
 
 const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
 
@@ -600,32 +601,32 @@ export const evalSpec: BlockSpec = {
   ],
 };
 
-export const BUILTIN_REWARDS: Readonly<Record<string, string>> = {
+export const BUILTIN_REWARDS: Readonly<Record<string, string>> = table({
   accuracy: 'Verifies the final answer (`\\boxed{}` or GSM8K `####`) against `answer` with math-verify: 1 or 0.',
   format: 'Rewards the `<think>…</think>` then answer layout: 1 or 0.',
   length_penalty: 'Soft penalty for completions near `max_new_tokens` (0 down to −1).',
-};
+});
 
-export const KD_LOSSES: Readonly<Record<string, string>> = {
+export const KD_LOSSES: Readonly<Record<string, string>> = table({
   forward_kl: 'KL(teacher ‖ student): mode-covering.',
   reverse_kl: 'KL(student ‖ teacher): mode-seeking.',
   jsd: 'Generalised Jensen–Shannon divergence with interpolation `beta` (default 0.5).',
-};
+});
 
-export const METRICS_DOC: Readonly<Record<string, string>> = {
+export const METRICS_DOC: Readonly<Record<string, string>> = table({
   accuracy: 'Fraction of prompts whose (greedy) answer is correct.',
   'pass@K': 'Fraction of prompts with at least one correct answer among K samples.',
   'maj@K': 'Fraction of prompts whose majority answer over K samples is correct.',
-};
+});
 
 /** Block kinds by the kind of the block they sit in ('' = top level). */
 export const topLevelBlocks: readonly string[] = ['pipeline'];
 
-export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = {
+export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = table({
   model: modelSpec,
   dataset: datasetSpec,
   eval: evalSpec,
   lora: loraSpec,
   mix: mixSpec,
   kd: kdRegSpec,
-};
+});

@@ -92,3 +92,12 @@ test('required references missing in 20,000 stages get their placeholder fix in 
   assert.equal(missing[0].fixes, undefined);
   assert.ok(ms < 8000, `took ${ms.toFixed(0)} ms CPU`);
 });
+
+test('messages quoting a huge name are cut, so output stays bounded', () => {
+  const name = 'n'.repeat(200_000);
+  const fields = Array.from({ length: 200 }, (_, i) => `bogus${i} = 1`).join('  ');
+  const doc = analyze(pipeline(1, () => `  stage sft ${name} { init = m  data = d  ${fields} }`));
+  const unknown = doc.diagnostics.filter((d) => d.code === 'SRLM012');
+  assert.equal(unknown.length, 200);
+  for (const d of unknown) assert.ok(d.message.length <= 1000 && d.message.endsWith('…'), String(d.message.length));
+});

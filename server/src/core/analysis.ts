@@ -31,12 +31,18 @@ export interface DocumentModel extends ParsedDocument {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Characters kept of a message: names from the file are quoted in messages, and a 1 MB name quoted in a
+ * thousand diagnostics would be a gigabyte of output.
+ */
+export const MAX_MESSAGE_CHARS = 1000;
+
 export function toDiagnostics(raw: RawDiagnostic[], index: LineIndex): Diagnostic[] {
   const out = raw.map((r): Diagnostic => {
     const d: Diagnostic = {
       code: r.info.code,
       severity: r.severity ?? r.info.severity,
-      message: r.message,
+      message: r.message.length > MAX_MESSAGE_CHARS ? `${r.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : r.message,
       range: index.rangeOf(r.span),
       span: r.span,
     };

@@ -3,10 +3,12 @@
 // JSON is a parse error and the server goes on; a broken frame (bad Content-Length) makes it exit, so the
 // client starts a fresh one instead of talking to a deaf server.
 import { test } from 'node:test';
+import { fork } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { DocumentSymbol, FoldingRange, TextEdit } from 'vscode-languageserver-protocol';
 import { format } from '../../server/src/core';
+import { ensureServerBundle } from './harness';
 import { RawLspClient } from './rawClient';
 
 const URI = 'file:///ws/stale.srlm';
@@ -133,3 +135,26 @@ for (const header of [
     }
   });
 }
+
+test('over node IPC (how VS Code starts the server) malformed params are InvalidParams too', async () => {
+  const bundle = await ensureServerBundle();
+  const proc = fork(bundle, ['--node-ipc'], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+  try {
+    const answers = new Map<number, { error?: { code: number } }>();
+    const answered = new Promise<void>((resolve) =>
+      proc.on('message', (m: { id?: number; error?: { code: number } }) => {
+        if (typeof m.id === 'number') answers.set(m.id, m);
+        if (answers.has(1) && answers.has(2) && answers.has(3)) resolve();
+      }),
+    );
+    proc.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, capabilities: {} } });
+    proc.send({ jsonrpc: '2.0', id: 2, method: 'textDocument/hover', params: null });
+    proc.send({ jsonrpc: '2.0', id: 3, method: 'textDocument/documentSymbol', params: { textDocument: {} } });
+    await answered;
+    assert.equal(answers.get(1)?.error, undefined);
+    assert.equal(answers.get(2)?.error?.code, -32602);
+    assert.equal(answers.get(3)?.error?.code, -32602);
+  } finally {
+    proc.kill();
+  }
+});

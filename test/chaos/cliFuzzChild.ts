@@ -7,8 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../runtime/src/cli/main';
+import { srlm } from '../runtime/cli-helpers';
 import { compilePlan } from '../../runtime/src/plan/compile';
 import { analyze, forEachToken, parse, SyntaxKind } from '../../server/src/core';
 import { exampleFiles, fixtures, rng, root, srlmFiles } from '../core/helpers';
@@ -34,17 +33,6 @@ async function trial(cat: Category, where: string, f: () => Promise<void> | void
     t.failed++;
     if (failures.length < 5) failures.push(`${cat} (${where}): ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, cwd, env: {} });
-  return { code, out, err };
 }
 
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
@@ -119,24 +107,24 @@ async function run(): Promise<void> {
       const where = `seed ${SEED}, iteration ${i}`;
       writeFileSync(file, text);
       await trial('check', where, async () => {
-        const c = await cli(['check', '--json', '--no-files', 'p.srlm'], dir);
-        assert.ok(c.code === 0 || c.code === 1, `exit ${c.code}: ${c.err}`);
-        const list = assertCheckJson(c.out);
+        const c = await srlm(['check', '--json', '--no-files', 'p.srlm'], dir, {});
+        assert.ok(c.code === 0 || c.code === 1, `exit ${c.code}: ${c.stderr}`);
+        const list = assertCheckJson(c.stdout);
         assert.equal(
           c.code === 1,
           list.some((d) => (d as { severity?: string }).severity === 'error'),
         );
       });
       const planBefore = layoutOnly ? await planOf(file, dir) : undefined;
-      const f = await cli(['fmt', 'p.srlm'], dir);
+      const f = await srlm(['fmt', 'p.srlm'], dir, {});
       const after = readFileSync(file, 'utf8');
       await trial('fmt', where, () => {
-        assert.ok(f.code === 0 || f.code === 1, `exit ${f.code}: ${f.err}`);
+        assert.ok(f.code === 0 || f.code === 1, `exit ${f.code}: ${f.stderr}`);
         if (f.code === 1) assert.equal(after, text, 'a refused file is left as it was');
       });
       if (f.code !== 0) continue;
       await trial('idempotent', where, async () => {
-        const again = await cli(['fmt', '--check', 'p.srlm'], dir);
+        const again = await srlm(['fmt', '--check', 'p.srlm'], dir, {});
         assert.equal(again.code, 0, 'formatting a formatted file changes nothing');
       });
       await trial('bytes', where, () => assert.deepEqual(preserved(after), preserved(text)));
@@ -156,13 +144,13 @@ async function run(): Promise<void> {
       const bad = Buffer.concat([text.subarray(0, at), Buffer.from(junk), text.subarray(at)]);
       writeFileSync(file, bad);
       await trial('utf8', `seed ${SEED}, byte ${at}`, async () => {
-        const c = await cli(['check', '--json', '--no-files', 'p.srlm'], dir);
+        const c = await srlm(['check', '--json', '--no-files', 'p.srlm'], dir, {});
         assert.equal(c.code, 1);
         assert.ok(
-          assertCheckJson(c.out).some((d) => d.code === 'SRLM008'),
+          assertCheckJson(c.stdout).some((d) => d.code === 'SRLM008'),
           'SRLM008',
         );
-        const f = await cli(['fmt', 'p.srlm'], dir);
+        const f = await srlm(['fmt', 'p.srlm'], dir, {});
         assert.equal(f.code, 1);
         assert.ok(readFileSync(file).equals(bad), 'file untouched');
       });

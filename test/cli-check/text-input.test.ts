@@ -6,22 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../runtime/src/cli/main';
+import { srlm } from '../runtime/cli-helpers';
 import { compilePlan } from '../../runtime/src/plan/compile';
 import { analyze, decodeUtf8, firstInvalidByte } from '../../server/src/core';
 import { rng } from '../core/helpers';
-
-async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, cwd, env: {} });
-  return { code, out, err };
-}
 
 function workspace(files: Record<string, string | Buffer>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'srlm-text-'));
@@ -39,24 +27,24 @@ const LATIN1 = Buffer.concat([
 
 test('check: bytes that are not UTF-8 are an error at their line and column', async () => {
   const dir = workspace({ 'p.srlm': LATIN1 });
-  const r = await run(['check', '--json', '--no-files', 'p.srlm'], dir);
+  const r = await srlm(['check', '--json', '--no-files', 'p.srlm'], dir, {});
   assert.equal(r.code, 1);
-  const diags = JSON.parse(r.out) as {
+  const diags = JSON.parse(r.stdout) as {
     code: string;
     range: { start: { line: number; character: number } };
     message: string;
   }[];
   const enc = diags.find((d) => d.code === 'SRLM008');
-  assert.ok(enc, r.out);
+  assert.ok(enc, r.stdout);
   assert.deepEqual(enc.range.start, { line: 3, character: 49 });
   assert.match(enc.message, /not valid UTF-8: byte 148 \(line 4, column 50\)/);
 });
 
 test('fmt: a file that is not UTF-8 is refused and left byte for byte as it was', async () => {
   const dir = workspace({ 'p.srlm': LATIN1 });
-  const r = await run(['fmt', 'p.srlm'], dir);
+  const r = await srlm(['fmt', 'p.srlm'], dir, {});
   assert.equal(r.code, 1);
-  assert.match(r.err, /^p\.srlm:4:50: not formatted: the file is not valid UTF-8/);
+  assert.match(r.stderr, /^p\.srlm:4:50: not formatted: the file is not valid UTF-8/);
   assert.ok(readFileSync(path.join(dir, 'p.srlm')).equals(LATIN1));
 });
 
@@ -64,9 +52,9 @@ test('fmt: a file the format would push past the 8 MiB analysis limit is refused
   // 50 nested blocks of fields written without indentation: 0.3 MiB grows to 8.1 MiB formatted.
   const text = 'a{\n'.repeat(50) + 'x=1\n'.repeat(80_000) + '}\n'.repeat(50);
   const dir = workspace({ 'p.srlm': text });
-  const r = await run(['fmt', 'p.srlm'], dir);
+  const r = await srlm(['fmt', 'p.srlm'], dir, {});
   assert.equal(r.code, 1);
-  assert.match(r.err, /not formatted: the formatted file would be 8\.1 MiB .* above the 8\.0 MiB that is analysed/);
+  assert.match(r.stderr, /not formatted: the formatted file would be 8\.1 MiB .* above the 8\.0 MiB that is analysed/);
   assert.equal(readFileSync(path.join(dir, 'p.srlm'), 'utf8'), text);
 });
 

@@ -101,3 +101,22 @@ test('messages quoting a huge name are cut, so output stays bounded', () => {
   assert.equal(unknown.length, 200);
   for (const d of unknown) assert.ok(d.message.length <= 1000 && d.message.endsWith('…'), String(d.message.length));
 });
+
+test('file checks are bounded too: 5,000 missing dataset files give 1,000 diagnostics and one note', async () => {
+  const missing: CheckHost = {
+    resolve: (p) => `/w/${p}`,
+    stat: async () => undefined,
+    readText: async () => undefined,
+  };
+  const lines = ['pipeline p {', '  model m { source = "Qwen/Qwen2.5-0.5B" }'];
+  for (let i = 0; i < 5000; i++)
+    lines.push(
+      `  dataset d${i} { path = "d${i}.jsonl"  prompt = "q"  completion = "c" }`,
+      `  stage sft s${i} { init = m  data = d${i} }`,
+    );
+  const { diagnostics } = await check(lines.join('\n') + '\n}\n', { host: missing });
+  assert.equal(diagnostics.length, 1001);
+  assert.equal(diagnostics.filter((d) => d.code === 'SRLM050').length, 1000);
+  assert.deepEqual(diagnostics.at(-1)?.code, 'SRLM007');
+  assert.equal(diagnostics.at(-1)?.message, '4000 more diagnostics not shown');
+});

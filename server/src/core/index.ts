@@ -10,7 +10,14 @@
 //   cursorContext(doc, offset) → block/field/position under the cursor, for completion and hover
 //   tokenAtOffset / dumpTree / LineIndex, schema lookups (fieldsFor, blockSpec, fieldDoc, enumValues,
 //   describeType, defaultText, resolveDefaults), diagnostic code table (Codes, allCodes).
-import { analyzeDocument, parseDocument, toDiagnostics, type DocumentModel, type ParsedDocument } from './analysis';
+import {
+  analyzeDocument,
+  capDiagnostics,
+  parseDocument,
+  toDiagnostics,
+  type DocumentModel,
+  type ParsedDocument,
+} from './analysis';
 import { compareDiagnostics, type Diagnostic, type RawDiagnostic } from './diagnostics/diagnostic';
 import { Codes } from './diagnostics/codes';
 import { createHostContext, defaultHostChecks, type CheckHost, type HostCheck } from './host';
@@ -109,8 +116,9 @@ export async function check(text: string, options: CheckOptions = {}): Promise<C
       });
     }
   }
-  const diagnostics = document.diagnostics.concat(toDiagnostics(raw, document.lineIndex)).sort(compareDiagnostics);
-  return { document, diagnostics };
+  // File checks report per dataset, model and stage: bounded like the text-only ones.
+  const all = document.diagnostics.concat(toDiagnostics(raw, document.lineIndex)).sort(compareDiagnostics);
+  return { document, diagnostics: capDiagnostics(all, document.lineIndex) };
 }
 
 /** The error for a file read as bytes that is not valid UTF-8, at its first bad byte; undefined when valid. */

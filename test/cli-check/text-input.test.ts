@@ -48,6 +48,14 @@ test('fmt: a file that is not UTF-8 is refused and left byte for byte as it was'
   assert.ok(readFileSync(path.join(dir, 'p.srlm')).equals(LATIN1));
 });
 
+test('the plan compiler (srlm run) refuses a file that is not UTF-8', async () => {
+  const dir = workspace({ 'p.srlm': LATIN1 });
+  await assert.rejects(
+    compilePlan({ file: path.join(dir, 'p.srlm'), workspace: dir, fileChecks: false }),
+    /\d+ errors? in .*p\.srlm \(first: .*p\.srlm:4:50: the file is not valid UTF-8/,
+  );
+});
+
 test('fmt: a file the format would push past the 8 MiB analysis limit is refused and left alone', async () => {
   // 50 nested blocks of fields written without indentation: 0.3 MiB grows to 8.1 MiB formatted.
   const text = 'a{\n'.repeat(50) + 'x=1\n'.repeat(80_000) + '}\n'.repeat(50);

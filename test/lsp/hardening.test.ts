@@ -4,11 +4,13 @@
 // client starts a fresh one instead of talking to a deaf server.
 import { test } from 'node:test';
 import { fork } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { DocumentSymbol, FoldingRange, TextEdit } from 'vscode-languageserver-protocol';
 import { format } from '../../server/src/core';
 import { ensureServerBundle } from './harness';
+import { FramedReader } from '../../server/src/lsp/transport';
 import { RawLspClient } from './rawClient';
 
 const URI = 'file:///ws/stale.srlm';
@@ -157,4 +159,25 @@ test('over node IPC (how VS Code starts the server) malformed params are Invalid
   } finally {
     proc.kill();
   }
+});
+
+test('framing: messages split anywhere across chunks, or several in one chunk, arrive whole and in order', () => {
+  const input = new PassThrough();
+  const got: unknown[] = [];
+  const replies: unknown[] = [];
+  new FramedReader(input, (m) => replies.push(m)).listen((m) => got.push(m));
+  const frame = (body: string) => Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const big = JSON.stringify({ jsonrpc: '2.0', method: 'x', params: { text: 'é'.repeat(1_500_000) } });
+  const all = Buffer.concat([
+    frame('{"jsonrpc":"2.0","id":1,"method":"a"}'),
+    frame(big),
+    frame('nope'),
+    frame('{"id":2}'),
+  ]);
+  for (let at = 0; at < all.length; at += 7919) input.write(all.subarray(at, at + 7919));
+  assert.deepEqual(
+    got.map((m) => JSON.stringify(m).length),
+    [JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'a' }).length, big.length, '{"id":2}'.length],
+  );
+  assert.equal((replies[0] as { error: { code: number } }).error.code, -32700);
 });

@@ -28,7 +28,10 @@ const MAX_HEADER_BYTES = 8 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 export class FramedReader extends AbstractMessageReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  // Chunks are joined only when a header is looked for or a whole body has arrived: joining on every chunk
+  // copied a large message once per chunk.
+  private chunks: Buffer[] = [];
+  private size = 0;
   private bodyLength = -1;
   private failed = false;
   private callback: DataCallback | undefined;
@@ -62,28 +65,32 @@ export class FramedReader extends AbstractMessageReader {
 
   private fail(message: string): void {
     this.failed = true;
-    this.buffer = Buffer.alloc(0);
+    this.chunks = [];
+    this.size = 0;
     this.fireError(new FramingError(message));
   }
 
   private onData(chunk: Buffer): void {
     if (this.failed) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
     for (;;) {
       if (this.bodyLength < 0) {
-        const end = this.buffer.indexOf(HEADER_END);
+        const buffer = this.joined();
+        const end = buffer.indexOf(HEADER_END);
         if (end < 0) {
-          if (this.buffer.length > MAX_HEADER_BYTES) this.fail(`message header longer than ${MAX_HEADER_BYTES} bytes`);
+          if (this.size > MAX_HEADER_BYTES) this.fail(`message header longer than ${MAX_HEADER_BYTES} bytes`);
           return;
         }
-        const length = contentLength(this.buffer.subarray(0, end).toString('ascii'));
+        const length = contentLength(buffer.subarray(0, end).toString('ascii'));
         if (typeof length === 'string') return this.fail(length);
         this.bodyLength = length;
-        this.buffer = this.buffer.subarray(end + HEADER_END.length);
+        this.keep(buffer.subarray(end + HEADER_END.length));
       }
-      if (this.buffer.length < this.bodyLength) return;
-      const body = this.buffer.subarray(0, this.bodyLength);
-      this.buffer = this.buffer.subarray(this.bodyLength);
+      if (this.size < this.bodyLength) return;
+      const buffer = this.joined();
+      const body = buffer.subarray(0, this.bodyLength);
+      this.keep(buffer.subarray(this.bodyLength));
       this.bodyLength = -1;
       let message: unknown;
       try {
@@ -95,6 +102,16 @@ export class FramedReader extends AbstractMessageReader {
       }
       this.callback?.(message as Message);
     }
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private keep(rest: Buffer): void {
+    this.chunks = [rest];
+    this.size = rest.length;
   }
 }
 

@@ -146,3 +146,16 @@ test('names of Object.prototype members are not built-in rewards, losses or bloc
     ['SRLM043', 'SRLM022', 'SRLM011'],
   );
 });
+
+test('check: a one-line file shows a window of the line under each diagnostic, not the whole line', async () => {
+  let text = 'pipeline p { model m { source = "x/y" } dataset d { builtin = arithmetic } ';
+  for (let i = 0; i < 3000; i++) text += `stage sft s${i} { init = z${i} data = d } `;
+  const dir = workspace({ 'p.srlm': text + '}\n' });
+  const r = await srlm(['check', '--no-files', 'p.srlm'], dir, {});
+  assert.equal(r.code, 1);
+  // Was 1,000 copies of the 130 KB line (130 MB; a longer line ended in "Invalid string length").
+  assert.ok(r.stdout.length < 1_000_000, `${r.stdout.length} characters`);
+  const [head, source, caret] = r.stdout.split('\n');
+  assert.match(head!, /^p\.srlm:1:98: error SRLM030: no model or stage named 'z0'/);
+  assert.equal(source!.slice(caret!.indexOf('^'), caret!.lastIndexOf('^') + 1), 'z0');
+});

@@ -114,6 +114,11 @@ async function run(): Promise<void> {
           c.code === 1,
           list.some((d) => (d as { severity?: string }).severity === 'error'),
         );
+        if (i % 10 === 0) {
+          const human = await srlm(['check', '--no-files', 'p.srlm'], dir, {});
+          assert.equal(human.code, c.code, 'human and JSON output agree on the exit status');
+          assert.match(human.stdout, /\d+ errors?, \d+ warnings? in 1 file\n$/);
+        }
       });
       const planBefore = layoutOnly ? await planOf(file, dir) : undefined;
       const f = await srlm(['fmt', 'p.srlm'], dir, {});

@@ -113,7 +113,7 @@ test('reward files: missing file, and user functions looked up by def', async ()
   assert.match((await codes(src, {}))[0], /^SRLM057 reward file 'rewards.py' not found/);
   const out = await codes(src, { '/w/rewards.py': 'import re\n\ndef brevity(completions, **kw):\n    return [0.0]\n' });
   assert.deepEqual(out, [
-    "SRLM056 reward function 'neat' is not defined in rewards.py (expected 'def neat(completions, **kwargs)')",
+    "SRLM056 reward function 'neat' is not defined in rewards.py (expected 'def neat(completions, answers, prompts, **kwargs) -> list[float]', called by keyword)",
   ]);
 });
 

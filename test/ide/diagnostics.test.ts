@@ -29,14 +29,17 @@ test('vocabulary: Qwen2.5 0.5B vs 7B is padding (warning), Qwen vs Llama is a re
   assert.equal(bad.f.text.slice(e.span.start, e.span.end), 't');
 });
 
-test('hub models: known to the cache are read from it, unknown ones get an offline note', async () => {
+test('hub models: known to the cache are read from it, unknown ones warn that srlm pull fetches them', async () => {
   const { d } = await codes(
     'pipeline p {\n  model a { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n  model b { source = "Qwen/Qwen2.5-7B-Instruct" }\n}\n',
   );
   const notes = d.filter((x) => x.code === 'SRLM053');
   assert.equal(notes.length, 1);
-  assert.equal(notes[0]!.severity, 'info');
-  assert.match(notes[0]!.message, /Qwen2\.5-7B-Instruct/);
+  assert.equal(notes[0]!.severity, 'warning');
+  assert.match(
+    notes[0]!.message,
+    /Qwen2\.5-7B-Instruct.*`srlm run` fetches it before the first stage, and `srlm pull scratch\.srlm` fetches it now/,
+  );
 });
 
 test('chat template: a tokenizer without one warns for chat_template = true, with a fix', async () => {
@@ -51,6 +54,10 @@ test('chat template: a tokenizer without one warns for chat_template = true, wit
     'pipeline p {\n  model m { source = "./models/llama" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a {\n    init = m\n    data = c\n    chat_template = false\n  }\n}\n',
   );
   assert.ok(!off.d.some((x) => x.code === 'SRLM055'));
+  const own = await codes(
+    'pipeline p {\n  model m { source = "./models/llama"  template = "{{ messages[0].content }}" }\n  dataset c { path = "data/cot.jsonl"  prompt = "question"  completion = "solution" }\n  stage sft a {\n    init = m\n    data = c\n  }\n}\n',
+  );
+  assert.ok(!own.d.some((x) => x.code === 'SRLM055'), "a model's own template replaces the tokenizer's");
 });
 
 test('chat template without add_generation_prompt: completion-only loss would train on the header', async () => {

@@ -1,4 +1,5 @@
-"""Command-line entry: `python -m srlm_engine run --plan plan.json --run-dir DIR [--from-stage S] [--resume]`.
+"""Command-line entry: `python -m srlm_engine run --plan plan.json --run-dir DIR [--from-stage S] [--resume]`,
+`python -m srlm_engine pull --plan plan.json` (hub models and datasets into the cache, see hub.py).
 
 Exit status: 0 completed, 1 failed, 2 invalid plan or arguments, 3 stopped by a signal (checkpoint written),
 130 when a second signal ended the process at once.
@@ -31,7 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--echo", action="store_true", help="also print each event to stdout")
     val_p = sub.add_parser("validate", help="validate a plan and print it with defaults applied")
     val_p.add_argument("--plan", required=True)
+    pull_p = sub.add_parser(
+        "pull",
+        help="fetch the plan's hub models and datasets into the cache; JSON lines of progress on stdout",
+    )
+    pull_p.add_argument("--plan", required=True)
     args = parser.parse_args(argv)
+    if args.command == "pull":
+        from .hub import main as pull_main
+
+        return pull_main(args.plan)
     if args.command == "version":
         print(json.dumps({"engine": "srlm_engine", "version": __version__}))
         return 0

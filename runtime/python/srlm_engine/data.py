@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+# Chat templating and encoding live in templates.py; re-exported for the stages that import them from here.
+from .templates import Example, encode_example, encode_prompts, prompt_text  # noqa: F401
 
 
 class DataError(ValueError):
@@ -120,45 +122,6 @@ def load_rows(name: str, spec: dict, seed: int) -> list[dict]:
         for r in out:
             r["system"] = spec["system"]
     return out
-
-
-def prompt_text(tokenizer, row: dict, chat_template: bool) -> str:
-    """The text a model sees before its answer: the chat template with a generation prompt when asked."""
-    if chat_template and getattr(tokenizer, "chat_template", None):
-        msgs = list(row.get("messages") or [])
-        if not msgs:
-            if row.get("system"):
-                msgs.append({"role": "system", "content": row["system"]})
-            msgs.append({"role": "user", "content": row["prompt"]})
-        return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-    if row.get("messages"):
-        return "\n".join(m["content"] for m in row["messages"]) + "\n"
-    return (row["system"] + "\n" if row.get("system") else "") + row["prompt"]
-
-
-@dataclass
-class Example:
-    ids: list[int]
-    mask: list[int]  # 1 = token counts in the loss
-    prompt_len: int
-
-
-def encode_example(tokenizer, row: dict, max_len: int, chat_template: bool, completion_only: bool) -> Example:
-    p = tokenizer(prompt_text(tokenizer, row, chat_template), add_special_tokens=False)["input_ids"]
-    c = tokenizer(row["completion"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    # Over-long rows lose the end of the completion, never the prompt: a truncated prompt would train the
-    # model to answer a question it was not asked.
-    c = c[: max(0, max_len - len(p))]
-    ids = p + c
-    mask = ([0] * len(p) if completion_only else [1] * len(p)) + [1] * len(c)
-    return Example(ids[:max_len], mask[:max_len], len(p))
-
-
-def encode_prompts(tokenizer, rows: list[dict], chat_template: bool) -> list[list[int]]:
-    return [
-        tokenizer(prompt_text(tokenizer, r, chat_template), add_special_tokens=False)["input_ids"]
-        for r in rows
-    ]
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:

@@ -7,9 +7,9 @@ import re
 import time
 from collections import Counter
 
-from . import data as data_mod
 from .generation import generate
 from .scoring import extract_answer, is_correct
+from .templates import ChatFormat, encode_prompts, prompt_text
 
 METRIC_RE = re.compile(r"^(accuracy|pass|maj)(?:@(\d+))?$")
 
@@ -21,11 +21,11 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
-def evaluate(model, tokenizer, rows: list[dict], ev: dict, chat_template: bool, batch_size: int = 64):
+def evaluate(model, tokenizer, rows: list[dict], ev: dict, chat: ChatFormat | bool, batch_size: int = 64):
     """Returns (metrics, samples). `ev` is a plan eval block with defaults applied."""
     t0 = time.perf_counter()
     rows = rows[: ev["limit"]] if ev.get("limit") else rows
-    prompts = data_mod.encode_prompts(tokenizer, rows, chat_template)
+    prompts = encode_prompts(tokenizer, rows, chat)
     metrics: dict[str, float] = {}
     samples: list[dict] = []
     ks = []
@@ -43,7 +43,7 @@ def evaluate(model, tokenizer, rows: list[dict], ev: dict, chat_template: bool, 
         metrics["completion_len_mean"] = sum(len(o.ids) for o in outs) / len(outs)
         metrics["truncation_rate"] = sum(o.truncated for o in outs) / len(outs)
         for o, r, c in list(zip(outs, rows, correct, strict=True))[: ev.get("samples", 8)]:
-            samples.append(_sample(r, o, c, tokenizer, chat_template))
+            samples.append(_sample(r, o, c, tokenizer, chat))
     if ks:
         n = max(k for _, _, k in ks)
         temp = ev.get("temperature") or 1.0
@@ -72,14 +72,14 @@ def evaluate(model, tokenizer, rows: list[dict], ev: dict, chat_template: bool, 
         if not samples:
             for i, r in enumerate(rows[: ev.get("samples", 8)]):
                 o = outs[i * n]
-                samples.append(_sample(r, o, is_correct(o.text, r["answer"]), tokenizer, chat_template))
+                samples.append(_sample(r, o, is_correct(o.text, r["answer"]), tokenizer, chat))
     metrics["eval_time_s"] = time.perf_counter() - t0
     return metrics, samples
 
 
-def _sample(row, out, correct, tokenizer, chat_template) -> dict:
+def _sample(row, out, correct, tokenizer, chat) -> dict:
     return {
-        "prompt": row.get("prompt") or data_mod.prompt_text(tokenizer, row, chat_template),
+        "prompt": row.get("prompt") or prompt_text(tokenizer, row, chat),
         "completion": out.text,
         "answer": row.get("answer"),
         "correct": bool(correct),

@@ -1,8 +1,10 @@
 """Loading models and tokenizers through transformers, offline-first.
 
 A plan names a model by a local folder or a hub id. Nothing is ever downloaded here: a hub id must already be
-in the Hugging Face cache (the engine runs with `local_files_only=True`), and a miss is one error saying where
-the engine looked. `weights = random` builds the architecture from `config.json` with a seeded init, which is
+in the Hugging Face cache (the engine runs with `local_files_only=True`; `srlm run`'s preflight and `srlm pull`
+fetch through hub.py first), and a miss is one error saying where the engine looked. A plan model's
+`resolved_revision` (the commit its revision resolved to) is what gets loaded, so a branch that moves in the
+cache later cannot change what a plan trains. `weights = random` builds the architecture from `config.json` with a seeded init, which is
 how the embedded demo has models on a machine with no weights.
 """
 
@@ -14,11 +16,10 @@ from pathlib import Path
 
 import torch
 
+# Where a plan's model lives, decided without importing torch (hub.py's `pull` needs only this).
+from .sources import ModelLoadError, resolve_source
+
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class ModelLoadError(RuntimeError):
-    pass
 
 
 def pick_device(setting: str = "auto") -> torch.device:
@@ -96,15 +97,9 @@ def _hub_cache() -> str:
     )
 
 
-def resolve_source(source: str, what: str = "model") -> tuple[str, bool]:
-    """(path or hub id, is_local). Raises when a local-looking path is missing."""
-    p = Path(source).expanduser()
-    if p.is_dir():
-        return str(p), True
-    # Hub ids are `name` or `org/name`; anything else is a folder the user meant to exist.
-    if source.startswith((".", "/", "~")) or source.count("/") > 1:
-        raise ModelLoadError(f"{what} folder not found: {source}")
-    return source, False
+def revision_of(spec: dict) -> str:
+    """The revision to load: the resolved commit when the plan has one, else the written revision."""
+    return spec.get("resolved_revision") or spec.get("revision") or "main"
 
 
 def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "main"):
@@ -113,11 +108,15 @@ def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "m
     where = tokenizer or source
     path, local = resolve_source(where, "tokenizer")
     try:
-        tok = AutoTokenizer.from_pretrained(path, revision=revision, local_files_only=True)
+        # A separate tokenizer folder or id has no revision of its own in the plan.
+        tok = AutoTokenizer.from_pretrained(
+            path, revision=revision if tokenizer is None else "main", local_files_only=True
+        )
     except Exception as e:  # transformers raises OSError/ValueError variants; one clear message is what helps
         raise ModelLoadError(
             f"cannot load the tokenizer of '{where}': looked in "
-            f"{path if local else 'the Hugging Face cache ' + _hub_cache()} (offline; nothing is downloaded). "
+            f"{path if local else 'the Hugging Face cache ' + _hub_cache()} (the engine downloads nothing; `srlm run` "
+            "and `srlm pull` fetch hub models first). "
             f"Cause: {e}"
         ) from e
     if tok.pad_token is None:
@@ -153,7 +152,7 @@ def load_model(
             import flash_attn  # noqa: F401
         except ImportError:
             attn = "sdpa"
-    kwargs = {"revision": spec.get("revision", "main"), "local_files_only": True}
+    kwargs = {"revision": revision_of(spec), "local_files_only": True}
     try:
         if spec.get("weights") == "random" and path_override is None:
             config = AutoConfig.from_pretrained(path, **kwargs)
@@ -168,7 +167,8 @@ def load_model(
     except Exception as e:
         raise ModelLoadError(
             f"cannot load model '{source}': looked in {path if local else 'the Hugging Face cache ' + _hub_cache()}"
-            f" (offline; nothing is downloaded). Cause: {type(e).__name__}: {e}"
+            " (the engine downloads nothing; `srlm run` and `srlm pull` fetch hub models first). "
+            f"Cause: {type(e).__name__}: {e}"
         ) from e
     return model.to(device)
 

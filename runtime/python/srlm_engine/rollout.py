@@ -25,10 +25,10 @@ from typing import Protocol
 
 import torch
 
-from . import data as data_mod
 from . import models
 from .generation import Completion
 from .generation import generate as hf_generate
+from .templates import encode_prompts
 
 DEFAULT_GPU_MEMORY = 0.3
 
@@ -368,8 +368,8 @@ def select_backend(
     return backend, None
 
 
-def longest_prompt(tokenizer, rows: list[dict], chat_template: bool) -> int:
-    return max((len(p) for p in data_mod.encode_prompts(tokenizer, rows, chat_template)), default=0)
+def longest_prompt(tokenizer, rows: list[dict], chat) -> int:
+    return max((len(p) for p in encode_prompts(tokenizer, rows, chat)), default=0)
 
 
 def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
@@ -381,7 +381,10 @@ def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
         ctx.device,
         seed=ctx.seed,
         max_model_len=lambda: (
-            longest_prompt(loop.tokenizer, rows, cfg.get("chat_template", True)) + cfg["max_new_tokens"]
+            longest_prompt(
+                loop.tokenizer, rows, ctx.chat_format(loop.name, cfg["data"], cfg.get("chat_template", True))
+            )
+            + cfg["max_new_tokens"]
         ),
         # One generate call for this rank's whole generation batch: decoding is bound by per-step latency, and
         # the update's micro-batch (`batch_size`, one group by default) would serialise 8 decodes per step.

@@ -25,6 +25,7 @@ from .events import EventWriter
 from .plan import Plan, PlanError, Ref
 from .plan import load as load_plan
 from .signals import StopFlag
+from .templates import ChatFormat, apply_model_template
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 3
 
@@ -81,13 +82,29 @@ class Context:
             # Each model gets its own seeded init: two random models of one pipeline must not be identical.
             seed = self.seed + zlib.crc32(ref.name.encode()) % 100003
             model = models.load_model(spec, self.device, seed, precision, trainable=trainable)
-            tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), spec.get("revision", "main"))
+            tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), models.revision_of(spec))
+            apply_model_template(tok, spec.get("template"))
+            if spec.get("resolved_revision") is None and getattr(model.config, "_commit_hash", None):
+                # A hand-written plan without preflight: record the commit transformers actually loaded.
+                spec["resolved_revision"] = model.config._commit_hash
             return model, tok, f"model {ref.name} ({spec['source']}, weights {spec.get('weights')})"
         path = self.final_checkpoint(ref.name)
         spec = {**self.root_model(ref), "weights": "pretrained"}
         model = models.load_model(spec, self.device, self.seed, precision, str(path), trainable)
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
+
+    def chat_format(self, stage_name: str | None, dataset: str, enabled: bool) -> ChatFormat:
+        """How rows of `dataset` are templated for the model a stage trains (its root model's `thinking`; the
+        dataset's `template` over the model's; the pipeline's `system` as the default system prompt)."""
+        root = self.root_model(Ref("stage", stage_name)) if stage_name else {}
+        return ChatFormat(
+            enabled=enabled,
+            template=self.plan.datasets[dataset].get("template"),
+            thinking=root.get("thinking"),
+            system=self.plan.settings.get("system"),
+            where=f"dataset {dataset}" + (f", stage {stage_name}" if stage_name else ""),
+        )
 
     def rows(self, dataset: str) -> list[dict]:
         if dataset not in self._rows:
@@ -114,7 +131,9 @@ def run_evals(
     for name in evals:
         ev = ctx.plan.evals[name]
         rows = ctx.rows(ev["data"])
-        metrics, samples = evaluate(model, tokenizer, rows, ev, chat_template)
+        metrics, samples = evaluate(
+            model, tokenizer, rows, ev, ctx.chat_format(stage_name, ev["data"], chat_template)
+        )
         n = min(len(rows), ev["limit"]) if ev.get("limit") else len(rows)
         ctx.events.emit(
             "eval",

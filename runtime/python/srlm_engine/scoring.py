@@ -26,7 +26,7 @@ class RewardScorer:
         self.runner = RewardRunner(terms, reward_file=reward_file, timeout=timeout)
         self.runner.start()  # a missing user function or a bad file fails here, before any generation
 
-    def score(self, completions, rows, lengths, truncated, max_new_tokens):
+    def score(self, completions, rows, lengths, truncated, max_new_tokens, prefixes=None):
         return self.runner.score(
             list(completions),
             [r.get("answer") or "" for r in rows],
@@ -34,6 +34,7 @@ class RewardScorer:
             completion_lengths=list(lengths),
             truncated=list(truncated),
             max_new_tokens=max_new_tokens,
+            completion_prefix=list(prefixes) if prefixes is not None else [""] * len(completions),
         )
 
     def close(self) -> None:

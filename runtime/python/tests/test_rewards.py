@@ -150,7 +150,7 @@ def test_length_penalty_soft_overlong():
     ]
     with pytest.raises(ValueError, match="completion_lengths"):
         length_penalty(["x"], max_new_tokens=100)
-    with pytest.raises(ValueError, match="max_len or max_new_tokens"):
+    with pytest.raises(ValueError, match="max or max_new_tokens"):
         length_penalty(["x"], completion_lengths=[3])
     with pytest.raises(ValueError, match="cache"):
         length_penalty(["x"], completion_lengths=[3], max_new_tokens=10, cache=11)

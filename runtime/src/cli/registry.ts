@@ -3,6 +3,7 @@ import { checkCommand } from './commands/check';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
 import { logsCommand } from './commands/logs';
+import { pullCommand } from './commands/pull';
 import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { runsCommand } from './commands/runs';
@@ -16,6 +17,7 @@ export const commands: readonly CliCommand[] = [
   checkCommand,
   fmtCommand,
   runCommand,
+  pullCommand,
   runsCommand,
   showCommand,
   watchCommand,

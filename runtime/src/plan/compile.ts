@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   blockSpec,
-  check,
   decodeUtf8,
   encodingDiagnostic,
+  isInlineTemplate,
   isLocalSource,
   LineIndex,
   resolveDefaults,
@@ -18,10 +18,9 @@ import {
   type DocumentModel,
   type JsonValue,
 } from '../../../server/src/core';
-import { NodeFileSystemHost } from '../cli/host/nodeHost';
-import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
+import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
 import { canonicalJson, sha256, sha256File } from './hash';
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
 /** The default runs folder, relative to the workspace. */
 export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
@@ -46,8 +45,15 @@ export interface CompileOptions {
   readonly workspace: string;
   /** Engine version the hashes are computed for (default: the version this supervisor expects). */
   readonly engineVersion?: string;
-  /** Run the file-system checks (dataset files, model folders, reward files); default true. */
+  /** Run the environment checks (`srlm check`'s: files, hub cache, GPU memory…); default true. */
   readonly fileChecks?: boolean;
+  /** Environment variables the checks read (HF_HOME, HF_HUB_CACHE…); default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Commits the hub models resolved to (model name → commit, from the engine's `pull`): written to each model's
+   * `resolved_revision` and part of its identity, so a new commit of a model retrains the stages that use it.
+   */
+  readonly resolvedRevisions?: Readonly<Record<string, string>>;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -106,6 +112,25 @@ function resolveBlock(
   return out;
 }
 
+/**
+ * Replaces each `template` field that names a file with the file's text, so the plan stands alone and the stage
+ * hash covers the template's content, not its location.
+ */
+function inlineTemplates(spec: BlockSpec, values: Json, base: string, what: string, fail: (m: string) => never): void {
+  for (const f of spec.fields) {
+    const v = values[f.name];
+    if (f.type.kind !== 'string' || !f.type.template || typeof v !== 'string' || isInlineTemplate(v)) continue;
+    const file = absPath(base, v) as string;
+    try {
+      values[f.name] = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      fail(
+        `${what}: cannot read the template file '${v}' (${(err as NodeJS.ErrnoException).code ?? String(err)}, looked for ${file})`,
+      );
+    }
+  }
+}
+
 /** Names that fields of type ref/refList hold, at any nesting depth of a stage config. */
 function referencedNames(spec: BlockSpec, values: Json, nestedOf?: string): string[] {
   const out: string[] = [];
@@ -150,8 +175,12 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
       );
     }
   }
-  const host = o.fileChecks === false ? undefined : NodeFileSystemHost.forFile(file);
-  const checked = await check(text, { host });
+  // The same checks as `srlm check` and the editor, so a file they pass is a file that compiles.
+  const doc = documentOf(file, text);
+  const checked =
+    o.fileChecks === false
+      ? { document: doc.model, diagnostics: doc.model.diagnostics }
+      : await checkDocument(doc, await checkEnvironment(o.env ?? process.env, o.workspace));
   const document = checked.document;
   const diagnostics = encoding ? [encoding, ...checked.diagnostics] : checked.diagnostics;
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -170,6 +199,9 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   // pipelines of a workspace share one run list and one stage cache.
   if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
 
+  const fail = (message: string): never => {
+    throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
+  };
   // Keyed by the user's block names: without a prototype, a dataset named `__proto__` is a key like any other
   // (in a plain object the assignment set the prototype and the dataset vanished from the plan).
   const models = Object.create(null) as Record<string, Json>;
@@ -188,10 +220,14 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
         if (fs.existsSync(cj)) configSha = sha256File(cj);
       }
       m.config_sha256 = configSha;
+      inlineTemplates(blockSpec('model')!, m, base, `model ${sym.name}`, fail);
+      const commit = o.resolvedRevisions?.[sym.name];
+      if (commit !== undefined) m.resolved_revision = commit;
       models[sym.name] = m;
       identities.set(sym.name, sha256(canonicalJson({ model: m })));
     } else if (sym.kind === 'dataset') {
       const d = resolveBlock(blockSpec('dataset')!, cfg, base);
+      inlineTemplates(blockSpec('dataset')!, d, base, `dataset ${sym.name}`, fail);
       d.sha256 = typeof d.path === 'string' && fs.existsSync(d.path) ? sha256File(d.path) : null;
       datasets[sym.name] = d;
       // The file's content, not its location, identifies a dataset: moving the project keeps the cache.

@@ -10,6 +10,7 @@ import { createRun, launchRun, listRunsReconciled } from './control';
 import type { LaunchedEngine } from './launch';
 import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
+import { resolveHub, resolvedRevisions, type HubEvent } from './resolve';
 
 export interface StartRunOptions extends CacheOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */
@@ -23,6 +24,8 @@ export interface StartRunOptions extends CacheOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Skip the file-system checks of the pipeline. */
   readonly noFileChecks?: boolean;
+  /** Progress of the hub preflight (resolving and fetching models and datasets). */
+  readonly onHubEvent?: (e: HubEvent) => void;
 }
 
 export interface StartedRun {
@@ -39,23 +42,35 @@ export interface StartedRun {
 
 /**
  * Throws CompileError (the file has errors), EngineSetupError (no usable Python/engine), CacheOptionError (bad
- * --from/--stage) or PreflightError (runs folder unwritable, disk full) before anything is launched.
+ * --from/--stage) or PreflightError (a hub model or dataset unavailable — HubResolveError —, runs folder
+ * unwritable, disk full) before anything is launched.
  */
 export async function startRun(
   o: StartRunOptions,
   onPlanned?: (store: RunStore, id: string, decisions: readonly CacheDecision[]) => void,
 ): Promise<StartedRun> {
   const file = path.resolve(o.workspace, o.file);
-  let compiled = await compilePlan({ file, text: o.text, workspace: o.workspace, fileChecks: !o.noFileChecks });
+  let compiled = await compilePlan({
+    file,
+    text: o.text,
+    workspace: o.workspace,
+    fileChecks: !o.noFileChecks,
+    env: o.env,
+  });
   const python = await checkEngine({ explicit: o.python, env: o.env, searchFrom: [path.dirname(file), o.workspace] });
-  if (python.engineVersion !== compiled.plan.engine_version) {
-    // Stage hashes include the engine version: a different (compatible) engine must not reuse old results.
+  // Before any run folder or stage: every hub id resolved to a commit (fetched when missing), or one message.
+  const hub = await resolveHub(compiled.plan, { python: python.python, env: o.env, onEvent: o.onHubEvent });
+  const revisions = resolvedRevisions(hub);
+  if (python.engineVersion !== compiled.plan.engine_version || Object.keys(revisions).length > 0) {
+    // Stage hashes include the engine version and each model's commit: a different (compatible) engine or a new
+    // commit of a model must not reuse old results.
     compiled = await compilePlan({
       file,
       text: o.text,
       workspace: o.workspace,
       fileChecks: false,
       engineVersion: python.engineVersion,
+      resolvedRevisions: revisions,
     });
   }
   const store = new RunStore(compiled.plan.settings?.output ?? path.resolve(o.workspace, DEFAULT_RUNS_DIR));

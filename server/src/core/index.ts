@@ -50,11 +50,13 @@ export type { BlockSymbol, Reference, Bindings } from './semantics/binder';
 export type { BlockConfig } from './semantics/checker';
 export * from './schema/lookup';
 export * from './schema/blocks';
+export * from './schema/rewardCall';
 export type * from './schema/types';
 export {
   createHostContext,
   datasetFileCheck,
   datasetFormat,
+  datasetSampleDiagnostics,
   defaultHostChecks,
   isLocalSource,
   modelFileCheck,

@@ -129,14 +129,21 @@ def accuracy(
 _FORMAT = re.compile(r"\s*<think>(?P<think>.*?)</think>(?P<rest>.*)", re.DOTALL)
 
 
-def format_reward(completions: list[str], answers=None, prompts=None, **kw) -> list[float]:
+def format_reward(
+    completions: list[str], answers=None, prompts=None, *, completion_prefix: list[str] | None = None, **kw
+) -> list[float]:
     """1.0 for ``<think>reasoning</think>`` followed by a final answer (``\\boxed{}`` or ``####``), else 0.0.
 
-    The reasoning must be non-empty, and no further ``<think>``/``</think>`` tag may follow the block.
+    The reasoning must be non-empty, and no further ``<think>``/``</think>`` tag may follow the block. When the
+    chat template opened the block in the prompt (``completion_prefix``, e.g. ``<think>\\n``), the completion is
+    scored as that prefix followed by the completion: it starts inside the block and lacks the opening tag.
     """
+    prefixes = completion_prefix if completion_prefix is not None else [""] * len(completions)
+    if len(prefixes) != len(completions):
+        raise ValueError(f"{len(prefixes)} completion_prefix values for {len(completions)} completions")
     out = []
-    for c in completions:
-        m = _FORMAT.fullmatch(c)
+    for prefix, c in zip(prefixes, completions, strict=True):
+        m = _FORMAT.fullmatch(prefix + c)
         ok = (
             m is not None
             and m.group("think").strip() != ""
@@ -156,22 +163,23 @@ def length_penalty(
     *,
     completion_lengths: list[int] | None = None,
     max_new_tokens: int | None = None,
-    max_len: int | None = None,
+    max: int | None = None,  # noqa: A002 - the argument's name in `.srlm` files: length_penalty(max = 512)
     cache: int | None = None,
     cache_fraction: float = 0.25,
+    max_len: int | None = None,
     **kw,
 ) -> list[float]:
     """DAPO's soft over-length penalty on completion lengths in tokens.
 
-    With ``L = max_len`` (default ``max_new_tokens``) and a buffer ``C = cache`` (default
-    ``cache_fraction · L``): 0 up to ``L − C`` tokens, then falling linearly to −1 at ``L``, and −1 beyond.
-    The engine passes ``completion_lengths`` (token counts) and ``max_new_tokens``; both are required.
+    With ``L = max`` (default ``max_new_tokens``; ``max_len`` is an older name) and a buffer ``C = cache``
+    (default ``cache_fraction · L``): 0 up to ``L − C`` tokens, then falling linearly to −1 at ``L``, and −1
+    beyond. The engine passes ``completion_lengths`` (token counts) and ``max_new_tokens``.
     """
     if completion_lengths is None:
         raise ValueError("length_penalty needs completion_lengths (token counts) from the caller")
-    limit = max_len if max_len is not None else max_new_tokens
+    limit = max if max is not None else max_len if max_len is not None else max_new_tokens
     if limit is None or limit <= 0:
-        raise ValueError("length_penalty needs max_len or max_new_tokens > 0")
+        raise ValueError("length_penalty needs max or max_new_tokens > 0")
     buffer = cache if cache is not None else int(round(cache_fraction * limit))
     if not 0 < buffer <= limit:
         raise ValueError(f"length_penalty cache must be in (0, {limit}], got {buffer}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .builtin import accuracy, format_reward, length_penalty
+from .signature import signature_problem
 
 RewardFn = Callable[..., list[float]]
 
@@ -130,15 +131,21 @@ def load_reward_file(path: str | Path) -> dict[str, RewardFn]:
     }
 
 
-def resolve_rewards(names: list[str], reward_file: str | Path | None = None) -> dict[str, RewardFn]:
-    """Look names up: functions of ``reward_file`` first (a user may redefine a built-in), then built-ins."""
+def resolve_rewards(
+    names: list[str], reward_file: str | Path | None = None, args: dict[str, dict] | None = None
+) -> dict[str, RewardFn]:
+    """Look names up: functions of ``reward_file`` first (a user may redefine a built-in), then built-ins.
+
+    Each function's signature is checked against the keyword call (``signature.py``) with its ``args``, so a
+    function the engine cannot call fails here, before any generation."""
     user = load_reward_file(reward_file) if reward_file else {}
     out: dict[str, RewardFn] = {}
     for n in names:
-        if n in user:
-            out[n] = user[n]
-        elif n in BUILTIN_REWARDS:
-            out[n] = BUILTIN_REWARDS[n]
+        if n in user or n in BUILTIN_REWARDS:
+            out[n] = user[n] if n in user else BUILTIN_REWARDS[n]
+            problem = signature_problem(n, out[n], (args or {}).get(n))
+            if problem:
+                raise RewardError(problem, fn=n, kind="load")
         else:
             known = sorted(set(BUILTIN_REWARDS) | set(user))
             where = f" or in {reward_file}" if reward_file else " (no reward_file given)"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .registry import RewardError, resolve_rewards
+from .signature import call_reward
 
 __all__ = ["RewardResult", "RewardRunner", "RewardSpec"]
 
@@ -130,7 +131,7 @@ def _worker_main(conn) -> None:
     except (EOFError, OSError):
         return
     try:
-        fns = resolve_rewards(names, reward_file)
+        fns = resolve_rewards(names, reward_file, fn_args)
         if "accuracy" in fns:
             import math_verify  # noqa: F401  - first use would otherwise spend the batch's time budget importing
     except RewardError as e:
@@ -155,7 +156,7 @@ def _worker_main(conn) -> None:
             call_kw = _accepted_kwargs(fns[name], {**kw, **fn_args.get(name, {})})
             t0 = time.perf_counter()
             try:
-                out = fns[name](list(completions), list(answers), list(prompts), **call_kw)
+                out = call_reward(fns[name], completions, answers, prompts, call_kw)
                 per_fn[name] = _check_output(out, n, name)
             except RewardError as e:
                 e.fn = e.fn or name
@@ -182,7 +183,7 @@ def _find_failing_sample(fn, completions, answers, prompts, kw, end: float) -> i
         if time.monotonic() > end - 0.05:
             return None
         try:
-            fn([completions[i]], [answers[i]], [prompts[i]], **_per_sample_kwargs(kw, n, i))
+            call_reward(fn, [completions[i]], [answers[i]], [prompts[i]], _per_sample_kwargs(kw, n, i))
         except BaseException:  # noqa: BLE001
             return i
     return None

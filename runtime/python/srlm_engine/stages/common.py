@@ -375,6 +375,8 @@ class StageLoop:
             "stage_hash": self.stage.get("hash"),
             "pipeline": plan.raw.get("pipeline"),
             "base_model": self.ctx.root_model(self.stage["_init"]).get("source"),
+            # The hub commit the base model resolved to (null for a local folder): a new commit is another model.
+            "resolved_revision": self.ctx.root_model(self.stage["_init"]).get("resolved_revision"),
         }
         # Only step checkpoints of a LoRA stage hold an adapter; the final one is merged.
         if self.base_checkpoint is not None and not final:

@@ -19,6 +19,7 @@ import torch
 from .. import data as data_mod
 from .. import distributed, losses, models, rollout
 from ..scoring import RewardError, RewardScorer
+from ..templates import encode_prompts, open_think_prefix, prompt_text
 from .common import StageLoop
 from .kd import kd_token_sum
 
@@ -265,7 +266,10 @@ def _rollout(ctx, loop, cfg, scorer, rows, gen_index, ref_model, use_adapter_as_
     G = cfg["group"]
     t0 = time.perf_counter()
     batch_rows = _prompt_rows(rows, ctx.seed, gen_index, cfg["prompts_per_step"], ctx.rank, ctx.world_size)
-    prompts = data_mod.encode_prompts(tok, batch_rows, cfg.get("chat_template", True))
+    chat = ctx.chat_format(loop.name, cfg["data"], cfg.get("chat_template", True))
+    prompts = encode_prompts(tok, batch_rows, chat)
+    # What the template opened in the prompt (`<think>`) belongs to the completion for rewards that check layout.
+    prefixes = [open_think_prefix(prompt_text(tok, r, chat)) for r in batch_rows]
     # The optimizer step identifies the policy's weights: a backend holding a copy refreshes it when it changed.
     backend.sync_weights(model, version=loop_step)
     comps = backend.generate(
@@ -285,6 +289,7 @@ def _rollout(ctx, loop, cfg, scorer, rows, gen_index, ref_model, use_adapter_as_
             [len(c.ids) for c in comps],
             [c.truncated for c in comps],
             cfg["max_new_tokens"],
+            [p for p in prefixes for _ in range(G)],
         )
     except RewardError as e:
         # Never a silent zero: the batch is dropped, the error (with its sample) goes to the stream.

@@ -11,19 +11,18 @@ import time
 
 from .. import data as data_mod
 from .. import distributed, losses, models
+from ..templates import encode_example
 from .common import StageLoop
 
 
 class SupervisedData:
     """Encoded examples and the deterministic micro-batch order (a pure function of the micro-batch index)."""
 
-    def __init__(self, ctx, cfg: dict, tokenizer):
+    def __init__(self, ctx, cfg: dict, tokenizer, stage_name: str):
         rows = ctx.rows(cfg["data"])
+        chat = ctx.chat_format(stage_name, cfg["data"], cfg.get("chat_template", True))
         self.examples = [
-            data_mod.encode_example(
-                tokenizer, r, cfg["max_len"], cfg.get("chat_template", True), cfg.get("completion_only", True)
-            )
-            for r in rows
+            encode_example(tokenizer, r, cfg["max_len"], chat, cfg.get("completion_only", True)) for r in rows
         ]
         self.rows = rows
         if cfg.get("packing"):
@@ -54,7 +53,7 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
     cfg = stage["config"]
     loop = StageLoop(ctx, stage, 0, before_evals)
     model, tok = loop.build_policy()
-    data = SupervisedData(ctx, cfg, tok)
+    data = SupervisedData(ctx, cfg, tok, stage["name"])
     loop.total_steps = data.total_steps(cfg)
     loop.build_optimizer()
     extra_setup = getattr(loss_fn, "setup", None)

@@ -7,14 +7,16 @@ import { CompileError } from '../../plan/compile';
 import { CacheOptionError, type CacheDecision } from '../../plan/cache';
 import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
 import { PreflightError } from '../../supervisor/preflight';
+import { hubProgressPrinter } from '../../supervisor/resolve';
 import { startRun, type StartedRun } from '../../supervisor/start';
 import { followRun } from '../follow';
 import { parse } from '../run-common';
 
 const usage = `usage: srlm run FILE [options]
 
-Compiles a .srlm pipeline, launches the training engine in the background and shows live progress until the
-run ends. Stages whose inputs did not change since an earlier run reuse that run's checkpoint (the stage cache).
+Compiles a .srlm pipeline, resolves its hub models and datasets (fetching what the Hugging Face cache lacks, or
+stopping with one message when offline or unauthorised), launches the training engine in the background and
+shows live progress until the run ends. Stages whose inputs did not change since an earlier run reuse that run's checkpoint (the stage cache).
 The run lives in <runs>/<run-id>/ (default ./.srlm/runs): Ctrl-C stops it; closing the terminal does not.
 
 options:
@@ -23,7 +25,7 @@ options:
   --no-cache       train every stage
   --detach         start the run and return; follow it with srlm watch RUN or srlm logs RUN -f
   --python PATH    Python with the engine (default: SRLM_PYTHON, a .venv of the project, python3 on PATH)
-  --no-files       skip the file-system checks of the pipeline (datasets, model folders)
+  --no-files       skip the environment checks of the pipeline (files, hub cache, GPU memory)
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
 stopped run, 2 bad usage`;
 
@@ -60,6 +62,21 @@ export function describeDecision(d: CacheDecision): string {
   return `${d.stage}: will train`;
 }
 
+/**
+ * Nothing launches while the check (the same as `srlm check`'s and the editor's) has errors: each problem is
+ * listed as `file:line:col: severity CODE: message` with its source line, then one summary line.
+ */
+function refuseOnCheckErrors(io: CliIO, shownName: string, err: CompileError): number {
+  if (err.lineIndex) {
+    const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
+    for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
+      io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
+    }
+  }
+  io.stderr.write(`srlm run: ${err.message}\n`);
+  return 1;
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'run a pipeline with live progress (stage cache, --from, --stage, --detach)',
@@ -67,6 +84,7 @@ export const runCommand: CliCommand = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
     const shownName = positionals[0]!;
+    const hubProgress = hubProgressPrinter(io.stderr, io.stderr === process.stderr && process.stderr.isTTY === true);
     let started: StartedRun;
     try {
       started = await startRun(
@@ -79,6 +97,7 @@ export const runCommand: CliCommand = {
           noCache: opt['no-cache'],
           from: opt.from,
           only: opt.stage,
+          onHubEvent: hubProgress.onEvent,
         },
         (store, id, decisions) => {
           io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
@@ -86,16 +105,8 @@ export const runCommand: CliCommand = {
         },
       );
     } catch (err) {
-      if (err instanceof CompileError) {
-        if (err.lineIndex) {
-          const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
-          for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
-            io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
-          }
-        }
-        io.stderr.write(`srlm run: ${err.message}\n`);
-        return 1;
-      }
+      hubProgress.finish();
+      if (err instanceof CompileError) return refuseOnCheckErrors(io, shownName, err);
       if (err instanceof EngineSetupError || err instanceof PreflightError) {
         io.stderr.write(`srlm run: ${err.message}\n`);
         return 1;
@@ -106,6 +117,7 @@ export const runCommand: CliCommand = {
       }
       throw err;
     }
+    hubProgress.finish();
     for (const d of started.warnings) io.stderr.write(`${renderHuman(shownName, started.lineIndex, d, false)}\n\n`);
     const { store, id, engine } = started;
     if (opt.detach) {

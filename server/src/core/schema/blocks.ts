@@ -54,8 +54,26 @@ export const pipelineSpec: BlockSpec = {
       unit: 'GiB',
       doc: 'Overrides the detected GPU memory for memory estimates.',
     },
+    {
+      name: 'system',
+      type: { kind: 'string' },
+      doc: "System prompt of every row whose dataset sets none (it replaces a chat template's built-in default).",
+    },
   ],
 };
+
+/**
+ * A chat template replacing the tokenizer's own: inline Jinja text, or a `.jinja` file relative to the .srlm file
+ * (read into the plan by the compiler, so the stage hash covers its content). Shared by model and dataset blocks.
+ */
+export function templateField(doc: string): FieldSpec {
+  return { name: 'template', type: { kind: 'string', template: true }, doc };
+}
+
+/** Template text holds Jinja delimiters; any other value of a `template` field names a file. */
+export function isInlineTemplate(value: string): boolean {
+  return value.includes('{{') || value.includes('{%');
+}
 
 // ---- model / dataset -------------------------------------------------------------------------------------
 
@@ -96,6 +114,14 @@ export const modelSpec: BlockSpec = {
       type: { kind: 'path', expects: 'directory' },
       doc: 'Tokenizer folder, when the tokenizer is not beside the model.',
     },
+    templateField(
+      "Chat template overriding the model's own: a `.jinja` file (relative to the .srlm file) or inline template text. Checkpoints carry it.",
+    ),
+    {
+      name: 'thinking',
+      type: { kind: 'bool' },
+      doc: 'Passed to the chat template as `enable_thinking` (Qwen3-style switches); unset passes nothing.',
+    },
   ],
 };
 
@@ -105,6 +131,7 @@ export const datasetSpec: BlockSpec = {
   labels: ['name'],
   blocks: [],
   notes: ['Exactly one of `path` and `builtin` must be given.'],
+  exactlyOne: ['path', 'builtin'],
   fields: [
     {
       name: 'path',
@@ -442,7 +469,7 @@ export const rlSpec: StageKindSpec = {
       type: { kind: 'reward' },
       default: [{ fn: 'accuracy', weight: 1.0 }],
       defaultText: 'accuracy',
-      doc: 'Weighted sum of reward functions, e.g. `accuracy + 0.2 * format`. Built in: `accuracy`, `format`, `length_penalty`; others come from `reward_file`.',
+      doc: 'Weighted sum of reward functions, e.g. `accuracy + 0.2 * format + 0.1 * length_penalty(max = 512)`. Built in: `accuracy`, `format`, `length_penalty`; others come from `reward_file` and may take keyword arguments too.',
     },
     {
       name: 'reward_file',
@@ -462,7 +489,12 @@ export const rlSpec: StageKindSpec = {
       default: 1.0,
       doc: 'Sampling temperature of rollouts.',
     },
-    { name: 'top_p', type: { kind: 'number', min: 0, max: 1 }, default: 1.0, doc: 'Nucleus sampling of rollouts.' },
+    {
+      name: 'top_p',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Nucleus sampling of rollouts.',
+    },
     {
       name: 'max_new_tokens',
       type: { kind: 'int', min: 1 },
@@ -603,8 +635,36 @@ export const evalSpec: BlockSpec = {
 
 export const BUILTIN_REWARDS: Readonly<Record<string, string>> = table({
   accuracy: 'Verifies the final answer (`\\boxed{}` or GSM8K `####`) against `answer` with math-verify: 1 or 0.',
-  format: 'Rewards the `<think>…</think>` then answer layout: 1 or 0.',
-  length_penalty: 'Soft penalty for completions near `max_new_tokens` (0 down to −1).',
+  format:
+    'Rewards the `<think>…</think>` then answer layout: 1 or 0. A `<think>` the chat template opened in the prompt counts.',
+  length_penalty:
+    "DAPO's soft over-length penalty: 0 up to `max − cache` tokens, then linear down to −1 at `max` (default `max_new_tokens`).",
+});
+
+/** Keyword arguments of the built-in rewards (`length_penalty(max = 512)`); a built-in not listed takes none. */
+export const BUILTIN_REWARD_ARGS: Readonly<Record<string, readonly FieldSpec[]>> = table({
+  length_penalty: [
+    {
+      name: 'max',
+      type: { kind: 'int', min: 1 },
+      unit: 'tokens',
+      defaultText: 'max_new_tokens',
+      doc: 'Completion length at which the penalty reaches −1.',
+    },
+    {
+      name: 'cache',
+      type: { kind: 'int', min: 1 },
+      unit: 'tokens',
+      defaultText: 'cache_fraction × max',
+      doc: 'Width of the linear ramp before `max`.',
+    },
+    {
+      name: 'cache_fraction',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
+      default: 0.25,
+      doc: '`cache` as a fraction of `max`, when `cache` is not given.',
+    },
+  ],
 });
 
 export const KD_LOSSES: Readonly<Record<string, string>> = table({

@@ -3,6 +3,7 @@
 // committed file differs from what this produces.
 import { allCodes } from '../diagnostics/codes';
 import {
+  BUILTIN_REWARD_ARGS,
   BUILTIN_REWARDS,
   KD_LOSSES,
   METRICS_DOC,
@@ -16,6 +17,7 @@ import {
   stageKinds,
 } from './blocks';
 import { defaultText, describeType } from './lookup';
+import { REWARD_ARGUMENTS, REWARD_EXTRAS, REWARD_RETURNS, REWARD_SIGNATURE } from './rewardCall';
 import type { BlockSpec } from './types';
 
 function cell(s: string): string {
@@ -62,9 +64,31 @@ export function renderFieldsDoc(): string {
   out.push(...section('mix (in kd stages)', mixSpec, 'mix { … }'));
   out.push(...section('kd (KD regulariser, in rl stages)', kdRegSpec, 'kd { … }'));
   out.push(...section('eval', evalSpec, 'eval NAME { … }'));
-  out.push('## Reward functions', '', '| name | meaning |', '|---|---|');
-  for (const [k, v] of Object.entries(BUILTIN_REWARDS)) out.push(`| \`${k}\` | ${cell(v)} |`);
-  out.push('', "Other names are user functions defined in the stage's `reward_file`.", '');
+  out.push('## Reward functions', '', '| name | arguments | meaning |', '|---|---|---|');
+  for (const [k, v] of Object.entries(BUILTIN_REWARDS)) {
+    const args = (BUILTIN_REWARD_ARGS[k] ?? []).map((a) => {
+      const d = defaultText(a);
+      return `\`${a.name}\` (${describeType(a.type)}${a.unit ? ` ${a.unit}` : ''}${d === undefined ? '' : `, default ${d}`}): ${a.doc}`;
+    });
+    out.push(`| \`${k}\` | ${cell(args.join('<br>') || 'none')} | ${cell(v)} |`);
+  }
+  out.push(
+    '',
+    "Other names are user functions defined in the stage's `reward_file`; they may take keyword arguments of any",
+    'literal value (`my_reward(target = 200)`). Every reward function is called by keyword, as declared once in',
+    'the generated plan schema (the engine reads the same declaration):',
+    '',
+    '```python',
+    REWARD_SIGNATURE.replace('NAME', 'my_reward'),
+    '```',
+    '',
+    '| keyword | meaning |',
+    '|---|---|',
+    ...Object.entries({ ...REWARD_ARGUMENTS, ...REWARD_EXTRAS }).map(([k, v]) => `| \`${k}\` | ${cell(v)} |`),
+    '',
+    `A function receives only the keywords it declares, unless it takes \`**kwargs\`. It returns ${REWARD_RETURNS}.`,
+    '',
+  );
   out.push('## Distillation losses', '', '| name | meaning |', '|---|---|');
   for (const [k, v] of Object.entries(KD_LOSSES)) out.push(`| \`${k}\` | ${cell(v)} |`);
   out.push('', '## Eval metrics', '', '| name | meaning |', '|---|---|');

@@ -7,8 +7,11 @@ export type FieldType =
   | { kind: 'int'; min?: number; max?: number }
   | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
   | { kind: 'bool' }
-  /** Free text; `column` marks names of dataset columns (checked against sampled rows). */
-  | { kind: 'string'; column?: boolean; modelSource?: boolean }
+  /**
+   * Free text; `column` marks names of dataset columns (checked against sampled rows); `template` a chat template:
+   * inline Jinja text, or a `.jinja` file relative to the .srlm file that the plan compiler reads in.
+   */
+  | { kind: 'string'; column?: boolean; modelSource?: boolean; template?: boolean }
   /** A file or folder path, relative to the folder of the .srlm file. */
   | { kind: 'path'; expects?: 'file' | 'directory' }
   | { kind: 'enum'; values: readonly string[] }
@@ -51,6 +54,8 @@ export interface BlockSpec {
   readonly fields: readonly FieldSpec[];
   /** Nested block kinds allowed inside (each at most once). */
   readonly blocks: readonly string[];
+  /** Fields of which exactly one must be given (checked by the checker, and a `oneOf` in the plan schema). */
+  readonly exactlyOne?: readonly string[];
   /** Required nested-field groups that are checked separately, documented here for docs/fields.md. */
   readonly notes?: readonly string[];
 }

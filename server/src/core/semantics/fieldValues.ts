@@ -3,7 +3,7 @@
 import { Codes, type CodeInfo } from '../diagnostics/codes';
 import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { encodeString } from '../syntax/lexer';
-import { BUILTIN_REWARDS, KD_LOSSES } from '../schema/blocks';
+import { BUILTIN_REWARD_ARGS, BUILTIN_REWARDS, KD_LOSSES } from '../schema/blocks';
 import { describeType } from '../schema/lookup';
 import type { FieldSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
@@ -243,13 +243,27 @@ interface RewardTerm {
   fn: string;
   weight: number;
   span: Span;
+  /** `length_penalty(max = 512)`: the call, whose arguments are checked against the function. */
+  call?: Extract<Value, { type: 'call' }>;
+}
+
+type RewardOperand = Extract<Value, { type: 'ident' | 'call' }>;
+
+function isRewardOperand(v: Value): v is RewardOperand {
+  return v.type === 'ident' || v.type === 'call';
+}
+
+function rewardTerm(v: RewardOperand, weight: number): RewardTerm {
+  if (v.type === 'ident') return { fn: v.name, weight, span: span(v) };
+  return { fn: v.name, weight, span: { start: v.nameNode.start, end: v.nameNode.end }, call: v };
 }
 
 function rewardTerms(v: Value, sign: number, out: RewardTerm[], bad: Value[]): void {
+  if (isRewardOperand(v)) {
+    out.push(rewardTerm(v, sign));
+    return;
+  }
   switch (v.type) {
-    case 'ident':
-      out.push({ fn: v.name, weight: sign, span: span(v) });
-      return;
     case 'negate':
       rewardTerms(v.operand, -sign, out, bad);
       return;
@@ -260,17 +274,17 @@ function rewardTerms(v: Value, sign: number, out: RewardTerm[], bad: Value[]): v
         return;
       }
       if (v.op === '*') {
-        if (v.left.type === 'number' && v.right.type === 'ident') {
-          out.push({ fn: v.right.name, weight: sign * v.left.value, span: span(v.right) });
+        if (v.left.type === 'number' && isRewardOperand(v.right)) {
+          out.push(rewardTerm(v.right, sign * v.left.value));
           return;
         }
-        if (v.right.type === 'number' && v.left.type === 'ident') {
-          out.push({ fn: v.left.name, weight: sign * v.right.value, span: span(v.left) });
+        if (v.right.type === 'number' && isRewardOperand(v.left)) {
+          out.push(rewardTerm(v.left, sign * v.right.value));
           return;
         }
       }
-      if (v.op === '/' && v.left.type === 'ident' && v.right.type === 'number' && v.right.value !== 0) {
-        out.push({ fn: v.left.name, weight: sign / v.right.value, span: span(v.left) });
+      if (v.op === '/' && isRewardOperand(v.left) && v.right.type === 'number' && v.right.value !== 0) {
+        out.push(rewardTerm(v.left, sign / v.right.value));
         return;
       }
       bad.push(v);
@@ -278,6 +292,84 @@ function rewardTerms(v: Value, sign: number, out: RewardTerm[], bad: Value[]): v
     default:
       bad.push(v);
   }
+}
+
+/**
+ * A term's keyword arguments in plan form. Built-ins take those `BUILTIN_REWARD_ARGS` declares, each checked like
+ * a field; user functions take any number, string or bool (the engine checks them against the signature).
+ */
+function rewardArgs(term: RewardTerm, ctx: ValueContext): Record<string, JsonValue> | undefined {
+  const out: Record<string, JsonValue> = {};
+  if (!term.call) return out;
+  const builtin = term.fn in BUILTIN_REWARDS;
+  const declared = BUILTIN_REWARD_ARGS[term.fn] ?? [];
+  let ok = true;
+  for (const a of term.call.args) {
+    const where = a.nameSpan ?? span(a.value);
+    if (a.name === undefined) {
+      const example = declared[0]?.name ?? 'name';
+      ctx.report({
+        info: Codes.badExpression,
+        message: `reward arguments are written by name, e.g. ${term.fn}(${example} = …); found ${describeValue(a.value)}`,
+        span: where,
+      });
+      ok = false;
+      continue;
+    }
+    if (a.name in out) {
+      ctx.report({ info: Codes.badExpression, message: `argument '${a.name}' is given twice`, span: where });
+      ok = false;
+      continue;
+    }
+    if (builtin) {
+      const spec = declared.find((f) => f.name === a.name);
+      if (!spec) {
+        const names = declared.map((f) => f.name);
+        const guesses = similar(a.name, names);
+        ctx.report({
+          info: Codes.badExpression,
+          message:
+            names.length === 0
+              ? `the built-in reward '${term.fn}' takes no arguments; write '${term.fn}'`
+              : `'${term.fn}' has no argument '${a.name}': it takes ${names.join(', ')}${guesses.length ? ` (did you mean '${guesses[0]}'?)` : ''}`,
+          span: where,
+          fixes: guesses.map((g, i) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: where, newText: g }],
+            preferred: i === 0,
+          })),
+        });
+        ok = false;
+        continue;
+      }
+      const value = checkFieldValue({ ...spec, name: `${term.fn}(${spec.name})` }, a.value, ctx);
+      if (value === undefined) ok = false;
+      else out[a.name] = value;
+      continue;
+    }
+    const v = a.value;
+    if (v.type === 'number' || v.type === 'string' || v.type === 'bool') out[a.name] = v.value;
+    else {
+      ctx.report({
+        info: Codes.typeMismatch,
+        message: `reward argument '${a.name}' must be a number, a string or true/false, found ${describeValue(v)}`,
+        span: span(v),
+      });
+      ok = false;
+    }
+  }
+  // The ramp must fit below the limit (the engine would refuse it at the first scored batch).
+  if (ok && term.fn === 'length_penalty' && typeof out.max === 'number' && typeof out.cache === 'number') {
+    if (out.cache > out.max) {
+      ctx.report({
+        info: Codes.outOfRange,
+        message: `length_penalty: cache (${out.cache}) must not exceed max (${out.max})`,
+        span: span(term.call!),
+      });
+      return undefined;
+    }
+  }
+  return ok ? out : undefined;
 }
 
 function checkReward(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue | undefined {
@@ -293,7 +385,7 @@ function checkReward(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue |
   }
   if (bad.length > 0) return undefined;
   let ok = true;
-  const merged = new Map<string, number>();
+  const merged = new Map<string, { weight: number; args: Record<string, JsonValue>; key: string }>();
   for (const term of terms) {
     if (!(term.fn in BUILTIN_REWARDS) && !ctx.userRewardsAllowed) {
       const guesses = similar(term.fn, Object.keys(BUILTIN_REWARDS));
@@ -308,11 +400,33 @@ function checkReward(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue |
         })),
       });
       ok = false;
+      continue;
     }
-    merged.set(term.fn, (merged.get(term.fn) ?? 0) + term.weight);
+    const args = rewardArgs(term, ctx);
+    if (args === undefined) {
+      ok = false;
+      continue;
+    }
+    const key = JSON.stringify(Object.entries(args).sort(([a], [b]) => a.localeCompare(b)));
+    const seen = merged.get(term.fn);
+    if (seen && seen.key !== key) {
+      ctx.report({
+        info: Codes.badExpression,
+        message: `'${term.fn}' appears twice with different arguments; a reward function can be used once per stage`,
+        span: term.span,
+      });
+      ok = false;
+      continue;
+    }
+    merged.set(term.fn, { weight: (seen?.weight ?? 0) + term.weight, args, key });
   }
   if (!ok) return undefined;
-  return [...merged].map(([fn, weight]) => ({ fn, weight }));
+  // `args` only when given, so plans (and stage hashes) of rewards without arguments stay as they were.
+  return [...merged].map(([fn, t]): JsonValue => {
+    const term: Record<string, JsonValue> = { fn, weight: t.weight };
+    if (Object.keys(t.args).length > 0) term.args = t.args;
+    return term;
+  });
 }
 
 const METRIC_RE = /^(accuracy|(pass|maj)@([0-9]+))$/;

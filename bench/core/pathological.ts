@@ -1,15 +1,14 @@
 // Benchmark of `srlm check` on pathological generated pipelines: a 20,000-stage chain, a 4,000-stage loop,
 // 100,000 flat stages and 20,000 references to unknown names. Each is written to a temporary folder (with the
-// dataset file it names) and checked twice, file checks included: in process through the CLI's own file-system
-// host (CPU time, peak heap, the size of the CLI's JSON output), and by the CLI bundle as a process (wall time,
-// what a user or CI sees). Run: `npm run --silent build && node --expose-gc --import tsx bench/core/pathological.ts [--json]`.
+// dataset file it names) and checked twice, file checks included: in process through the checks `srlm check`
+// runs (CPU time, heap growth, the size of the CLI's JSON output), and by the CLI bundle as a process (wall
+// time, what a user or CI sees). Run: `npm run --silent build && node --expose-gc --import tsx bench/core/pathological.ts [--json]`.
 // Targets (docs/BENCHMARKS.md): chain and loop each under 1 s with bounded output.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { check } from '../../server/src/core';
-import { NodeFileSystemHost } from '../../runtime/src/cli/host/nodeHost';
+import { checkDocument, checkEnvironment, documentOf } from '../../server/src/ide/checks';
 
 const cases: { name: string; stages: number; stage: (i: number, n: number) => string }[] = [
   {
@@ -61,7 +60,8 @@ async function main(): Promise<void> {
     gc?.();
     const heap0 = process.memoryUsage().heapUsed;
     const c0 = process.cpuUsage();
-    const { diagnostics } = await check(text, { host: NodeFileSystemHost.forFile(file) });
+    const env = await checkEnvironment(process.env, dir);
+    const { diagnostics } = await checkDocument(documentOf(file, text), env);
     const json = JSON.stringify(diagnostics.map((d) => ({ file, range: d.range, code: d.code, message: d.message })));
     const cpu = process.cpuUsage(c0);
     const heapMiB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;

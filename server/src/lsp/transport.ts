@@ -18,6 +18,7 @@ import {
   type MessageReader,
   type MessageWriter,
 } from 'vscode-languageserver/node';
+import { table } from '../core/table';
 
 /** The stream is out of step with the protocol: nothing after this can be read reliably. */
 export class FramingError extends Error {}
@@ -168,7 +169,7 @@ const contentChange = (c: unknown): boolean =>
   isObject(c) && typeof c.text === 'string' && (c.range === undefined || isRange(c.range));
 
 /** Params of the methods this server handles (and the notifications it reads). */
-const PARAMS: Readonly<Record<string, Check>> = Object.assign(Object.create(null) as Record<string, Check>, {
+const PARAMS: Readonly<Record<string, Check>> = table<Check>({
   initialize: anObject,
   'textDocument/didOpen': (p: Record<string, unknown>) => {
     const d = p.textDocument;

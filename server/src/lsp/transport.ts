@@ -27,6 +27,7 @@ export class FramingError extends Error {}
 export const MAX_CONTENT_LENGTH = 64 * 1024 * 1024;
 const MAX_HEADER_BYTES = 8 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class FramedReader extends AbstractMessageReader {
   // Chunks are joined only when a header is looked for or a whole body has arrived: joining on every chunk
@@ -95,7 +96,7 @@ export class FramedReader extends AbstractMessageReader {
       this.bodyLength = -1;
       let message: unknown;
       try {
-        message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+        message = JSON.parse(utf8.decode(body));
       } catch (e) {
         // Framed correctly, so the stream is still in step: answer and go on.
         this.reply(errorReply(null, ErrorCodes.ParseError, `message is not JSON: ${(e as Error).message}`));

@@ -7,6 +7,8 @@ import { cliEnv, findRunId, runCli } from './cli';
 import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
+import { RunStore } from '../../runtime/src/store/run-store';
+import { pushCheckpoint } from './pushCheckpoint';
 import { findBlocks, stageNames } from './pipelineFile';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
@@ -45,6 +47,7 @@ export function registerCommands(ctx: CommandContext): { disposables: vscode.Dis
     reg('srlm.revealRunFolder', (node?: RunsNode) => revealFolder(ctx, node)),
     reg('srlm.copyRunPath', (node?: RunsNode) => copyPath(ctx, node)),
     reg('srlm.deleteRun', (node?: RunsNode) => deleteRun(ctx, node)),
+    reg('srlm.pushCheckpoint', (node?: RunsNode) => pushCheckpoint(ctx, node)),
     reg('srlm.revealStageInFile', (node?: RunsNode) =>
       node?.type === 'stage'
         ? revealStage(ctx, node.runId, node.stage, ctx.registry.get(node.runId)?.record?.source)
@@ -209,6 +212,10 @@ async function openDashboard(ctx: CommandContext, hooks: DashboardHooks, arg: Ru
 }
 
 async function stopRun(ctx: CommandContext, arg: RunArg): Promise<void> {
+  // Stopping signals the pid a run folder names. The CLI signals only a verified engine of that folder
+  // (docs/security.md), but in Restricted Mode the folder itself is untrusted and nothing was launched from this
+  // window, so Stop is refused like Run and Resume; the terminal that started a run can stop it.
+  if (!requireTrust('Stopping a run')) return;
   const e = await resolveRun(ctx, arg, 'Stop which run?', isLive);
   if (!e) return;
   const res = await vscode.window.withProgress(
@@ -361,7 +368,7 @@ interface PlanLite {
 
 function readPlan(dir: string): PlanLite | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as PlanLite;
+    return new RunStore(path.dirname(dir)).readPlan(path.basename(dir)) as PlanLite | undefined;
   } catch {
     return undefined;
   }

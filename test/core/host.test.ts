@@ -31,6 +31,31 @@ async function codes(src: string, files: Record<string, string>, checks?: HostCh
 const STAGE = 'dataset gen { builtin = arithmetic }\nstage sft s { init = m  data = gen }';
 const pipeline = (body: string) => `pipeline p {\n${body}\n}\n`;
 
+test('dataset sources: hub ids are not looked up, folders are left to the engine, missing local ones are errors', async () => {
+  const body = (d: string) =>
+    pipeline(
+      `dataset d { ${d}  completion = "c" }\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\nstage sft s { init = m  data = d }`,
+    );
+  assert.deepEqual(await codes(body('source = "openai/gsm8k"  subset = "main"'), {}), []);
+  const shards = { '/w/gsm8k/main/train-00000-of-00001.parquet': 'PAR1' };
+  assert.deepEqual(await codes(body('source = "gsm8k"  subset = "main"'), shards), [], 'a hub-shaped folder on disk');
+  assert.deepEqual(await codes(body('source = "./saved"'), {}), [
+    "SRLM050 dataset folder './saved' not found (looked for /w/saved)",
+  ]);
+  assert.deepEqual(await codes(body('source = "d.parquet"'), { '/w/d.parquet': 'PAR1' }), [], 'parquet is not sampled');
+  assert.deepEqual(await codes(body('source = "d.arrow"'), { '/w/d.arrow': 'ARROW1' }), [], 'nor is arrow');
+});
+
+test('null and blank values in the sampled rows are errors, as in the engine', async () => {
+  const src = pipeline(
+    'dataset d { source = "d.jsonl"  answer = "a" }\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\nstage rl s { init = m  data = d }',
+  );
+  const file = (a: unknown) => ({ '/w/d.jsonl': rows({ prompt: 'x', a: '1' }, { prompt: 'y', a }) });
+  assert.deepEqual(await codes(src, file(null)), ["SRLM051 d.jsonl row 2: answer column 'a' is null"]);
+  assert.deepEqual(await codes(src, file(' ')), ["SRLM051 d.jsonl row 2: answer column 'a' is empty"]);
+  assert.deepEqual(await codes(src, file('2')), []);
+});
+
 test('missing dataset file is an error at the path', async () => {
   const src = pipeline(
     'dataset d { path = "data/x.jsonl"  completion = "c" }\nmodel m { source = "Qwen/Qwen2.5-0.5B" }\nstage sft s { init = m  data = d }',

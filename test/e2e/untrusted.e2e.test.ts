@@ -1,5 +1,5 @@
 // Workspace Trust in a real VS Code: a folder that is not trusted opens in Restricted Mode, where the language
-// features still work but "SRLM: Run Pipeline" launches nothing and says why.
+// features still work but "SRLM: Run Pipeline" launches nothing and says why, and "SRLM: Stop Run" signals nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -24,7 +24,7 @@ describe('SRLM Studio in Restricted Mode (untrusted workspace)', { skip }, () =>
     await session?.close();
   });
 
-  test('diagnostics still work, but Run Pipeline explains that nothing runs', async () => {
+  test('diagnostics still work, but Run Pipeline and Stop Run explain that nothing runs', async () => {
     const page = session.page;
     await openFile(page, 'broken.srlm');
     await runCommand(page, 'View: Focus Problems');
@@ -41,6 +41,11 @@ describe('SRLM Studio in Restricted Mode (untrusted workspace)', { skip }, () =>
     });
     await screenshot(page, '07-untrusted-run-refused');
     assert.match(text, /needs a trusted workspace/);
+    // Stop signals a pid that a (possibly forged) run folder names: refused here too (docs/security.md).
+    await runCommand(page, 'SRLM: Stop Run');
+    await until('the Restricted Mode explanation for Stop', async () =>
+      /Stopping a run is disabled in Restricted Mode/.test(await notifications(page)),
+    );
     await sleep(2000);
     assert.equal(existsSync(path.join(session.workspace, '.srlm')), false, 'no run folder was created');
     const procs = groupProcesses(session.server.pgid).map((p) => p.args);

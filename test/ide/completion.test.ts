@@ -85,6 +85,11 @@ test('eval metrics inside a list; lora targets inside a list', () => {
   assert.ok(labels('pipeline p {\n  stage sft a {\n    lora { targets = [q_proj, $0] }\n  }\n}').includes('v_proj'));
 });
 
+test('report_to offers the metric back-ends; tags (free names) offer nothing', () => {
+  assert.deepEqual(labels('pipeline p {\n  report_to = [wandb, $0]\n}'), ['tensorboard', 'wandb', 'mlflow']);
+  assert.deepEqual(labels('pipeline p {\n  tags = [$0]\n}'), []);
+});
+
 test('references filtered by kind; eval stages list offers stages only', () => {
   const src =
     'pipeline p {\n  model m { source = "x/y" }\n  dataset d { path = "data/train.jsonl" }\n  stage sft a { init = m  data = d }\n  eval e { data = d  stages = [$0] }\n}';
@@ -112,4 +117,28 @@ test('no completion while naming a block or inside a comment-free value of unkno
 test('nothing is offered inside a comment', () => {
   assert.deepEqual(labels('pipeline p {\n  # set the se$0ed here\n}'), []);
   assert.ok(labels('pipeline p {\n  # comment\n  $0\n}').includes('seed'));
+});
+
+test('dataset block: the new fields, with enum values; the source offers data files and folders', () => {
+  const l = labels('pipeline p {\n  dataset d {\n    source = "openai/gsm8k"\n    $0\n  }\n}');
+  for (const f of ['subset', 'split', 'revision', 'reasoning', 'calculator_notes', 'final_answer', 'holdout', 'part'])
+    assert.ok(l.includes(f), `${f} missing from ${l.join(',')}`);
+  assert.ok(!l.includes('source') && !l.includes('path'), 'a synonym is not offered beside its field');
+  assert.deepEqual(labels('pipeline p {\n  dataset d { calculator_notes = $0 }\n}'), ['keep', 'strip']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { final_answer = $0 }\n}'), ['keep', 'boxed']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { part = $0 }\n}'), ['rest', 'holdout']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = $0 }\n}'), ['train', 'validation', 'test']);
+  assert.deepEqual(labels('pipeline p {\n  dataset d { split = "v$0" }\n}'), ['train', 'validation', 'test']);
+  const files = labels('pipeline p {\n  dataset d { source = "data/$0" }\n}');
+  assert.ok(files.includes('cot.jsonl'), files.join(','));
+  const body = fixture('pipeline p {\n  $0\n}');
+  const block = completion(body.doc, body.at('0'), env()).find((c) => c.label === 'dataset')!;
+  assert.match(block.insertText!, /source = "\$\{2\}"/, 'the dataset snippet starts with a source');
+});
+
+test('a weighted data mix offers datasets after each weight', () => {
+  const src =
+    'pipeline p {\n  model m { source = "x/y" }\n  dataset cot { builtin = arithmetic }\n  dataset r1 { builtin = arithmetic }\n' +
+    '  stage sft a { init = m  data = 0.7 * cot + 0.3 * $0 }\n}';
+  assert.deepEqual(labels(src).sort(), ['cot', 'r1']);
 });

@@ -64,6 +64,14 @@ test('hover on an alias key names the new field; on a reward the built-in doc', 
   assert.match(hover(f.doc, f.at('1'), env())!.markdown, /built-in reward/);
 });
 
+test("hover on a dataset's former 'path' documents 'source'; on 'data' the weighted mix", () => {
+  const f = fixture('pipeline p {\n  dataset d { pa$0th = "x.jsonl" }\n  stage sft s { da$1ta = d }\n}');
+  const source = hover(f.doc, f.at('0'), env())!.markdown;
+  assert.match(source, /^\*\*source\*\* — string \(hub dataset id, file or folder\)/);
+  assert.match(source, /Also accepted: `path`/);
+  assert.match(hover(f.doc, f.at('1'), env())!.markdown, /name of a dataset, or a weighted sum of them/);
+});
+
 test('inlay hint of a derived default shows what batch_size = 0 becomes', () => {
   const f = fixture(
     'pipeline p {\n  stage rl r {\n    group = 4\n    prompts_per_step = 2\n    batch_size = 0\n  }\n}',

@@ -185,3 +185,44 @@ test('the engine fills an absent field with the default the compiler writes', { 
     }
   });
 });
+
+test('dataset sources: hub ids kept, files and folders made absolute and hashed by content, mixes in plan form', async () => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'cot.jsonl'), '{"q":"1+1","c":"2"}\n');
+  fs.mkdirSync(path.join(dir, 'data', 'gsm8k', 'main'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data', 'gsm8k', 'main', 'train-00000-of-00001.parquet'), 'PAR1');
+  const file = path.join(dir, 'p.srlm');
+  const text = `pipeline p {
+  model m { source = "Qwen/Qwen2.5-0.5B" }
+  dataset hub { source = "openai/gsm8k"  subset = "main"  prompt = "question"  completion = "answer"  answer = "answer" }
+  dataset old { path = "cot.jsonl"  prompt = "q"  completion = "c" }
+  dataset folder { source = "data/gsm8k"  subset = "main"  prompt = "question"  completion = "answer" }
+  dataset val { builtin = arithmetic  split = validation }
+  stage sft s { init = m  data = 0.7 * hub + 0.2 * old + 0.1 * folder  steps = 2 }
+  eval e { data = val }
+}
+`;
+  fs.writeFileSync(file, text);
+  // The shards are stand-ins (not parquet): this test is about the plan, not the environment checks.
+  const { plan } = await compilePlan({ file, workspace: dir, fileChecks: false });
+  assert.ok(validatePlan(plan), JSON.stringify(validatePlan.errors));
+  const ds = plan.datasets;
+  assert.equal(ds.hub!.source, 'openai/gsm8k');
+  assert.equal(ds.hub!.sha256, null, 'a hub dataset is identified by id, subset, split and revision');
+  assert.equal(ds.hub!.revision, 'main');
+  assert.equal(ds.old!.source, path.join(dir, 'cot.jsonl'), '`path` compiles to `source`');
+  assert.equal(ds.old!.path, undefined);
+  assert.match(String(ds.old!.sha256), /^[0-9a-f]{64}$/);
+  assert.equal(ds.folder!.source, path.join(dir, 'data', 'gsm8k'), 'a hub-shaped name that exists is a folder');
+  assert.match(String(ds.folder!.sha256), /^[0-9a-f]{64}$/);
+  assert.equal(ds.val!.split, 'validation');
+  assert.deepEqual(plan.stages[0]!.config.data, [
+    { dataset: 'hub', weight: 0.7 },
+    { dataset: 'old', weight: 0.2 },
+    { dataset: 'folder', weight: 0.1 },
+  ]);
+  const before = plan.stages[0]!.hash;
+  fs.writeFileSync(path.join(dir, 'data', 'gsm8k', 'main', 'train-00000-of-00001.parquet'), 'PAR1 changed');
+  const after = (await compilePlan({ file, workspace: dir, fileChecks: false })).plan.stages[0]!.hash;
+  assert.notEqual(after, before, 'a shard of a mixed-in folder is part of the stage hash');
+});

@@ -21,7 +21,7 @@ export class RunIndexReader {
   get(id: string, key: string): RunSummary | undefined {
     this.reload();
     const s = this.runs[id];
-    return s && s.key === key && FINISHED.has(s.status) ? s : undefined;
+    return s && s.id === id && s.key === key && FINISHED.has(s.status) ? s : undefined;
   }
 
   /** Re-reads index.json only when its size or mtime changed. */

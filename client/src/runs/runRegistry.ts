@@ -267,22 +267,20 @@ export class RunRegistry implements vscode.Disposable {
   }
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
+// Run folders are read through the runtime's checked reader (runtime/src/store/run-folder.ts): a workspace may
+// carry a forged run.json or plan.json, and a record that does not name its own folder is not shown as a run's.
 function readRecord(dir: string): RunRecord | undefined {
-  return readJson(path.join(dir, 'run.json')) as RunRecord | undefined;
+  return new RunStore(path.dirname(dir)).tryRead(path.basename(dir));
 }
 
 function planState(dir: string): RunState {
   const state = new RunState();
-  const plan = readJson(path.join(dir, 'plan.json')) as { stages?: { name: string; kind?: string }[] } | undefined;
-  if (plan?.stages) state.declareStages(plan.stages);
+  try {
+    const plan = new RunStore(path.dirname(dir)).readPlan(path.basename(dir));
+    if (plan) state.declareStages(plan.stages);
+  } catch {
+    // a damaged or forged plan: the events still name the stages
+  }
   return state;
 }
 
@@ -291,7 +289,7 @@ export function hasLiveRecord(root: string): boolean {
   try {
     const store = new RunStore(root);
     return store.ids().some((id) => {
-      const s = readRecord(path.join(root, id))?.status;
+      const s = store.tryRead(id)?.status;
       return s === 'running' || s === 'starting';
     });
   } catch {

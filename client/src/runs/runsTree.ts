@@ -118,13 +118,14 @@ function runItem(e: RunEntry): vscode.TreeItem {
   const best = sum ? sum.best?.value : st.bestEval('accuracy');
   if (best !== undefined) parts.push(`best acc ${num(best)}`);
   item.description = `${parts.join(' · ')} — ${e.id}`;
+  // Everything shown here comes from the run folder (untrusted): appended as text, never as markdown, so a
+  // forged message cannot add links or remote images to the hover.
   const tip = new vscode.MarkdownString(undefined, true);
-  tip.appendMarkdown(`**${label}** — \`${e.id}\`\n\n`);
-  tip.appendMarkdown(
-    `status: ${status}${st.finishMessage ? ` — ${st.finishMessage}` : (e.record?.message ?? sum?.message) ? ` — ${e.record?.message ?? sum?.message}` : ''}\n\n`,
-  );
-  if (e.record?.source) tip.appendMarkdown(`pipeline file: ${e.record.source}\n\n`);
-  tip.appendMarkdown(`folder: ${e.dir}`);
+  tip.appendMarkdown('**').appendText(label).appendMarkdown('** — ').appendText(e.id).appendMarkdown('\n\n');
+  const why = st.finishMessage ?? e.record?.message ?? sum?.message;
+  tip.appendText(`status: ${status}${why ? ` — ${why}` : ''}`).appendMarkdown('\n\n');
+  if (e.record?.source) tip.appendText(`pipeline file: ${e.record.source}`).appendMarkdown('\n\n');
+  tip.appendText(`folder: ${e.dir}`);
   item.tooltip = tip;
   item.contextValue = isLive(e) ? 'srlmRun.live' : 'srlmRun.finished';
   item.command = { command: 'srlm.openDashboard', title: 'Open Dashboard', arguments: [e.id] };
@@ -196,6 +197,7 @@ function checkpointItem(
   const all = Object.entries(metrics).filter(([, v]) => typeof v === 'number');
   if (all.length) tip.appendMarkdown(all.map(([k, v]) => `${k} = ${num(v)}`).join(', '));
   item.tooltip = tip;
-  item.contextValue = 'srlmCheckpoint';
+  // `.final`: a stage's result, which can be pushed to the Hub; step checkpoints are for resuming and inspection.
+  item.contextValue = node.final ? 'srlmCheckpoint.final' : 'srlmCheckpoint';
   return item;
 }

@@ -1,8 +1,12 @@
 """Checkpoints: Hugging Face layout plus meta.json and the training state, written atomically.
 
 A checkpoint folder is complete or absent. Everything is written into a hidden temporary folder beside the
-target, then one `os.rename` publishes it; a process killed mid-save leaves only the temporary folder, which
-the next save sweeps away, and the previous checkpoint untouched. Layout:
+target (`.tmp-<name>-<pid>-<ns>`, meta.json last), then published: a new name by one `os.rename`; an existing
+one (`final/` of a re-run stage) by an atomic exchange where the OS has one (Linux `renameat2`), else by two
+renames through `.old-<name>-<pid>-<ns>`. A process killed mid-save leaves temporaries and the previous
+checkpoint untouched; killed between the two renames, it leaves no live folder but two complete copies, and
+`recover` (run before every save and when a stage's folder is first opened) publishes the newer one instead of
+deleting it. Layout:
 
     checkpoints/<stage>/step-000120/   config.json, model.safetensors (or adapter_*), tokenizer files,
                                        meta.json, training_state.pt (optimizer, scheduler, RNG, data position)
@@ -16,6 +20,7 @@ import os
 import random
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -53,11 +58,69 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def sweep_temporaries(root: Path) -> None:
-    if root.is_dir():
-        for p in root.iterdir():
-            if p.name.startswith(".tmp-") or p.name.startswith(".old-"):
-                shutil.rmtree(p, ignore_errors=True)
+# The language's name pattern: a stage name becomes a folder, so anything else (`..`, a separator) is refused.
+STAGE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_TEMP_RE = re.compile(r"^\.(tmp|old)-(.+)-(\d+)-(\d+)$")
+
+
+def stage_dir(run_dir: Path, stage: str) -> Path:
+    """`run_dir/checkpoints/<stage>`, for a stage name that is a name of the language (plan.json is a file in a
+    run folder, which a workspace may carry forged: a name like `../../x` must not decide where we write), and
+    neither folder a symbolic link (a committed `checkpoints/<stage> -> ~` would carry saves and prunes out)."""
+    if not isinstance(stage, str) or not STAGE_NAME_RE.match(stage):
+        raise ValueError(
+            f"stage name {stage!r} is not a name (letters, digits, '_'); refusing to use it as a folder"
+        )
+    path = Path(run_dir) / "checkpoints" / stage
+    for p in (path.parent, path):
+        if p.is_symlink():
+            raise ValueError(f"{p} is a symbolic link; checkpoints are only written inside the run folder")
+    return path
+
+
+def recover(root: Path) -> list[str]:
+    """Publish or sweep what interrupted saves left in `root`; returns the names restored.
+
+    For a name with no live folder, the newest complete leftover (meta.json present) becomes it: a finished
+    `.tmp-` (the save being published) before an `.old-` (what it replaced). Everything else is removed."""
+    if not root.is_dir():
+        return []
+    groups: dict[str, list[tuple[bool, int, Path]]] = {}
+    for p in root.iterdir():
+        m = _TEMP_RE.match(p.name)
+        if m:
+            groups.setdefault(m.group(2), []).append((m.group(1) == "tmp", int(m.group(4)), p))
+    restored = []
+    for name, items in groups.items():
+        target = root / name
+        if not target.exists():
+            complete = sorted(it for it in items if (it[2] / "meta.json").is_file())
+            if complete:
+                best = complete[-1][2]
+                os.rename(best, target)
+                restored.append(name)
+                items = [it for it in items if it[2] != best]
+        for _, _, p in items:
+            shutil.rmtree(p, ignore_errors=True)
+    if restored:
+        _fsync_dir(root)
+    return restored
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def save(
@@ -77,7 +140,7 @@ def save(
     `state_dict` replaces the model's own weights: a sharded (FSDP) model holds only its shard, so the caller
     gathers the full weights first."""
     root.mkdir(parents=True, exist_ok=True)
-    sweep_temporaries(root)
+    recover(root)
     tmp = root / f".tmp-{name}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     to_save = model
@@ -108,10 +171,14 @@ def save(
         before_publish(tmp)
     target = root / name
     if target.exists():
-        old = root / f".old-{name}-{os.getpid()}-{time.monotonic_ns()}"
-        os.rename(target, old)
-        os.rename(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
+        if _exchange(tmp, target):
+            shutil.rmtree(tmp, ignore_errors=True)  # now the previous checkpoint
+        else:
+            # Killed between these renames, the folder has no `name` but two complete copies: recover() keeps one.
+            old = root / f".old-{name}-{os.getpid()}-{time.monotonic_ns()}"
+            os.rename(target, old)
+            os.rename(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, target)
     _fsync_dir(root)
@@ -161,9 +228,18 @@ def read_meta(path: Path) -> dict:
     return json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
 
 
+def _state_globals() -> list:
+    # What the numpy RNG state (a uint32 key array) needs beyond tensors, containers and numbers.
+    core = getattr(np, "_core", None) or np.core
+    kinds = (np.uint32, np.int64, np.float64, np.float32, np.int32, np.uint8, np.bool_)
+    return [np.ndarray, np.dtype, core.multiarray._reconstruct, *{type(np.dtype(k)) for k in kinds}]
+
+
 def load_training_state(path: Path) -> dict:
-    # weights_only=False: the state holds RNG tuples and numpy arrays, and it is our own file in the run folder.
-    return torch.load(Path(path) / "training_state.pt", map_location="cpu", weights_only=False)
+    # weights_only: training_state.pt lies in a run folder, which a workspace may carry forged, and a full
+    # unpickle runs whatever the file names. Tensors, containers, numbers and numpy arrays are all it holds.
+    with torch.serialization.safe_globals(_state_globals()):
+        return torch.load(Path(path) / "training_state.pt", map_location="cpu", weights_only=True)
 
 
 def load_weights_into(model, path: Path) -> None:

@@ -1,127 +1,22 @@
-"""Datasets: reading rows from files or builtin tasks, chat templating, completion-only masks and batches.
+"""Datasets: reading rows (dataset_rows, datasets_io), chat templating, completion-only masks and batches.
 
 A row is normalised to `{"prompt", "completion", "answer"}` strings (completion/answer may be None), whatever
-the file's field names were. Tokenisation keeps prompt and completion ids apart, so the loss mask is exact
-(no re-tokenising the joined text and guessing the boundary).
+the file's field names were (dataset_rows.py). Tokenisation keeps prompt and completion ids apart, so the loss
+mask is exact (no re-tokenising the joined text and guessing the boundary).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import random
-from pathlib import Path
 
 import torch
 
+from .dataset_rows import load_rows as load_rows
+from .dataset_rows import mix_rows as mix_rows
+from .datasets_io import DataError as DataError
+
 # Chat templating and encoding live in templates.py; re-exported for the stages that import them from here.
 from .templates import Example, encode_example, encode_prompts, prompt_text  # noqa: F401
-
-
-class DataError(ValueError):
-    pass
-
-
-def _read_file(path: Path, fmt: str) -> list[dict]:
-    if fmt == "auto":
-        fmt = {".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(
-            path.suffix.lower(), ""
-        )
-        if not fmt:
-            raise DataError(f"{path}: cannot tell the format from the extension; set `format`")
-    if not path.is_file():
-        raise DataError(f"{path}: dataset file not found")
-    if fmt == "jsonl":
-        rows = []
-        with open(path, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-        return rows
-    if fmt == "json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict):  # {"data": [...]} / {"train": [...]} style wrappers
-            lists = [v for v in data.values() if isinstance(v, list)]
-            if len(lists) != 1:
-                raise DataError(f"{path}: expected a list of rows or an object holding exactly one list")
-            data = lists[0]
-        return list(data)
-    if fmt == "csv":
-        with open(path, encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
-    if fmt == "parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise DataError(f"{path}: reading parquet needs `pyarrow`, which is not installed") from None
-        return pq.read_table(path).to_pylist()
-    raise DataError(f"{path}: unknown format {fmt!r}")
-
-
-def _builtin_rows(spec: dict, seed: int) -> list[dict]:
-    if spec["builtin"] != "arithmetic":
-        raise DataError(f"unknown builtin dataset {spec['builtin']!r}")
-    from .tasks import arithmetic
-
-    split = spec.get("split", "train")
-    return arithmetic.generate(split=split, n=spec.get("limit") or arithmetic.DEFAULT_SIZES[split], seed=seed)
-
-
-def load_rows(name: str, spec: dict, seed: int) -> list[dict]:
-    """Rows of a plan dataset, normalised to prompt/completion/answer strings."""
-    if spec.get("builtin"):
-        rows = [dict(r) for r in _builtin_rows(spec, seed)]
-        keys = {"prompt": "prompt", "completion": "completion", "answer": "answer"}
-    else:
-        path = Path(spec["path"])
-        rows = _read_file(path, spec.get("format", "auto"))
-        keys = {
-            "prompt": spec.get("prompt") or "prompt",
-            "completion": spec.get("completion"),
-            "answer": spec.get("answer"),
-        }
-    where = spec.get("path") or f"builtin {spec.get('builtin')}"
-    if spec.get("shuffle", True) and not spec.get("builtin"):
-        random.Random(seed).shuffle(rows)
-    if spec.get("limit"):
-        rows = rows[: int(spec["limit"])]
-    out = []
-    msg_key = spec.get("messages")
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: row {i + 1} is not an object")
-        if msg_key:
-            msgs = row.get(msg_key)
-            if not isinstance(msgs, list) or not msgs or msgs[-1].get("role") != "assistant":
-                raise DataError(
-                    f"dataset {name} ({where}) row {i + 1}: field '{msg_key}' must be a list of messages ending with an assistant turn"
-                )
-            out.append(
-                {"messages": msgs[:-1], "prompt": None, "completion": msgs[-1]["content"], "answer": None}
-            )
-            continue
-        if keys["prompt"] not in row:
-            raise DataError(
-                f"dataset {name} ({where}) row {i + 1}: no field '{keys['prompt']}' (fields: {', '.join(row)})"
-            )
-        item = {"prompt": str(row[keys["prompt"]]), "completion": None, "answer": None}
-        for k in ("completion", "answer"):
-            if keys[k]:
-                if keys[k] not in row:
-                    raise DataError(
-                        f"dataset {name} ({where}) row {i + 1}: no field '{keys[k]}' (fields: {', '.join(row)})"
-                    )
-                item[k] = str(row[keys[k]])
-        out.append(item)
-    if not out:
-        raise DataError(f"dataset {name} ({where}) has no rows")
-    if spec.get("system"):
-        for r in out:
-            r["system"] = spec["system"]
-    return out
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:

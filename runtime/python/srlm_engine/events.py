@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 from pathlib import Path
@@ -38,9 +39,24 @@ class EventWriter:
         self._lock = threading.Lock()
         self._echo = echo
         self._file = None
+        self._end = -1  # the file's size after our last write; another size means someone else wrote
+        # Metric sinks (srlm_engine.sinks) get every event after it is in the file; rank 0 only, like the file.
+        self.sinks: list = []
         if self.enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "a", encoding="utf-8")
+
+    def _line_start(self) -> str:
+        """A newline when the file does not end in one: a line cut short by someone else (a killed writer, a
+        copy, a hand edit) must not swallow our next event, so the event starts on a line of its own."""
+        size = os.fstat(self._file.fileno()).st_size
+        if size == self._end or size == 0:
+            return ""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            return "" if os.pread(fd, 1, size - 1) == b"\n" else "\n"
+        finally:
+            os.close(fd)
 
     def emit(self, type_: str, stage: str | None = None, step: int | None = None, **fields: Any) -> dict:
         event: dict[str, Any] = {
@@ -58,13 +74,19 @@ class EventWriter:
         if self.enabled:
             line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
             with self._lock:
-                self._file.write(line + "\n")
+                self._file.write(self._line_start() + line + "\n")
                 self._file.flush()
+                self._end = os.fstat(self._file.fileno()).st_size
+        for sink in self.sinks:
+            sink.handle(event)
         if self._echo is not None:
             self._echo(event)
         return event
 
     def close(self) -> None:
+        sinks, self.sinks = self.sinks, []
+        for sink in sinks:
+            sink.close()
         if self._file is not None:
             with self._lock:
                 self._file.close()

@@ -119,6 +119,14 @@ class Plan:
     def stage(self, name: str) -> dict:
         return self.stages[self.stage_index[name]]
 
+    def resolved(self) -> dict:
+        """The plan as JSON data with every default applied and the engine's own `_` keys left out."""
+        return {
+            **self.raw,
+            "settings": self.settings,
+            "stages": [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.stages],
+        }
+
     def resolve_ref(self, ref: Any, where: str, before: int | None = None) -> Ref:
         """A reference to a model or a stage; `before` restricts stages to those earlier in the pipeline."""
         if isinstance(ref, dict):
@@ -172,6 +180,9 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
     _fill_defaults(plan_dict, schema, schema)
     for i, st in enumerate(plan_dict["stages"]):
         _apply_kind_defaults(st, schema, f"{source}: stages[{i}] ({st['name']})")
+    for ds in plan_dict["datasets"].values():
+        if ds.get("path") and not ds.get("source"):
+            ds["source"] = ds["path"]  # plans written before `source` existed
     plan = Plan(
         raw=plan_dict,
         path=None,
@@ -190,17 +201,19 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
         where = f"{source}: stages[{i}] ({st['name']})"
         st["_init"] = plan.resolve_ref(st["init"], f"{where}.init", before=i)
         cfg = st["config"]
-        if cfg["data"] not in plan.datasets:
-            raise PlanError(f"{where}.config.data: unknown dataset '{cfg['data']}'")
-        ds = plan.datasets[cfg["data"]]
-        if st["kind"] in ("sft", "kd") and not (
-            ds.get("completion") or ds.get("messages") or ds.get("builtin")
-        ):
-            raise PlanError(
-                f"{where}.config.data: dataset '{cfg['data']}' has neither `completion` nor `messages`"
-            )
-        if st["kind"] == "rl" and not (ds.get("answer") or ds.get("builtin")):
-            raise PlanError(f"{where}.config.data: dataset '{cfg['data']}' has no `answer` field for rewards")
+        names = [cfg["data"]] if isinstance(cfg["data"], str) else [p["dataset"] for p in cfg["data"]]
+        for name in names:
+            if name not in plan.datasets:
+                raise PlanError(f"{where}.config.data: unknown dataset '{name}'")
+            ds = plan.datasets[name]
+            if st["kind"] in ("sft", "kd") and not (
+                ds.get("completion") or ds.get("messages") or ds.get("builtin")
+            ):
+                raise PlanError(
+                    f"{where}.config.data: dataset '{name}' has neither `completion` nor `messages`"
+                )
+            if st["kind"] == "rl" and not (ds.get("answer") or ds.get("builtin")):
+                raise PlanError(f"{where}.config.data: dataset '{name}' has no `answer` field for rewards")
         if st["kind"] == "kd":
             st["_teacher"] = plan.resolve_ref(cfg["teacher"], f"{where}.config.teacher", before=i)
         if st["kind"] == "rl" and cfg.get("kd"):

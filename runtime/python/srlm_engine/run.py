@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from . import __version__, checkpoint, distributed, models
+from . import __version__, checkpoint, distributed, models, sinks
 from . import data as data_mod
 from .events import EventWriter
 from .plan import Plan, PlanError, Ref
@@ -46,6 +46,7 @@ class Context:
     rank: int = 0
     world_size: int = 1
     _rows: dict = field(default_factory=dict)
+    _recovered: set = field(default_factory=set)
 
     @property
     def is_main(self) -> bool:
@@ -57,7 +58,13 @@ class Context:
         return self.world_size > 1 and self.plan.settings.get("sharding", "none") == "fsdp"
 
     def ckpt_root(self, stage: str) -> Path:
-        return self.run_dir / "checkpoints" / stage
+        root = checkpoint.stage_dir(self.run_dir, stage)
+        if self.is_main and stage not in self._recovered:
+            # A save killed between its two renames left no live folder but a complete copy: publish it before
+            # anything looks for `final/` or the latest step (and before a save would sweep it away).
+            self._recovered.add(stage)
+            checkpoint.recover(root)
+        return root
 
     def final_checkpoint(self, stage_name: str) -> Path:
         st = self.plan.stage(stage_name)
@@ -94,22 +101,38 @@ class Context:
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
 
-    def chat_format(self, stage_name: str | None, dataset: str, enabled: bool) -> ChatFormat:
-        """How rows of `dataset` are templated for the model a stage trains (its root model's `thinking`; the
-        dataset's `template` over the model's; the pipeline's `system` as the default system prompt)."""
+    def chat_format(self, stage_name: str | None, data, enabled: bool) -> ChatFormat:
+        """How rows of `data` (a dataset name or a weighted mix) are templated for the model a stage trains (its
+        root model's `thinking`; the dataset's `template` over the model's; the pipeline's `system` as the
+        default system prompt). The parts of a mix share one template: a row does not carry its dataset."""
         root = self.root_model(Ref("stage", stage_name)) if stage_name else {}
+        names = [data] if isinstance(data, str) else [p["dataset"] for p in data]
+        templates = {self.plan.datasets[n].get("template") for n in names}
+        dataset = " + ".join(names)
+        if len(templates) > 1:
+            raise PlanError(
+                f"stage {stage_name}: the datasets mixed in `data` ({dataset}) set different `template`s; "
+                "a mix is templated as one dataset"
+            )
         return ChatFormat(
             enabled=enabled,
-            template=self.plan.datasets[dataset].get("template"),
+            template=templates.pop(),
             thinking=root.get("thinking"),
             system=self.plan.settings.get("system"),
             where=f"dataset {dataset}" + (f", stage {stage_name}" if stage_name else ""),
         )
 
-    def rows(self, dataset: str) -> list[dict]:
-        if dataset not in self._rows:
-            self._rows[dataset] = data_mod.load_rows(dataset, self.plan.datasets[dataset], self.seed)
-        return self._rows[dataset]
+    def rows(self, data) -> list[dict]:
+        """Rows of a dataset name, or of a weighted mix (`[{"dataset", "weight"}, ...]`) drawn from its parts."""
+        if isinstance(data, str):
+            if data not in self._rows:
+                self._rows[data] = data_mod.load_rows(data, self.plan.datasets[data], self.seed)
+            return self._rows[data]
+        key = json.dumps(data, sort_keys=True)
+        if key not in self._rows:
+            parts = [(p["dataset"], self.rows(p["dataset"]), float(p["weight"])) for p in data]
+            self._rows[key] = data_mod.mix_rows(parts, self.seed)
+        return self._rows[key]
 
     def check_stop(self) -> bool:
         return self.stop.requested
@@ -230,7 +253,18 @@ def run(
                 raise PlanError(
                     f"--from-stage {from_stage}: no such stage (stages: {', '.join(plan.stage_index)})"
                 )
-        except PlanError as e:
+            for i, st in enumerate(plan.stages):
+                try:
+                    checkpoint.stage_dir(run_dir_p, st["name"])
+                except ValueError as e:
+                    raise PlanError(f"{plan_path}: stages[{i}].name: {e}") from None
+            if rank == 0:
+                events.sinks = sinks.open_live(
+                    plan.resolved(),
+                    run_dir_p,
+                    lambda message: events.emit("warning", message=message, code="sink_failed"),
+                )
+        except (PlanError, sinks.SinkUnavailable) as e:
             events.emit("error", message=str(e), code="invalid_plan")
             events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))
             print(f"error: {e}", file=sys.stderr)

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -130,3 +131,25 @@ def stop_after(step: int):
             stop.request("test")
 
     return stop, echo
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` runs; a zombie (exited, its parent gone too, not reaped yet) counts as dead."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    """Waits up to `seconds` for `pid` to end; True when it did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False

@@ -59,16 +59,32 @@ def test_deterministic_and_seed_dependent():
 
 def test_splits_never_overlap_whatever_the_seeds():
     train = {r["prompt"] for s in (0, 1) for r in arithmetic.generate("train", 1500, "easy", seed=s)}
-    test = {r["prompt"] for s in (0, 5) for r in arithmetic.generate("test", 300, "easy", seed=s)}
-    assert not train & test
+    val = {r["prompt"] for s in (0, 5) for r in arithmetic.generate("validation", 200, "easy", seed=s)}
+    test = {r["prompt"] for s in (0, 5) for r in arithmetic.generate("test", 200, "easy", seed=s)}
+    assert not train & test and not train & val and not val & test
     assert all(arithmetic.split_of(p) == "test" for p in test)
-    rows = arithmetic.generate("test", 200, "easy")
-    assert len({r["prompt"] for r in rows}) == 200  # unique within a split
-    # Roughly test_fraction of random problems land in test.
+    assert all(arithmetic.split_of(p) == "validation" for p in val)
+    for split in ("validation", "test"):
+        rows = arithmetic.generate(split, 200, "easy")
+        assert len({r["prompt"] for r in rows}) == 200  # unique within a split
+    # Roughly test_fraction and validation_fraction of random problems land in test and validation.
     rng = random.Random(0)
     probs = [arithmetic.make_problem(rng, arithmetic.LEVELS["hard"]).prompt for _ in range(2000)]
-    frac = sum(arithmetic.split_of(p) == "test" for p in probs) / len(probs)
-    assert 0.15 < frac < 0.25
+    for split in ("test", "validation"):
+        frac = sum(arithmetic.split_of(p) == split for p in probs) / len(probs)
+        assert 0.07 < frac < 0.13, split
+
+
+def test_validation_was_carved_from_the_old_test_region_so_train_is_unchanged():
+    # Train is the hash's top 0.8 as before the validation split existed: the demo trains on the same rows.
+    rng = random.Random(1)
+    probs = [arithmetic.make_problem(rng, arithmetic.LEVELS["medium"]).prompt for _ in range(500)]
+    for p in probs:
+        new = arithmetic.split_of(p)
+        old = arithmetic.split_of(p, test_fraction=0.2, validation_fraction=0.0)
+        assert (new == "train") == (old == "train")
+    with pytest.raises(ValueError, match="sum below 1"):
+        arithmetic.split_of("Compute 1 + 1.", 0.5, 0.5)
 
 
 def test_easy_level_is_small_and_short():
@@ -87,7 +103,7 @@ def test_custom_level_and_errors():
     with pytest.raises(ValueError, match="unknown arithmetic level"):
         arithmetic.generate(level="impossible")
     with pytest.raises(ValueError, match="unknown split"):
-        arithmetic.generate(split="validation")
+        arithmetic.generate(split="dev")
     with pytest.raises(ValueError, match="distinct"):
         arithmetic.generate("train", 500, arithmetic.Level(1, 1, 2, 4, ops="+"))
     with pytest.raises(ValueError, match="ops"):

@@ -37,12 +37,12 @@ def test_jsonl_json_csv_rows_are_normalised(tmp_path):
 
 def test_errors_name_the_file_row_and_field(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"prompt": "x"}\n{oops\n')
-    with pytest.raises(data.DataError, match=r"bad.jsonl:2: not valid JSON"):
+    with pytest.raises(data.DataError, match=r"bad.jsonl:2:2: not valid JSON"):
         data.load_rows("d", {"path": str(tmp_path / "bad.jsonl")}, 0)
     (tmp_path / "d.jsonl").write_text('{"prompt": "x"}\n')
-    with pytest.raises(data.DataError, match=r"dataset d \(.*d.jsonl\) row 1: no field 'solution'"):
+    with pytest.raises(data.DataError, match=r"dataset d \(.*d.jsonl\): no column 'solution' for completion"):
         data.load_rows("d", {"path": str(tmp_path / "d.jsonl"), "completion": "solution"}, 0)
-    with pytest.raises(data.DataError, match="dataset file not found"):
+    with pytest.raises(data.DataError, match="dataset file or folder not found"):
         data.load_rows("d", {"path": str(tmp_path / "none.jsonl")}, 0)
 
 

@@ -1,9 +1,12 @@
 import type { CliCommand } from './command';
+import { cardCommand } from './commands/card';
 import { checkCommand } from './commands/check';
+import { exportCommand } from './commands/export';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
 import { logsCommand } from './commands/logs';
 import { pullCommand } from './commands/pull';
+import { pushCommand } from './commands/push';
 import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { runsCommand } from './commands/runs';
@@ -26,4 +29,7 @@ export const commands: readonly CliCommand[] = [
   logsCommand,
   setupCommand,
   generateCommand,
+  exportCommand,
+  cardCommand,
+  pushCommand,
 ];

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   blockSpec,
+  datasetSourceKind,
   decodeUtf8,
   encodingDiagnostic,
   isInlineTemplate,
@@ -19,7 +20,7 @@ import {
   type JsonValue,
 } from '../../../server/src/core';
 import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
-import { canonicalJson, sha256, sha256File } from './hash';
+import { canonicalJson, sha256, sha256File, sha256Tree } from './hash';
 import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
 /** The default runs folder, relative to the workspace. */
@@ -131,12 +132,26 @@ function inlineTemplates(spec: BlockSpec, values: Json, base: string, what: stri
   }
 }
 
-/** Names that fields of type ref/refList hold, at any nesting depth of a stage config. */
+/**
+ * A dataset `source` on disk: an absolute path and a content hash. A hub-id-shaped name (`data/gsm8k`) is a
+ * local folder only when it exists beside the .srlm file, as `datasets` itself decides; otherwise undefined.
+ */
+function localDatasetSource(base: string, source: string): { path: string; sha256: string | null } | undefined {
+  const abs = absPath(base, source) as string;
+  const exists = fs.existsSync(abs);
+  if (!exists && datasetSourceKind(source) === 'hub') return undefined;
+  if (!exists) return { path: abs, sha256: null };
+  return { path: abs, sha256: fs.statSync(abs).isDirectory() ? sha256Tree(abs) : sha256File(abs) };
+}
+
+/** Names that fields of type ref/refList hold, at any nesting depth of a stage config (mixes included). */
 function referencedNames(spec: BlockSpec, values: Json, nestedOf?: string): string[] {
   const out: string[] = [];
   for (const f of spec.fields) {
     const v = values[f.name];
     if (f.type.kind === 'ref' && typeof v === 'string') out.push(v);
+    if (f.type.kind === 'ref' && Array.isArray(v))
+      for (const p of v) if (p && typeof p === 'object' && 'dataset' in p) out.push(String(p.dataset));
     if (f.type.kind === 'refList' && Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.push(x);
   }
   for (const kind of spec.blocks) {
@@ -228,11 +243,14 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     } else if (sym.kind === 'dataset') {
       const d = resolveBlock(blockSpec('dataset')!, cfg, base);
       inlineTemplates(blockSpec('dataset')!, d, base, `dataset ${sym.name}`, fail);
-      d.sha256 = typeof d.path === 'string' && fs.existsSync(d.path) ? sha256File(d.path) : null;
+      const local = typeof d.source === 'string' ? localDatasetSource(base, d.source) : undefined;
+      if (local) d.source = local.path;
+      d.sha256 = local ? local.sha256 : null;
       datasets[sym.name] = d;
-      // The file's content, not its location, identifies a dataset: moving the project keeps the cache.
-      const { path: _p, ...identity } = d;
-      identities.set(sym.name, sha256(canonicalJson({ dataset: identity })));
+      // A local dataset is identified by its content, not its location (moving the project keeps the cache); a
+      // hub dataset by its id, subset, split and revision.
+      const { source: _s, ...identity } = d;
+      identities.set(sym.name, sha256(canonicalJson({ dataset: local ? identity : d })));
     } else if (sym.kind === 'eval') {
       evals[sym.name] = resolveBlock(blockSpec('eval')!, cfg, base);
     }

@@ -2,6 +2,7 @@
 // and streamed file hashes so that a multi-gigabyte dataset does not sit in memory.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** JSON with object keys sorted at every level; arrays keep their order. */
 export function canonicalJson(value: unknown): string {
@@ -44,4 +45,20 @@ export function sha256File(file: string): string {
   const hash = h.digest('hex');
   fileHashes.set(file, { key, hash });
   return hash;
+}
+
+/** SHA-256 of a folder's files: their relative paths (sorted) and contents; dot-files (caches, locks) left out. */
+export function sha256Tree(dir: string): string {
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) files.push(r);
+    }
+  };
+  walk('');
+  files.sort();
+  return sha256(files.map((f) => `${f}\0${sha256File(path.join(dir, f))}\n`).join(''));
 }

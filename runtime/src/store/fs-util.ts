@@ -63,6 +63,33 @@ export function tailLines(file: string, n: number): string[] {
   return text.split('\n').slice(-n);
 }
 
+/**
+ * Where the last `n` lines of an open file start (a trailing newline ends the last line, it does not start an
+ * empty one). Reads backwards in `chunkBytes` pieces, so the cost and the memory follow the lines asked for, not
+ * the size of the file: a 1 GB engine.log costs what its last lines cost.
+ */
+export function lastLinesOffset(fd: number, size: number, n: number, chunkBytes = 64 * 1024): number {
+  if (n <= 0) return size;
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  let end = size;
+  let seen = 0;
+  let skipTrailing = true;
+  while (end > 0) {
+    const start = Math.max(0, end - chunkBytes);
+    const len = fs.readSync(fd, buf, 0, end - start, start);
+    for (let i = len - 1; i >= 0; i--) {
+      if (buf[i] !== 0x0a) {
+        skipTrailing = false;
+        continue;
+      }
+      if (skipTrailing && start + i === size - 1) continue;
+      if (++seen === n) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
+
 /** A human message for a filesystem error: what failed, where, and the likely cause. */
 export function describeFsError(err: unknown, what: string): string {
   const e = err as NodeJS.ErrnoException;

@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readJsonFile, writeFileAtomic } from './fs-util';
+import { checkNoLinks, checkPlanStages, checkRunId, checkRunRecord, isRunId } from './run-folder';
+import type { Plan } from '../plan/types';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -53,6 +55,8 @@ export interface RunRecord {
 export const RUN_FILES = {
   record: 'run.json',
   plan: 'plan.json',
+  /** The .srlm text the plan was compiled from (unsaved editor text included), for model cards and sinks. */
+  pipeline: 'pipeline.srlm',
   events: 'events.jsonl',
   log: 'engine.log',
   checkpoints: 'checkpoints',
@@ -64,8 +68,9 @@ export class RunNotFoundError extends Error {}
 export class RunStore {
   constructor(readonly root: string) {}
 
+  /** The folder of run `id`; an id that is not one safe path segment is refused (see run-folder.ts). */
   dir(id: string): string {
-    return path.join(this.root, id);
+    return path.join(this.root, checkRunId(id, this.root));
   }
 
   file(id: string, which: keyof typeof RUN_FILES): string {
@@ -92,10 +97,33 @@ export class RunStore {
     writeFileAtomic(this.file(record.id, 'record'), `${JSON.stringify(record, null, 2)}\n`);
   }
 
+  /**
+   * Run `id`'s record, checked (`checkRunRecord`): it names its own folder and its pid is a process id, and no
+   * file the supervisor or the engine writes there is a symbolic link (`checkNoLinks`). A missing record is
+   * RunNotFoundError; a damaged or forged one a DataFileError naming the file and field.
+   */
   read(id: string): RunRecord {
-    const r = readJsonFile<RunRecord>(this.file(id, 'record'));
-    if (!r) throw new RunNotFoundError(`no run '${id}' in ${this.root}`);
-    return r;
+    checkNoLinks(this.dir(id));
+    const file = this.file(id, 'record');
+    const r = readJsonFile<unknown>(file);
+    if (r === undefined) throw new RunNotFoundError(`no run '${id}' in ${this.root}`);
+    return checkRunRecord<RunRecord>(r, id, file);
+  }
+
+  /** The record, or undefined when it is missing, damaged or forged (views that list what they can). */
+  tryRead(id: string): RunRecord | undefined {
+    try {
+      return this.read(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The run's plan.json with its stage names checked (they become checkpoint paths); undefined when missing. */
+  readPlan(id: string): Plan | undefined {
+    const file = this.file(id, 'plan');
+    const plan = readJsonFile<Plan>(file);
+    return plan && checkPlanStages(plan, file);
   }
 
   /** Run ids, oldest first. */
@@ -109,7 +137,7 @@ export class RunStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw err;
     }
-    const ids = names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, RUN_FILES.record)));
+    const ids = names.filter((n) => isRunId(n) && fs.existsSync(path.join(this.root, n, RUN_FILES.record)));
     // Ids sort by their creation second; within one second (scripts, tests) the recorded creation time decides.
     const known = new Map<string, string>();
     const created = { get: (id: string) => known.get(id) ?? known.set(id, this.createdOf(id)).get(id) };

@@ -8,7 +8,6 @@ import { readEventsFile } from '../events/tail';
 import type { LineWarning } from '../events/lines';
 import { readJsonFile, writeFileAtomic } from './fs-util';
 import { type RunRecord, type RunRecordStatus, type RunStore } from './run-store';
-import type { Plan } from '../plan/types';
 
 export const INDEX_VERSION = 1;
 /** The eval metric the index reports as a run's best. */
@@ -62,7 +61,7 @@ export function summaryKey(store: RunStore, id: string): string {
 /** Replays a run's events into a state model (one-shot; use a RunWatcher to follow a live run). */
 export function loadRunState(store: RunStore, id: string, warnings?: LineWarning[]): RunState {
   const state = new RunState();
-  const plan = readJsonFile<Plan>(store.file(id, 'plan'));
+  const plan = store.readPlan(id);
   if (plan) state.declareStages(plan.stages.map((s) => ({ name: s.name, kind: s.kind, hash: s.hash })));
   const live = (() => {
     try {
@@ -130,7 +129,7 @@ export function listRuns(store: RunStore, refresh?: (id: string) => void): RunSu
     refresh?.(id);
     const key = summaryKey(store, id);
     let s = old[id];
-    if (!s || s.key !== key) {
+    if (!s || s.key !== key || s.id !== id) {
       try {
         s = summarize(store, store.read(id), loadRunState(store, id));
       } catch {

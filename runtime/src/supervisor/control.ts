@@ -4,10 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types';
 import { describeFsError, writeFileAtomic } from '../store/fs-util';
+import { stageCheckpointDir } from '../store/run-folder';
 import { RunStore, type RunRecord } from '../store/run-store';
 import { listRuns, loadRunState, type RunSummary } from '../store/run-summary';
 import { launchEngine, type LaunchedEngine } from './launch';
-import { isProcessAlive, signalGroup, waitUntilDead } from './process';
+import {
+  isProcessAlive,
+  killEngineLeftovers,
+  refuseSignal,
+  signalEngine,
+  UnsafeSignalError,
+  waitUntilDead,
+  type EngineIdentity,
+} from './process';
 import { checkRunsFolder, PreflightError } from './preflight';
 import { appendSupervisorEvent, RunWatcher, supervisorEvent } from './watch';
 
@@ -20,6 +29,8 @@ export interface CreateRunOptions {
   readonly source: string;
   readonly options: RunRecord['options'];
   readonly minFreeBytes: number;
+  /** The pipeline text the plan was compiled from, kept beside it. */
+  readonly sourceText?: string;
 }
 
 /** Checks the runs folder, then creates the run folder with plan.json and run.json (status `starting`). */
@@ -45,6 +56,7 @@ export function createRun(o: CreateRunOptions): RunRecord {
   try {
     o.store.create(record);
     writeFileAtomic(o.store.file(id, 'plan'), `${JSON.stringify(o.plan, null, 2)}\n`);
+    if (o.sourceText !== undefined) writeFileAtomic(o.store.file(id, 'pipeline'), o.sourceText);
   } catch (err) {
     throw new PreflightError(describeFsError(err, `cannot create the run folder ${o.store.dir(id)}`));
   }
@@ -139,22 +151,33 @@ export interface StopResult {
 export async function stopRun(store: RunStore, id: string, timeoutMs = 30_000): Promise<StopResult> {
   const rec = await reconcileRun(store, id);
   if (!engineAlive(rec)) throw new RunStateError(`run ${id} is not running (status: ${rec.status})`);
-  const pid = rec.pid!;
-  const alive = () => isProcessAlive(pid, rec.pidStart);
+  const engine: EngineIdentity = { pid: rec.pid!, pidStart: rec.pidStart, runDir: store.dir(id) };
+  // Checked before anything is written: a forged run.json changes nothing and signals nobody.
+  const refused = refuseSignal(engine);
+  if (refused) throw new RunStateError(`run ${id}: not signalling its recorded engine: ${refused}`);
+  const alive = () => isProcessAlive(engine.pid, engine.pidStart);
   rec.stopRequested = { at: new Date().toISOString() };
   store.write(rec);
-  signalGroup(pid, 'SIGTERM');
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      signalEngine(engine, sig);
+    } catch (err) {
+      if (err instanceof UnsafeSignalError) throw new RunStateError(`run ${id}: ${err.message}`);
+      throw err;
+    }
+  };
+  signal('SIGTERM');
   let forced = false;
   const forcedMessage = `stopped: the engine did not stop within ${Math.round(timeoutMs / 1000)}s of SIGTERM and was killed`;
   if (!(await waitUntilDead(alive, timeoutMs))) {
     forced = true;
     // Recorded before the kill, so a watcher that sees the engine die first reports the same reason.
     store.write({ ...store.read(id), stopRequested: { at: rec.stopRequested.at, forced: forcedMessage } });
-    signalGroup(pid, 'SIGKILL');
+    signal('SIGKILL');
     await waitUntilDead(alive, 10_000);
   }
   // Anything the group left behind (a reward worker that outlived the engine) goes too.
-  signalGroup(pid, 'SIGKILL');
+  killEngineLeftovers(engine);
   const state = loadRunState(store, id);
   const ended = state.status === 'completed' || state.status === 'failed' || state.status === 'stopped';
   if (!ended || state.attempts < rec.attempts) {
@@ -186,7 +209,7 @@ const STEP_DIR = /^step-(\d+)$/;
 
 /** The newest complete step checkpoint of a stage in a run, by the engine's own rule (meta.json present). */
 export function latestStepCheckpoint(store: RunStore, id: string, stage: string): number {
-  const dir = path.join(store.dir(id), 'checkpoints', stage);
+  const dir = stageCheckpointDir(store.dir(id), stage, store.file(id, 'events'));
   let best = 0;
   let names: string[] = [];
   try {
@@ -264,6 +287,17 @@ export function prepareResume(store: RunStore, id: string): ResumePoint {
   return { stage, step, dropped: drop.length };
 }
 
+/** How long a resume waits for an engine that has written its run_finished to exit. */
+const EXIT_GRACE_MS = 15_000;
+
+/** The latest attempt's run_finished is in the events (the engine may still be exiting). */
+function attemptFinished(store: RunStore, id: string, rec: RunRecord): boolean {
+  const st = loadRunState(store, id);
+  return (
+    (st.status === 'completed' || st.status === 'failed' || st.status === 'stopped') && st.attempts >= rec.attempts
+  );
+}
+
 /** Checks a run can be resumed, rewrites its events (see prepareResume) and relaunches the engine with --resume. */
 export async function resumeRun(
   store: RunStore,
@@ -283,9 +317,16 @@ export async function resumeRun(
     fs.writeFileSync(lock, String(process.pid));
   }
   try {
-    const rec = await reconcileRun(store, id);
+    let rec = await reconcileRun(store, id);
+    if (engineAlive(rec) && attemptFinished(store, id, rec)) {
+      // The engine wrote its run_finished (so a watcher reported the run failed or stopped) and is exiting:
+      // closing files, reward workers, the process group. Wait for that instead of calling the run live.
+      await waitUntilDead(() => engineAlive(rec), EXIT_GRACE_MS);
+      rec = await reconcileRun(store, id);
+    }
     if (engineAlive(rec)) throw new RunStateError(`run ${id} is still running (pid ${rec.pid}); nothing to resume`);
     if (rec.status === 'completed') throw new RunStateError(`run ${id} already completed; start a new run instead`);
+    store.readPlan(id); // the engine will use its stage names as folders: a forged one stops the resume here
     const point = prepareResume(store, id);
     const engine = await launchRun(store, id, { ...o, resume: true });
     return { engine, point };

@@ -11,6 +11,8 @@ import type { LaunchedEngine } from './launch';
 import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
 import { resolveHub, resolvedRevisions, type HubEvent } from './resolve';
+import { assertSinksInstalled } from './sinks-env';
+import { assertDataReadable } from './data-check';
 
 export interface StartRunOptions extends CacheOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */
@@ -43,7 +45,7 @@ export interface StartedRun {
 /**
  * Throws CompileError (the file has errors), EngineSetupError (no usable Python/engine), CacheOptionError (bad
  * --from/--stage) or PreflightError (a hub model or dataset unavailable — HubResolveError —, runs folder
- * unwritable, disk full) before anything is launched.
+ * unwritable, disk full, a report_to back-end not installed, a dataset row the engine cannot use) before anything is launched.
  */
 export async function startRun(
   o: StartRunOptions,
@@ -73,6 +75,10 @@ export async function startRun(
       resolvedRevisions: revisions,
     });
   }
+  await assertSinksInstalled(python.python, compiled.plan.settings, o.env);
+  // Every row of every dataset, by the engine that will read them: a bad row is named by file and line now, not
+  // when its stage starts.
+  if (!o.noFileChecks) await assertDataReadable(python.python, compiled.plan, o.env);
   const store = new RunStore(compiled.plan.settings?.output ?? path.resolve(o.workspace, DEFAULT_RUNS_DIR));
   const runs = await listRunsReconciled(store);
   const { plan, decisions } = applyStageCache(compiled.plan, runs, { noCache: o.noCache, from: o.from, only: o.only });
@@ -82,6 +88,7 @@ export async function startRun(
     source: file,
     options: { stage: o.only, from: o.from, noCache: o.noCache },
     minFreeBytes: minFreeBytes(o.env),
+    sourceText: compiled.document.text,
   });
   onPlanned?.(store, record.id, decisions);
   const engine = await launchRun(store, record.id, {

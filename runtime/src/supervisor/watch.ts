@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { EventTailer } from '../events/tail';
 import { RunState } from '../events/state';
 import type { AnyEvent, LineWarning } from '../events/lines';
-import { readJsonFile, tailLines } from '../store/fs-util';
+import { tailLines } from '../store/fs-util';
 import { loadRunState } from '../store/run-summary';
 import type { RunRecord, RunStore } from '../store/run-store';
 import type { Plan } from '../plan/types';
@@ -125,7 +125,12 @@ export class RunWatcher {
   }
 
   private seedStages(): void {
-    const plan = readJsonFile<Plan>(this.store.file(this.runId, 'plan'));
+    let plan: Plan | undefined;
+    try {
+      plan = this.store.readPlan(this.runId);
+    } catch {
+      plan = undefined; // damaged or forged: the events still name the stages
+    }
     if (plan) this.state.declareStages(plan.stages.map((s) => ({ name: s.name, kind: s.kind, hash: s.hash })));
   }
 

@@ -10,6 +10,7 @@ import { rewardSignature } from './schema/rewardCall';
 import { templateFileCheck } from './templateCheck';
 import type { JsonValue } from './schema/types';
 import type { Span } from './text/lineIndex';
+import { DATA_FILE_RE, datasetSourceKind, isLocalSource } from './semantics/sources';
 
 export interface FileStat {
   type: 'file' | 'directory';
@@ -31,17 +32,17 @@ export interface DatasetSample {
   columns?: string[];
   /** Problems with individual rows: 1-based line (JSONL) or row number, and the reason. */
   errors: { row: number; message: string }[];
-  /** True when the format cannot be sampled here (parquet) — column checks are skipped. */
+  /** True when the format cannot be sampled here (parquet, arrow) — column checks are skipped. */
   unsupported?: boolean;
   /** True when `columns` come from the data's schema (parquet footer, arrow features) and there are no rows. */
   schema?: boolean;
 }
 
-export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
+export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'parquet' | 'arrow';
 
 export function datasetFormat(path: string, declared: string | undefined): DatasetFormat | undefined {
   if (declared && declared !== 'auto') return declared as DatasetFormat;
-  const m = /\.(jsonl|ndjson|json|csv|parquet)$/i.exec(path);
+  const m = DATA_FILE_RE.exec(path);
   if (!m) return undefined;
   const ext = m[1].toLowerCase();
   return ext === 'ndjson' ? 'jsonl' : (ext as DatasetFormat);
@@ -57,7 +58,7 @@ export async function readDatasetSample(
   format: DatasetFormat,
   n: number,
 ): Promise<DatasetSample | undefined> {
-  if (format === 'parquet') return { rows: [], errors: [], unsupported: true };
+  if (format === 'parquet' || format === 'arrow') return { rows: [], errors: [], unsupported: true };
   const st = await host.stat(absPath);
   if (!st || st.type !== 'file') return undefined;
   if (format === 'json') {
@@ -130,10 +131,7 @@ function splitCsvLine(line: string): string[] {
   return out.map((s) => s.trim());
 }
 
-/** A model `source` names a local folder when it looks like a path; otherwise it is a hub id. */
-export function isLocalSource(source: string): boolean {
-  return /^(\.{1,2}[\\/]|[\\/]|~[\\/]?|[A-Za-z]:[\\/])/.test(source) || source === '.' || source === '..';
-}
+export { isLocalSource };
 
 export type ModelConfigResult =
   | { kind: 'hub' }
@@ -198,9 +196,11 @@ export function createHostContext(doc: DocumentModel, host: CheckHost): HostChec
       let p = samples.get(sym);
       if (!p) {
         const cfg = doc.configs.get(sym);
-        const path = cfg?.values.path;
+        const path = cfg?.values.source;
         const fmt =
-          typeof path === 'string' ? datasetFormat(path, cfg?.values.format as string | undefined) : undefined;
+          typeof path === 'string' && datasetSourceKind(path) === 'file'
+            ? datasetFormat(path, cfg?.values.format as string | undefined)
+            : undefined;
         p =
           typeof path === 'string' && fmt
             ? readDatasetSample(host, host.resolve(path), fmt, SAMPLE_ROWS)
@@ -257,32 +257,29 @@ export const datasetFileCheck: HostCheck = async (ctx) => {
   for (const sym of ctx.doc.symbols) {
     if (sym.kind !== 'dataset') continue;
     const cfg = ctx.config(sym);
-    const path = cfg?.values.path;
+    const path = cfg?.values.source;
     if (!cfg || typeof path !== 'string') continue;
-    const pathSpan = ctx.valueSpan(cfg, 'path') as Span;
+    const pathSpan = ctx.valueSpan(cfg, 'source') as Span;
     const abs = ctx.host.resolve(path);
     const st = await ctx.host.stat(abs);
+    const kind = datasetSourceKind(path);
+    // Hub ids are not looked up here (no network at check time); a hub-shaped name that exists on disk is local.
+    if (!st && kind === 'hub') continue;
     if (!st) {
       out.push({
         info: Codes.datasetMissing,
-        message: `dataset file '${path}' not found (looked for ${abs})`,
+        message: `dataset ${kind === 'file' ? 'file' : 'folder'} '${path}' not found (looked for ${abs})`,
         span: pathSpan,
       });
       continue;
     }
-    if (st.type !== 'file') {
-      out.push({
-        info: Codes.datasetMissing,
-        message: `dataset path '${path}' is a folder; name a .jsonl, .json, .csv or .parquet file`,
-        span: pathSpan,
-      });
-      continue;
-    }
+    // Folders (save_to_disk, hub layout) are read in full by the engine's check-data, not sampled here.
+    if (st.type !== 'file') continue;
     const fmt = datasetFormat(path, cfg.values.format as string | undefined);
     if (!fmt) {
       out.push({
         info: Codes.datasetUnreadable,
-        message: `cannot tell the format of '${path}' from its extension: set format = jsonl, json, csv or parquet`,
+        message: `cannot tell the format of '${path}' from its extension: set format = jsonl, json, csv, parquet or arrow`,
         span: pathSpan,
       });
       continue;
@@ -336,6 +333,17 @@ export function datasetSampleDiagnostics(
       where = 'the columns';
     } else {
       const missing = sample.rows.map((r, i) => (r[col] === undefined ? i + 1 : 0)).filter((i) => i > 0);
+      // Null or blank values fail the engine's row check too (they would otherwise train as "None" or nothing).
+      const blank = sample.rows.findIndex(
+        (r) => r[col] === null || (typeof r[col] === 'string' && (r[col] as string).trim() === ''),
+      );
+      if (missing.length === 0 && blank >= 0 && f !== 'messages') {
+        out.push({
+          info: Codes.datasetUnreadable,
+          message: `${label} row ${blank + 1}: ${f} column '${col}' is ${sample.rows[blank][col] === null ? 'null' : 'empty'}`,
+          span: ctx.valueSpan(cfg, f) ?? sym.nameSpan,
+        });
+      }
       if (missing.length === 0) continue;
       where =
         missing.length === sample.rows.length

@@ -46,6 +46,7 @@ export { SourceFile, BlockAst, AttributeAst, type LabelAst } from './syntax/ast'
 export { lex, decodeString, encodeString, type Token } from './syntax/lexer';
 export { MAX_PARSE_CHARS, MAX_DEPTH } from './syntax/parser';
 export { valueOf, type Value } from './semantics/values';
+export { datasetSourceKind } from './semantics/sources';
 export type { BlockSymbol, Reference, Bindings } from './semantics/binder';
 export type { BlockConfig } from './semantics/checker';
 export * from './schema/lookup';

@@ -24,8 +24,6 @@ import { datasetColumns, userRewardFunctions } from './workspaceFiles';
 import { stageSnippet, blockSnippet } from './snippets';
 import type { IdeCompletion } from './types';
 
-export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
 export function completion(doc: IdeDocument, offset: number, env: IdeEnv): IdeCompletion[] {
   // Nothing to complete inside a comment.
   const raw = tokenAtOffset(doc.model.tree, offset);
@@ -163,8 +161,10 @@ function valueCompletions(
   if (place.call) return callArgCompletions(place.call.name, place.call.argName, r);
   if (ctx.inString) {
     if (t.kind === 'path') return pathCompletions(doc, ctx, env, t.expects);
+    if (t.kind === 'string' && t.datasetSource) return pathCompletions(doc, ctx, env, undefined);
     if (t.kind === 'string' && t.modelSource) return modelCompletions(doc, ctx, env);
     if (t.kind === 'string' && t.column) return columnCompletions(doc, ctx, env, true);
+    if (t.kind === 'string') return suggestions(t.suggest, field.name, r);
     return [];
   }
   switch (t.kind) {
@@ -197,9 +197,10 @@ function valueCompletions(
       if (t.modelSource)
         return [{ label: '""', kind: 'model', insertText: '"$1"', snippet: true, retrigger: true, replace: r }];
       if (t.column) return columnCompletions(doc, ctx, env, false);
-      return [];
+      return suggestions(t.suggest, field.name, r);
     case 'nameList':
-      return LORA_TARGETS.map((n) => ({ label: n, kind: 'value', detail: 'projection module', replace: r }));
+      if (t.values) return t.values.map((n) => ({ label: n, kind: 'value', detail: field.name, replace: r }));
+      return (t.suggestions ?? []).map((n) => ({ label: n, kind: 'value', detail: 'projection module', replace: r }));
     case 'kdLoss':
       return Object.entries(KD_LOSSES).map(([name, docText]) => ({
         label: name === 'jsd' ? 'jsd(beta = …)' : name,
@@ -225,6 +226,21 @@ function valueCompletions(
     default:
       return [];
   }
+}
+
+/** Common values of a free-text field, in the schema's order. */
+function suggestions(
+  values: readonly string[] | undefined,
+  detail: string,
+  r: CursorContext['replace'],
+): IdeCompletion[] {
+  return (values ?? []).map((v, i) => ({
+    label: v,
+    kind: 'value',
+    detail,
+    replace: r,
+    sortText: String(i).padStart(3, '0'),
+  }));
 }
 
 function callArgCompletions(name: string, argName: string | undefined, r: CursorContext['replace']): IdeCompletion[] {

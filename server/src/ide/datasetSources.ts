@@ -5,7 +5,8 @@
 // footer, `dataset_info.json`, the schema datasets embeds in an arrow file), so no data file is read whole.
 import { extname, join } from 'node:path';
 import type { IdeEnv } from './env';
-import { expandPath, hubSnapshot, looksLikePath } from './models';
+import { datasetSourceKind } from '../core';
+import { expandPath, hubSnapshot } from './models';
 
 export type ShardFormat = 'jsonl' | 'json' | 'csv' | 'parquet' | 'arrow';
 
@@ -41,7 +42,6 @@ const EXTENSIONS: Record<string, ShardFormat> = {
   '.parquet': 'parquet',
   '.arrow': 'arrow',
 };
-const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 function formatOf(path: string, declared: string | undefined): ShardFormat | undefined {
   if (declared && declared !== 'auto') return declared as ShardFormat;
@@ -53,7 +53,7 @@ function formatOf(path: string, declared: string | undefined): ShardFormat | und
  * .srlm file; otherwise it is a hub dataset id (`openai/gsm8k`).
  */
 export function isLocalDataset(env: IdeEnv, source: string, baseDir: string | undefined): boolean {
-  if (looksLikePath(source) || formatOf(source, undefined) || !HUB_ID.test(source)) return true;
+  if (datasetSourceKind(source) !== 'hub') return true;
   return baseDir !== undefined && env.stat(expandPath(source, baseDir)) !== undefined;
 }
 

@@ -269,14 +269,19 @@ export function environmentChecks(doc: IdeDocument, env: IdeEnv): HostCheck[] {
   ];
 }
 
-/** Text and environment diagnostics of a document, sorted by position: what `srlm check` prints. */
+/**
+ * Text and environment diagnostics of a document, sorted by position: what `srlm check` prints. `extra` checks
+ * run after the shared list: ones only a host with more reach can make (`srlm check` asks the engine's Python
+ * about `report_to` back-ends, runtime/src/supervisor/sinks-env.ts).
+ */
 export function checkDocument(
   doc: IdeDocument,
   env: IdeEnv,
   isCancelled: () => boolean = () => false,
+  extra: readonly HostCheck[] = [],
 ): Promise<CheckResult> {
   // A check skipped because the document changed yields nothing; the scheduler drops the run anyway.
-  const guarded = environmentChecks(doc, env).map(
+  const guarded = [...environmentChecks(doc, env), ...extra].map(
     (hc): HostCheck =>
       async (ctx) =>
         isCancelled() ? [] : hc(ctx),

@@ -19,7 +19,8 @@ export function documentLinks(doc: IdeDocument, env: IdeEnv): IdeLink[] {
       if (!field || !v) continue;
       const raw = cfg.values[name];
       if (typeof raw !== 'string' || raw === '') continue;
-      const isPath = field.type.kind === 'path';
+      // A dataset source that exists on disk is a file or folder; otherwise it is a hub id (stat says).
+      const isPath = field.type.kind === 'path' || (field.type.kind === 'string' && field.type.datasetSource === true);
       const isLocalModel = field.type.kind === 'string' && field.type.modelSource === true && looksLikePath(raw);
       if (!isPath && !isLocalModel) continue;
       const abs = expandPath(raw, base);

@@ -34,7 +34,7 @@ function body(fields: readonly FieldSpec[], extra: string[], doc: IdeDocument | 
   let n = first;
   for (const f of fields) {
     if (!f.required && !extra.includes(f.name)) continue;
-    if (f.name === 'path' || f.required || f.default === undefined)
+    if (f.name === 'source' || f.required || f.default === undefined)
       lines.push(`  ${f.name} = ${placeholder(f, n++, doc)}`);
     else
       lines.push(`  ${f.name} = \${${n++}:${typeof f.default === 'string' ? f.default : JSON.stringify(f.default)}}`);
@@ -63,11 +63,11 @@ export function blockSnippet(kind: string, replace: Span): IdeCompletion {
   const named = (spec?.labels.length ?? 0) > 0;
   const first = named ? 2 : 1;
   let fields = spec?.fields ?? [];
-  // A dataset needs a path or a builtin; offer the common case.
+  // A dataset needs a source or a builtin; offer the common case.
   if (kind === 'dataset') fields = fields.filter((f) => f.name !== 'builtin');
   const inner = body(
     fields,
-    kind === 'dataset' ? ['path', ...(EXTRA.dataset ?? [])] : (EXTRA[kind] ?? []),
+    kind === 'dataset' ? ['source', ...(EXTRA.dataset ?? [])] : (EXTRA[kind] ?? []),
     undefined,
     first,
   );

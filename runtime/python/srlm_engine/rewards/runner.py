@@ -114,6 +114,11 @@ def _check_output(out: Any, n: int, name: str) -> list[float]:
     return result
 
 
+PARENT_ENV = "SRLM_REWARD_PARENT_PID"
+OUTPUT_LIMIT_ENV = "SRLM_REWARD_OUTPUT_MAX_BYTES"
+DEFAULT_OUTPUT_LIMIT = 4 << 20
+
+
 def _watch_parent(parent_pid: int) -> None:
     # EOF on the pipe ends an idle worker, but not one stuck in a user function (an endless loop would outlive
     # a killed engine forever): when the parent is gone we are re-parented, so exit at once.
@@ -123,9 +128,32 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
+def _guard_parent() -> None:
+    """Make the worker die with the engine, even inside user code that never returns to Python.
+
+    On Linux the kernel sends SIGKILL when the parent exits (PR_SET_PDEATHSIG): a catastrophic regex holds the GIL,
+    so a Python watchdog thread would never run. Elsewhere the watchdog thread polls the parent pid; the worker
+    also shares the engine's process group, so `srlm stop` reaches it on every platform."""
+    parent = int(os.environ.get(PARENT_ENV) or os.getppid())
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the engine died before the guard was set
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
 def _worker_main(conn) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the worker itself
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    # The worker is in the engine's process group: a terminal's Ctrl-C and `srlm stop`'s SIGTERM are for the
+    # engine, which finishes its step and closes the worker itself; the stop's final SIGKILL reaches it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _guard_parent()
     try:
         _, names, reward_file, fn_args = conn.recv()
     except (EOFError, OSError):
@@ -205,6 +233,7 @@ class RewardRunner:
         reward_file: str | Path | None = None,
         timeout: float = 10.0,
         start_timeout: float = 120.0,
+        output_limit: int | None = None,
     ):
         if timeout <= 0:
             raise ValueError(f"reward timeout must be > 0, got {timeout}")
@@ -215,6 +244,7 @@ class RewardRunner:
         self._proc = None
         self._conn = None
         self._finalizer = None
+        self._output = _OutputBudget(output_limit)
 
     @property
     def worker_pid(self) -> int | None:
@@ -229,17 +259,26 @@ class RewardRunner:
         if self._proc is not None and self._proc.poll() is None:
             return
         # A fresh interpreter (not multiprocessing's spawn, which re-imports the parent's __main__ and fails when
-        # that is stdin or an unguarded script), in its own session so a terminal's Ctrl-C, which the engine
-        # turns into a graceful stop, does not kill it mid-batch. It exits on EOF when the parent goes away.
+        # that is stdin or an unguarded script), in the engine's process group, so the group signals of
+        # `srlm stop` reach it; it ignores SIGINT/SIGTERM (the engine stops it) and dies with the engine
+        # (_guard_parent). Its output goes through a pipe with a byte budget, so a reward that prints megabytes
+        # per batch cannot grow engine.log without bound.
         parent_sock, child_sock = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        env[PARENT_ENV] = str(os.getpid())
+        env["PYTHONUNBUFFERED"] = "1"  # a pipe would otherwise hold a killed worker's last words
         proc = subprocess.Popen(
             [sys.executable, "-m", "srlm_engine.rewards._worker", str(child_sock.fileno())],
             pass_fds=(child_sock.fileno(),),
             env=env,
-            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
+        threading.Thread(
+            target=self._output.forward, args=(proc.stdout,), daemon=True, name="reward-output"
+        ).start()
         child_sock.close()
         conn = Connection(parent_sock.detach())
         self._proc, self._conn = proc, conn
@@ -341,6 +380,51 @@ class RewardRunner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _OutputBudget:
+    """Forwards the workers' output to the engine's stderr (engine.log) up to a byte budget for the whole run
+    (``output_limit``, else $SRLM_REWARD_OUTPUT_MAX_BYTES, else 4 MiB), then counts what it drops and says so
+    once; the pipe is always drained, so a chatty worker never blocks on a full pipe."""
+
+    def __init__(self, limit: int | None):
+        self.limit = int(
+            limit if limit is not None else os.environ.get(OUTPUT_LIMIT_ENV) or DEFAULT_OUTPUT_LIMIT
+        )
+        self.written = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def forward(self, pipe) -> None:
+        fd = pipe.fileno()
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                with self._lock:
+                    room = max(0, self.limit - self.written)
+                    keep = chunk[:room]
+                    self.written += len(keep)
+                    first_drop = self.dropped == 0 and len(chunk) > len(keep)
+                    self.dropped += len(chunk) - len(keep)
+                    _write_all(2, keep)
+                    if first_drop:
+                        _write_all(
+                            2,
+                            f"\n[srlm] reward functions printed more than {self.limit} bytes; further output "
+                            f"is dropped (set {OUTPUT_LIMIT_ENV} to keep more)\n".encode(),
+                        )
+        except OSError:
+            pass
+        finally:
+            pipe.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except OSError:
+            return
 
 
 def _kill(proc, conn) -> None:

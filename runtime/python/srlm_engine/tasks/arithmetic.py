@@ -16,13 +16,16 @@ Public API
     ``easy`` (1–2 steps, operands 1–9, + − ×, values ≤ 99: learnable by a tiny model in CPU minutes),
     ``medium`` (2–3 steps, operands 1–20, values ≤ 400) and ``hard`` (3–5 steps, operands 1–50, ÷ too, values
     ≤ 2000). ``Level`` is a frozen dataclass; pass one directly for other knobs.
-``generate(split="train", n=None, level="easy", seed=0, test_fraction=0.2) -> list[dict]``
+``generate(split="train", n=None, level="easy", seed=0, test_fraction=0.1, validation_fraction=0.1) -> list[dict]``
     ``n`` rows ``{"prompt", "completion", "answer"}`` (all strings) of one split — the same fields a jsonl data
     set would have, so the engine loads ``builtin = arithmetic`` like a file. ``n`` defaults to
     ``DEFAULT_SIZES[split]``. Rows are unique within a split; the same arguments give the same rows.
-``split_of(prompt, test_fraction=0.2) -> "train" | "test"``
+``split_of(prompt, test_fraction=0.1, validation_fraction=0.1) -> "train" | "validation" | "test"``
     The split a problem belongs to: a hash of its prompt text, independent of the seed and the level, so the
-    train and test splits never share a problem, whatever seeds or sizes are asked for.
+    three splits never share a problem, whatever seeds or sizes are asked for. The hash's lowest
+    ``test_fraction`` is test, the next ``validation_fraction`` validation, the rest train. (Before the
+    validation split existed, test held the lowest 0.2; validation was carved from that held-out region so
+    that train, and with it every trained demo model, stayed exactly as it was.)
 ``make_problem(rng, level) -> Problem``
     One random problem (``Problem`` has ``prompt``, ``completion``, ``answer``, ``steps`` and ``as_row()``).
 ``solve(prompt) -> int``
@@ -76,7 +79,7 @@ LEVELS: dict[str, Level] = {
     "hard": Level(min_steps=3, max_steps=5, max_operand=50, max_value=2000, ops="+-*/", max_multiplier=12),
 }
 
-DEFAULT_SIZES = {"train": 2000, "test": 200}
+DEFAULT_SIZES = {"train": 2000, "validation": 200, "test": 200}
 
 _OP_TEXT = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -150,12 +153,17 @@ def make_problem(rng: random.Random, level: Level) -> Problem:
     return Problem(prompt=prompt, completion=completion, answer=str(value), steps=tuple(steps))
 
 
-def split_of(prompt: str, test_fraction: float = 0.2) -> str:
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+def split_of(prompt: str, test_fraction: float = 0.1, validation_fraction: float = 0.1) -> str:
+    if not (0.0 < test_fraction and 0.0 <= validation_fraction and test_fraction + validation_fraction < 1.0):
+        raise ValueError(
+            "need test_fraction > 0, validation_fraction >= 0 and their sum below 1, got "
+            f"{test_fraction} and {validation_fraction}"
+        )
     digest = hashlib.sha256(prompt.encode("utf-8")).digest()
     bucket = int.from_bytes(digest[:8], "big") / 2**64
-    return "test" if bucket < test_fraction else "train"
+    if bucket < test_fraction:
+        return "test"
+    return "validation" if bucket < test_fraction + validation_fraction else "train"
 
 
 def generate(
@@ -163,10 +171,11 @@ def generate(
     n: int | None = None,
     level: str | Level = "easy",
     seed: int = 0,
-    test_fraction: float = 0.2,
+    test_fraction: float = 0.1,
+    validation_fraction: float = 0.1,
 ) -> list[dict[str, str]]:
     if split not in DEFAULT_SIZES:
-        raise ValueError(f"unknown split {split!r}; expected 'train' or 'test'")
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
     if isinstance(level, str):
         if level not in LEVELS:
             raise ValueError(f"unknown arithmetic level {level!r}; expected one of {', '.join(LEVELS)}")
@@ -174,7 +183,7 @@ def generate(
     n = DEFAULT_SIZES[split] if n is None else n
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    # The split name is mixed into the stream so train and test draw different candidates for the same seed.
+    # The split name is mixed into the stream so the splits draw different candidates for the same seed.
     rng = random.Random(f"srlm-arithmetic/{split}/{seed}")
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -187,7 +196,7 @@ def generate(
                 "ask for fewer rows or a harder level"
             )
         p = make_problem(rng, level)
-        if p.prompt in seen or split_of(p.prompt, test_fraction) != split:
+        if p.prompt in seen or split_of(p.prompt, test_fraction, validation_fraction) != split:
             continue
         seen.add(p.prompt)
         rows.append(p.as_row())

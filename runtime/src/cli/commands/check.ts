@@ -1,5 +1,6 @@
 // `srlm check FILE... [--format json] [--no-files] [--estimate]`: the checks of the editor from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
+import * as path from 'node:path';
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { encodingDiagnostic, LineIndex, type Diagnostic } from '../../../../server/src/core';
@@ -12,6 +13,7 @@ import {
   type IdeDocument,
   type IdeEnv,
 } from '../../../../server/src/ide/checks';
+import { sinkEnvironmentCheck } from '../../supervisor/sinks-env';
 
 const usage = `usage: srlm check FILE... [options]
 
@@ -20,7 +22,8 @@ environment — exactly what the editor reports: datasets (local files and folde
 datasets in the Hugging Face cache) and their columns, model folders and hub models in the cache, lengths
 against the model's positions, vocabularies, chat templates, reward files, and the memory estimate against
 the GPU (the pipeline's gpu_memory, else nvidia-smi, else SRLM_GPU_MEMORY_GIB; SRLM_DETECT_GPU=0 skips
-nvidia-smi). The Hugging Face cache is found as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME…).
+nvidia-smi). The Hugging Face cache is found as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME…). The
+metric back-ends named in report_to must be installed in the engine's Python (the one srlm run would use).
 
 options:
   --format human|json   output style (default human); json prints one array of
@@ -144,7 +147,10 @@ export const checkCommand: CliCommand = {
       const doc = documentOf(abs, text);
       env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
       const { document, diagnostics: found } = env
-        ? await checkDocument(doc, env)
+        ? await checkDocument(doc, env, undefined, [
+            // report_to back-ends, asked of the engine's Python (only when the pipeline names some).
+            sinkEnvironmentCheck({ env: io.env, searchFrom: [path.dirname(abs), io.cwd] }),
+          ])
         : { document: doc.model, diagnostics: doc.model.diagnostics };
       const encoding = encodingDiagnostic(source, document.lineIndex);
       const diagnostics = encoding ? [encoding, ...found] : found;

@@ -4,6 +4,7 @@ import type { CliCommand, CliIO } from '../command';
 import { engineAlive, reconcileRun } from '../../supervisor/control';
 import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 import { UsageError } from '../command';
+import { lastLinesOffset } from '../../store/fs-util';
 
 const usage = `usage: srlm logs RUN [options]
 
@@ -14,23 +15,33 @@ ${STORE_USAGE}
   -f, --follow          keep printing new output until the run ends
   -n, --lines N         only the last N lines`;
 
-function readFrom(file: string, offset: number): { text: Buffer; size: number } {
+/** Writes the file from `offset` to its current end in fixed-size pieces; returns the new offset. */
+function copyFrom(file: string, offset: number, out: NodeJS.WritableStream, lines?: number): number {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch {
-    return { text: Buffer.alloc(0), size: offset };
+    return offset;
   }
   try {
     const size = fs.fstatSync(fd).size;
     if (size < offset) offset = 0; // replaced
-    const buf = Buffer.alloc(size - offset);
-    fs.readSync(fd, buf, 0, buf.length, offset);
-    return { text: buf, size };
+    if (lines !== undefined) offset = Math.max(offset, lastLinesOffset(fd, size, lines));
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size - offset)));
+    while (offset < size) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - offset), offset);
+      if (n === 0) break;
+      // A copy: the stream may hold on to what it is given while `buf` is reused for the next piece.
+      out.write(Buffer.from(buf.subarray(0, n)));
+      offset += n;
+    }
+    return offset;
   } finally {
     fs.closeSync(fd);
   }
 }
+
+const CHUNK = 1 << 20;
 
 export const logsCommand: CliCommand = {
   name: 'logs',
@@ -46,22 +57,18 @@ export const logsCommand: CliCommand = {
     if (!located) return 1;
     const { store, id } = located;
     const file = store.file(id, 'log');
-    let { text, size } = readFrom(file, 0);
+    let lines: number | undefined;
     if (values.lines !== undefined) {
-      const n = Number(values.lines);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--lines must be a whole number, got '${values.lines}'`);
-      const lines = text.toString('utf8').split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      text = Buffer.from(lines.slice(-n).join('\n') + (lines.length > 0 ? '\n' : ''));
+      lines = Number(values.lines);
+      if (!Number.isInteger(lines) || lines < 0)
+        throw new UsageError(`--lines must be a whole number, got '${values.lines}'`);
     }
-    io.stdout.write(text);
+    let size = copyFrom(file, 0, io.stdout, lines);
     if (!values.follow) return 0;
     for (;;) {
       const rec = await reconcileRun(store, id);
       const alive = engineAlive(rec) || rec.status === 'starting';
-      const next = readFrom(file, size);
-      if (next.text.length > 0) io.stdout.write(next.text);
-      size = next.size;
+      size = copyFrom(file, size, io.stdout);
       if (!alive) return 0;
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -66,6 +66,9 @@ export const Codes = {
   hostFailure: c('SRLM060', 'warning', 'a file check could not run'),
   positionLimit: c('SRLM061', 'error', "sequence length beyond the model's max_position_embeddings"),
   datasetNotCached: c('SRLM062', 'warning', 'hub dataset not in the local Hugging Face cache'),
+  // the engine's environment (070–079)
+  backendMissing: c('SRLM070', 'error', 'metric back-end not installed in the engine environment'),
+  environmentUnchecked: c('SRLM071', 'info', 'the engine environment could not be checked'),
 } as const;
 
 export type CodeName = keyof typeof Codes;

@@ -4,6 +4,15 @@ import type { BlockSpec, FieldSpec, StageKindSpec } from './types';
 import { table } from '../table';
 
 const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
+export const DATASET_FORMATS = ['auto', 'jsonl', 'json', 'csv', 'parquet', 'arrow'] as const;
+/** Splits of the built-in tasks (deterministic and disjoint). */
+export const BUILTIN_SPLITS: readonly string[] = ['train', 'validation', 'test'];
+
+/** Metric back-ends a pipeline can report to (engine: srlm_engine/sinks; docs/results.md). */
+export const REPORT_BACKENDS = ['tensorboard', 'wandb', 'mlflow'] as const;
+
+/** Projection modules of Qwen2-style decoders, offered for LoRA `targets`. */
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 
 // ---- pipeline -------------------------------------------------------------------------------------------
 
@@ -58,6 +67,40 @@ export const pipelineSpec: BlockSpec = {
       name: 'system',
       type: { kind: 'string' },
       doc: "System prompt of every row whose dataset sets none (it replaces a chat template's built-in default).",
+    },
+    // Where the run's metrics go besides events.jsonl (docs/results.md).
+    {
+      name: 'report_to',
+      type: { kind: 'nameList', values: REPORT_BACKENDS, empty: true },
+      default: [],
+      doc:
+        'Metric back-ends that receive the run as it trains, besides `events.jsonl`: `tensorboard` (event files in ' +
+        'the run folder), `wandb`, `mlflow`. Each needs its engine extra (`pip install "srlm-engine[wandb]"`); ' +
+        '`srlm check` and `srlm run` say when one is missing.',
+    },
+    {
+      name: 'project',
+      type: { kind: 'string' },
+      defaultText: 'the pipeline name',
+      doc: 'W&B project and MLflow experiment the run is filed under.',
+    },
+    {
+      name: 'run_name',
+      type: { kind: 'string' },
+      defaultText: 'the run id',
+      doc: 'Display name of the run in W&B and MLflow.',
+    },
+    {
+      name: 'tags',
+      type: { kind: 'nameList', empty: true },
+      default: [],
+      doc: 'Tags for the run in W&B and MLflow (and a text entry in TensorBoard).',
+    },
+    {
+      name: 'tracking_uri',
+      type: { kind: 'string' },
+      defaultText: 'MLFLOW_TRACKING_URI, else sqlite:///<runs folder>/mlflow.db',
+      doc: 'MLflow tracking server or store (`http://host:5000`, `sqlite:///path/mlflow.db`, `databricks`).',
     },
   ],
 };
@@ -127,16 +170,25 @@ export const modelSpec: BlockSpec = {
 
 export const datasetSpec: BlockSpec = {
   kind: 'dataset',
-  doc: 'A dataset: a local file or a built-in generated task. Exactly one of `path` and `builtin`.',
+  doc:
+    'A dataset: a hub dataset, a local file or folder (read through Hugging Face `datasets`), or a built-in ' +
+    'generated task. Exactly one of `source` and `builtin`. Guide: docs/data.md.',
   labels: ['name'],
   blocks: [],
-  notes: ['Exactly one of `path` and `builtin` must be given.'],
-  exactlyOne: ['path', 'builtin'],
+  notes: [
+    'Exactly one of `source` and `builtin` must be given.',
+    '`part` needs `holdout`; two blocks with the same source, subset, split and holdout get disjoint parts.',
+  ],
+  exactlyOne: ['source', 'builtin'],
   fields: [
     {
-      name: 'path',
-      type: { kind: 'path', expects: 'file' },
-      doc: 'Local data file (`.jsonl`, `.json`, `.parquet`, `.csv`), relative to the .srlm file.',
+      name: 'source',
+      type: { kind: 'string', datasetSource: true },
+      synonyms: ['path'],
+      doc:
+        'Hub dataset id (`openai/gsm8k`) or a local data file or folder, relative to the .srlm file: jsonl, json, ' +
+        'csv, parquet or arrow files, a `save_to_disk` folder, or a folder of parquet shards laid out as hub ' +
+        'repos are (`main/train-00000-of-00001.parquet`, `data/train-*.parquet`).',
     },
     {
       name: 'builtin',
@@ -144,32 +196,80 @@ export const datasetSpec: BlockSpec = {
       doc: 'A procedurally generated task of the embedded default (multi-step arithmetic with worked steps).',
     },
     {
-      name: 'format',
-      type: { kind: 'enum', values: ['auto', 'jsonl', 'json', 'parquet', 'csv'] },
-      default: 'auto',
-      doc: 'File format; `auto` goes by the file extension.',
+      name: 'subset',
+      type: { kind: 'string' },
+      aliases: ['config', 'config_name'],
+      doc: 'Config of a hub dataset or hub-layout folder (GSM8K: `main`).',
     },
     {
       name: 'split',
-      type: { kind: 'enum', values: ['train', 'test'] },
+      type: { kind: 'string', bare: true, suggest: BUILTIN_SPLITS },
       default: 'train',
-      doc: 'Split of a built-in task (deterministic).',
+      doc: 'Split to read. Built-in tasks have `train`, `validation` and `test` (deterministic, disjoint); a single file is one split, `train`.',
+    },
+    {
+      name: 'revision',
+      type: { kind: 'string' },
+      default: 'main',
+      doc: 'Hub revision (branch, tag or commit) of a hub dataset.',
+    },
+    {
+      name: 'format',
+      type: { kind: 'enum', values: DATASET_FORMATS },
+      default: 'auto',
+      doc: 'File format; `auto` goes by the file extension or the folder layout.',
     },
     { name: 'prompt', type: { kind: 'string', column: true }, default: 'prompt', doc: 'Column holding the prompt.' },
-    { name: 'completion', type: { kind: 'string', column: true }, doc: 'Column holding the SFT/KD target.' },
+    {
+      name: 'completion',
+      type: { kind: 'string', column: true },
+      doc: 'Column holding the SFT/KD target. It may be the same column as `answer` (GSM8K rationales).',
+    },
     {
       name: 'answer',
       type: { kind: 'string', column: true },
-      doc: 'Column holding the gold answer for rewards and eval.',
+      doc: 'Column holding the gold answer for rewards and eval; a GSM8K rationale (`… #### 72`) is reduced to its final answer (`72`).',
     },
     {
       name: 'messages',
       type: { kind: 'string', column: true },
-      doc: 'Column holding chat-format rows (a list of `{role, content}`) instead of prompt/completion.',
+      doc: 'Column holding chat-format rows (a list of `{role, content}`) instead of prompt/completion; a last assistant turn is the completion.',
+    },
+    {
+      name: 'reasoning',
+      type: { kind: 'string', column: true },
+      doc: 'Column holding an R1-style reasoning trace; the completion becomes `<think>\\n{reasoning}\\n</think>\\n{completion}`.',
+    },
+    {
+      name: 'calculator_notes',
+      type: { kind: 'enum', values: ['keep', 'strip'] },
+      default: 'keep',
+      doc: 'Strip GSM8K calculator notes (`<<48/2=24>>`) from completions.',
+    },
+    {
+      name: 'final_answer',
+      type: { kind: 'enum', values: ['keep', 'boxed'] },
+      default: 'keep',
+      doc: "Rewrite a completion's trailing `#### N` as `\\boxed{N}`.",
     },
     { name: 'system', type: { kind: 'string' }, doc: 'System prompt added to every row.' },
+    templateField(
+      "Chat template for this dataset's rows, over the model's: a `.jinja` file (relative to the .srlm file) or inline template text.",
+    ),
     { name: 'limit', type: { kind: 'int', min: 1 }, unit: 'rows', doc: 'Use only the first N rows (after shuffling).' },
     { name: 'shuffle', type: { kind: 'bool' }, default: true, doc: 'Shuffle rows (seeded by the pipeline seed).' },
+    {
+      name: 'holdout',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true },
+      unit: 'fraction',
+      doc: 'Carve this fraction off the rows (seeded by the pipeline seed), e.g. a validation set from train; `part` picks the side.',
+    },
+    {
+      name: 'part',
+      type: { kind: 'enum', values: ['rest', 'holdout'] },
+      default: 'rest',
+      doc: 'Which side of `holdout` this block reads: the carved-off fraction (`holdout`) or the rest.',
+    },
   ],
 };
 
@@ -246,9 +346,9 @@ const sftFields: FieldSpec[] = [
   init,
   {
     name: 'data',
-    type: { kind: 'ref', targets: ['dataset'] },
+    type: { kind: 'ref', targets: ['dataset'], weighted: true },
     required: true,
-    doc: 'Training dataset; it needs `completion` or `messages`.',
+    doc: 'Training dataset, or a weighted mix of datasets (`0.7 * cot + 0.3 * r1`: sampling proportions); each needs `completion` or `messages`.',
   },
   {
     name: 'epochs',
@@ -373,9 +473,9 @@ export const rlSpec: StageKindSpec = {
     init,
     {
       name: 'data',
-      type: { kind: 'ref', targets: ['dataset'] },
+      type: { kind: 'ref', targets: ['dataset'], weighted: true },
       required: true,
-      doc: 'Prompt dataset; it needs `answer` for the rewards.',
+      doc: 'Prompt dataset, or a weighted mix of datasets (`0.5 * gsm8k + 0.5 * math`); each needs `answer` for the rewards.',
     },
     {
       name: 'algorithm',
@@ -539,7 +639,7 @@ export const loraSpec: BlockSpec = {
     },
     {
       name: 'targets',
-      type: { kind: 'nameList' },
+      type: { kind: 'nameList', suggestions: LORA_TARGETS },
       default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
       aliases: ['target_modules'],
       doc: 'Module names that get adapters.',

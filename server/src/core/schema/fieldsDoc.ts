@@ -30,7 +30,7 @@ function table(spec: BlockSpec): string[] {
     const d = defaultText(f);
     const shown = f.required ? '**required**' : d === undefined ? 'none' : `\`${cell(d)}\``;
     rows.push(
-      `| \`${f.name}\` | ${cell(describeType(f.type))} | ${shown} | ${f.unit ?? ''} | ${(f.aliases ?? []).map((a) => `\`${a}\``).join(', ')} | ${cell(f.doc)} |`,
+      `| \`${f.name}\` | ${cell(describeType(f.type))} | ${shown} | ${f.unit ?? ''} | ${[...(f.synonyms ?? []), ...(f.aliases ?? [])].map((a) => `\`${a}\``).join(', ')} | ${cell(f.doc)} |`,
     );
   }
   return rows;

@@ -49,8 +49,10 @@ export function fieldsFor(blockKind: string, stageKind?: string): readonly Field
 
 export interface FieldMatch {
   field: FieldSpec;
-  /** Set when `name` was an alias of `field.name`. */
+  /** Set when `name` was an alias of `field.name` (reported, with a rename fix). */
   alias?: string;
+  /** Set when `name` was a synonym of `field.name` (accepted silently). */
+  synonym?: string;
 }
 
 const fieldIndex = new WeakMap<BlockSpec, Map<string, FieldMatch>>();
@@ -61,6 +63,7 @@ export function findField(spec: BlockSpec, name: string): FieldMatch | undefined
   if (!index) {
     index = new Map();
     for (const f of spec.fields) for (const a of f.aliases ?? []) index.set(a, { field: f, alias: a });
+    for (const f of spec.fields) for (const a of f.synonyms ?? []) index.set(a, { field: f, synonym: a });
     for (const f of spec.fields) index.set(f.name, { field: f });
     fieldIndex.set(spec, index);
   }
@@ -90,17 +93,19 @@ export function describeType(t: FieldType): string {
     case 'bool':
       return 'true or false';
     case 'string':
-      return t.column ? 'string (column name)' : 'string';
+      return t.column ? 'string (column name)' : t.datasetSource ? 'string (hub dataset id, file or folder)' : 'string';
     case 'path':
       return t.expects === 'directory' ? 'path to a folder' : 'path to a file';
     case 'enum':
       return `one of ${t.values.join(', ')}`;
     case 'ref':
-      return `name of a ${t.targets.join(' or ')}`;
+      return t.weighted
+        ? `name of a ${t.targets.join(' or ')}, or a weighted sum of them`
+        : `name of a ${t.targets.join(' or ')}`;
     case 'refList':
       return `list of ${t.targets.join(' or ')} names`;
     case 'nameList':
-      return 'list of names';
+      return t.values ? `list of ${t.values.join(', ')}` : 'list of names';
     case 'kdLoss':
       return 'forward_kl, reverse_kl or jsd(beta = B)';
     case 'reward':
@@ -136,6 +141,7 @@ export function fieldDoc(field: FieldSpec): string {
   const d = defaultText(field);
   if (field.required) lines.push('', 'Required.');
   else if (d !== undefined) lines.push('', `Default: \`${d}\``);
+  if (field.synonyms?.length) lines.push('', `Also accepted: ${field.synonyms.map((a) => `\`${a}\``).join(', ')}`);
   if (field.aliases?.length)
     lines.push('', `Also accepted (renamed): ${field.aliases.map((a) => `\`${a}\``).join(', ')}`);
   return lines.join('\n');

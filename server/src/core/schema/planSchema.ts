@@ -19,6 +19,20 @@ function refObject(target: string): Schema {
   return { type: 'object', properties: { [target]: NAME }, required: [target], additionalProperties: false };
 }
 
+/** A weighted mix of names: `[{"dataset": "cot", "weight": 0.7}, …]`, weights normalised by the compiler. */
+function weightedRefs(target: string): Schema {
+  return {
+    type: 'array',
+    minItems: 1,
+    items: {
+      type: 'object',
+      properties: { [target]: NAME, weight: { type: 'number', exclusiveMinimum: 0 } },
+      required: [target, 'weight'],
+      additionalProperties: false,
+    },
+  };
+}
+
 /** The plan form of a value of each field type (docs/plan.md), without null or default. */
 function valueSchema(t: FieldType): Schema {
   switch (t.kind) {
@@ -36,13 +50,20 @@ function valueSchema(t: FieldType): Schema {
       return { type: 'string' };
     case 'enum':
       return { enum: [...t.values] };
-    case 'ref':
+    case 'ref': {
       // A compiled plan writes the bare name; a hand-written one may say which kind of block it names.
-      return t.targets.length === 1 ? NAME : { oneOf: [NAME, ...t.targets.map(refObject)] };
+      const one = t.targets.length === 1 ? NAME : { oneOf: [NAME, ...t.targets.map(refObject)] };
+      return t.weighted ? { oneOf: [one, weightedRefs(t.targets[0])] } : one;
+    }
     case 'refList':
       return { type: 'array', items: NAME };
     case 'nameList':
-      return { type: 'array', items: NAME, minItems: 1 };
+      return {
+        type: 'array',
+        items: t.values ? { enum: [...t.values] } : NAME,
+        ...(t.values ? { uniqueItems: true } : {}),
+        ...(t.empty ? {} : { minItems: 1 }),
+      };
     case 'kdLoss':
       return {
         type: 'object',
@@ -120,7 +141,12 @@ function objectOf(
   withNested = true,
 ): Schema {
   const properties: Schema = {};
-  for (const f of spec.fields) properties[f.name] = fieldSchema(f);
+  for (const f of spec.fields) {
+    properties[f.name] = fieldSchema(f);
+    // A synonym is a former name: plans written before the rename carry it instead (the engine maps it).
+    for (const syn of f.synonyms ?? [])
+      properties[syn] = { ...fieldSchema(f), description: `Former name of \`${f.name}\`, accepted in older plans.` };
+  }
   for (const kind of withNested ? spec.blocks : []) {
     const nested = blockSpec(kind, nestedOf);
     if (!nested) continue;
@@ -138,10 +164,15 @@ function objectOf(
   const one = spec.exactlyOne;
   if (one && one.length > 1) {
     // Exactly one of these fields is given (not null): the others must be absent or null.
+    // A field's synonym stands for it: `path` satisfies (or conflicts) like `source`.
+    const names = (n: string) => [n, ...(spec.fields.find((f) => f.name === n)?.synonyms ?? [])];
     s.oneOf = one.map((name): Schema => {
       const properties: Schema = {};
-      for (const o of one) properties[o] = o === name ? { not: { type: 'null' } } : { type: 'null' };
-      return { required: [name], properties };
+      for (const o of one) if (o !== name) for (const n of names(o)) properties[n] = { type: 'null' };
+      const given = names(name).map((n): Schema => ({ required: [n], properties: { [n]: { not: { type: 'null' } } } }));
+      return given.length === 1
+        ? { ...given[0], properties: { ...(given[0].properties as Schema), ...properties } }
+        : { anyOf: given, properties };
     });
   }
   return s;
@@ -193,7 +224,11 @@ export function renderPlanSchema(): Schema {
       },
     }),
     dataset: objectOf(datasetSpec, undefined, {
-      sha256: { type: ['string', 'null'], default: null, description: 'sha256 of a local data file.' },
+      sha256: {
+        type: ['string', 'null'],
+        default: null,
+        description: 'sha256 of a local data file or folder; null for hub and builtin datasets.',
+      },
     }),
     eval: objectOf(evalSpec),
     rewardFunction: REWARD_FUNCTION_DECLARATION as unknown as Schema,

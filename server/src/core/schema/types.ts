@@ -8,18 +8,33 @@ export type FieldType =
   | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
   | { kind: 'bool' }
   /**
-   * Free text; `column` marks names of dataset columns (checked against sampled rows); `template` a chat template:
+   * Free text; `column` marks names of dataset columns (checked against sampled rows), `modelSource` a hub id
+   * or model folder, `datasetSource` a hub dataset id or a data file or folder; `bare` also accepts a bare
+   * name for the string (`split = train`, as when the field was an enum); `suggest` lists common values that
+   * completion offers (any other text is valid too); `template` a chat template:
    * inline Jinja text, or a `.jinja` file relative to the .srlm file that the plan compiler reads in.
    */
-  | { kind: 'string'; column?: boolean; modelSource?: boolean; template?: boolean }
+  | {
+      kind: 'string';
+      column?: boolean;
+      modelSource?: boolean;
+      datasetSource?: boolean;
+      bare?: boolean;
+      suggest?: readonly string[];
+      template?: boolean;
+    }
   /** A file or folder path, relative to the folder of the .srlm file. */
   | { kind: 'path'; expects?: 'file' | 'directory' }
   | { kind: 'enum'; values: readonly string[] }
-  /** A bare name of a block defined in the pipeline. */
-  | { kind: 'ref'; targets: readonly SymbolKind[] }
+  /**
+   * A bare name of a block defined in the pipeline; `weighted` also accepts a weighted sum of names
+   * (`0.7 * cot + 0.3 * r1`), whose plan form is `[{dataset, weight}]` with weights summing to 1.
+   */
+  | { kind: 'ref'; targets: readonly SymbolKind[]; weighted?: boolean }
   | { kind: 'refList'; targets: readonly SymbolKind[] }
-  /** A list of names or strings (LoRA target modules). */
-  | { kind: 'nameList' }
+  /** A list of names or strings: any (LoRA target modules, with `suggestions` for completion) or, with `values`,
+   * only those (metric back-ends); `empty` when `[]` is a meaningful value (no tags). */
+  | { kind: 'nameList'; values?: readonly string[]; suggestions?: readonly string[]; empty?: boolean }
   /** `forward_kl`, `reverse_kl`, `jsd` or `jsd(beta = B)`. */
   | { kind: 'kdLoss' }
   /** A weighted sum of reward functions: `accuracy + 0.2 * format`. */
@@ -43,6 +58,8 @@ export interface FieldSpec {
   readonly required?: boolean;
   /** Former or foreign names (HF/TRL spellings) accepted with a warning and a rename fix. */
   readonly aliases?: readonly string[];
+  /** Former names that stay valid without a warning (`path` for a dataset's `source`: old files keep working). */
+  readonly synonyms?: readonly string[];
 }
 
 export interface BlockSpec {

@@ -6,6 +6,7 @@ import { AttributeAst, BlockAst, type SourceFile } from '../syntax/ast';
 import type { Span } from '../text/lineIndex';
 import { blockSpec as blockSpecImport, findField as findFieldImport } from '../schema/lookup';
 import type { SymbolKind } from '../schema/types';
+import { weightedTerms } from './dataMix';
 import { valueOf as valueOfImport, type Value } from './values';
 
 // Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
@@ -112,7 +113,10 @@ function collectReferences(
     const t = match.field.type;
     if (t.kind !== 'ref' && t.kind !== 'refList') continue;
     const v = valueOf(file, node);
-    if (t.kind === 'ref') addReference(v, match.field.name, item, from, t.targets, byName, out);
+    if (t.kind === 'ref' && t.weighted && v.type !== 'ident') {
+      for (const term of weightedTerms(v).terms)
+        addReference(term.name, match.field.name, item, from, t.targets, byName, out);
+    } else if (t.kind === 'ref') addReference(v, match.field.name, item, from, t.targets, byName, out);
     else if (v.type === 'list')
       for (const n of v.items) addReference(n, match.field.name, item, from, t.targets, byName, out);
   }

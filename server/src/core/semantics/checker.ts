@@ -12,12 +12,14 @@ import {
   STAGE_KINDS,
   stageKindSpec as stageKindSpecImport,
 } from '../schema/lookup';
+import { BUILTIN_SPLITS } from '../schema/blocks';
 import type { BlockSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
 import type { BlockSymbol, Bindings, Reference } from './binder';
 import { checkFieldValue as checkFieldValueImport } from './fieldValues';
 import { findStageCycles, type StageCycle } from './cycles';
 import { similar } from './similar';
+import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';
 
 // Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
@@ -523,73 +525,119 @@ class Checker {
   }
 
   private checkDataset(cfg: BlockConfig): void {
-    const hasPath = cfg.attributes.has('path');
+    const hasSource = cfg.attributes.has('source');
     const hasBuiltin = cfg.attributes.has('builtin');
-    if (hasPath && hasBuiltin) {
+    const ignored = (field: string, why: string) => {
+      if (!cfg.attributes.has(field)) return;
+      this.report({ info: Codes.ignoredOption, message: why, span: this.keySpan(cfg, field) as Span });
+    };
+    if (hasSource && hasBuiltin) {
+      const sourceKey = cfg.attributes.get('source')?.key ?? 'source';
       this.report({
         info: Codes.incompatibleOptions,
-        message: "a dataset has either 'path' or 'builtin', not both",
+        message: `a dataset has either '${sourceKey}' or 'builtin', not both`,
         span: this.keySpan(cfg, 'builtin') as Span,
-        related: [{ span: this.keySpan(cfg, 'path') as Span, message: "'path' is set here" }],
+        related: [{ span: this.keySpan(cfg, 'source') as Span, message: `'${sourceKey}' is set here` }],
       });
-    } else if (!hasPath && !hasBuiltin) {
+    } else if (!hasSource && !hasBuiltin) {
       const braces = cfg.block.braces;
       this.report({
         info: Codes.missingRequired,
-        message: `${this.describeBlock(cfg.block)} needs 'path = "file.jsonl"' or 'builtin = arithmetic'`,
+        message: `${this.describeBlock(cfg.block)} needs 'source = "openai/gsm8k"' (a hub id, file or folder) or 'builtin = arithmetic'`,
         span: cfg.block.headerSpan,
         fixes: braces
           ? [
               {
-                title: "Add 'path'",
-                edits: [{ span: { start: braces.open, end: braces.open }, newText: ' path = ""' }],
+                title: "Add 'source'",
+                edits: [{ span: { start: braces.open, end: braces.open }, newText: ' source = ""' }],
               },
             ]
           : undefined,
       });
     }
-    if (hasPath && cfg.attributes.has('split')) {
+    const source = cfg.values.source;
+    if (hasBuiltin) {
+      for (const f of ['format', 'subset', 'revision']) ignored(f, `'${f}' applies to hub datasets and files only`);
+      const split = cfg.values.split;
+      if (typeof split === 'string' && !BUILTIN_SPLITS.includes(split)) {
+        const s = this.valueSpan(cfg, 'split') as Span;
+        const guesses = similar(split, BUILTIN_SPLITS);
+        this.report({
+          info: Codes.unknownEnum,
+          message: `built-in tasks have the splits ${BUILTIN_SPLITS.join(', ')}; found '${split}'`,
+          span: s,
+          fixes: guesses.map((g, i) => ({
+            title: `Change to '${g}'`,
+            edits: [{ span: s, newText: encodeString(g) }],
+            preferred: i === 0,
+          })),
+        });
+      }
+    } else if (typeof source === 'string' && datasetSourceKind(source) === 'file') {
+      ignored(
+        'split',
+        "'split' applies to hub datasets, folders and builtin tasks; a file is one split (use 'holdout' to carve one off)",
+      );
+      ignored('subset', "'subset' applies to hub datasets and folders; a file has no configs");
+      ignored('revision', "'revision' applies to hub datasets only");
+    } else if (typeof source === 'string' && datasetSourceKind(source) === 'local') {
+      ignored('revision', "'revision' applies to hub datasets only");
+    }
+    if (cfg.attributes.has('part') && !cfg.attributes.has('holdout')) {
       this.report({
-        info: Codes.ignoredOption,
-        message: "'split' applies to builtin datasets only; a file is used whole",
-        span: this.keySpan(cfg, 'split') as Span,
+        info: Codes.incompatibleOptions,
+        message: "'part' picks a side of 'holdout': add 'holdout = 0.1' (the fraction carved off), or remove 'part'",
+        span: this.keySpan(cfg, 'part') as Span,
       });
     }
-    if (hasBuiltin && cfg.attributes.has('format')) {
+    if (cfg.attributes.has('reasoning') && !cfg.attributes.has('completion')) {
       this.report({
-        info: Codes.ignoredOption,
-        message: "'format' applies to dataset files only",
-        span: this.keySpan(cfg, 'format') as Span,
+        info: Codes.datasetFieldNeeded,
+        message: "'reasoning' is wrapped in <think>…</think> before the completion: name the 'completion' column too",
+        span: this.keySpan(cfg, 'reasoning') as Span,
       });
+    }
+    for (const f of ['calculator_notes', 'final_answer']) {
+      if (cfg.attributes.has(f) && !cfg.attributes.has('completion'))
+        ignored(f, `'${f}' rewrites completions; this dataset names no 'completion' column`);
     }
   }
 
-  /** The dataset config a stage or eval's `field` points at, when it resolves to a dataset. */
-  private datasetOf(cfg: BlockConfig, field: string): { sym: BlockSymbol; cfg: BlockConfig } | undefined {
-    const name = cfg.values[field];
-    if (typeof name !== 'string') return undefined;
-    const sym = this.b.byName.get(name);
-    if (!sym || sym.kind !== 'dataset') return undefined;
-    const dcfg = this.configs.get(sym);
-    return dcfg ? { sym, cfg: dcfg } : undefined;
+  /** The dataset configs a stage or eval's `field` points at: one name, or each part of a weighted mix. */
+  private datasetsOf(cfg: BlockConfig, field: string): { sym: BlockSymbol; cfg: BlockConfig }[] {
+    const v = cfg.values[field];
+    const names =
+      typeof v === 'string'
+        ? [v]
+        : Array.isArray(v)
+          ? v.map((p) => (p as { dataset?: unknown }).dataset).filter((n): n is string => typeof n === 'string')
+          : [];
+    const out: { sym: BlockSymbol; cfg: BlockConfig }[] = [];
+    for (const name of names) {
+      const sym = this.b.byName.get(name);
+      const dcfg = sym && sym.kind === 'dataset' ? this.configs.get(sym) : undefined;
+      if (sym && dcfg) out.push({ sym, cfg: dcfg });
+    }
+    return out;
   }
 
   private needColumns(cfg: BlockConfig, field: string, anyOf: string[], purpose: string): void {
-    const ds = this.datasetOf(cfg, field);
-    if (!ds || ds.cfg.attributes.has('builtin') || !ds.cfg.attributes.has('path')) return;
-    if (anyOf.some((c) => ds.cfg.attributes.has(c))) return;
-    const want = anyOf.map((c) => `'${c}'`).join(' or ');
-    this.report({
-      info: Codes.datasetFieldNeeded,
-      message: `dataset '${ds.sym.name}' names no ${want} column, which ${purpose} needs`,
-      span: this.valueSpan(cfg, field) as Span,
-      related: [
-        {
-          span: ds.sym.nameSpan,
-          message: `add ${anyOf.map((c) => `${c} = "…"`).join(' or ')} to dataset '${ds.sym.name}'`,
-        },
-      ],
-    });
+    for (const ds of this.datasetsOf(cfg, field)) {
+      if (ds.cfg.attributes.has('builtin') || !ds.cfg.attributes.has('source')) continue;
+      if (anyOf.some((c) => ds.cfg.attributes.has(c))) continue;
+      const want = anyOf.map((c) => `'${c}'`).join(' or ');
+      this.report({
+        info: Codes.datasetFieldNeeded,
+        message: `dataset '${ds.sym.name}' names no ${want} column, which ${purpose} needs`,
+        span: this.valueSpan(cfg, field) as Span,
+        related: [
+          {
+            span: ds.sym.nameSpan,
+            message: `add ${anyOf.map((c) => `${c} = "…"`).join(' or ')} to dataset '${ds.sym.name}'`,
+          },
+        ],
+      });
+    }
   }
 
   // FSDP's loss scaler would decide overflow per shard, so the engine refuses fp16 with it. Reported whatever

@@ -7,6 +7,7 @@ import { BUILTIN_REWARD_ARGS, BUILTIN_REWARDS, KD_LOSSES } from '../schema/block
 import { describeType } from '../schema/lookup';
 import type { FieldSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
+import { checkWeightedRef } from './dataMix';
 import { similar } from './similar';
 import { describeValue, type Value } from './values';
 
@@ -84,6 +85,7 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
     case 'string':
     case 'path':
       if (v.type === 'string') return v.value;
+      if (t.kind === 'string' && t.bare && v.type === 'ident') return v.name;
       if (v.type === 'ident' || v.type === 'number') {
         const text = v.type === 'ident' ? v.name : v.raw;
         mismatch(ctx, field, v, { fixes: [replaceFix('Quote the value', span(v), encodeString(text))] });
@@ -96,21 +98,12 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
         return undefined;
       }
       if (t.values.includes(name)) return name;
-      const guesses = similar(name, t.values);
-      ctx.report({
-        info: Codes.unknownEnum,
-        message: `'${name}' is not a valid ${field.name}: expected one of ${t.values.join(', ')}${guesses.length ? ` (did you mean '${guesses[0]}'?)` : ''}`,
-        span: span(v),
-        fixes: guesses.map((g, i) => ({
-          title: `Change to '${g}'`,
-          edits: [{ span: span(v), newText: g }],
-          preferred: i === 0,
-        })),
-      });
+      unknownName(ctx, field, name, span(v), t.values);
       return undefined;
     }
     case 'ref':
       if (v.type === 'ident') return v.name;
+      if (t.weighted && (v.type === 'binary' || v.type === 'negate')) return checkWeightedRef(field, v, ctx.report);
       if (v.type === 'string' && IDENT_RE.test(v.value)) {
         mismatch(ctx, field, v, { fixes: [replaceFix('Remove the quotes', span(v), v.value)] });
       } else mismatch(ctx, field, v);
@@ -145,9 +138,8 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
       }
       const out: string[] = [];
       for (const item of v.items) {
-        if (item.type === 'ident') out.push(item.name);
-        else if (item.type === 'string') out.push(item.value);
-        else {
+        const name = item.type === 'ident' ? item.name : item.type === 'string' ? item.value : undefined;
+        if (name === undefined) {
           ctx.report({
             info: Codes.typeMismatch,
             message: `'${field.name}' items must be names, found ${describeValue(item)}`,
@@ -155,6 +147,12 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
           });
           return undefined;
         }
+        if (t.values && !t.values.includes(name)) {
+          unknownName(ctx, field, name, span(item), t.values);
+          return undefined;
+        }
+        // A closed set is a set: `[wandb, wandb]` means wandb once.
+        if (!t.values || !out.includes(name)) out.push(name);
       }
       return out;
     }
@@ -165,6 +163,20 @@ export function checkFieldValue(field: FieldSpec, v: Value, ctx: ValueContext): 
     case 'metrics':
       return checkMetrics(field, v, ctx);
   }
+}
+
+function unknownName(ctx: ValueContext, field: FieldSpec, name: string, s: Span, values: readonly string[]) {
+  const guesses = similar(name, values);
+  ctx.report({
+    info: Codes.unknownEnum,
+    message: `'${name}' is not a valid ${field.name}: expected one of ${values.join(', ')}${guesses.length ? ` (did you mean '${guesses[0]}'?)` : ''}`,
+    span: s,
+    fixes: guesses.map((g, i) => ({
+      title: `Change to '${g}'`,
+      edits: [{ span: s, newText: g }],
+      preferred: i === 0,
+    })),
+  });
 }
 
 function checkKdLoss(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue | undefined {

@@ -1,0 +1,97 @@
+"""A finished run folder, read for the results commands (card, push, export): its plan, events and checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sinks import read_events
+
+
+class ResultsError(Exception):
+    """A request the run folder cannot satisfy; the message says what to do."""
+
+
+@dataclass
+class RunFolder:
+    path: Path
+    plan: dict
+    events: list[dict]
+
+    @classmethod
+    def open(cls, path: str | Path, events: bool = True) -> RunFolder:
+        """The run folder at `path`; `events=False` leaves the events unread (a caller that streams them)."""
+        p = Path(path).resolve()
+        plan_file, events_file = p / "plan.json", p / "events.jsonl"
+        if not plan_file.is_file() or not events_file.is_file():
+            raise ResultsError(f"{p} is not a run folder (it needs plan.json and events.jsonl)")
+        from .plan import PlanError, load
+
+        try:
+            # With the schema's defaults applied: a card lists every hyperparameter the stage ran with.
+            loaded = load(str(plan_file))
+        except (OSError, PlanError) as e:
+            raise ResultsError(f"{plan_file}: unreadable plan ({e})") from e
+        return cls(p, loaded.resolved(), read_events(events_file) if events else [])
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    def stages(self) -> list[dict]:
+        return list(self.plan.get("stages") or [])
+
+    def stage(self, name: str) -> dict:
+        for st in self.stages():
+            if st["name"] == name:
+                return st
+        names = ", ".join(s["name"] for s in self.stages())
+        raise ResultsError(f"the run has no stage '{name}' (stages: {names})")
+
+    def finished(self) -> dict[str, dict]:
+        """The latest successful `stage_finished` event of each stage."""
+        out = {}
+        for e in self.events:
+            if e.get("type") == "stage_finished" and e.get("status") == "completed":
+                out[e["stage"]] = e
+        return out
+
+    def default_stage(self) -> str:
+        done = self.finished()
+        for st in reversed(self.stages()):
+            if st["name"] in done:
+                return st["name"]
+        raise ResultsError("no stage of this run has finished, so there is no checkpoint to describe")
+
+    def checkpoint(self, stage: str) -> Path:
+        """The stage's final checkpoint (the cached one for a stage the stage cache reused)."""
+        self.stage(stage)
+        done = self.finished().get(stage)
+        path = Path(done["checkpoint"]) if done and done.get("checkpoint") else None
+        path = path or self.path / "checkpoints" / stage / "final"
+        if not (path / "meta.json").is_file():
+            raise ResultsError(
+                f"stage '{stage}' has no final checkpoint (looked at {path}); it has not finished"
+            )
+        return path
+
+    def chain(self, stage: str) -> list[dict]:
+        """The stages whose weights lead to `stage`, first to last (following `init`)."""
+        out = []
+        st: dict | None = self.stage(stage)
+        while st is not None:
+            out.append(st)
+            init = st.get("init") or {}
+            st = self.stage(init["stage"]) if "stage" in init else None
+        return out[::-1]
+
+    def base_model(self, stage: str) -> tuple[str, dict]:
+        init = self.chain(stage)[0].get("init") or {}
+        name = init.get("model", "")
+        return name, (self.plan.get("models") or {}).get(name, {})
+
+    def engine_version(self) -> str | None:
+        for e in reversed(self.events):
+            if e.get("type") == "run_started":
+                return e.get("engine_version")
+        return self.plan.get("engine_version")

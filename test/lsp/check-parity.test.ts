@@ -44,8 +44,8 @@ let lsp: LspClient;
 
 before(async () => {
   ws = mkdtempSync(join(tmpdir(), 'srlm-parity-'));
-  const bin = join(ws, 'bin');
-  mkdirSync(bin);
+  // Outside the workspace: the server never runs an nvidia-smi from a workspace folder (docs/security.md).
+  const bin = mkdtempSync(join(tmpdir(), 'srlm-parity-bin-'));
   // What nvidia-smi prints for --query-gpu=name,memory.total --format=csv,noheader,nounits: a 2 GiB card.
   writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "NVIDIA Parity GPU, 2048"\n');
   chmodSync(join(bin, 'nvidia-smi'), 0o755);

@@ -332,7 +332,7 @@ test('code lens: run pipeline and run from each stage', async () => {
   assert.deepEqual(stages, ['warmup', 'distill', 'grpo']);
 });
 
-test('unopened files and out-of-range positions get empty answers, not errors', async () => {
+test('unopened files and out-of-range positions get empty answers; a negative line is InvalidParams', async () => {
   const ghost = fileUri(join(WS, 'not-open.srlm'));
   assert.deepEqual(
     await client.request('textDocument/completion', {
@@ -353,8 +353,9 @@ test('unopened files and out-of-range positions get empty answers, not errors', 
     await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 2, character: 999 } }),
     null,
   );
-  assert.deepEqual(
-    await client.request('textDocument/definition', { textDocument: { uri }, position: { line: -1, character: 0 } }),
-    [],
+  // Not a position at all (LSP lines are unsigned): the params are invalid, which is not an internal error.
+  await assert.rejects(
+    client.request('textDocument/definition', { textDocument: { uri }, position: { line: -1, character: 0 } }),
+    (e: { code?: number }) => e.code === -32602,
   );
 });

@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeFsError, readSourceFile } from './source-file';
 import type { CliIO } from './command';
+import { decodeUtf8, type DecodedText } from '../../../server/src/core';
 
 export interface SourceInput {
   /** What messages call it: the argument as given, a path found below a directory argument, or the stdin name. */
@@ -11,6 +12,8 @@ export interface SourceInput {
   /** Absolute path; undefined for standard input without --stdin-filename. */
   readonly abs: string | undefined;
   readonly text: string;
+  /** The first byte that is not UTF-8, when there is one (the text holds U+FFFD there). */
+  readonly invalid?: DecodedText['invalid'];
   readonly fromStdin: boolean;
 }
 
@@ -32,12 +35,13 @@ async function walk(dir: string, shown: string): Promise<string[]> {
   return out;
 }
 
-async function readStdin(io: CliIO): Promise<string> {
+/** Standard input, decoded strictly like a file (without a byte-order mark). */
+async function readStdin(io: CliIO): Promise<DecodedText> {
   const chunks: Buffer[] = [];
   for await (const c of io.stdin ?? process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/^\uFEFF/, '');
+  const bytes = Buffer.concat(chunks);
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return decodeUtf8(bytes.subarray(bom));
 }
 
 /**
@@ -59,7 +63,7 @@ export async function readInputs(
     if (arg === '-') {
       const name = stdinFilename ?? '<stdin>';
       const abs = stdinFilename ? path.resolve(io.cwd, stdinFilename) : undefined;
-      out.push({ name, abs, text: await readStdin(io), fromStdin: true });
+      out.push({ name, abs, ...(await readStdin(io)), fromStdin: true });
       continue;
     }
     const abs = path.resolve(io.cwd, arg);
@@ -78,7 +82,7 @@ export async function readInputs(
     for (const f of files) {
       const source = await readSourceFile(command, f, io);
       if (!source) return undefined;
-      out.push({ name: f, abs: source.abs, text: source.text, fromStdin: false });
+      out.push({ name: f, abs: source.abs, text: source.text, invalid: source.invalid, fromStdin: false });
     }
   }
   return out;

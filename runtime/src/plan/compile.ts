@@ -6,8 +6,11 @@ import * as path from 'node:path';
 import {
   blockSpec,
   datasetSourceKind,
+  decodeUtf8,
+  encodingDiagnostic,
   isInlineTemplate,
   isLocalSource,
+  LineIndex,
   resolveDefaults,
   stageKindSpec,
   type BlockConfig,
@@ -15,7 +18,6 @@ import {
   type Diagnostic,
   type DocumentModel,
   type JsonValue,
-  type LineIndex,
 } from '../../../server/src/core';
 import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
 import { fsErrorReason } from '../store/fs-util';
@@ -174,19 +176,24 @@ function errorSummary(file: string, diags: readonly Diagnostic[]): string {
 export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   const file = path.resolve(o.workspace, o.file);
   let text = o.text;
+  let encoding: Diagnostic | undefined;
   if (text === undefined) {
     try {
-      text = fs.readFileSync(file, 'utf8');
+      const decoded = decodeUtf8(fs.readFileSync(file));
+      text = decoded.text;
+      encoding = encodingDiagnostic(decoded, new LineIndex(text));
     } catch (err) {
       throw new CompileError(`cannot read ${file}: ${fsErrorReason(err)}`, file, [], undefined);
     }
   }
   // The same checks as `srlm check` and the editor, so a file they pass is a file that compiles.
   const doc = documentOf(file, text);
-  const { document, diagnostics } =
+  const checked =
     o.fileChecks === false
       ? { document: doc.model, diagnostics: doc.model.diagnostics }
       : await checkDocument(doc, await checkEnvironment(o.env ?? process.env, o.workspace));
+  const document = checked.document;
+  const diagnostics = encoding ? [encoding, ...checked.diagnostics] : checked.diagnostics;
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new CompileError(errorSummary(file, diagnostics), file, diagnostics, document.lineIndex);
   }
@@ -206,9 +213,11 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   const fail = (message: string): never => {
     throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
   };
-  const models: Record<string, Json> = {};
-  const datasets: Record<string, Json> = {};
-  const evals: Record<string, Json> = {};
+  // Keyed by the user's block names: without a prototype, a dataset named `__proto__` is a key like any other
+  // (in a plain object the assignment set the prototype and the dataset vanished from the plan).
+  const models = Object.create(null) as Record<string, Json>;
+  const datasets = Object.create(null) as Record<string, Json>;
+  const evals = Object.create(null) as Record<string, Json>;
   const identities = new Map<string, string>(); // name → identity hash of a model, dataset or stage
 
   for (const sym of document.symbols) {

@@ -31,12 +31,18 @@ export interface DocumentModel extends ParsedDocument {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Characters kept of a message: names from the file are quoted in messages, and a 1 MB name quoted in a
+ * thousand diagnostics would be a gigabyte of output.
+ */
+export const MAX_MESSAGE_CHARS = 1000;
+
 export function toDiagnostics(raw: RawDiagnostic[], index: LineIndex): Diagnostic[] {
   const out = raw.map((r): Diagnostic => {
     const d: Diagnostic = {
       code: r.info.code,
       severity: r.severity ?? r.info.severity,
-      message: r.message,
+      message: r.message.length > MAX_MESSAGE_CHARS ? `${r.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : r.message,
       range: index.rangeOf(r.span),
       span: r.span,
     };
@@ -90,15 +96,28 @@ export function analyzeDocument(text: string): DocumentModel {
 
 /** Diagnostics kept per file: beyond this, garbage input would only flood the editor. */
 export const MAX_DIAGNOSTICS = 1000;
+const CAP_NOTE = ' more diagnostics not shown';
 
-function capDiagnostics(list: Diagnostic[], index: LineIndex): Diagnostic[] {
-  if (list.length <= MAX_DIAGNOSTICS) return list;
+/**
+ * The first MAX_DIAGNOSTICS of a sorted list, then one SRLM007 note counting the rest. A list that was capped
+ * before (its last entry is that note) can be capped again with more diagnostics added: the counts add up.
+ */
+export function capDiagnostics(list: Diagnostic[], index: LineIndex): Diagnostic[] {
+  let hidden = 0;
+  const isCapNote = (d: Diagnostic) => d.code === Codes.tooManyErrors.code && d.message.endsWith(CAP_NOTE);
+  const notes = list.filter(isCapNote);
+  if (notes.length > 0) {
+    for (const n of notes) hidden += Number(/^(\d+)/.exec(n.message)?.[1] ?? 0);
+    list = list.filter((d) => !isCapNote(d));
+  }
+  if (list.length <= MAX_DIAGNOSTICS && hidden === 0) return list;
   const kept = list.slice(0, MAX_DIAGNOSTICS);
-  const span = kept[kept.length - 1].span;
+  hidden += list.length - kept.length;
+  const span = kept[kept.length - 1]?.span ?? { start: 0, end: 0 };
   kept.push({
     code: Codes.tooManyErrors.code,
     severity: Codes.tooManyErrors.severity,
-    message: `${list.length - MAX_DIAGNOSTICS} more diagnostics not shown`,
+    message: `${hidden}${CAP_NOTE}`,
     range: index.rangeOf(span),
     span,
   });

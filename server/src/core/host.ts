@@ -200,6 +200,8 @@ export const SAMPLE_ROWS = 8;
 export function createHostContext(doc: DocumentModel, host: CheckHost): HostCheckContext {
   const samples = new Map<BlockSymbol, Promise<DatasetSample | undefined>>();
   const models = new Map<BlockSymbol, Promise<ModelConfigResult | undefined>>();
+  const bases = new Map<BlockSymbol, BlockSymbol | null>();
+  const onWalk = new Set<BlockSymbol>();
   const ctx: HostCheckContext = {
     doc,
     host,
@@ -235,15 +237,31 @@ export function createHostContext(doc: DocumentModel, host: CheckHost): HostChec
       }
       return p;
     },
+    // Memoised along the whole walk: asked for every stage of a 20,000-stage chain, walking each chain
+    // afresh was quadratic (40 s).
     baseModel(sym) {
+      const walked: BlockSymbol[] = [];
       let cur: BlockSymbol | undefined = sym;
-      const seen = new Set<BlockSymbol>();
-      while (cur && cur.kind === 'stage' && !seen.has(cur)) {
-        seen.add(cur);
+      let found: BlockSymbol | null | undefined;
+      while (cur && cur.kind === 'stage') {
+        found = bases.get(cur);
+        if (found !== undefined) break;
+        // A stage met twice is on a cycle of `init`s (reported by the checker): no base model.
+        if (onWalk.has(cur)) {
+          found = null;
+          break;
+        }
+        walked.push(cur);
+        onWalk.add(cur);
         const init: JsonValue | undefined = doc.configs.get(cur)?.values.init;
         cur = typeof init === 'string' ? doc.symbolsByName.get(init) : undefined;
       }
-      return cur && cur.kind === 'model' ? cur : undefined;
+      if (found === undefined) found = cur && cur.kind === 'model' ? cur : null;
+      for (const s of walked) {
+        bases.set(s, found);
+        onWalk.delete(s);
+      }
+      return found ?? undefined;
     },
   };
   return ctx;

@@ -10,15 +10,25 @@
 //   cursorContext(doc, offset) → block/field/position under the cursor, for completion and hover
 //   tokenAtOffset / dumpTree / LineIndex, schema lookups (fieldsFor, blockSpec, fieldDoc, enumValues,
 //   describeType, defaultText, resolveDefaults), diagnostic code table (Codes, allCodes).
-import { analyzeDocument, parseDocument, toDiagnostics, type DocumentModel, type ParsedDocument } from './analysis';
+import {
+  analyzeDocument,
+  capDiagnostics,
+  parseDocument,
+  toDiagnostics,
+  type DocumentModel,
+  type ParsedDocument,
+} from './analysis';
 import { compareDiagnostics, type Diagnostic, type RawDiagnostic } from './diagnostics/diagnostic';
 import { Codes } from './diagnostics/codes';
 import { createHostContext, defaultHostChecks, type CheckHost, type HostCheck } from './host';
+import type { LineIndex } from './text/lineIndex';
+import type { DecodedText } from './text/utf8';
 
 export type { DocumentModel, ParsedDocument } from './analysis';
 export type { Diagnostic, Fix, RelatedInfo, TextEdit, RawDiagnostic } from './diagnostics/diagnostic';
 export { Codes, allCodes, type CodeInfo, type Severity } from './diagnostics/codes';
 export { LineIndex, type Position, type Range, type Span } from './text/lineIndex';
+export { decodeUtf8, firstInvalidByte, type DecodedText } from './text/utf8';
 export { SyntaxKind, kindName, isTrivia } from './syntax/kinds';
 export {
   ancestors,
@@ -111,6 +121,24 @@ export async function check(text: string, options: CheckOptions = {}): Promise<C
       });
     }
   }
-  const diagnostics = document.diagnostics.concat(toDiagnostics(raw, document.lineIndex)).sort(compareDiagnostics);
-  return { document, diagnostics };
+  // File checks report per dataset, model and stage: bounded like the text-only ones.
+  const all = document.diagnostics.concat(toDiagnostics(raw, document.lineIndex)).sort(compareDiagnostics);
+  return { document, diagnostics: capDiagnostics(all, document.lineIndex) };
+}
+
+/** The error for a file read as bytes that is not valid UTF-8, at its first bad byte; undefined when valid. */
+export function encodingDiagnostic(decoded: DecodedText, index: LineIndex): Diagnostic | undefined {
+  const bad = decoded.invalid;
+  if (!bad) return undefined;
+  const span = { start: bad.offset, end: Math.min(bad.offset + 1, decoded.text.length) };
+  const range = index.rangeOf(span);
+  return {
+    code: Codes.invalidEncoding.code,
+    severity: Codes.invalidEncoding.severity,
+    message:
+      `the file is not valid UTF-8: byte ${bad.byte} (line ${range.start.line + 1}, column ${range.start.character + 1}) ` +
+      'starts no valid character; save the file as UTF-8',
+    range,
+    span,
+  };
 }

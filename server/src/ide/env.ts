@@ -76,6 +76,14 @@ export class IdeEnv {
     return this.remembered.get(key) as T | undefined;
   }
 
+  /**
+   * A value derived from files, kept like the reads it comes from (until a watched file changes or the entry
+   * ages out): a 20,000-stage file asked for the same dataset sample once per stage.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    return this.cached(`memo:${key}`, compute);
+  }
+
   private cached<T>(key: string, compute: () => T): T {
     const hit = this.cache.get(key);
     const t = this.now();

@@ -7,8 +7,10 @@ import type { IdeEnv } from './env';
 import type { IdeSignature } from './types';
 import { userRewardFunctions } from './workspaceFiles';
 import { findField } from '../core';
+import { table } from '../core/table';
 
-const CALLS: Record<string, IdeSignature> = {
+// No prototype: `constructor(` must not find Object's constructor as a signature.
+const CALLS: Readonly<Record<string, IdeSignature>> = table({
   jsd: {
     label: 'jsd(beta: number in 0..1 = 0.5)',
     documentation: KD_LOSSES.jsd,
@@ -20,7 +22,7 @@ const CALLS: Record<string, IdeSignature> = {
     ],
     activeParameter: 0,
   },
-};
+});
 
 export function signatureHelp(doc: IdeDocument, offset: number, env: IdeEnv): IdeSignature | undefined {
   const ctx = cursorContext(doc, offset);

@@ -151,7 +151,10 @@ export function datasetSampleOf(doc: IdeDocument, dataset: BlockSymbol, env: Ide
   const loc = locateDataset(env, req, doc.dir);
   if (loc.kind !== 'files') return undefined;
   const file = loc.files[0]!;
-  if (loc.format !== 'parquet') return loc.format === 'arrow' ? undefined : sampleDataset(env, file, loc.format);
+  if (loc.format !== 'parquet')
+    return loc.format === 'arrow'
+      ? undefined
+      : env.memo(`sample:${loc.format}:${file}`, () => sampleDataset(env, file, loc.format));
   // Parquet rows are decoded asynchronously by the dataset check; until then the sample is unknown.
   const read = rememberedParquetRows(env, file);
   if (!read) return undefined;

@@ -19,6 +19,14 @@ export class ServerContext {
     analyze: (uri: string, text: string) => IdeDocument,
   ) {
     this.store = new DocumentStore(analyze);
+    const warned = new Set<string>();
+    this.store.onStaleVersion = (uri, version, previous) => {
+      if (warned.has(uri)) return;
+      warned.add(uri);
+      this.log.info(
+        `${uri}: change with version ${version} after version ${previous}; applied, results follow the text`,
+      );
+    };
   }
 
   readonly log = {

@@ -27,7 +27,8 @@ export function toLspDiagnostic(uri: string, d: IdeDiagnostic): LspDiagnostic {
 export function registerDiagnostics(ctx: ServerContext, delayMs: () => number): DiagnosticsScheduler<LspDiagnostic> {
   const scheduler = new DiagnosticsScheduler<LspDiagnostic>({
     delayMs: 0,
-    version: (uri) => ctx.store.get(uri)?.version,
+    // Staleness by the store's revision (a client may reuse version numbers); published with the client's.
+    version: (uri) => ctx.store.revision(uri),
     start: (uri) => {
       const doc = ctx.store.analysis(uri);
       if (!doc) return undefined;
@@ -37,7 +38,12 @@ export function registerDiagnostics(ctx: ServerContext, delayMs: () => number): 
           (await slowDiagnostics(doc, ctx.env, isCancelled)).map((d) => toLspDiagnostic(uri, d)),
       };
     },
-    publish: (uri, version, diagnostics) => void ctx.connection.sendDiagnostics({ uri, version, diagnostics }),
+    publish: (uri, revision, diagnostics) =>
+      void ctx.connection.sendDiagnostics({
+        uri,
+        version: revision === undefined ? undefined : ctx.store.get(uri)?.version,
+        diagnostics,
+      }),
     onError: (uri, e) => ctx.log.error(`diagnostics for ${uri} failed: ${e instanceof Error ? e.stack : String(e)}`),
   });
   // Opening a file shows its problems without waiting; typing waits for a pause.

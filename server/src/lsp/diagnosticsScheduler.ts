@@ -17,6 +17,7 @@ export interface DiagnosticsRun<D> {
 
 export interface SchedulerOptions<D> {
   delayMs: number;
+  /** A number that changes whenever the document's content does (the store's revision); undefined when closed. */
   version(uri: string): number | undefined;
   start(uri: string): DiagnosticsRun<D> | undefined;
   publish(uri: string, version: number | undefined, diagnostics: D[]): void;

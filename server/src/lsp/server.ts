@@ -71,7 +71,7 @@ export function startServer(connection: Connection): ServerContext {
 
   connection.onInitialized(() => {
     if (settings.detectGpu) {
-      void detectGpu().then((gpu) => {
+      void detectGpu({ untrusted: env.workspaceFolders }).then((gpu) => {
         if (!gpu) return;
         env.gpu = gpu;
         // The memory check and the estimates change once the card is known.

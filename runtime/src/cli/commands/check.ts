@@ -5,7 +5,7 @@ import { readInputs } from '../inputs';
 import { githubAnnotations, sarifLog, type ReportedDiagnostic } from '../check-report';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import * as path from 'node:path';
-import { LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { encodingDiagnostic, LineIndex, type Diagnostic } from '../../../../server/src/core';
 import { formatBytes, formatCount, formatDuration } from '../../../../server/src/core/estimate';
 import {
   checkDocument,
@@ -89,19 +89,33 @@ export interface JsonDiagnostic {
 
 const COLORS = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m', hint: '\x1b[90m' } as const;
 
+/** Source lines longer than this are shown as a window of CONTEXT characters either side of the range. */
+const MAX_SHOWN = 240;
+const CONTEXT = 80;
+
 /** `file:line:col: severity CODE: message`, the source line, and a caret under the range. */
 export function renderHuman(file: string, index: LineIndex, d: Diagnostic, color: boolean): string {
-  const { line, character } = d.range.start;
+  const { line } = d.range.start;
   const sev = color ? `${COLORS[d.severity]}${d.severity}\x1b[0m` : d.severity;
-  const src = index.lineText(line);
-  const end = d.range.end.line === line ? d.range.end.character : src.length;
+  const full = index.lineText(line);
+  const fullEnd = d.range.end.line === line ? d.range.end.character : full.length;
+  // A window of a long line around the range: a generated one-line file used to be printed whole under each of
+  // its diagnostics (a 0.8 MB line, 1,000 times, ended in "Invalid string length").
+  const from = full.length > MAX_SHOWN ? Math.max(0, d.range.start.character - CONTEXT) : 0;
+  const to =
+    full.length > MAX_SHOWN
+      ? Math.min(full.length, Math.max(fullEnd, d.range.start.character + 1) + CONTEXT)
+      : full.length;
+  const src = (from > 0 ? '…' : '') + full.slice(from, to) + (to < full.length ? '…' : '');
+  const character = d.range.start.character - from + (from > 0 ? 1 : 0);
+  const end = Math.min(fullEnd, to) - from + (from > 0 ? 1 : 0);
   const width = Math.max(1, end - character);
   const num = String(line + 1);
   const gutter = ' '.repeat(num.length);
   // Tabs keep their width in the caret line, so the caret sits under the right character.
   const lead = src.slice(0, character).replace(/[^\t]/g, ' ');
   const lines = [
-    `${file}:${line + 1}:${character + 1}: ${sev} ${d.code}: ${d.message}`,
+    `${file}:${line + 1}:${d.range.start.character + 1}: ${sev} ${d.code}: ${d.message}`,
     ` ${num} | ${src}`,
     ` ${gutter} | ${lead}${'^'.repeat(Math.min(width, Math.max(1, src.length - character)))}`,
   ];
@@ -149,17 +163,20 @@ export const checkCommand: CliCommand = {
     const color = args.output === 'human' && io.stdout.isTTY === true && !io.env.NO_COLOR;
     let env: IdeEnv | undefined;
     const estimates: string[] = [];
-    for (const { name, abs, text } of inputs) {
+    for (const input of inputs) {
+      const { name, abs, text } = input;
       // Standard input without --stdin-filename checks file paths against the working folder.
       const file = abs ?? path.join(io.cwd, '-');
       const doc = documentOf(file, text);
       env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
-      const { document, diagnostics } = env
+      const { document, diagnostics: found } = env
         ? await checkDocument(doc, env, undefined, [
             // report_to back-ends, asked of the engine's Python (only when the pipeline names some).
             sinkEnvironmentCheck({ env: io.env, searchFrom: [path.dirname(file), io.cwd] }),
           ])
         : { document: doc.model, diagnostics: doc.model.diagnostics };
+      const encoding = encodingDiagnostic(input, document.lineIndex);
+      const diagnostics = encoding ? [encoding, ...found] : found;
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;

@@ -1,13 +1,14 @@
 // `srlm fmt FILE... [--check | --diff]`: rewrites .srlm files in the canonical style, or with --check lists the files
 // that are not formatted, or with --diff prints what would change. `-` formats standard input to standard output; a
 // folder stands for every .srlm file below it. Exit 0 when all is well, 1 when --check/--diff finds unformatted
-// files or a file has syntax errors, 2 on bad usage or an unreadable file.
+// files or a file cannot be formatted (syntax errors, not UTF-8, would grow past the analysis limit), 2 on bad
+// usage or an unreadable file.
 import { writeFile } from 'node:fs/promises';
 import { readInputs } from '../inputs';
 import { describeFsError } from '../source-file';
 import { unifiedDiff } from '../unified-diff';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { format } from '../../../../server/src/core';
+import { encodingDiagnostic, format, LineIndex, type Diagnostic } from '../../../../server/src/core';
 
 const usage = `usage: srlm fmt FILE|DIR|-... [--check | --diff]
 
@@ -18,7 +19,8 @@ options:
   --check                 change nothing; list files that would change and exit 1 if there are any
   --diff                  change nothing; print a unified diff of what would change and exit 1 if anything would
   --stdin-filename PATH   the name shown for the pipeline read from -
-exit status: 0 ok, 1 unformatted files (--check, --diff) or syntax errors, 2 bad usage or unreadable file`;
+exit status: 0 ok, 1 unformatted files (--check, --diff), syntax errors, text that is not UTF-8 or would grow
+             past the 8 MiB analysis limit (such files are left as they are), 2 bad usage or unreadable file`;
 
 interface Args {
   files: string[];
@@ -54,7 +56,17 @@ export const fmtCommand: CliCommand = {
     const inputs = await readInputs('fmt', args.files, io, args.stdinFilename);
     if (!inputs) return 2;
     let status = 0;
-    for (const { name, abs, text, fromStdin } of inputs) {
+    for (const input of inputs) {
+      const { name, abs, text, fromStdin } = input;
+      if (input.invalid) {
+        // Formatting would write U+FFFD over the bytes that are not UTF-8: refuse, and name the first one.
+        const d = encodingDiagnostic(input, new LineIndex(text)) as Diagnostic;
+        io.stderr.write(
+          `${name}:${d.range.start.line + 1}:${d.range.start.character + 1}: not formatted: ${d.message}\n`,
+        );
+        status = 1;
+        continue;
+      }
       const r = format(text);
       if (r.text === undefined) {
         io.stderr.write(`${name}: ${r.error}\n`);

@@ -22,6 +22,7 @@ export const Codes = {
   tooDeep: c('SRLM005', 'error', 'nesting too deep'),
   tooLarge: c('SRLM006', 'error', 'file too large to analyse'),
   tooManyErrors: c('SRLM007', 'info', 'further errors not shown'),
+  invalidEncoding: c('SRLM008', 'error', 'file is not valid UTF-8'),
   // structure (010–019)
   pipelineCount: c('SRLM010', 'error', 'a file holds exactly one pipeline block'),
   unknownBlock: c('SRLM011', 'error', 'unknown or misplaced block'),

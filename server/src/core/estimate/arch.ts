@@ -1,6 +1,7 @@
 // Model architecture facts read from a Hugging Face `config.json`, and the parameter count derived from them.
 // Only decoder-only transformers of the Llama/Qwen2 family are modelled exactly (SwiGLU MLP, RMSNorm, GQA,
 // rotary positions); other configs still give an estimate because the same fields exist under the same names.
+import { table } from '../table';
 
 export interface ModelArch {
   vocab: number;
@@ -140,7 +141,7 @@ export function kvCacheBytesPerToken(a: ModelArch, bytesPerElement: number): num
 }
 
 /** Well-known configs, used in tests and as the fallback when a hub model is not on disk. */
-export const KNOWN_ARCHS: Readonly<Record<string, ModelArch>> = {
+export const KNOWN_ARCHS: Readonly<Record<string, ModelArch>> = table({
   'Qwen/Qwen2.5-0.5B': {
     vocab: 151936,
     hidden: 896,
@@ -183,7 +184,7 @@ export const KNOWN_ARCHS: Readonly<Record<string, ModelArch>> = {
     modelType: 'qwen2',
     dtype: 'bfloat16',
   },
-};
+});
 
 /** Hub ids map to a known architecture regardless of the -Instruct / -Math suffixes that share one shape. */
 export function knownArch(source: string): ModelArch | undefined {

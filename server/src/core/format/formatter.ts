@@ -4,7 +4,7 @@
 // two spaces before a trailing '#'), LF line endings and one final newline. A block written on one line stays
 // on one line when it holds only fields, no comments, and fits in 100 columns. A list written across lines
 // stays one item per line with a trailing comma. Files with syntax errors are not formatted.
-import { parseText } from '../syntax/parser';
+import { MAX_PARSE_CHARS, parseText } from '../syntax/parser';
 import { SyntaxKind as SyntaxKindImport, isTrivia as isTriviaImport } from '../syntax/kinds';
 import {
   childNodes as childNodesImport,
@@ -62,6 +62,14 @@ export function format(text: string): FormatResult {
   f.container(root.children, 0, out, false);
   while (out.lines.length > 0 && out.lines[out.lines.length - 1] === '') out.lines.pop();
   const result = out.lines.length === 0 ? '' : out.lines.join('\n') + '\n';
+  // Indentation and spacing can grow a file that was just under the limit past it, and a file the
+  // checker refuses to analyse is worse than an unformatted one.
+  if (result.length > MAX_PARSE_CHARS && result.length > text.length) {
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    return {
+      error: `not formatted: the formatted file would be ${mib(result.length)} MiB (now ${mib(text.length)} MiB), above the ${mib(MAX_PARSE_CHARS)} MiB that is analysed`,
+    };
+  }
   return { text: result, changed: result !== text };
 }
 

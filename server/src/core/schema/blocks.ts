@@ -1,6 +1,7 @@
 // THE schema: every block kind, stage kind and field of the language, declared once. docs/plan.md is the
 // contract with the Python engine; names, defaults and ranges here must match it exactly.
 import type { BlockSpec, FieldSpec, StageKindSpec } from './types';
+import { table } from '../table';
 
 const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
 export const DATASET_FORMATS = ['auto', 'jsonl', 'json', 'csv', 'parquet', 'arrow'] as const;
@@ -732,16 +733,16 @@ export const evalSpec: BlockSpec = {
   ],
 };
 
-export const BUILTIN_REWARDS: Readonly<Record<string, string>> = {
+export const BUILTIN_REWARDS: Readonly<Record<string, string>> = table({
   accuracy: 'Verifies the final answer (`\\boxed{}` or GSM8K `####`) against `answer` with math-verify: 1 or 0.',
   format:
     'Rewards the `<think>…</think>` then answer layout: 1 or 0. A `<think>` the chat template opened in the prompt counts.',
   length_penalty:
     "DAPO's soft over-length penalty: 0 up to `max − cache` tokens, then linear down to −1 at `max` (default `max_new_tokens`).",
-};
+});
 
 /** Keyword arguments of the built-in rewards (`length_penalty(max = 512)`); a built-in not listed takes none. */
-export const BUILTIN_REWARD_ARGS: Readonly<Record<string, readonly FieldSpec[]>> = {
+export const BUILTIN_REWARD_ARGS: Readonly<Record<string, readonly FieldSpec[]>> = table({
   length_penalty: [
     {
       name: 'max',
@@ -764,28 +765,28 @@ export const BUILTIN_REWARD_ARGS: Readonly<Record<string, readonly FieldSpec[]>>
       doc: '`cache` as a fraction of `max`, when `cache` is not given.',
     },
   ],
-};
+});
 
-export const KD_LOSSES: Readonly<Record<string, string>> = {
+export const KD_LOSSES: Readonly<Record<string, string>> = table({
   forward_kl: 'KL(teacher ‖ student): mode-covering.',
   reverse_kl: 'KL(student ‖ teacher): mode-seeking.',
   jsd: 'Generalised Jensen–Shannon divergence with interpolation `beta` (default 0.5).',
-};
+});
 
-export const METRICS_DOC: Readonly<Record<string, string>> = {
+export const METRICS_DOC: Readonly<Record<string, string>> = table({
   accuracy: 'Fraction of prompts whose (greedy) answer is correct.',
   'pass@K': 'Fraction of prompts with at least one correct answer among K samples.',
   'maj@K': 'Fraction of prompts whose majority answer over K samples is correct.',
-};
+});
 
 /** Block kinds by the kind of the block they sit in ('' = top level). */
 export const topLevelBlocks: readonly string[] = ['pipeline'];
 
-export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = {
+export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = table({
   model: modelSpec,
   dataset: datasetSpec,
   eval: evalSpec,
   lora: loraSpec,
   mix: mixSpec,
   kd: kdRegSpec,
-};
+});

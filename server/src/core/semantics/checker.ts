@@ -17,6 +17,7 @@ import type { BlockSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
 import type { BlockSymbol, Bindings, Reference } from './binder';
 import { checkFieldValue as checkFieldValueImport } from './fieldValues';
+import { findStageCycles, type StageCycle } from './cycles';
 import { similar } from './similar';
 import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';
@@ -47,6 +48,11 @@ export interface CheckResult {
   /** Config of every named block whose kind is known, by symbol. */
   configs: Map<BlockSymbol, BlockConfig>;
 }
+
+/** Stage names a cycle message spells out before eliding the rest. */
+const CYCLE_NAMES_SHOWN = 6;
+/** Name comparisons "did you mean" may spend on unknown references, per file. */
+const SUGGESTION_BUDGET = 200_000;
 
 function spanOf(x: { start: number; end: number }): Span {
   return { start: x.start, end: x.end };
@@ -264,13 +270,34 @@ class Checker {
     if (field.type.kind === 'ref') {
       const targets = field.type.targets;
       const self = this.symbolOfBlock.get(block.node);
-      const cand = this.b.symbols.find(
-        (s) => targets.includes(s.kind) && s !== self && (s.kind !== 'stage' || !self || s.index < self.index),
-      );
+      // The first block of a target kind, other than this one (stages: an earlier one), in file order.
+      let cand: BlockSymbol | undefined;
+      for (const kind of targets) {
+        for (const s of this.firstOfKind(kind)) {
+          if (s === self || (s.kind === 'stage' && self && s.index > self.index)) continue;
+          if (!cand || s.index < cand.index) cand = s;
+          break;
+        }
+      }
       return cand?.name;
     }
     if (field.type.kind === 'string' || field.type.kind === 'path') return encodeString('');
     return undefined;
+  }
+
+  private firstByKind: Map<string, BlockSymbol[]> | undefined;
+
+  /** The first two symbols of a kind: a missing reference's placeholder must not be the block itself. */
+  private firstOfKind(kind: string): BlockSymbol[] {
+    if (!this.firstByKind) {
+      this.firstByKind = new Map();
+      for (const s of this.b.symbols) {
+        const list = this.firstByKind.get(s.kind);
+        if (!list) this.firstByKind.set(s.kind, [s]);
+        else if (list.length < 2) list.push(s);
+      }
+    }
+    return this.firstByKind.get(kind) ?? [];
   }
 
   private checkNestedBlocks(block: BlockAst, spec: BlockSpec, cfg: BlockConfig): void {
@@ -356,16 +383,17 @@ class Checker {
   // ---- references ---------------------------------------------------------------------------------------
 
   private checkReferences(): void {
-    const cyclic = this.findCycles();
+    const { cycles, inCycle } = findStageCycles(this.b.references);
+    for (const cycle of cycles) this.reportCycle(cycle);
+    const suggest = this.suggestions();
     for (const ref of this.b.references) {
       const s = ref.span;
       const wanted = ref.targetKinds.join(' or ');
       if (!ref.target) {
-        const pool = this.b.symbols.filter((x) => ref.targetKinds.includes(x.kind)).map((x) => x.name);
-        const guesses = similar(ref.name, pool);
+        const { names, guesses } = suggest(ref);
         this.report({
           info: Codes.unknownReference,
-          message: `no ${wanted} named '${ref.name}'${guesses.length ? ` (did you mean '${guesses[0]}'?)` : pool.length ? `; defined: ${pool.slice(0, 8).join(', ')}` : ''}`,
+          message: `no ${wanted} named '${ref.name}'${guesses.length ? ` (did you mean '${guesses[0]}'?)` : names.length ? `; defined: ${names.slice(0, 8).join(', ')}` : ''}`,
           span: s,
           fixes: guesses.map((g, i) => ({
             title: `Change to '${g}'`,
@@ -385,19 +413,8 @@ class Checker {
         });
         continue;
       }
-      if (t.kind !== 'stage' || !ref.from || ref.from.kind !== 'stage') continue;
-      const cycle = cyclic.get(ref);
-      if (cycle) {
-        this.report({
-          info: Codes.cyclicReference,
-          message:
-            cycle.length === 1
-              ? `stage '${ref.name}' cannot start from or learn from itself`
-              : `stages form a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
-          span: s,
-          related: t === ref.from ? undefined : [{ span: t.nameSpan, message: `'${t.name}' is defined here` }],
-        });
-      } else if (t.index > ref.from.index) {
+      if (t.kind !== 'stage' || !ref.from || ref.from.kind !== 'stage' || inCycle.has(ref)) continue;
+      if (t.index > ref.from.index) {
         this.report({
           info: Codes.usedBeforeDefined,
           message: `stage '${ref.name}' is used before it is defined; stages run in file order, so move it above '${ref.from.name}'`,
@@ -408,52 +425,61 @@ class Checker {
     }
   }
 
-  /** Stage-to-stage references that lie on a cycle, each with the cycle's stage names. */
-  private findCycles(): Map<Reference, string[]> {
-    const edges = new Map<BlockSymbol, Reference[]>();
-    for (const r of this.b.references) {
-      if (r.from?.kind === 'stage' && r.target?.kind === 'stage' && r.targetKinds.includes('stage')) {
-        const list = edges.get(r.from) ?? [];
-        list.push(r);
-        edges.set(r.from, list);
-      }
+  /**
+   * One report per loop, on a reference that points down the file (every loop has one; stages run in file
+   * order, so that is the reference to change), naming at most a few stages: a generated 4,000-stage loop
+   * used to repeat all 4,000 names in an error on each of its references.
+   */
+  private reportCycle(cycle: StageCycle): void {
+    const { stages, refs } = cycle;
+    const at = refs.findIndex((r) => (r.target as BlockSymbol).index >= (r.from as BlockSymbol).index);
+    const ref = refs[at];
+    if (stages.length === 1) {
+      this.report({
+        info: Codes.cyclicReference,
+        message: `stage '${ref.name}' cannot start from or learn from itself`,
+        span: ref.span,
+      });
+      return;
     }
-    const out = new Map<Reference, string[]>();
-    const state = new Map<BlockSymbol, 1 | 2>();
-    const path: BlockSymbol[] = [];
-    const pathRefs: Reference[] = [];
-    // Iterative DFS: the stage graph of a generated file can be long, so no recursion.
-    for (const start of edges.keys()) {
-      if (state.has(start)) continue;
-      const stack: { s: BlockSymbol; i: number }[] = [{ s: start, i: 0 }];
-      state.set(start, 1);
-      path.push(start);
-      while (stack.length > 0) {
-        const top = stack[stack.length - 1];
-        const list = edges.get(top.s) ?? [];
-        if (top.i >= list.length) {
-          state.set(top.s, 2);
-          stack.pop();
-          path.pop();
-          pathRefs.pop();
-          continue;
-        }
-        const ref = list[top.i++];
-        const next = ref.target as BlockSymbol;
-        const st = state.get(next);
-        if (st === 1) {
-          const from = path.indexOf(next);
-          const names = path.slice(from).map((x) => x.name);
-          for (const r of [...pathRefs.slice(from), ref]) if (!out.has(r)) out.set(r, names);
-        } else if (st === undefined) {
-          state.set(next, 1);
-          path.push(next);
-          pathRefs.push(ref);
-          stack.push({ s: next, i: 0 });
-        }
-      }
-    }
-    return out;
+    // The loop read from the stage holding the reported reference, back to it.
+    const order = stages.slice(at).concat(stages.slice(0, at));
+    const shown =
+      order.length <= CYCLE_NAMES_SHOWN
+        ? order.map((x) => x.name)
+        : [...order.slice(0, CYCLE_NAMES_SHOWN - 1).map((x) => x.name), '…', order[order.length - 1].name];
+    const others = cycle.componentSize > order.length ? ` (${cycle.componentSize} stages depend on each other)` : '';
+    const size = order.length > CYCLE_NAMES_SHOWN ? `${order.length} stages ` : 'stages ';
+    this.report({
+      info: Codes.cyclicReference,
+      message: `${size}form a cycle: ${[...shown, order[0].name].join(' → ')}${others}`,
+      span: ref.span,
+      related: refs
+        .slice(at + 1)
+        .concat(refs.slice(0, at))
+        .slice(0, CYCLE_NAMES_SHOWN)
+        .map((r) => ({ span: r.span, message: `'${(r.from as BlockSymbol).name}' refers to '${r.name}'` })),
+    });
+  }
+
+  /**
+   * Candidate names per kind of reference, built once, and "did you mean" under a per-file budget: each
+   * unknown name is compared with every candidate, so a generated file of 100,000 stages that all name
+   * something undefined would otherwise cost 10^10 comparisons. Past the budget the error is still reported,
+   * without a suggestion.
+   */
+  private suggestions(): (ref: Reference) => { names: string[]; guesses: string[] } {
+    const pools = new Map<string, string[]>();
+    let budget = SUGGESTION_BUDGET;
+    return (ref) => {
+      const key = ref.targetKinds.join(' ');
+      let names = pools.get(key);
+      if (!names)
+        pools.set(key, (names = this.b.symbols.filter((x) => ref.targetKinds.includes(x.kind)).map((x) => x.name)));
+      if (budget < names.length) return { names, guesses: [] };
+      budget -= names.length;
+      return { names, guesses: similar(ref.name, names) };
+    };
   }
 
   // ---- cross-field rules ----------------------------------------------------------------------------------

@@ -86,8 +86,8 @@ Fused with the LM head (the full ``(tokens × vocabulary)`` logits never exist)
     Both are one custom autograd function (:class:`_FusedHeadLoss`): the forward computes each chunk's loss
     *and* its gradients with respect to the chunk's hidden states and the head's weight (the loss is a scalar,
     so backward only scales them), as Liger's fused linear cross-entropy does. Memory beyond the model: one
-    chunk's logits and their gradient (``chunk_elems`` elements, 256 MiB in fp32 by default), the hidden
-    states' gradient and one fp32 copy of the head's gradient. On CUDA with ``liger_kernel`` installed,
+    chunk's working tensors (``FUSED_CHUNK_ELEMS`` = 2**25 logits each, 128 MiB in fp32), the hidden
+    states' gradient and the head's gradient, which autograd adopts as ``.grad``. On CUDA with ``liger_kernel`` installed,
     ``fused_completion_ce`` uses Liger's Triton kernel instead (``SRLM_LIGER=0`` turns it off); that path is
     not exercised by this repository's tests, which run on CPU.
 """
@@ -499,12 +499,19 @@ class _FusedHeadLoss(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_loss, _grad_parts):
-        saved = ctx.saved_tensors
+        # Scaled in place and handed over: autograd then adopts the tensor as `.grad` instead of adding a second
+        # vocabulary-sized copy (this backward runs once; a retained graph would see the scaled values).
         out = [
-            (g * grad_loss.to(g.dtype)) if present else None
-            for g, present in zip(saved, ctx.present, strict=True)
+            g.mul_(grad_loss.to(g.dtype)) if present else None
+            for g, present in zip(ctx.saved_tensors, ctx.present, strict=True)
         ]
         return out[0], out[1], out[2], None, None, None
+
+
+# Logit elements per chunk of the fused losses (2**25: 128 MiB in fp32, ~220 positions at a 151,936 vocabulary).
+# Each chunk holds several such tensors at once (logits, log-probabilities, their gradient; KD also the teacher's
+# and the mixture's), so this is smaller than the selective log-softmax's CHUNK_ELEMS.
+FUSED_CHUNK_ELEMS = 1 << 25
 
 
 def _rows_per_chunk(vocab: int, chunk_elems: int) -> int:
@@ -542,7 +549,7 @@ def fused_completion_ce(
     labels: torch.Tensor,
     mask: torch.Tensor,
     num_items: float | None = None,
-    chunk_elems: int = CHUNK_ELEMS,
+    chunk_elems: int = FUSED_CHUNK_ELEMS,
 ) -> torch.Tensor:
     """:func:`completion_ce` of ``head(hidden)`` without materialising the logits (see the module docstring)."""
     if num_items is not None and num_items <= 0:
@@ -579,7 +586,7 @@ def fused_kd(
     kd_weight: float = 1.0,
     ce_weight: float = 0.0,
     labels: torch.Tensor | None = None,
-    chunk_elems: int = CHUNK_ELEMS,
+    chunk_elems: int = FUSED_CHUNK_ELEMS,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """``kd_weight · KD + ce_weight · CE`` from hidden states, chunk by chunk (see the module docstring).
 

@@ -187,7 +187,7 @@ def pack(examples: list[Example], max_len: int) -> list[Example]:
         if ids and len(ids) + len(ex.ids) > max_len:
             out.append(Example(ids, mask, 0, tuple(segs)))
             ids, mask, segs = [], [], []
-        ids, mask = ids + ex.ids, mask + [0] + ex.mask[1:]
+        ids, mask = ids + ex.ids, mask + ([0] + ex.mask[1:] if ex.mask else [])
         segs.append(len(ex.ids))
     if ids:
         out.append(Example(ids, mask, 0, tuple(segs)))

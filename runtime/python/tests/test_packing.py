@@ -131,3 +131,25 @@ def test_kd_loss_fused_packed_and_plain_padded_agree(monkeypatch, loss):
     assert parts == pytest.approx(plain_parts, rel=1e-6)
     for x, y in zip(_grads(student, fused_packed), _grads(student, plain_padded), strict=True):
         torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+
+
+def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fused(monkeypatch):
+    from srlm_engine import models
+
+    lora = {"rank": 4, "alpha": 8, "dropout": 0.0, "targets": ["q_proj", "v_proj"]}
+    model = models.apply_lora(_model(), lora)
+    with torch.no_grad():  # lora_B starts at zero; non-zero makes the adapters count
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.1)
+    assert heads.split(model) is not None
+    batch = data.collate(data.pack(_examples(), max_len=20), PAD, "cpu")
+    fused, _ = ce_loss(model, batch, 11.0, 0)
+    monkeypatch.setenv("SRLM_FUSED_LOSS", "0")
+    plain, _ = ce_loss(model, batch, 11.0, 0)
+    torch.testing.assert_close(fused, plain, rtol=1e-6, atol=1e-6)
+    for x, y in zip(_grads(model, fused), _grads(model, plain), strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+    monkeypatch.delenv("SRLM_FUSED_LOSS")
+    head_lora = models.apply_lora(_model(), {**lora, "targets": ["q_proj", "lm_head"]})
+    assert heads.split(head_lora) is None

@@ -374,14 +374,8 @@ def main(argv=None) -> int:
     student_cfg, teacher_cfg = QWEN05, QWEN15
     if args.smoke:
         student_cfg, teacher_cfg = TINY, TINY_TEACHER
-        args.seqs, args.tokens_per_step, args.steps, args.kd_seq = "64,128", 256, 2, 128
-        args.prompts, args.group, args.prompt_len, args.max_new, args.micro = (
-            2,
-            2,
-            8,
-            8,
-            2,
-        )
+        vars(args).update(seqs="64,128", tokens_per_step=256, steps=2, kd_seq=128)
+        vars(args).update(prompts=2, group=2, prompt_len=8, max_new=8, micro=2)
         torch.set_num_threads(1)
     device = (
         torch.device("cuda")

@@ -58,6 +58,8 @@ class HFRollout:
     """Sampling with the policy module itself: nothing to sync, it is the policy."""
 
     name = "hf"
+    cache_implementation: str | None = None  # transformers' default, a dynamic KV cache
+    pad_multiple = 1
 
     def __init__(self, model, tokenizer, batch_size: int):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
@@ -74,6 +76,8 @@ class HFRollout:
             top_p=top_p,
             num_return_sequences=n,
             batch_size=self.batch_size,
+            cache_implementation=self.cache_implementation,
+            pad_multiple=self.pad_multiple,
         )
 
     def sync_weights(self, model, version=None) -> None:
@@ -85,25 +89,12 @@ class HFRollout:
 
 class StaticCacheRollout(HFRollout):
     """`model.generate` with a static KV cache. On CUDA transformers compiles the decoding step (torch.compile,
-    CUDA graphs); prompts are left-padded to a multiple of PAD_MULTIPLE tokens so that rollouts with different
+    CUDA graphs); prompts are left-padded to a multiple of `pad_multiple` tokens so that rollouts with different
     prompt widths reuse a few compiled shapes instead of recompiling for each. Greedy tokens equal `hf`'s."""
 
     name = "static"
-    PAD_MULTIPLE = 64
-
-    def generate(self, prompts, max_new_tokens, temperature, top_p, n, seed=None) -> list[Completion]:
-        return hf_generate(
-            self.model,
-            self.tokenizer,
-            prompts,
-            max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            num_return_sequences=n,
-            batch_size=self.batch_size,
-            cache_implementation="static",
-            pad_multiple=self.PAD_MULTIPLE,
-        )
+    cache_implementation = "static"
+    pad_multiple = 64
 
 
 class PagedRollout:

@@ -81,6 +81,12 @@ def _grads(model, loss):
     return torch.autograd.grad(loss, [p for p in model.parameters() if p.requires_grad])
 
 
+def _assert_same_loss_and_grads(model, a, b, tol=1e-6):
+    torch.testing.assert_close(a, b, rtol=tol, atol=tol)
+    for x, y in zip(_grads(model, a), _grads(model, b), strict=True):
+        torch.testing.assert_close(x, y, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("fused", ["1", "0"])
 def test_sft_loss_packed_equals_padded_batch_fused_or_not(monkeypatch, fused):
     monkeypatch.setenv("SRLM_FUSED_LOSS", fused)
@@ -93,9 +99,7 @@ def test_sft_loss_packed_equals_padded_batch_fused_or_not(monkeypatch, fused):
     assert n == float(packed["loss_mask"][:, 1:].sum())
     a, _ = ce_loss(model, padded, n, 0)
     b, _ = ce_loss(model, packed, n, 0)
-    torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
-    for x, y in zip(_grads(model, a), _grads(model, b), strict=True):
-        torch.testing.assert_close(x, y, rtol=1e-7, atol=1e-9)
+    _assert_same_loss_and_grads(model, a, b, tol=1e-7)
 
 
 def test_sft_fused_loss_equals_full_logits_loss(monkeypatch):
@@ -104,9 +108,7 @@ def test_sft_fused_loss_equals_full_logits_loss(monkeypatch):
     fused, _ = ce_loss(model, batch, 11.0, 0)
     monkeypatch.setenv("SRLM_FUSED_LOSS", "0")
     plain, _ = ce_loss(model, batch, 11.0, 0)
-    torch.testing.assert_close(fused, plain, rtol=1e-6, atol=1e-6)
-    for x, y in zip(_grads(model, fused), _grads(model, plain), strict=True):
-        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+    _assert_same_loss_and_grads(model, fused, plain)
 
 
 def _kd(teacher, loss, mix):
@@ -127,10 +129,8 @@ def test_kd_loss_fused_packed_and_plain_padded_agree(monkeypatch, loss):
     assert set(parts) == {"kd", "ce"}
     monkeypatch.setenv("SRLM_FUSED_LOSS", "0")
     plain_padded, plain_parts = kd(student, padded, n, 0)
-    torch.testing.assert_close(fused_packed, plain_padded, rtol=1e-6, atol=1e-6)
     assert parts == pytest.approx(plain_parts, rel=1e-6)
-    for x, y in zip(_grads(student, fused_packed), _grads(student, plain_padded), strict=True):
-        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+    _assert_same_loss_and_grads(student, fused_packed, plain_padded)
 
 
 def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fused(monkeypatch):
@@ -147,9 +147,7 @@ def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fuse
     fused, _ = ce_loss(model, batch, 11.0, 0)
     monkeypatch.setenv("SRLM_FUSED_LOSS", "0")
     plain, _ = ce_loss(model, batch, 11.0, 0)
-    torch.testing.assert_close(fused, plain, rtol=1e-6, atol=1e-6)
-    for x, y in zip(_grads(model, fused), _grads(model, plain), strict=True):
-        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+    _assert_same_loss_and_grads(model, fused, plain)
     monkeypatch.delenv("SRLM_FUSED_LOSS")
     head_lora = models.apply_lora(_model(), {**lora, "targets": ["q_proj", "lm_head"]})
     assert heads.split(head_lora) is None

@@ -459,9 +459,11 @@ def token_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 class _FusedHeadLoss(torch.autograd.Function):
     """``Σ_k coeffs[k] · part_k`` where each part is a sum over chunks of ``chunk_loss(head(hidden[rows]), rows)``.
 
-    Forward runs each chunk under ``enable_grad`` on detached leaves and takes the gradients of that chunk's
-    weighted loss at once; the chunk's logits are then dropped. Backward multiplies the stored gradients by the
-    incoming scalar. Returns ``(loss, parts)``; ``parts`` (the unweighted sums) carries no gradient.
+    Forward projects one chunk at a time without a graph, takes the gradient of that chunk's weighted loss with
+    respect to its logits (the only graph is the loss's own, from logits to scalar), turns it into the chunk's
+    gradients for the hidden states (``g @ W``) and the head (``gᵀ h``, accumulated) and drops the chunk. Under
+    autocast these matmuls run in 16 bits as the head's own backward would. Backward multiplies the stored
+    gradients by the incoming scalar. Returns ``(loss, parts)``; ``parts`` (the unweighted sums) has no gradient.
     """
 
     @staticmethod
@@ -474,20 +476,23 @@ class _FusedHeadLoss(torch.autograd.Function):
         parts_total = torch.zeros(len(coeffs), dtype=torch.float64, device=hidden.device)
         for r0 in range(0, hidden.shape[0], rows):
             sl = slice(r0, min(hidden.shape[0], r0 + rows))
+            h = hidden[sl]
+            logits = F.linear(h, weight, bias).requires_grad_(need_h or need_w or need_b)
             with torch.enable_grad():
-                h = hidden[sl].detach().requires_grad_(need_h)
-                w = weight.detach().requires_grad_(need_w)
-                b = None if bias is None else bias.detach().requires_grad_(need_b)
-                parts = chunk_loss(F.linear(h, w, b), sl)
+                parts = chunk_loss(logits, sl)
                 total = sum(c * p for c, p in zip(coeffs, parts, strict=True) if c != 0)
-                leaves = [x for x, need in ((h, need_h), (w, need_w), (b, need_b)) if need]
-                grads = list(torch.autograd.grad(total, leaves)) if leaves and torch.is_tensor(total) else []
-            if need_h and grads:
-                grad_h[sl] = grads.pop(0)
-            if need_w and grads:
-                grad_w += grads.pop(0)
-            if need_b and grads:
-                grad_b += grads.pop(0)
+                g = (
+                    torch.autograd.grad(total, logits)[0]
+                    if logits.requires_grad and torch.is_tensor(total)
+                    else None
+                )
+            if g is not None:
+                if need_h:
+                    grad_h[sl] = g @ weight
+                if need_w:
+                    grad_w += g.t() @ h
+                if need_b:
+                    grad_b += g.sum(0).to(grad_b.dtype)
             parts_total += torch.stack([p.detach().to(torch.float64) for p in parts])
         ctx.save_for_backward(*(t if t is not None else torch.empty(0) for t in (grad_h, grad_w, grad_b)))
         ctx.present = (need_h, need_w, need_b)

@@ -8,14 +8,27 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
 
-async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+const HUB_CACHE = path.resolve(__dirname, '../fixtures/hubcache');
+
+async function run(
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, cwd, env: {} });
+  // The fixture hub cache holds the examples' models and GSM8K; no GPU is asked for (the machine's own would make
+  // the memory check depend on where the test runs).
+  const code = await main(args, {
+    stdout,
+    stderr,
+    cwd,
+    env: { HF_HUB_CACHE: HUB_CACHE, SRLM_DETECT_GPU: '0', ...extraEnv },
+  });
   return { code, out, err };
 }
 
@@ -123,4 +136,24 @@ test('the examples check clean through the CLI', async () => {
   const root = path.resolve(__dirname, '..', '..');
   const r = await run(['check', 'examples/sft.srlm', 'examples/rl_kd_reg.srlm', 'examples/demo.srlm'], root);
   assert.equal(r.code, 0, r.out);
+});
+
+test('check --estimate prints each stage the memory, parameters and time the editor shows', async () => {
+  const root = path.resolve(__dirname, '../..');
+  const r = await run(['check', '--estimate', 'examples/sft_rl.srlm'], root);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^examples\/sft_rl\.srlm: estimates \(docs\/memory-estimator\.md\)$/m);
+  assert.match(
+    r.out,
+    /^ {2}grpo \(rl\): peak GPU memory \d+\.\d GiB in train, 494\.0M parameters \(494\.0M trained\), about .+ for 300 steps on an assumed A100$/m,
+  );
+  assert.match(r.out, /^ {2}warmup \(sft\): peak GPU memory .* \(2\.2M trained\)/m);
+});
+
+test('check: SRLM_GPU_MEMORY_GIB is the memory the estimate is held to when no GPU is detected', async () => {
+  const root = path.resolve(__dirname, '../..');
+  const r = await run(['check', 'examples/sft_rl.srlm'], root, { SRLM_GPU_MEMORY_GIB: '8' });
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /warning SRLM059: estimated peak GPU memory \d+\.\d GiB \(train\) exceeds 8\.0 GiB \(setting\)/);
+  assert.match(r.out, /0 errors, 1 warning in 1 file\n$/);
 });

@@ -18,13 +18,13 @@ export function exampleFiles(): string[] {
   return srlmFiles(path.join(root, 'examples'));
 }
 
-/** Compares with a committed golden file; UPDATE_GOLDEN=1 rewrites it instead. */
+/** Compares with a committed golden file; UPDATE_GOLDEN=1 writes it instead (a missing golden is a failure). */
 export function assertGolden(file: string, actual: string): void {
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI) assert.fail(`golden file missing: ${file}`);
+  if (process.env.UPDATE_GOLDEN === '1') {
     writeFileSync(file, actual);
     return;
   }
+  if (!existsSync(file)) assert.fail(`golden file missing: ${path.relative(root, file)} (UPDATE_GOLDEN=1 writes it)`);
   assert.equal(actual, readFileSync(file, 'utf8'), `${path.relative(root, file)} differs (UPDATE_GOLDEN=1 to accept)`);
 }
 

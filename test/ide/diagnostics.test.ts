@@ -29,14 +29,14 @@ test('vocabulary: Qwen2.5 0.5B vs 7B is padding (warning), Qwen vs Llama is a re
   assert.equal(bad.f.text.slice(e.span.start, e.span.end), 't');
 });
 
-test('hub models: known to the cache are read from it, unknown ones get an offline note', async () => {
+test('hub models: known to the cache are read from it, unknown ones warn that srlm pull fetches them', async () => {
   const { d } = await codes(
     'pipeline p {\n  model a { source = "Qwen/Qwen2.5-0.5B-Instruct" }\n  model b { source = "Qwen/Qwen2.5-7B-Instruct" }\n}\n',
   );
   const notes = d.filter((x) => x.code === 'SRLM053');
   assert.equal(notes.length, 1);
-  assert.equal(notes[0]!.severity, 'info');
-  assert.match(notes[0]!.message, /Qwen2\.5-7B-Instruct/);
+  assert.equal(notes[0]!.severity, 'warning');
+  assert.match(notes[0]!.message, /Qwen2\.5-7B-Instruct.*`srlm pull scratch\.srlm` fetches it/);
 });
 
 test('chat template: a tokenizer without one warns for chat_template = true, with a fix', async () => {

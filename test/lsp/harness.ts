@@ -28,14 +28,24 @@ function newestMtime(dir: string): number {
 }
 
 /** Rebuilds dist/server.js (only the server target, same options as esbuild.mjs) when a source is newer. */
-export async function ensureServerBundle(): Promise<string> {
-  const srcNewest = newestMtime(join(ROOT, 'server/src'));
-  if (existsSync(SERVER_BUNDLE) && statSync(SERVER_BUNDLE).mtimeMs >= srcNewest) return SERVER_BUNDLE;
+export function ensureServerBundle(): Promise<string> {
+  return ensureBundle('server', 'server/src/main.ts', ['server/src']);
+}
+
+/** Rebuilds dist/srlm.js, the CLI, when a source it bundles (the runtime and the language core) is newer. */
+export function ensureCliBundle(): Promise<string> {
+  return ensureBundle('srlm', 'runtime/src/cli/main.ts', ['server/src', 'runtime/src']);
+}
+
+async function ensureBundle(name: string, entry: string, sources: string[]): Promise<string> {
+  const bundle = join(ROOT, `dist/${name}.js`);
+  const srcNewest = Math.max(...sources.map((d) => newestMtime(join(ROOT, d))));
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= srcNewest) return bundle;
   const esbuild = await import('esbuild');
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const tmp = join(ROOT, `dist/.server-${process.pid}.js`);
+  const tmp = join(ROOT, `dist/.${name}-${process.pid}.js`);
   await esbuild.build({
-    entryPoints: [join(ROOT, 'server/src/main.ts')],
+    entryPoints: [join(ROOT, entry)],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -45,8 +55,8 @@ export async function ensureServerBundle(): Promise<string> {
     logLevel: 'silent',
   });
   // Rename is atomic, so a concurrently starting test never runs half a bundle.
-  renameSync(tmp, SERVER_BUNDLE);
-  return SERVER_BUNDLE;
+  renameSync(tmp, bundle);
+  return bundle;
 }
 
 export function fileUri(path: string): string {

@@ -49,6 +49,25 @@ test('srlm run refuses a file with errors, printing them like srlm check', async
   assert.equal(fs.existsSync(path.join(dir, '.srlm')), false, 'nothing was created');
 });
 
+test('srlm run refuses what only the environment checks see: max_len beyond the model positions', async () => {
+  const { dir, file } = workspace();
+  // The tiny models have 512 positions (max_position_embeddings in their config.json).
+  fs.writeFileSync(
+    file,
+    fs
+      .readFileSync(file, 'utf8')
+      .replace('max_len = 64\n  }\n\n  stage sft more', 'max_len = 4096\n  }\n\n  stage sft more'),
+  );
+  const r = await srlm(['run', file, ...py], dir, fakeEnv());
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /three\.srlm:17:15: error SRLM061: max_len = 4096 tokens per row exceeds the 512 positions of model 'base'/,
+  );
+  assert.match(r.stderr, /1 error in .*three\.srlm .*fix them before running/);
+  assert.equal(fs.existsSync(path.join(dir, '.srlm')), false, 'nothing was created');
+});
+
 test('engine set-up problems are one clear message each, before any run folder exists', async () => {
   const { dir, file } = workspace();
   const noTorch = tmpDir('srlm-notorch-');

@@ -1,4 +1,5 @@
-"""Loading and validating `plan.json`, the compiler's output (docs/plan.md, runtime/plan.schema.json).
+"""Loading and validating `plan.json`, the compiler's output (docs/plan.md, `plan.schema.json` beside
+this module).
 
 The engine trusts nothing: the plan is validated against the JSON Schema, defaults from the schema fill absent
 fields (so a hand-written plan works as well as a compiled one), the per-algorithm defaults of docs/plan.md are
@@ -21,12 +22,12 @@ class PlanError(ValueError):
 
 
 def schema_path() -> Path:
-    # The schema lives at runtime/plan.schema.json in the repository; an installed engine carries a copy.
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent.parent / "plan.schema.json", here / "plan.schema.json"):
-        if candidate.is_file():
-            return candidate
-    raise PlanError(f"plan schema not found next to the engine (looked in {here.parent.parent} and {here})")
+    # Generated from the language schema into the package (server/src/core/schema/planSchema.ts), so a wheel
+    # carries it as package data.
+    path = Path(__file__).resolve().parent / "plan.schema.json"
+    if not path.is_file():
+        raise PlanError(f"plan schema not found: {path} (a broken installation; reinstall srlm-engine)")
+    return path
 
 
 def load_schema() -> dict:

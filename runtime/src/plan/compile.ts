@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   blockSpec,
-  check,
   isLocalSource,
   resolveDefaults,
   stageKindSpec,
@@ -16,10 +15,9 @@ import {
   type JsonValue,
   type LineIndex,
 } from '../../../server/src/core';
-import { NodeFileSystemHost } from '../cli/host/nodeHost';
-import { EXPECTED_ENGINE_VERSION } from '../supervisor/python';
+import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
 import { canonicalJson, sha256, sha256File } from './hash';
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 
 /** The default runs folder, relative to the workspace. */
 export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
@@ -44,8 +42,10 @@ export interface CompileOptions {
   readonly workspace: string;
   /** Engine version the hashes are computed for (default: the version this supervisor expects). */
   readonly engineVersion?: string;
-  /** Run the file-system checks (dataset files, model folders, reward files); default true. */
+  /** Run the environment checks (`srlm check`'s: files, hub cache, GPU memory…); default true. */
   readonly fileChecks?: boolean;
+  /** Environment variables the checks read (HF_HOME, HF_HUB_CACHE…); default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -145,8 +145,12 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
       );
     }
   }
-  const host = o.fileChecks === false ? undefined : NodeFileSystemHost.forFile(file);
-  const { document, diagnostics } = await check(text, { host });
+  // The same checks as `srlm check` and the editor, so a file they pass is a file that compiles.
+  const doc = documentOf(file, text);
+  const { document, diagnostics } =
+    o.fileChecks === false
+      ? { document: doc.model, diagnostics: doc.model.diagnostics }
+      : await checkDocument(doc, await checkEnvironment(o.env ?? process.env, o.workspace));
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new CompileError(errorSummary(file, diagnostics), file, diagnostics, document.lineIndex);
   }

@@ -1,7 +1,10 @@
-// The compiled plan handed to the engine (docs/plan.md, runtime/plan.schema.json). Configs stay loosely typed
+// The compiled plan handed to the engine (docs/plan.md, runtime/python/srlm_engine/plan.schema.json, generated). Configs stay loosely typed
 // here: their fields come from the language schema, and the supervisor only reads the few named below.
 
 export const PLAN_SCHEMA_VERSION = 1;
+
+/** The engine release plans are compiled for (and hashed with); engines with the same major.minor are accepted. */
+export const EXPECTED_ENGINE_VERSION = '0.1.0';
 
 export interface SourcePosition {
   readonly line: number;

@@ -4,10 +4,11 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXPECTED_ENGINE_VERSION } from '../plan/types';
+
+export { EXPECTED_ENGINE_VERSION };
 
 export const ENGINE_MODULE = 'srlm_engine';
-/** The engine release this supervisor speaks to; engines with the same major.minor are accepted. */
-export const EXPECTED_ENGINE_VERSION = '0.1.0';
 export const MIN_PYTHON = [3, 10] as const;
 /** Packages the engine imports at start besides torch (runtime/python/pyproject.toml), checked up front. */
 export const ENGINE_PACKAGES = ['transformers', 'peft', 'safetensors'] as const;

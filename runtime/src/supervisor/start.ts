@@ -46,7 +46,13 @@ export async function startRun(
   onPlanned?: (store: RunStore, id: string, decisions: readonly CacheDecision[]) => void,
 ): Promise<StartedRun> {
   const file = path.resolve(o.workspace, o.file);
-  let compiled = await compilePlan({ file, text: o.text, workspace: o.workspace, fileChecks: !o.noFileChecks });
+  let compiled = await compilePlan({
+    file,
+    text: o.text,
+    workspace: o.workspace,
+    fileChecks: !o.noFileChecks,
+    env: o.env,
+  });
   const python = await checkEngine({ explicit: o.python, env: o.env, searchFrom: [path.dirname(file), o.workspace] });
   if (python.engineVersion !== compiled.plan.engine_version) {
     // Stage hashes include the engine version: a different (compatible) engine must not reuse old results.

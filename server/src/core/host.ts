@@ -31,6 +31,8 @@ export interface DatasetSample {
   errors: { row: number; message: string }[];
   /** True when the format cannot be sampled here (parquet) — column checks are skipped. */
   unsupported?: boolean;
+  /** True when `columns` come from the data's schema (parquet footer, arrow features) and there are no rows. */
+  schema?: boolean;
 }
 
 export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
@@ -267,47 +269,67 @@ export const datasetFileCheck: HostCheck = async (ctx) => {
     }
     const sample = await ctx.datasetSample(sym);
     if (!sample || sample.unsupported) continue;
-    if (sample.errors.length > 0) {
-      const e = sample.errors[0];
-      const more =
-        sample.errors.length > 1 ? ` (and ${sample.errors.length - 1} more of the first ${SAMPLE_ROWS} rows)` : '';
-      out.push({
-        info: Codes.datasetUnreadable,
-        message: `${path}${e.row ? ` line ${e.row}` : ''}: ${e.message}${more}`,
-        span: pathSpan,
-      });
-    }
-    if (sample.rows.length === 0) {
-      if (sample.errors.length === 0)
-        out.push({ info: Codes.datasetUnreadable, message: `dataset file '${path}' has no rows`, span: pathSpan });
-      continue;
-    }
-    const present = new Set<string>(sample.columns ?? []);
-    for (const r of sample.rows) for (const k of Object.keys(r)) present.add(k);
-    for (const f of COLUMN_FIELDS) {
-      const written = cfg.values[f];
-      const col =
-        typeof written === 'string'
-          ? written
-          : f === 'prompt' && !cfg.attributes.has('messages')
-            ? 'prompt'
-            : undefined;
-      if (col === undefined) continue;
-      const missing = sample.rows.map((r, i) => (r[col] === undefined ? i + 1 : 0)).filter((i) => i > 0);
-      if (missing.length === 0) continue;
-      const where =
-        missing.length === sample.rows.length
-          ? `any of the first ${sample.rows.length} rows`
-          : `rows ${missing.join(', ')} of the first ${sample.rows.length}`;
-      out.push({
-        info: Codes.datasetColumnMissing,
-        message: `column '${col}' is not in ${where} of ${path}; rows have: ${[...present].join(', ') || 'no columns'}`,
-        span: ctx.valueSpan(cfg, f) ?? sym.nameSpan,
-      });
-    }
+    out.push(...datasetSampleDiagnostics(ctx, sym, cfg, path, pathSpan, sample));
   }
   return out;
 };
+
+/**
+ * Problems of a dataset's sampled rows, or of its columns when only its schema is known (`sample.schema`): rows
+ * that do not parse, no rows at all, and columns the block names that the data lacks. `label` names the data in
+ * messages (the path as written, or a hub id with its subset and split).
+ */
+export function datasetSampleDiagnostics(
+  ctx: HostCheckContext,
+  sym: BlockSymbol,
+  cfg: BlockConfig,
+  label: string,
+  span: Span,
+  sample: DatasetSample,
+): RawDiagnostic[] {
+  const out: RawDiagnostic[] = [];
+  if (sample.errors.length > 0) {
+    const e = sample.errors[0];
+    const more =
+      sample.errors.length > 1 ? ` (and ${sample.errors.length - 1} more of the first ${SAMPLE_ROWS} rows)` : '';
+    out.push({
+      info: Codes.datasetUnreadable,
+      message: `${label}${e.row ? ` line ${e.row}` : ''}: ${e.message}${more}`,
+      span,
+    });
+  }
+  if (sample.rows.length === 0 && !sample.schema) {
+    if (sample.errors.length === 0)
+      out.push({ info: Codes.datasetUnreadable, message: `dataset file '${label}' has no rows`, span });
+    return out;
+  }
+  const present = new Set<string>(sample.columns ?? []);
+  for (const r of sample.rows) for (const k of Object.keys(r)) present.add(k);
+  for (const f of COLUMN_FIELDS) {
+    const written = cfg.values[f];
+    const col =
+      typeof written === 'string' ? written : f === 'prompt' && !cfg.attributes.has('messages') ? 'prompt' : undefined;
+    if (col === undefined) continue;
+    let where: string;
+    if (sample.schema) {
+      if (present.has(col)) continue;
+      where = 'the columns';
+    } else {
+      const missing = sample.rows.map((r, i) => (r[col] === undefined ? i + 1 : 0)).filter((i) => i > 0);
+      if (missing.length === 0) continue;
+      where =
+        missing.length === sample.rows.length
+          ? `any of the first ${sample.rows.length} rows`
+          : `rows ${missing.join(', ')} of the first ${sample.rows.length}`;
+    }
+    out.push({
+      info: Codes.datasetColumnMissing,
+      message: `column '${col}' is not in ${where} of ${label}; ${sample.schema ? 'it has' : 'rows have'}: ${[...present].join(', ') || 'no columns'}`,
+      span: ctx.valueSpan(cfg, f) ?? sym.nameSpan,
+    });
+  }
+  return out;
+}
 
 export const modelFileCheck: HostCheck = async (ctx) => {
   const out: RawDiagnostic[] = [];

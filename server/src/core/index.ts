@@ -45,6 +45,7 @@ export {
   createHostContext,
   datasetFileCheck,
   datasetFormat,
+  datasetSampleDiagnostics,
   defaultHostChecks,
   isLocalSource,
   modelFileCheck,

@@ -1,13 +1,17 @@
 // Diagnostics in two speeds. `fastDiagnostics` are the core's text-only ones (already computed with the
-// analysis). `slowDiagnostics` run the core's file checks through a host backed by the IDE's cached file
-// reads, plus the checks that need what only this layer knows: the memory estimate against the GPU, the
-// teacher/student vocabulary (padding-aware, hub-cache aware), the chat template, models missing from the
-// offline cache, and generation lengths that truncate reference completions.
+// analysis). `slowDiagnostics` run the environment checks — `environmentChecks`, the one list that the language
+// server, `srlm check` and the plan compiler (so `srlm run`) all run — through a host backed by the IDE's cached
+// file reads: the core's model-folder and reward-file checks, datasets in every format and in the hub cache,
+// the memory estimate against the GPU, the teacher/student vocabulary (padding-aware, hub-cache aware), the
+// chat template, hub models missing from the cache, lengths beyond the model's positions, and generation
+// lengths that truncate reference completions.
 import {
   Codes,
   check,
-  defaultHostChecks,
+  modelFileCheck,
+  rewardFileCheck,
   type CheckHost,
+  type CheckResult,
   type Diagnostic,
   type HostCheck,
   type RawDiagnostic,
@@ -17,6 +21,8 @@ import { formatBytes } from '../core/estimate';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
 import { effectiveValues, layoutText, modelOf, rootModel, stageEstimate } from './estimates';
+import { datasetCheck, pullCommand } from './datasetCheck';
+import { lengthCheck } from './lengthCheck';
 import { compareVocab, expandPath, looksLikePath } from './models';
 import { datasetSampleOf } from './workspaceFiles';
 
@@ -193,8 +199,8 @@ export function hubCacheCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
       if (!facts || facts.where === 'local' || facts.where === 'hub-cache') continue;
       out.push({
         info: Codes.modelConfig,
-        severity: 'info',
-        message: `'${v.source}' is not in the Hugging Face cache (${env.hubCache()}); runs are offline and do not download — fetch it first (huggingface-cli download ${v.source})`,
+        severity: 'warning',
+        message: `hub model '${v.source}' is not in the Hugging Face cache (${env.hubCache()}); \`${pullCommand(doc)}\` fetches it before a run`,
         span: valueSpan(doc, sym, 'source') ?? sym.nameSpan,
       });
     }
@@ -241,12 +247,39 @@ export function truncationCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
   };
 }
 
-/** The core's built-in file checks minus its vocabulary comparison, which `vocabCheck` replaces with a
+/** The core's model-folder check minus its vocabulary comparison, which `vocabCheck` replaces with a
  * padding-aware one that also reads models from the Hugging Face cache. */
-function coreChecksWithoutVocab(): HostCheck[] {
-  return defaultHostChecks.map(
-    (hc) => async (ctx) => (await hc(ctx)).filter((d) => d.info.code !== Codes.vocabMismatch.code),
+const modelFolderCheck: HostCheck = async (ctx) =>
+  (await modelFileCheck(ctx)).filter((d) => d.info.code !== Codes.vocabMismatch.code);
+
+/** Every check that reads the environment (files, the hub cache, the GPU): the one list all front ends run. */
+export function environmentChecks(doc: IdeDocument, env: IdeEnv): HostCheck[] {
+  return [
+    datasetCheck(doc, env),
+    modelFolderCheck,
+    rewardFileCheck,
+    vocabCheck(doc, env),
+    chatTemplateCheck(doc, env),
+    hubCacheCheck(doc, env),
+    lengthCheck(doc, env),
+    truncationCheck(doc, env),
+    memoryCheck(doc, env),
+  ];
+}
+
+/** Text and environment diagnostics of a document, sorted by position: what `srlm check` prints. */
+export function checkDocument(
+  doc: IdeDocument,
+  env: IdeEnv,
+  isCancelled: () => boolean = () => false,
+): Promise<CheckResult> {
+  // A check skipped because the document changed yields nothing; the scheduler drops the run anyway.
+  const guarded = environmentChecks(doc, env).map(
+    (hc): HostCheck =>
+      async (ctx) =>
+        isCancelled() ? [] : hc(ctx),
   );
+  return check(doc.text, { host: serverHost(doc, env), hostChecks: guarded, document: doc.model });
 }
 
 export async function slowDiagnostics(
@@ -254,21 +287,7 @@ export async function slowDiagnostics(
   env: IdeEnv,
   isCancelled: () => boolean = () => false,
 ): Promise<IdeDiagnostic[]> {
-  const checks: HostCheck[] = [
-    ...coreChecksWithoutVocab(),
-    vocabCheck(doc, env),
-    chatTemplateCheck(doc, env),
-    hubCacheCheck(doc, env),
-    truncationCheck(doc, env),
-    memoryCheck(doc, env),
-  ];
-  // A check skipped because the document changed yields nothing; the scheduler drops the run anyway.
-  const guarded = checks.map(
-    (hc): HostCheck =>
-      async (ctx) =>
-        isCancelled() ? [] : hc(ctx),
-  );
-  const result = await check(doc.text, { host: serverHost(doc, env), hostChecks: guarded, document: doc.model });
+  const result = await checkDocument(doc, env, isCancelled);
   const text = new Set(doc.model.diagnostics);
   const slow = result.diagnostics.filter((d) => !text.has(d));
   doc.slowDiagnostics = slow;

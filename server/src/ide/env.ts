@@ -28,8 +28,16 @@ export class IdeEnv {
   generation = 0;
   clientSupportsRefresh = false;
   private readonly cache = new Map<string, Entry<unknown>>();
+  private readonly remembered = new Map<string, unknown>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param vars the process environment the facts come from (HF_HOME, HF_HUB_CACHE…): the server's own, or the
+   *   CLI's `io.env`, so `srlm check` and the editor look in the same places.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    readonly vars: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   get gpu(): GpuInfo | undefined {
     return this.gpuInfo;
@@ -51,7 +59,21 @@ export class IdeEnv {
 
   invalidate(): void {
     this.cache.clear();
+    this.remembered.clear();
     this.generation++;
+  }
+
+  /**
+   * Facts an asynchronous check computed (rows decoded from a parquet file) for the synchronous features to reuse;
+   * kept until a watched file changes, and bumping the generation so estimates computed without them are redone.
+   */
+  remember(key: string, value: unknown): void {
+    this.remembered.set(key, value);
+    this.generation++;
+  }
+
+  recall<T>(key: string): T | undefined {
+    return this.remembered.get(key) as T | undefined;
   }
 
   private cached<T>(key: string, compute: () => T): T {
@@ -131,6 +153,25 @@ export class IdeEnv {
     });
   }
 
+  /** The last `bytes` of a file (all of it when smaller), for formats that keep their schema at the end. */
+  readTail(path: string, bytes: number): { data: Uint8Array; size: number } | undefined {
+    return this.cached(`tail:${path}:${bytes}`, () => {
+      let fd: number | undefined;
+      try {
+        const size = statSync(path).size;
+        fd = openSync(path, 'r');
+        const n = Math.min(bytes, size);
+        const buf = Buffer.alloc(n);
+        const got = readSync(fd, buf, 0, n, size - n);
+        return { data: new Uint8Array(buf.buffer, buf.byteOffset, got), size };
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    });
+  }
+
   readJson(path: string): unknown {
     return this.cached(`json:${path}`, () => {
       const text = this.readText(path);
@@ -145,10 +186,10 @@ export class IdeEnv {
 
   /** The Hugging Face hub cache folder, as huggingface_hub resolves it. */
   hubCache(): string {
-    const env = process.env;
+    const env = this.vars;
     if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
     if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-    const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
+    const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'huggingface');
     return join(home, 'hub');
   }
 }

@@ -15,7 +15,7 @@ export { documentLinks } from './links';
 export { codeActions } from './codeActions';
 export { inlayHints } from './inlayHints';
 export { codeLenses } from './codeLens';
-export { fastDiagnostics, slowDiagnostics, type IdeDiagnostic } from './diagnostics';
+export { checkDocument, environmentChecks, fastDiagnostics, slowDiagnostics, type IdeDiagnostic } from './diagnostics';
 export { cursorContext } from './cursor';
 export * from './types';
 

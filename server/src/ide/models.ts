@@ -32,17 +32,24 @@ export function expandPath(p: string, baseDir: string): string {
   return isAbsolute(p) ? p : resolve(baseDir, p);
 }
 
-/** The snapshot folder of a cached hub model (`models--Org--Name/snapshots/<ref>`), if present. */
-export function hubSnapshot(env: IdeEnv, id: string, revision = 'main'): string | undefined {
-  const repo = join(env.hubCache(), `models--${id.replace(/\//g, '--')}`);
+/** The snapshot folder of a cached hub repo (`models--Org--Name/snapshots/<ref>`, or `datasets--…`), if present. */
+export function hubSnapshot(
+  env: IdeEnv,
+  id: string,
+  revision = 'main',
+  repoType: 'models' | 'datasets' = 'models',
+): string | undefined {
+  const repo = join(env.hubCache(), `${repoType}--${id.replace(/\//g, '--')}`);
   const ref = env.readText(join(repo, 'refs', revision), 4096)?.trim();
   const snaps = join(repo, 'snapshots');
   if (ref && env.stat(join(snaps, ref)) === 'dir') return join(snaps, ref);
   if (/^[0-9a-f]{40}$/.test(revision) && env.stat(join(snaps, revision)) === 'dir') return join(snaps, revision);
-  // Without refs/, any snapshot with a config.json is the best we can do.
+  // Without refs/, any snapshot (of a model: one with a config.json) is the best we can do.
   const list = env.listDir(snaps);
-  const withConfig = list?.find((e) => e.dir && env.stat(join(snaps, e.name, 'config.json')) === 'file');
-  return withConfig ? join(snaps, withConfig.name) : undefined;
+  const usable = list?.find(
+    (e) => e.dir && (repoType === 'datasets' || env.stat(join(snaps, e.name, 'config.json')) === 'file'),
+  );
+  return usable ? join(snaps, usable.name) : undefined;
 }
 
 /** Hub ids present in the local cache (`models--Org--Name` → `Org/Name`). */

@@ -1,9 +1,10 @@
 // Reading the files a pipeline points at, without running anything: dataset rows (sampled from the head of
 // the file), Python reward files (scanned for `def name(`), all through the environment's bounded reads.
-import { extname } from 'node:path';
+import { extname, isAbsolute } from 'node:path';
 import type { BlockSymbol } from '../core/semantics/binder';
 import type { IdeDocument } from './document';
 import { type IdeEnv } from './env';
+import { datasetRequest, isLocalDataset, locateDataset, rememberedParquetRows } from './datasetSources';
 import { expandPath } from './models';
 
 export const SAMPLE_ROWS = 50;
@@ -145,9 +146,24 @@ export function resolvedPath(doc: IdeDocument, value: unknown): string | undefin
 
 export function datasetSampleOf(doc: IdeDocument, dataset: BlockSymbol, env: IdeEnv): DatasetSample | undefined {
   const cfg = doc.model.configs.get(dataset);
-  const path = resolvedPath(doc, cfg?.values.path);
-  if (!path || env.stat(path) !== 'file') return undefined;
-  return sampleDataset(env, path, cfg?.values.format);
+  const req = cfg && datasetRequest(cfg.values);
+  if (!req || (!doc.dir && !isAbsolute(req.source) && isLocalDataset(env, req.source, undefined))) return undefined;
+  const loc = locateDataset(env, req, doc.dir);
+  if (loc.kind !== 'files') return undefined;
+  const file = loc.files[0]!;
+  if (loc.format !== 'parquet') return loc.format === 'arrow' ? undefined : sampleDataset(env, file, loc.format);
+  // Parquet rows are decoded asynchronously by the dataset check; until then the sample is unknown.
+  const read = rememberedParquetRows(env, file);
+  if (!read) return undefined;
+  const rows = read.rows.map((value) => ({ line: 0, value }));
+  return {
+    path: file,
+    format: 'parquet',
+    rows,
+    columns: columnsOf(rows),
+    rowCount: read.rowCount,
+    rowCountExact: true,
+  };
 }
 
 export function datasetColumns(doc: IdeDocument, dataset: BlockSymbol, env: IdeEnv): string[] {

@@ -83,7 +83,7 @@ export function startServer(connection: Connection): ServerContext {
       // Datasets, model configs, tokenizer configs, templates and reward files feed the file checks.
       void connection.client
         .register(DidChangeWatchedFilesNotification.type, {
-          watchers: [{ globPattern: '**/*.{jsonl,ndjson,json,csv,py,jinja}' }],
+          watchers: [{ globPattern: '**/*.{jsonl,ndjson,json,csv,parquet,arrow,py,jinja}' }],
         })
         .catch(() => undefined);
     }

@@ -1,30 +1,44 @@
-// `srlm check FILE... [--format json] [--no-files]`: the language checker from the terminal (and CI).
+// `srlm check FILE... [--format json] [--no-files] [--estimate]`: the checks of the editor from the terminal (and CI).
 // Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable file.
 import { readSourceFile } from '../source-file';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { check, LineIndex, type Diagnostic } from '../../../../server/src/core';
-import { NodeFileSystemHost } from '../host/nodeHost';
+import { LineIndex, type Diagnostic } from '../../../../server/src/core';
+import { formatBytes, formatCount, formatDuration } from '../../../../server/src/core/estimate';
+import {
+  checkDocument,
+  checkEnvironment,
+  documentOf,
+  stageEstimate,
+  type IdeDocument,
+  type IdeEnv,
+} from '../../../../server/src/ide/checks';
 
 const usage = `usage: srlm check FILE... [options]
 
 Checks .srlm pipelines: syntax, fields, values, references, batch arithmetic, and (unless --no-files) the
-files they name: dataset files and their columns, local model folders, reward files.
+environment — exactly what the editor reports: datasets (local files and folders in every format, hub
+datasets in the Hugging Face cache) and their columns, model folders and hub models in the cache, lengths
+against the model's positions, vocabularies, chat templates, reward files, and the memory estimate against
+the GPU (the pipeline's gpu_memory, else nvidia-smi, else SRLM_GPU_MEMORY_GIB; SRLM_DETECT_GPU=0 skips
+nvidia-smi). The Hugging Face cache is found as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME…).
 
 options:
   --format human|json   output style (default human); json prints one array of
                         {file, range, severity, code, message} with 0-based positions
   --json                same as --format json
-  --no-files            skip the file-system checks
+  --no-files            skip the environment checks
+  --estimate            also print each stage's estimated peak GPU memory, parameters and time
 exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable file`;
 
 interface Args {
   files: string[];
   json: boolean;
   fileChecks: boolean;
+  estimate: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: [], json: false, fileChecks: true };
+  const args: Args = { files: [], json: false, fileChecks: true, estimate: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--format' || a.startsWith('--format=')) {
@@ -33,6 +47,7 @@ function parseArgs(argv: string[]): Args {
       args.json = v === 'json';
     } else if (a === '--json') args.json = true;
     else if (a === '--no-files') args.fileChecks = false;
+    else if (a === '--estimate') args.estimate = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'`);
     else args.files.push(a);
   }
@@ -71,6 +86,30 @@ export function renderHuman(file: string, index: LineIndex, d: Diagnostic, color
   return lines.join('\n');
 }
 
+/** One line per training stage: the estimate the editor shows as an inlay hint, against the GPU it knows. */
+export function renderEstimates(file: string, doc: IdeDocument, env: IdeEnv): string {
+  const lines: string[] = [];
+  for (const sym of doc.model.symbols) {
+    if (sym.kind !== 'stage') continue;
+    const v = stageEstimate(doc, sym, env);
+    if (!v) {
+      lines.push(`  ${sym.name} (${sym.stageKind}): no estimate (the model's config.json is not on disk)`);
+      continue;
+    }
+    const e = v.estimate;
+    const limit = v.limit
+      ? ` of ${formatBytes(v.limit.bytes)} (${v.limit.from === 'nvidia-smi' ? `${env.gpu?.name}, nvidia-smi` : v.limit.from})`
+      : '';
+    const time = e.time
+      ? `, about ${formatDuration(e.time.seconds)} for ${e.steps} steps on ${v.deviceDetected ? '' : 'an assumed '}${v.device.name}`
+      : '';
+    lines.push(
+      `  ${sym.name} (${sym.stageKind}): peak GPU memory ${formatBytes(e.memory.peakWithOverhead)}${limit} in ${e.memory.peakPhase}, ${formatCount(e.totalParams)} parameters (${formatCount(e.trainableParams)} trained)${time}`,
+    );
+  }
+  return lines.length ? `${file}: estimates (docs/memory-estimator.md)\n${lines.join('\n')}\n` : '';
+}
+
 export const checkCommand: CliCommand = {
   name: 'check',
   summary: 'check .srlm files and report diagnostics',
@@ -82,22 +121,29 @@ export const checkCommand: CliCommand = {
     let errors = 0;
     let warnings = 0;
     const color = !args.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+    let env: IdeEnv | undefined;
+    const estimates: string[] = [];
     for (const file of args.files) {
       const source = await readSourceFile('check', file, io);
       if (!source) return 2;
       const { abs, text } = source;
-      const host = args.fileChecks ? NodeFileSystemHost.forFile(abs) : undefined;
-      const { document, diagnostics } = await check(text, { host });
+      const doc = documentOf(abs, text);
+      env ??= args.fileChecks ? await checkEnvironment(io.env, io.cwd) : undefined;
+      const { document, diagnostics } = env
+        ? await checkDocument(doc, env)
+        : { document: doc.model, diagnostics: doc.model.diagnostics };
       for (const d of diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;
         all.push({ file, range: d.range, severity: d.severity, code: d.code, message: d.message });
         if (!args.json && d.severity !== 'hint') human.push(renderHuman(file, document.lineIndex, d, color));
       }
+      if (args.estimate && !args.json && env) estimates.push(renderEstimates(file, doc, env));
     }
     if (args.json) io.stdout.write(JSON.stringify(all, null, 2) + '\n');
     else {
       if (human.length > 0) io.stdout.write(human.join('\n\n') + '\n\n');
+      for (const e of estimates) if (e) io.stdout.write(e + '\n');
       const n = args.files.length;
       io.stdout.write(
         `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${n} file${n === 1 ? '' : 's'}\n`,

@@ -23,7 +23,7 @@ options:
   --no-cache       train every stage
   --detach         start the run and return; follow it with srlm watch RUN or srlm logs RUN -f
   --python PATH    Python with the engine (default: SRLM_PYTHON, a .venv of the project, python3 on PATH)
-  --no-files       skip the file-system checks of the pipeline (datasets, model folders)
+  --no-files       skip the environment checks of the pipeline (files, hub cache, GPU memory)
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
 stopped run, 2 bad usage`;
 
@@ -60,6 +60,21 @@ export function describeDecision(d: CacheDecision): string {
   return `${d.stage}: will train`;
 }
 
+/**
+ * Nothing launches while the check (the same as `srlm check`'s and the editor's) has errors: each problem is
+ * listed as `file:line:col: severity CODE: message` with its source line, then one summary line.
+ */
+function refuseOnCheckErrors(io: CliIO, shownName: string, err: CompileError): number {
+  if (err.lineIndex) {
+    const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
+    for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
+      io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
+    }
+  }
+  io.stderr.write(`srlm run: ${err.message}\n`);
+  return 1;
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'run a pipeline with live progress (stage cache, --from, --stage, --detach)',
@@ -86,16 +101,7 @@ export const runCommand: CliCommand = {
         },
       );
     } catch (err) {
-      if (err instanceof CompileError) {
-        if (err.lineIndex) {
-          const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
-          for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
-            io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
-          }
-        }
-        io.stderr.write(`srlm run: ${err.message}\n`);
-        return 1;
-      }
+      if (err instanceof CompileError) return refuseOnCheckErrors(io, shownName, err);
       if (err instanceof EngineSetupError || err instanceof PreflightError) {
         io.stderr.write(`srlm run: ${err.message}\n`);
         return 1;

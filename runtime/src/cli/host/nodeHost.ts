@@ -1,5 +1,6 @@
-// The CLI's CheckHost: the real file system. Relative paths in a .srlm file resolve against the folder that
-// holds the file; `~` is the user's home. The language server reuses this host for files on disk.
+// The CLI's file-system CheckHost for the core's own checks: relative paths in a .srlm file resolve against the
+// folder that holds the file; `~` is the user's home. (`srlm check` runs the environment checks of
+// server/src/ide/checks.ts, which read through the language server's cached reads instead.)
 import { open, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';

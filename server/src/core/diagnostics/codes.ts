@@ -63,6 +63,8 @@ export const Codes = {
   truncation: c('SRLM058', 'warning', 'max_new_tokens truncates reference answers'),
   memory: c('SRLM059', 'warning', 'memory estimate above the GPU memory'),
   hostFailure: c('SRLM060', 'warning', 'a file check could not run'),
+  positionLimit: c('SRLM061', 'error', "sequence length beyond the model's max_position_embeddings"),
+  datasetNotCached: c('SRLM062', 'warning', 'hub dataset not in the local Hugging Face cache'),
 } as const;
 
 export type CodeName = keyof typeof Codes;

@@ -104,6 +104,7 @@ export const datasetSpec: BlockSpec = {
   labels: ['name'],
   blocks: [],
   notes: ['Exactly one of `path` and `builtin` must be given.'],
+  exactlyOne: ['path', 'builtin'],
   fields: [
     {
       name: 'path',
@@ -461,7 +462,12 @@ export const rlSpec: StageKindSpec = {
       default: 1.0,
       doc: 'Sampling temperature of rollouts.',
     },
-    { name: 'top_p', type: { kind: 'number', min: 0, max: 1 }, default: 1.0, doc: 'Nucleus sampling of rollouts.' },
+    {
+      name: 'top_p',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Nucleus sampling of rollouts.',
+    },
     {
       name: 'max_new_tokens',
       type: { kind: 'int', min: 1 },

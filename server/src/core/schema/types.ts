@@ -51,6 +51,8 @@ export interface BlockSpec {
   readonly fields: readonly FieldSpec[];
   /** Nested block kinds allowed inside (each at most once). */
   readonly blocks: readonly string[];
+  /** Fields of which exactly one must be given (checked by the checker, and a `oneOf` in the plan schema). */
+  readonly exactlyOne?: readonly string[];
   /** Required nested-field groups that are checked separately, documented here for docs/fields.md. */
   readonly notes?: readonly string[];
 }

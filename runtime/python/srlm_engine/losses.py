@@ -486,13 +486,17 @@ class _FusedHeadLoss(torch.autograd.Function):
                     if logits.requires_grad and torch.is_tensor(total)
                     else None
                 )
+            del logits, total  # the chunk's logits go before the head's gradient is accumulated
             if g is not None:
                 if need_h:
                     grad_h[sl] = g @ weight
-                if need_w:
-                    grad_w += g.t() @ h
+                if need_w and g.dtype == h.dtype == grad_w.dtype:
+                    grad_w.addmm_(g.t(), h)  # in place: no vocabulary-sized temporary
+                elif need_w:
+                    grad_w += g.t() @ h  # autocast: the 16-bit product, as the head's own backward makes
                 if need_b:
                     grad_b += g.sum(0).to(grad_b.dtype)
+                del g
             parts_total += torch.stack([p.detach().to(torch.float64) for p in parts])
         ctx.save_for_backward(*(t if t is not None else torch.empty(0) for t in (grad_h, grad_w, grad_b)))
         ctx.present = (need_h, need_w, need_b)

@@ -370,7 +370,7 @@ test('fused SFT/KD losses: one chunk of logits whatever the length; the full for
   const chunk = rows * 151936 * 4 * FUSED_CE_CHUNK_TENSORS;
   assert.equal(sft({ max_len: 8192 }), 8192 * 896 * 6 + chunk);
   assert.equal(sft({ max_len: 1024 }), 1024 * 896 * 6 + chunk);
-  // 8192 tokens: 17.4 GB of full-softmax logits become 0.7 GB.
+  // 8192 tokens: 17.4 GB of full-softmax logits become 0.58 GB.
   assert.ok(8192 * 151936 * 14 > 20 * sft({ max_len: 8192 }));
   // FSDP, a LoRA-adapted head and an unknown model family keep the full cross-entropy.
   const full = 8192 * 151936 * 14;

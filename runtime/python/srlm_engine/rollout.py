@@ -118,9 +118,10 @@ class PagedRollout:
         if device.type == "cuda":
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.tokenizer, self.device = tokenizer, device
-        self.copy = AutoModelForCausalLM.from_config(
-            base.config, dtype=dtype, attn_implementation=base.config._attn_implementation
-        ).to(device)
+        with device:  # built on the device: its random init is overwritten by the sync below anyway
+            self.copy = AutoModelForCausalLM.from_config(
+                base.config, dtype=dtype, attn_implementation=base.config._attn_implementation
+            )
         self.copy.eval().requires_grad_(False)
         self.version = None
         self.sync_weights(model, None)

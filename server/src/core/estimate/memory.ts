@@ -105,8 +105,8 @@ export const FUSED_CHUNK_ELEMS = 2 ** 25;
  * adds the teacher's, the mixture's and the KL terms). Calibrated from the CPU measurement in
  * docs/BENCHMARKS.md (peak RSS growth less the head's gradient, over one chunk's fp32 size).
  */
-export const FUSED_CE_CHUNK_TENSORS = 5;
-export const FUSED_KD_CHUNK_TENSORS = 14;
+export const FUSED_CE_CHUNK_TENSORS = 4;
+export const FUSED_KD_CHUNK_TENSORS = 15;
 
 /** CUDA context + cuBLAS/cuDNN workspaces as seen by nvidia-smi but not by PyTorch's allocator. */
 export const CUDA_CONTEXT_BYTES = 600 * 1024 ** 2;

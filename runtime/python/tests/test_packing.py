@@ -151,3 +151,47 @@ def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fuse
     monkeypatch.delenv("SRLM_FUSED_LOSS")
     head_lora = models.apply_lora(_model(), {**lora, "targets": ["q_proj", "lm_head"]})
     assert heads.split(head_lora) is None
+
+
+def test_engine_packed_sft_and_kd_runs_match_with_and_without_the_fused_losses(tmp_path):
+    """From the outside (`python -m srlm_engine run`): a packed SFT teacher and a packed KD student (JSD + CE, a
+    teacher with 64 padding rows) train, and the fused losses give the first steps the unfused losses give."""
+    import math
+    import subprocess
+
+    from engine_helpers import base_plan, engine_cmd, engine_env, read_events, tiny_model_dir, write_plan
+
+    teacher = tiny_model_dir(tmp_path, "teacher", hidden=48, vocab=448)
+    student = tiny_model_dir(tmp_path, "student", hidden=32)
+    sft = {"data": "train", "steps": 2, "lr": 1e-2, "batch_size": 2, "max_len": 96, "packing": True}
+    kd = {**sft, "teacher": "teach", "loss": {"name": "jsd", "beta": 0.3}, "mix": {"sft": 0.5, "kd": 1.0}}
+    plan = write_plan(
+        tmp_path,
+        base_plan(
+            {"teacher": teacher, "student": student},
+            [
+                {"name": "teach", "kind": "sft", "init": {"model": "teacher"}, "config": sft},
+                {"name": "distill", "kind": "kd", "init": {"model": "student"}, "config": kd},
+            ],
+            n_train=24,
+        ),
+    )
+    losses = {}
+    for fused in ("1", "0"):
+        run_dir = tmp_path / f"run-{fused}"
+        proc = subprocess.run(
+            engine_cmd(plan, run_dir),
+            env={**engine_env(), "SRLM_FUSED_LOSS": fused},
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        events = read_events(run_dir)
+        assert any(e.get("code") == "kd_vocab_sliced" for e in events if e["type"] == "warning")
+        steps = [e for e in events if e["type"] == "metrics"]
+        assert [e["stage"] for e in steps] == ["teach", "teach", "distill", "distill"]
+        assert all(math.isfinite(e["metrics"]["loss"]) for e in steps)
+        assert {"kd", "ce"} <= set(steps[-1]["metrics"])
+        losses[fused] = [(e["metrics"]["loss"], e["metrics"].get("kd")) for e in steps]
+    for (a, ka), (b, kb) in zip(losses["1"], losses["0"], strict=True):
+        assert a == pytest.approx(b, rel=1e-4) and (ka is None or ka == pytest.approx(kb, rel=1e-4))

@@ -449,14 +449,21 @@ def select_backend(
     max_model_len: Callable[[], int],
     hf_batch_size: int,
     world_size: int = 1,
+    sharded: bool = False,
     version: int = 0,
     is_cuda: Callable[[object], bool] | None = None,
     load_vllm: Callable[[], object] | None = None,
 ) -> tuple[RolloutBackend, str | None]:
-    """The backend for `rollout = requested`, and why vLLM was not used when it was asked for (else None).
+    """The backend for `rollout = requested`, and why the requested one was not used (else None).
 
     `is_cuda` and `load_vllm` default to the real checks; tests replace them to drive a fake vLLM on CPU.
     """
+    if requested in ("static", "paged") and sharded:
+        # FSDP shards the policy after the backend is built: `paged` could not read whole weights to sync, and
+        # neither backend has been tried with the sharded, rank-synchronised generate that FSDP needs.
+        return HFRollout(model, tokenizer, hf_batch_size), (
+            f"rollout = {requested} is not supported with sharding = fsdp; generating with transformers (hf)"
+        )
     if requested == "static":
         return StaticCacheRollout(model, tokenizer, hf_batch_size), None
     if requested == "paged":
@@ -511,6 +518,7 @@ def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
         # the update's micro-batch (`batch_size`, one group by default) would serialise 8 decodes per step.
         hf_batch_size=max(cfg["group"], cfg["prompts_per_step"] // max(ctx.world_size, 1) * cfg["group"]),
         world_size=ctx.world_size,
+        sharded=ctx.sharded,
     )
     if why:
         ctx.events.emit("warning", stage=loop.name, code="rollout_fallback", message=why)

@@ -92,3 +92,12 @@ def test_rl_stage_trains_with_the_paged_backend(tmp_path):
     assert not [e for e in events if e["type"] == "warning"]
     steps = [e for e in events if e["type"] == "metrics" and e.get("stage") == "rl"]
     assert len(steps) == 2 and all(s["metrics"]["completion_len_mean"] > 0 for s in steps)
+
+
+@pytest.mark.parametrize("name", ["static", "paged"])
+def test_a_sharded_stage_falls_back_to_hf_and_says_why(policy, name):
+    model, tok = policy
+    backend, why = rollout.select_backend(
+        name, model, tok, torch.device("cpu"), seed=1, max_model_len=lambda: 0, hf_batch_size=4, sharded=True
+    )
+    assert backend.name == "hf" and f"rollout = {name}" in why and "fsdp" in why

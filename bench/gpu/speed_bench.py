@@ -4,7 +4,8 @@ the engine's own code (random weights of Qwen2.5 shapes; nothing downloaded).
   * SFT at 1k, 4k and 8k tokens per sequence, three variants on the same examples (lengths spread over
     [T/8, T], a prompt quarter masked): `plain` = full logits + `completion_ce` on padded batches (the engine
     before issue 18, `SRLM_FUSED_LOSS=0`), `fused` = the loss fused with the LM head on the same padded batches,
-    `fused_packed` = fused loss on padding-free packed rows. Real (non-padding) tokens/s, MFU, peak memory.
+    `fused_packed` = fused loss on padding-free packed rows, `fused_packed_ckpt` = the same with per-layer
+    activation checkpointing. Real (non-padding) tokens/s, MFU, peak memory.
     Each step is `stages.sft.ce_loss` + backward + clipping + the engine's AdamW (`stages.common.make_optimizer`).
   * KD at 8k tokens with a Qwen2.5-1.5B-shaped bf16 teacher: peak memory and step time of `stages.kd.KDLoss`
     (JSD) with full logits against the fused loss.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -41,7 +43,9 @@ QWEN15 = {
     "num_key_value_heads": 2,
 }
 TINY_TEACHER = {**TINY, "hidden_size": 96, "num_hidden_layers": 3}
-VARIANTS = ("plain", "fused", "fused_packed")
+# The last one adds gradient checkpointing (the engine's `grad_checkpointing = true`) to the fused packed run: what
+# memory the two changes leave to activations, at checkpointing's recompute cost.
+VARIANTS = ("plain", "fused", "fused_packed", "fused_packed_ckpt")
 
 
 @contextlib.contextmanager
@@ -73,9 +77,30 @@ def build(cfg: dict, device, dtype, attn: str):
     from transformers import AutoConfig, AutoModelForCausalLM
 
     torch.manual_seed(0)
-    return AutoModelForCausalLM.from_config(
-        AutoConfig.for_model(**cfg), dtype=dtype, attn_implementation=attn
-    ).to(device)
+    with torch.device(
+        device
+    ):  # initialised where it runs: a 1.5B random init on the CPU takes long
+        return AutoModelForCausalLM.from_config(
+            AutoConfig.for_model(**cfg), dtype=dtype, attn_implementation=attn
+        )
+
+
+def checkpointing(model, on: bool) -> None:
+    """Per-layer activation checkpointing on or off, as `stages.common.StageLoop.build_policy` turns it on."""
+    if on and hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5
+        model.activation_checkpointing_enable(
+            activation_checkpointing_kwargs={"use_reentrant": False}
+        )
+    elif on:
+        model.gradient_checkpointing_enable(
+            gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+    else:
+        getattr(
+            model,
+            "activation_checkpointing_disable",
+            model.gradient_checkpointing_disable,
+        )()
 
 
 def peak_gib(device) -> float | None:
@@ -91,6 +116,7 @@ def peak_gib(device) -> float | None:
 def reset_peak(device) -> None:
     import torch
 
+    gc.collect()  # the previous variant's optimizer state goes before the next one is measured
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
@@ -133,6 +159,8 @@ def bench_sft_variant(
     reset_peak(device)
     real = 0
     t0 = None
+    if variant.endswith("_ckpt"):
+        checkpointing(model, True)
     with fused_loss(variant != "plain"):
         for i, b in enumerate(batches[:warmup] + batches):
             if i == warmup:
@@ -151,6 +179,8 @@ def bench_sft_variant(
                 real += int(batch["attention_mask"].sum())
     sync(device)
     dt = time.perf_counter() - t0
+    if variant.endswith("_ckpt"):
+        checkpointing(model, False)
     c = model.config
     n_params = sum(p.numel() for p in model.parameters())
     # 6N per token plus attention's 12·L·d·T (PaLM appendix B) with T the mean example length: the attention each
@@ -190,7 +220,7 @@ def bench_sft(model, device, seqs: list[int], tokens_per_step: int, steps: int) 
                 cell[variant] = bench_sft_variant(
                     model,
                     device,
-                    packed if variant == "fused_packed" else padded,
+                    packed if "packed" in variant else padded,
                     variant,
                     mean_len,
                 )
@@ -207,7 +237,7 @@ def ratios(cell: dict) -> dict:
         return (cell.get(v) or {}).get(k)
 
     out = {}
-    for v in ("fused", "fused_packed"):
+    for v in VARIANTS[1:]:
         a, b = get("plain", "tokens_per_s"), get(v, "tokens_per_s")
         out[f"{v}_tokens_per_s_over_plain"] = b / a if a and b else None
         a, b = get("plain", "peak_gib"), get(v, "peak_gib")

@@ -18,19 +18,20 @@ def lines(r: dict) -> list[str]:
         f"device {r.get('device')}, attention {r.get('attn_implementation')}, liger {r.get('liger_kernel')}"
     ]
     for seq, cell in (r.get("sft") or {}).items():
-        for v in ("plain", "fused", "fused_packed"):
+        for v in ("plain", "fused", "fused_packed", "fused_packed_ckpt"):
             c = cell.get(v) or {}
             if "error" in c:
-                out.append(f"sft {seq:>5} {v:<13} error: {c['error']}")
+                out.append(f"sft {seq:>5} {v:<17} error: {c['error']}")
                 continue
             out.append(
-                f"sft {seq:>5} {v:<13} {fmt(c.get('tokens_per_s'), ',.0f'):>9} tok/s  MFU {fmt(c.get('mfu'), '.1%'):>6}"
+                f"sft {seq:>5} {v:<17} {fmt(c.get('tokens_per_s'), ',.0f'):>9} tok/s  MFU {fmt(c.get('mfu'), '.1%'):>6}"
                 f"  peak {fmt(c.get('peak_gib'), '.1f')} GiB"
             )
         rt = cell.get("ratios", {})
         out.append(
             f"sft {seq:>5} packed+fused / plain: tokens/s x{fmt(rt.get('fused_packed_tokens_per_s_over_plain'))}, "
-            f"peak memory /{fmt(rt.get('plain_peak_over_fused_packed'))} (target at 8192: >= 2)"
+            f"peak memory /{fmt(rt.get('plain_peak_over_fused_packed'))} (target at 8192: >= 2); with checkpointing "
+            f"/{fmt(rt.get('plain_peak_over_fused_packed_ckpt'))}"
         )
     kd = r.get("kd")
     if kd:

@@ -27,7 +27,7 @@ def test_device_check_smoke_fills_every_section(tmp_path):
     assert r["smoke"] is True and r["device"] == "cpu"
     assert set(r["sft"]) == {"64", "128"}
     for cell in r["sft"].values():
-        for v in ("plain", "fused", "fused_packed"):
+        for v in ("plain", "fused", "fused_packed", "fused_packed_ckpt"):
             assert cell[v]["tokens_per_s"] > 0 and cell[v]["real_tokens"] > 0, cell[v]
         # Same examples in every variant: the same real tokens, however they are batched.
         assert (

@@ -201,7 +201,9 @@ def bench_grpo(
     prompt_len: int,
     max_new: int,
     micro: int,
+    backend=None,
 ) -> dict:
+    """One GRPO step; generation through `backend` (a `rollout` backend) or, without one, `generation.generate`."""
     import copy
 
     import torch
@@ -236,15 +238,19 @@ def bench_grpo(
         runner.start()
         sync(device)
         t0 = time.perf_counter()
-        comps = generate(
-            model,
-            tok,
-            prompt_ids,
-            max_new,
-            temperature=1.0,
-            num_return_sequences=group,
-            batch_size=prompts * group,
-        )
+        if backend is not None:
+            backend.sync_weights(model, version=None)
+            comps = backend.generate(prompt_ids, max_new, 1.0, 1.0, group, seed=1)
+        else:
+            comps = generate(
+                model,
+                tok,
+                prompt_ids,
+                max_new,
+                temperature=1.0,
+                num_return_sequences=group,
+                batch_size=prompts * group,
+            )
         sync(device)
         t1 = time.perf_counter()
         # Random weights emit ids the tiny demo tokenizer lacks; fold them into its range to get scorable text.
@@ -294,6 +300,7 @@ def bench_grpo(
     t3 = time.perf_counter()
     gen_tokens = sum(len(c.ids) for c in comps)
     return {
+        "backend": "generate" if backend is None else backend.name,
         "prompts": prompts,
         "group": group,
         "prompt_len": prompt_len,

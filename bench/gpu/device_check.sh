@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# The one prepared script for a lent GPU machine (see docs/BENCHMARKS.md). Runs, each under its own time limit:
-#   1. bench/engine/gpu_bench.py   — Qwen2.5-0.5B-shaped SFT tokens/s, MFU, memory split; GRPO step split
-#   2. bench/lsp/measure_memory.py — measured peak memory over the estimator's grid (estimates computed here later)
-#   3. the embedded demo pipeline on CUDA with bf16 through the real engine (plan from bench/gpu/make_plan.ts)
-#   4. (fp16) the same pipeline with fp16 autocast and dynamic loss scaling (demo-cuda-fp16.plan.json)
-# Results go to $OUT (at most 8 files). Python packages the machine lacks travel as wheels in .whl/.
-# Usage: bash bench/gpu/device_check.sh [bench] [memory] [lora] [demo] [fp16]   (no argument: bench, memory and demo;
-# `lora` measures only the LoRA cells of the memory grid, for a short second lease).
+# The one prepared script for a lent GPU machine (see docs/BENCHMARKS.md). Sections, each under its own time limit:
+#   speed  — bench/gpu/speed_bench.py (issue 18): SFT tokens/s, MFU and peak memory with full logits, the fused loss
+#            and packed rows at 1k/4k/8k tokens; KD peak memory at 8k with a 1.5B-shaped teacher; GRPO generation
+#            tokens/s per rollout backend (hf, static, paged) and the step split — each as ratios in one run
+#   bench  — bench/engine/gpu_bench.py: Qwen2.5-0.5B-shaped SFT tokens/s, MFU, memory split; GRPO step split
+#   memory — bench/lsp/measure_memory.py: measured peak memory over the estimator's grid
+#   lora   — only the LoRA cells of the memory grid, for a short second lease
+#   demo   — the embedded demo pipeline on CUDA with bf16 through the real engine (plan from bench/gpu/make_plan.ts)
+#   fp16   — the same pipeline with fp16 autocast and dynamic loss scaling (demo-cuda-fp16.plan.json)
+# Results go to $OUT. Python packages the machine lacks travel as wheels in .whl/.
+# Usage: bash bench/gpu/device_check.sh [speed] [bench] [memory] [lora] [demo] [fp16]   (no argument: speed, which
+# fits in 8 minutes). `--smoke` runs the speed section with tiny shapes on the CPU: a check of the script, run by
+# runtime/python/tests/test_device_check_smoke.py, whose figures mean nothing.
 set -uo pipefail
-sections=" ${*:-bench memory demo} "
+smoke=""
+if [[ "${1:-}" == "--smoke" ]]; then smoke="--smoke"; shift; fi
+sections=" ${*:-speed} "
 want() { [[ "$sections" == *" $1 "* ]]; }
 OUT="${OUT:-/tmp/srlm-gpu-out}"
 mkdir -p "$OUT"
@@ -20,12 +27,20 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 else
   export PYTHONPATH="$root/runtime/python"
 fi
+PY="${PYTHON:-python3}"
 {
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
-  python3 -c "import sys, torch, transformers, peft; print(sys.version.split()[0], torch.__version__, transformers.__version__, peft.__version__)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 || echo "no nvidia-smi"
+  "$PY" -c "import sys, torch, transformers, peft; print(sys.version.split()[0], torch.__version__, transformers.__version__, peft.__version__)"
   echo "node: $(command -v node || echo none)"
 } >"$OUT/gpu.txt" 2>&1
 cat "$OUT/gpu.txt"
+
+if want speed; then
+  echo "== speed_bench"; t0=$SECONDS
+  timeout 440 "$PY" bench/gpu/speed_bench.py $smoke >"$OUT/speed.log" 2>"$OUT/speed.err"
+  echo "speed_bench rc=$? in $((SECONDS - t0)) s"; tail -5 "$OUT/speed.err"
+  "$PY" bench/gpu/speed_summary.py "$OUT/speed.json" || true
+fi
 
 if want bench; then
   echo "== gpu_bench"; t0=$SECONDS

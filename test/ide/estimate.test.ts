@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  FUSED_CE_CHUNK_TENSORS,
+  FUSED_CHUNK_ELEMS,
+  FUSED_KD_CHUNK_TENSORS,
   KNOWN_ARCHS,
   LOGPROB_CHUNK_ELEMS,
   activationBytesPerTokenPerLayer,
@@ -242,7 +245,9 @@ test('sampled row length replaces max_len as the padded length, capped by max_le
   const short = estimateStage({ ...base, rowTokens: 300 }, DEFAULT_DEVICE);
   const capped = estimateStage({ ...base, rowTokens: 20000 }, DEFAULT_DEVICE);
   const unknown = estimateStage(base, DEFAULT_DEVICE);
-  assert.equal(short.memory.logits, 2 * 300 * 151936 * 14);
+  // The engine fuses Qwen2's SFT loss with the LM head: the kept hidden states and their fp32 gradient, then
+  // one chunk of FUSED_CHUNK_ELEMS logits (220 rows at this vocabulary) — not 2 × 300 × 151936 × 14 bytes.
+  assert.equal(short.memory.logits, 600 * 896 * 6 + 220 * 151936 * 4 * FUSED_CE_CHUNK_TENSORS);
   assert.equal(capped.memory.logits, unknown.memory.logits);
   assert.ok(short.assumptions.some((a) => a.includes('300')));
 });
@@ -353,4 +358,36 @@ test('processes and sharding: FSDP shards the policy only, replicas change nothi
   // LoRA under FSDP is refused by the engine (and the checker): estimated replicated.
   const lora = sft({ processes: 4, sharding: 'fsdp', config: { epochs: 1, batch_size: 8, lora: { rank: 16 } } });
   assert.equal(lora.sharded, false);
+});
+
+test('fused SFT/KD losses: one chunk of logits whatever the length; the full formula where the engine cannot fuse', () => {
+  const rows = Math.floor(FUSED_CHUNK_ELEMS / 151936);
+  const sft = (config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    estimateStage(
+      { kind: 'sft', policy: qwen05, policyDtype: 'bf16', config: { batch_size: 1, ...config }, ...extra },
+      DEFAULT_DEVICE,
+    ).memory.logits;
+  const chunk = rows * 151936 * 4 * FUSED_CE_CHUNK_TENSORS;
+  assert.equal(sft({ max_len: 8192 }), 8192 * 896 * 6 + chunk);
+  assert.equal(sft({ max_len: 1024 }), 1024 * 896 * 6 + chunk);
+  // 8192 tokens: 17.4 GB of full-softmax logits become 0.58 GB.
+  assert.ok(8192 * 151936 * 14 > 20 * sft({ max_len: 8192 }));
+  // FSDP, a LoRA-adapted head and an unknown model family keep the full cross-entropy.
+  const full = 8192 * 151936 * 14;
+  assert.equal(sft({ max_len: 8192 }, { processes: 2, sharding: 'fsdp' }), full);
+  assert.equal(sft({ max_len: 8192, lora: { rank: 8, targets: ['q_proj', 'lm_head'] } }), full);
+  assert.equal(sft({ max_len: 8192 }, { policy: { ...qwen05, modelType: 'gemma2' } }), full);
+  // KD with a Qwen2.5-7B teacher at 2 × 8192 tokens: the teacher contributes its hidden states, not 152,064-wide
+  // logits, and the chunk holds KD's larger working set.
+  const kd = estimateStage(
+    {
+      kind: 'kd',
+      policy: qwen05,
+      policyDtype: 'bf16',
+      teacher: qwen7,
+      config: { batch_size: 2, max_len: 8192 },
+    },
+    DEFAULT_DEVICE,
+  ).memory.logits;
+  assert.equal(kd, 16384 * 896 * 6 + rows * 151936 * 4 * FUSED_KD_CHUNK_TENSORS + 16384 * 3584 * 2);
 });

@@ -27,19 +27,27 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 
 def pack(examples: list[Example], max_len: int) -> list[Example]:
-    """Concatenate examples into rows of at most max_len tokens (greedy, in order).
+    """Concatenate examples into rows of at most max_len tokens (greedy, in order), each example kept apart.
 
-    Attention is not blocked between packed examples (the classic packing of TRL's ConstantLengthDataset);
-    position ids restart per example so each keeps its own positions.
+    A packed row records its examples' lengths (`segments`); `collate` turns them into position ids that
+    restart at 0 for every example and a segment id per token, from which `packing.model_inputs` confines
+    each token's attention to its own example (a block-diagonal causal mask, or flash-attention's varlen path).
+    The first token of every example leaves the loss mask: unpacked, a row's first token is never a target,
+    and packed it must not become the target of the previous example's last token. Each packed example thus
+    has exactly the loss it would have alone.
     """
-    out, ids, mask = [], [], []
+    out: list[Example] = []
+    ids: list[int] = []
+    mask: list[int] = []
+    segs: list[int] = []
     for ex in examples:
         if ids and len(ids) + len(ex.ids) > max_len:
-            out.append(Example(ids, mask, 0))
-            ids, mask = [], []
-        ids, mask = ids + ex.ids, mask + ex.mask
+            out.append(Example(ids, mask, 0, tuple(segs)))
+            ids, mask, segs = [], [], []
+        ids, mask = ids + ex.ids, mask + ([0] + ex.mask[1:] if ex.mask else [])
+        segs.append(len(ex.ids))
     if ids:
-        out.append(Example(ids, mask, 0))
+        out.append(Example(ids, mask, 0, tuple(segs)))
     return out
 
 
@@ -61,7 +69,9 @@ def make_batches(
 
 
 def collate(batch: list[Example], pad_id: int, device) -> dict[str, torch.Tensor]:
-    """Right-padded tensors: input_ids, attention_mask, loss_mask."""
+    """Right-padded tensors: input_ids, attention_mask, loss_mask; for packed rows also position_ids (restarting
+    at 0 for every example) and segment_ids (the example each token belongs to; the padding tail is a segment
+    of its own, which no real token can attend to since it comes after them)."""
     width = max(len(e.ids) for e in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     att = torch.zeros((len(batch), width), dtype=torch.long)
@@ -71,7 +81,18 @@ def collate(batch: list[Example], pad_id: int, device) -> dict[str, torch.Tensor
         ids[i, :n] = torch.tensor(e.ids)
         att[i, :n] = 1
         loss[i, :n] = torch.tensor(e.mask)
-    return {"input_ids": ids.to(device), "attention_mask": att.to(device), "loss_mask": loss.to(device)}
+    out = {"input_ids": ids, "attention_mask": att, "loss_mask": loss}
+    if any(e.segments for e in batch):
+        pos = torch.zeros((len(batch), width), dtype=torch.long)
+        seg = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, e in enumerate(batch):
+            lengths = list(e.segments or (len(e.ids),))
+            if width > len(e.ids):
+                lengths.append(width - len(e.ids))
+            pos[i] = torch.cat([torch.arange(n) for n in lengths])
+            seg[i] = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+        out.update(position_ids=pos, segment_ids=seg)
+    return {k: v.to(device) for k, v in out.items()}
 
 
 def left_pad(seqs: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:

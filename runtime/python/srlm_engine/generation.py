@@ -28,8 +28,14 @@ def generate(
     top_p: float = 1.0,
     num_return_sequences: int = 1,
     batch_size: int = 64,
+    cache_implementation: str | None = None,
+    pad_multiple: int = 1,
 ) -> list[Completion]:
-    """Completions for each prompt (num_return_sequences each, grouped per prompt, in order)."""
+    """Completions for each prompt (num_return_sequences each, grouped per prompt, in order).
+
+    `cache_implementation = "static"` preallocates the KV cache, which lets transformers compile the decoding step
+    (torch.compile, CUDA graphs) on CUDA; `pad_multiple` left-pads prompts to a multiple of that width so that
+    batches of different prompt lengths reuse one compiled shape (padding is masked, so tokens do not change)."""
     from transformers import GenerationConfig
 
     was_training = model.training
@@ -49,6 +55,7 @@ def generate(
         eos_token_id=eos,
         pad_token_id=pad,
         use_cache=True,
+        cache_implementation=cache_implementation,
     )
     out: list[Completion] = []
     per_call = max(1, batch_size // num_return_sequences)
@@ -58,6 +65,10 @@ def generate(
         for start in range(0, len(prompts), per_call):
             chunk = prompts[start : start + per_call]
             ids, att = left_pad(chunk, pad, device)
+            extra = -ids.shape[1] % max(1, pad_multiple)
+            if extra:
+                ids = torch.nn.functional.pad(ids, (extra, 0), value=pad)
+                att = torch.nn.functional.pad(att, (extra, 0), value=0)
             with autocast():
                 # A sharded model needs every rank in every forward: ranks that finish early keep stepping.
                 seqs = model.generate(

@@ -71,13 +71,34 @@ Public API
 ``token_entropy(logits, mask) -> scalar``
     Masked mean entropy (nats) of ``softmax(logits)`` — a policy-collapse diagnostic, computed in chunks without
     gradients. ``token_entropy_per_token`` returns ``(B, T)``.
+
+Fused with the LM head (the full ``(tokens × vocabulary)`` logits never exist)
+------------------------------------------------------------------------------
+``fused_completion_ce(hidden, head, labels, mask, num_items=None) -> scalar``
+    :func:`completion_ce` from the last hidden states ``(B, T, H)`` (aligned like logits) and the LM head
+    (an ``nn.Linear``): only kept positions are projected, a chunk of tokens at a time.
+``fused_kd(hidden, head, teacher_hidden, teacher_head, mask, name, beta, temperature, vocab, num_items,
+  kd_weight=1.0, ce_weight=0.0, labels=None) -> (loss, {"kd": ..., "ce": ...})``
+    ``kd_weight · Σ kd_per_token / num_items + ce_weight · CE`` in one pass over chunks: student and teacher
+    logits of a chunk are made, used and dropped together; ``vocab`` slices both heads' rows (a teacher's
+    padding rows). The parts are detached floats for the metrics.
+
+    Both are one custom autograd function (:class:`_FusedHeadLoss`): the forward computes each chunk's loss
+    *and* its gradients with respect to the chunk's hidden states and the head's weight (the loss is a scalar,
+    so backward only scales them), as Liger's fused linear cross-entropy does. Memory beyond the model: one
+    chunk's working tensors (``FUSED_CHUNK_ELEMS`` = 2**25 logits each, 128 MiB in fp32), the hidden
+    states' gradient and the head's gradient, which autograd adopts as ``.grad``. On CUDA with ``liger_kernel`` installed,
+    ``fused_completion_ce`` uses Liger's Triton kernel instead (``SRLM_LIGER=0`` turns it off); that path is
+    not exercised by this repository's tests, which run on CPU.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import torch
+import torch.nn.functional as F
 
 __all__ = [
     "AGGREGATIONS",
@@ -85,6 +106,8 @@ __all__ = [
     "aggregate",
     "completion_ce",
     "forward_kl",
+    "fused_completion_ce",
+    "fused_kd",
     "generalized_jsd",
     "group_advantages",
     "grpo_token_loss",
@@ -428,3 +451,188 @@ def token_entropy_per_token(logits: torch.Tensor, chunk_elems: int = CHUNK_ELEMS
 def token_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Masked mean token entropy."""
     return masked_mean(token_entropy_per_token(logits), mask)
+
+
+# ---------------------------------------------------------------------------------------------- fused with the head
+
+
+class _FusedHeadLoss(torch.autograd.Function):
+    """``Σ_k coeffs[k] · part_k`` where each part is a sum over chunks of ``chunk_loss(head(hidden[rows]), rows)``.
+
+    Forward projects one chunk at a time without a graph, takes the gradient of that chunk's weighted loss with
+    respect to its logits (the only graph is the loss's own, from logits to scalar), turns it into the chunk's
+    gradients for the hidden states (``g @ W``) and the head (``gᵀ h``, accumulated) and drops the chunk. Under
+    autocast these matmuls run in 16 bits as the head's own backward would. Backward multiplies the stored
+    gradients by the incoming scalar. Returns ``(loss, parts)``; ``parts`` (the unweighted sums) has no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, chunk_loss, coeffs, rows):
+        need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_b = bias is not None and ctx.needs_input_grad[2]
+        grad_h = torch.zeros_like(hidden) if need_h else None
+        grad_w = torch.zeros_like(weight) if need_w else None
+        grad_b = torch.zeros_like(bias) if need_b else None
+        parts_total = torch.zeros(len(coeffs), dtype=torch.float64, device=hidden.device)
+        for r0 in range(0, hidden.shape[0], rows):
+            sl = slice(r0, min(hidden.shape[0], r0 + rows))
+            h = hidden[sl]
+            logits = F.linear(h, weight, bias).requires_grad_(need_h or need_w or need_b)
+            with torch.enable_grad():
+                parts = chunk_loss(logits, sl)
+                total = sum(c * p for c, p in zip(coeffs, parts, strict=True) if c != 0)
+                g = (
+                    torch.autograd.grad(total, logits)[0]
+                    if logits.requires_grad and torch.is_tensor(total)
+                    else None
+                )
+            del logits, total  # the chunk's logits go before the head's gradient is accumulated
+            if g is not None:
+                if need_h:
+                    grad_h[sl] = g @ weight
+                if need_w and g.dtype == h.dtype == grad_w.dtype:
+                    grad_w.addmm_(g.t(), h)  # in place: no vocabulary-sized temporary
+                elif need_w:
+                    grad_w += g.t() @ h  # autocast: the 16-bit product, as the head's own backward makes
+                if need_b:
+                    grad_b += g.sum(0).to(grad_b.dtype)
+                del g
+            parts_total += torch.stack([p.detach().to(torch.float64) for p in parts])
+        ctx.save_for_backward(*(t if t is not None else torch.empty(0) for t in (grad_h, grad_w, grad_b)))
+        ctx.present = (need_h, need_w, need_b)
+        out_dtype = _float(hidden[:0]).dtype
+        loss = sum(c * parts_total[k] for k, c in enumerate(coeffs)).to(out_dtype)
+        parts_out = parts_total.to(out_dtype)
+        ctx.mark_non_differentiable(parts_out)
+        return loss, parts_out
+
+    @staticmethod
+    def backward(ctx, grad_loss, _grad_parts):
+        # Scaled in place and handed over: autograd then adopts the tensor as `.grad` instead of adding a second
+        # vocabulary-sized copy (this backward runs once; a retained graph would see the scaled values).
+        out = [
+            g.mul_(grad_loss.to(g.dtype)) if present else None
+            for g, present in zip(ctx.saved_tensors, ctx.present, strict=True)
+        ]
+        return out[0], out[1], out[2], None, None, None
+
+
+# Logit elements per chunk of the fused losses (2**25: 128 MiB in fp32, ~220 positions at a 151,936 vocabulary).
+# Each chunk holds several such tensors at once (logits, log-probabilities, their gradient; KD also the teacher's
+# and the mixture's), so this is smaller than the selective log-softmax's CHUNK_ELEMS.
+FUSED_CHUNK_ELEMS = 1 << 25
+
+
+def _rows_per_chunk(vocab: int, chunk_elems: int) -> int:
+    return max(1, chunk_elems // max(1, vocab))
+
+
+def _select_kept(hidden: torch.Tensor, mask: torch.Tensor, *others: torch.Tensor):
+    if hidden.dim() != 3 or mask.shape != hidden.shape[:2]:
+        raise ValueError(
+            f"expected hidden (B, T, H) and mask (B, T); got {tuple(hidden.shape)}, {tuple(mask.shape)}"
+        )
+    m = mask.bool() if mask.dtype != torch.bool else mask
+    return m, hidden[m], *(o[m] for o in others)
+
+
+def _liger_ce():
+    """Liger's fused linear cross-entropy loss class, or None (not installed, or SRLM_LIGER=0)."""
+    if os.environ.get("SRLM_LIGER", "1") == "0":
+        return None
+    try:
+        from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
+    except ImportError:
+        return None
+    return LigerFusedLinearCrossEntropyLoss
+
+
+def _ce_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    safe = labels.clamp(min=0, max=logits.shape[-1] - 1)
+    return -torch.log_softmax(_float(logits), dim=-1).gather(-1, safe.unsqueeze(-1)).sum()
+
+
+def fused_completion_ce(
+    hidden: torch.Tensor,
+    head: torch.nn.Linear,
+    labels: torch.Tensor,
+    mask: torch.Tensor,
+    num_items: float | None = None,
+    chunk_elems: int = FUSED_CHUNK_ELEMS,
+) -> torch.Tensor:
+    """:func:`completion_ce` of ``head(hidden)`` without materialising the logits (see the module docstring)."""
+    if num_items is not None and num_items <= 0:
+        raise ValueError(f"num_items must be > 0, got {num_items}")
+    m, h, y = _select_kept(hidden, mask, labels)
+    denom = m.sum().clamp(min=1) if num_items is None else num_items
+    liger = _liger_ce() if hidden.is_cuda else None
+    if liger is not None:
+        out = liger(reduction="sum")(head.weight, h, y, head.bias)
+        total = out[0] if isinstance(out, tuple) else out
+        return total / denom
+    total, _ = _FusedHeadLoss.apply(
+        h,
+        head.weight,
+        head.bias,
+        lambda logits, sl: (_ce_sum(logits, y[sl]),),
+        (1.0,),
+        _rows_per_chunk(head.weight.shape[0], chunk_elems),
+    )
+    return total / denom
+
+
+def fused_kd(
+    hidden: torch.Tensor,
+    head: torch.nn.Linear,
+    teacher_hidden: torch.Tensor,
+    teacher_head: torch.nn.Linear,
+    mask: torch.Tensor,
+    name: str = "jsd",
+    beta: float = 0.5,
+    temperature: float = 1.0,
+    vocab: int | None = None,
+    num_items: float | None = None,
+    kd_weight: float = 1.0,
+    ce_weight: float = 0.0,
+    labels: torch.Tensor | None = None,
+    chunk_elems: int = FUSED_CHUNK_ELEMS,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """``kd_weight · KD + ce_weight · CE`` from hidden states, chunk by chunk (see the module docstring).
+
+    KD is ``Σ_kept kd_per_token(student[:vocab], teacher[:vocab]) / num_items`` (the masked mean without
+    ``num_items``), CE is :func:`completion_ce` over the student's full head with the same normaliser. The
+    teacher side runs without gradients.
+    """
+    if teacher_hidden.shape[:2] != hidden.shape[:2]:
+        raise ValueError(
+            f"teacher hidden states {tuple(teacher_hidden.shape)} do not match the student's {tuple(hidden.shape)}"
+        )
+    if ce_weight != 0 and labels is None:
+        raise ValueError("ce_weight needs the labels")
+    if num_items is not None and num_items <= 0:
+        raise ValueError(f"num_items must be > 0, got {num_items}")
+    # Argument checks of kd_per_token, made once instead of per chunk.
+    kd_per_token(hidden.new_zeros(1, 1, 2), hidden.new_zeros(1, 1, 2), name, beta, temperature)
+    vocab = vocab or min(head.weight.shape[0], teacher_head.weight.shape[0])
+    m, h, th = _select_kept(hidden, mask, teacher_hidden)
+    y = labels[m] if labels is not None else None
+    t_weight = teacher_head.weight[:vocab]
+    t_bias = None if teacher_head.bias is None else teacher_head.bias[:vocab]
+
+    def chunk_loss(logits, sl):
+        with torch.no_grad():
+            t_logits = F.linear(th[sl], t_weight, t_bias)
+        kd = kd_per_token(
+            logits[:, :vocab].unsqueeze(0), t_logits.unsqueeze(0), name, beta, temperature
+        ).sum()
+        return (kd, _ce_sum(logits, y[sl])) if ce_weight != 0 else (kd,)
+
+    coeffs = (float(kd_weight), float(ce_weight)) if ce_weight != 0 else (float(kd_weight),)
+    sums_loss, sums = _FusedHeadLoss.apply(
+        h, head.weight, head.bias, chunk_loss, coeffs, _rows_per_chunk(head.weight.shape[0], chunk_elems)
+    )
+    denom = m.sum().clamp(min=1) if num_items is None else num_items
+    parts = {"kd": float(sums[0]) / float(denom)}
+    if ce_weight != 0:
+        parts["ce"] = float(sums[1]) / float(denom)
+    return sums_loss / denom, parts

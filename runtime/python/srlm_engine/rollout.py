@@ -1,6 +1,9 @@
 """Rollout backends for RL: who samples the G completions per prompt.
 
-`hf` generates with the policy itself through `generation.generate` (transformers, KV cache). `vllm` runs a
+`hf` generates with the policy itself through `generation.generate` (transformers, KV cache). `static` does the
+same with a static (preallocated) KV cache, which transformers compiles with torch.compile and CUDA graphs on a
+GPU. `paged` uses transformers' continuous batching (`generate_batch`: paged attention, finished sequences leave
+the batch and waiting ones take their place) on a 16-bit copy of the policy refreshed after optimizer steps. `vllm` runs a
 colocated `vllm.LLM` in this process on the same GPU: it is built once from the initial policy written to a
 folder in Hugging Face layout, and the policy's weights are pushed into it whenever an optimizer step changed
 them, before the next rollout. Both return `generation.Completion`s grouped per prompt, in prompt order, so the
@@ -55,6 +58,8 @@ class HFRollout:
     """Sampling with the policy module itself: nothing to sync, it is the policy."""
 
     name = "hf"
+    cache_implementation: str | None = None  # transformers' default, a dynamic KV cache
+    pad_multiple = 1
 
     def __init__(self, model, tokenizer, batch_size: int):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
@@ -71,6 +76,8 @@ class HFRollout:
             top_p=top_p,
             num_return_sequences=n,
             batch_size=self.batch_size,
+            cache_implementation=self.cache_implementation,
+            pad_multiple=self.pad_multiple,
         )
 
     def sync_weights(self, model, version=None) -> None:
@@ -78,6 +85,119 @@ class HFRollout:
 
     def close(self) -> None:
         pass
+
+
+class StaticCacheRollout(HFRollout):
+    """`model.generate` with a static KV cache. On CUDA transformers compiles the decoding step (torch.compile,
+    CUDA graphs); prompts are left-padded to a multiple of `pad_multiple` tokens so that rollouts with different
+    prompt widths reuse a few compiled shapes instead of recompiling for each. Greedy tokens equal `hf`'s."""
+
+    name = "static"
+    cache_implementation = "static"
+    pad_multiple = 64
+
+
+class PagedRollout:
+    """transformers' continuous batching (`model.generate_batch`) on a copy of the policy.
+
+    The copy is 16-bit on CUDA (bf16 where supported) and the policy's dtype elsewhere: continuous batching runs
+    its loop in a background thread, where the trainer's autocast does not apply, so an fp32 master copy would
+    decode in fp32. Like vLLM it is refreshed (LoRA merged, `hf_named_weights`) when an optimizer step changed the
+    policy. Sampling uses continuous batching's own generator, seeded per rollout (`seed`), not torch's global one.
+    """
+
+    name = "paged"
+
+    def __init__(self, model, tokenizer, version: int = 0):
+        from transformers import AutoModelForCausalLM
+
+        src = models.unwrap(model)
+        base = src.get_base_model() if hasattr(src, "peft_config") else src
+        device = next(base.parameters()).device
+        dtype = next(base.parameters()).dtype
+        if device.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.tokenizer, self.device = tokenizer, device
+        with device:  # built on the device: its random init is overwritten by the sync below anyway
+            self.copy = AutoModelForCausalLM.from_config(
+                base.config, dtype=dtype, attn_implementation=base.config._attn_implementation
+            )
+        self.copy.eval().requires_grad_(False)
+        self.version = None
+        self.sync_weights(model, None)
+        self.version = version
+
+    @torch.no_grad()
+    def sync_weights(self, model, version: int | None = None) -> None:
+        if version is not None and version == self.version:
+            return
+        params = dict(self.copy.state_dict())
+        for name, t in hf_named_weights(model):
+            if name in params:
+                params[name].copy_(t)
+        if version is not None:
+            self.version = version
+
+    def generate(self, prompts, max_new_tokens, temperature, top_p, n, seed=None) -> list[Completion]:
+        from transformers import GenerationConfig
+
+        do_sample = temperature > 0
+        eos = self.tokenizer.eos_token_id
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos
+        gen_cfg = GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=do_sample,
+            temperature=temperature if do_sample else None,
+            top_p=top_p if do_sample and top_p < 1.0 else None,
+            top_k=None,
+            eos_token_id=eos,
+            pad_token_id=pad,
+        )
+        # One request per sample: the result of request `req_i` belongs to input i whatever order they finish in.
+        inputs = [list(p) for p in prompts for _ in range(n)]
+        results = self.copy.generate_batch(
+            inputs,
+            generation_config=gen_cfg,
+            continuous_batching_config=self._cache_config(inputs, max_new_tokens, seed),
+            progress_bar=False,
+            warmup=self.device.type == "cuda",
+        )
+        ordered = sorted(results.items(), key=lambda kv: int(kv[0].rsplit("_", 1)[-1]))
+        if len(ordered) != len(inputs):
+            raise RuntimeError(
+                f"continuous batching returned {len(ordered)} results for {len(inputs)} requests"
+            )
+        comps: list[Completion] = []
+        for _, out in ordered:
+            if out.error:
+                raise RuntimeError(f"continuous batching failed a request: {out.error}")
+            ids = list(out.generated_tokens)
+            truncated = eos not in ids
+            if not truncated:
+                ids = ids[: ids.index(eos) + 1]
+            comps.append(Completion(ids, self.tokenizer.decode(ids, skip_special_tokens=True), truncated))
+        return comps
+
+    def _cache_config(self, inputs: list[list[int]], max_new_tokens: int, seed: int | None):
+        """A paged cache sized for this rollout: every request's longest possible sequence fits at once.
+
+        Left to itself transformers sizes the cache from the free memory (90 % of it on a GPU, and a slow, huge
+        allocation on a CPU); the trainer needs that memory, and a rollout's need is known."""
+        from transformers.generation.configuration_utils import ContinuousBatchingConfig
+
+        cuda = self.device.type == "cuda"
+        page = 256 if cuda else 16
+        longest = max(len(p) for p in inputs) + max_new_tokens
+        blocks = len(inputs) * -(-longest // page) + 1
+        return ContinuousBatchingConfig(
+            page_size=page,
+            num_blocks=blocks,
+            max_batch_tokens=None if cuda else 512,
+            seed=seed,
+        )
+
+    def close(self) -> None:
+        self.copy = None
 
 
 # ---------------------------------------------------------------------------------------------- weights
@@ -329,14 +449,25 @@ def select_backend(
     max_model_len: Callable[[], int],
     hf_batch_size: int,
     world_size: int = 1,
+    sharded: bool = False,
     version: int = 0,
     is_cuda: Callable[[object], bool] | None = None,
     load_vllm: Callable[[], object] | None = None,
 ) -> tuple[RolloutBackend, str | None]:
-    """The backend for `rollout = requested`, and why vLLM was not used when it was asked for (else None).
+    """The backend for `rollout = requested`, and why the requested one was not used (else None).
 
     `is_cuda` and `load_vllm` default to the real checks; tests replace them to drive a fake vLLM on CPU.
     """
+    if requested in ("static", "paged") and sharded:
+        # FSDP shards the policy after the backend is built: `paged` could not read whole weights to sync, and
+        # neither backend has been tried with the sharded, rank-synchronised generate that FSDP needs.
+        return HFRollout(model, tokenizer, hf_batch_size), (
+            f"rollout = {requested} is not supported with sharding = fsdp; generating with transformers (hf)"
+        )
+    if requested == "static":
+        return StaticCacheRollout(model, tokenizer, hf_batch_size), None
+    if requested == "paged":
+        return PagedRollout(model, tokenizer, version=version), None
     hf = HFRollout(model, tokenizer, hf_batch_size)
     if requested != "vllm":
         return hf, None
@@ -390,6 +521,7 @@ def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
         # the update's micro-batch (`batch_size`, one group by default) would serialise 8 decodes per step.
         hf_batch_size=max(cfg["group"], cfg["prompts_per_step"] // max(ctx.world_size, 1) * cfg["group"]),
         world_size=ctx.world_size,
+        sharded=ctx.sharded,
     )
     if why:
         ctx.events.emit("warning", stage=loop.name, code="rollout_fallback", message=why)

@@ -60,6 +60,7 @@ class Example:
     ids: list[int]
     mask: list[int]  # 1 = token counts in the loss
     prompt_len: int
+    segments: tuple[int, ...] = ()  # lengths of the examples packed into this row (empty: one example)
 
 
 def apply_model_template(tokenizer, template: str | None) -> None:

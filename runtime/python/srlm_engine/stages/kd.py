@@ -13,7 +13,7 @@ import random
 import torch
 
 from .. import data as data_mod
-from .. import losses, models
+from .. import heads, losses, models, packing
 from ..generation import generate
 from .sft import supervised_loop
 
@@ -51,10 +51,13 @@ class KDLoss:
             raise ValueError(f"stage {loop.name}: on_policy KD needs unpacked examples; set packing = false")
 
     def __call__(self, model, batch, num_items, step):
-        ids, att = batch["input_ids"], batch["attention_mask"]
-        logits = model(input_ids=ids, attention_mask=att).logits
+        ids = batch["input_ids"]
+        split, t_split = heads.split(model), heads.split(self.teacher)
+        if split is not None and t_split is not None:
+            return self._fused(model, split, t_split, batch, num_items)
+        logits = model(**packing.model_inputs(model, batch)).logits
         with torch.no_grad():
-            t_logits = self.teacher(input_ids=ids, attention_mask=att).logits
+            t_logits = self.teacher(**packing.model_inputs(self.teacher, batch)).logits
         s, labels, mask = losses.shift_for_next_token(logits, ids, batch["loss_mask"])
         t = t_logits[:, :-1, :]
         kd = kd_token_sum(s, t, mask, self.cfg["loss"], self.cfg["temperature"], self.vocab) / num_items
@@ -65,6 +68,30 @@ class KDLoss:
             loss = loss + self.w_ce * ce
             parts["ce"] = float(ce.detach())
         return loss, parts
+
+    def _fused(self, model, split, t_split, batch, num_items):
+        """The same loss with both LM heads inside it, a chunk of kept tokens at a time (losses.fused_kd)."""
+        (decoder, head), (t_decoder, t_head) = split, t_split
+        hidden = heads.hidden_states(decoder, packing.model_inputs(model, batch))
+        with torch.no_grad():
+            t_hidden = heads.hidden_states(t_decoder, packing.model_inputs(self.teacher, batch))
+        h, labels, mask = losses.shift_for_next_token(hidden, batch["input_ids"], batch["loss_mask"])
+        loss_cfg = self.cfg["loss"]
+        return losses.fused_kd(
+            h,
+            head,
+            t_hidden[:, :-1],
+            t_head,
+            mask,
+            loss_cfg["name"],
+            loss_cfg.get("beta", 0.5),
+            self.cfg["temperature"],
+            vocab=self.vocab,
+            num_items=num_items,
+            kd_weight=self.w_kd,
+            ce_weight=self.w_ce if self.w_ce > 0 else 0.0,
+            labels=labels,
+        )
 
 
 def on_policy_prepare(ctx, cfg):

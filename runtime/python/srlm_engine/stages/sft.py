@@ -10,7 +10,7 @@ import math
 import time
 
 from .. import data as data_mod
-from .. import distributed, losses, models
+from .. import distributed, heads, losses, models, packing
 from ..templates import encode_example
 from .common import StageLoop
 
@@ -109,9 +109,19 @@ def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_f
 
 
 def ce_loss(model, batch, num_items, step):
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    lg, labels, mask = losses.shift_for_next_token(logits, batch["input_ids"], batch["loss_mask"])
-    loss = losses.completion_ce(lg, labels, mask, num_items=num_items)
+    inputs = packing.model_inputs(model, batch)
+    split = heads.split(model)
+    if split is not None:
+        # The LM head runs inside the loss, a chunk of kept tokens at a time: no (tokens × vocabulary) logits.
+        decoder, head = split
+        hidden, labels, mask = losses.shift_for_next_token(
+            heads.hidden_states(decoder, inputs), batch["input_ids"], batch["loss_mask"]
+        )
+        loss = losses.fused_completion_ce(hidden, head, labels, mask, num_items=num_items)
+    else:
+        logits = model(**inputs).logits
+        lg, labels, mask = losses.shift_for_next_token(logits, batch["input_ids"], batch["loss_mask"])
+        loss = losses.completion_ce(lg, labels, mask, num_items=num_items)
     return loss, {"ce": float(loss.detach())}
 
 

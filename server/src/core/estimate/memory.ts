@@ -56,6 +56,12 @@ export interface StageMemorySpec {
    */
   selectiveLogits?: { positions: number };
   /**
+   * SFT and KD with the losses fused with the LM head (`losses.fused_*`): the head runs inside the loss on chunks
+   * of kept tokens, so only one chunk's logits (student and teacher) exist at a time. The engine does this for
+   * the model families of FUSED_LOSS_MODEL_TYPES when the policy is not sharded.
+   */
+  fusedLoss?: boolean;
+  /**
    * FSDP over this many ranks (`sharding = fsdp`): each GPU holds 1/N of the policy's weights, gradients, master
    * copy and AdamW moments. Activations, logits, the autocast weight casts (made from each layer's gathered
    * weights and saved for backward) and frozen models stay whole. 1 or absent: unsharded.
@@ -89,6 +95,18 @@ export interface MemoryBreakdown {
 
 /** Vocabulary entries per fp32 working chunk of the engine's selective log-softmax (`losses.CHUNK_ELEMS`). */
 export const LOGPROB_CHUNK_ELEMS = 2 ** 26;
+
+/** Model types whose SFT/KD losses the engine fuses with the LM head (`heads.FUSABLE_MODEL_TYPES`). */
+export const FUSED_LOSS_MODEL_TYPES: readonly string[] = ['qwen2', 'qwen3', 'llama', 'mistral'];
+/** Logit entries per chunk of the fused losses (`losses.FUSED_CHUNK_ELEMS`). */
+export const FUSED_CHUNK_ELEMS = 2 ** 25;
+/**
+ * fp32 chunk-sized tensors alive at once inside a fused loss's chunk (logits, log-probabilities, gradients; KD
+ * adds the teacher's, the mixture's and the KL terms). Calibrated from the CPU measurement in
+ * docs/BENCHMARKS.md (peak RSS growth less the head's gradient, over one chunk's fp32 size).
+ */
+export const FUSED_CE_CHUNK_TENSORS = 4;
+export const FUSED_KD_CHUNK_TENSORS = 15;
 
 /** CUDA context + cuBLAS/cuDNN workspaces as seen by nvidia-smi but not by PyTorch's allocator. */
 export const CUDA_CONTEXT_BYTES = 600 * 1024 ** 2;
@@ -165,6 +183,12 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
     // fp32 working chunks. With a KD regulariser the full-softmax path below applies to these logits too.
     const chunks = 3 * 4 * Math.min(LOGPROB_CHUNK_ELEMS, entries);
     logits = entries * (s.teacher ? act + 12 : 3 * act) + chunks;
+  } else if (s.fusedLoss) {
+    // The kept tokens' hidden states (selected for the head) and their fp32 gradient, written in the forward;
+    // then one chunk's working tensors. The head's own gradient is part of `gradients`.
+    const rows = Math.max(1, Math.floor(FUSED_CHUNK_ELEMS / a.vocab));
+    const chunk = Math.min(tokens, rows) * a.vocab * 4;
+    logits = tokens * a.hidden * (act + 4) + chunk * (s.teacher ? FUSED_KD_CHUNK_TENSORS : FUSED_CE_CHUNK_TENSORS);
   } else {
     // Logits kept in the model output, fp32 log-softmax saved by the loss, and the fp32 gradient pair that
     // exists while backward passes through the loss.
@@ -174,9 +198,13 @@ export function estimateStageMemory(s: StageMemorySpec): MemoryBreakdown {
   let teacher = 0;
   let teacherLogits = 0;
   if (s.teacher) {
-    teacher = paramCount(s.teacher.arch) * DTYPE_BYTES[s.teacher.dtype];
-    // Teacher logits and their fp32 log-probs, plus the fp32 mixture a JSD keeps for backward.
-    teacherLogits = logitTokens * s.teacher.arch.vocab * (DTYPE_BYTES[s.teacher.dtype] + 4 + 4);
+    const t = s.teacher;
+    teacher = paramCount(t.arch) * DTYPE_BYTES[t.dtype];
+    teacherLogits = s.fusedLoss
+      ? // Only the teacher's last hidden states; its logits are made a chunk at a time (counted above).
+        logitTokens * t.arch.hidden * DTYPE_BYTES[t.dtype]
+      : // Teacher logits and their fp32 log-probs, plus the fp32 mixture a JSD keeps for backward.
+        logitTokens * t.arch.vocab * (DTYPE_BYTES[t.dtype] + 4 + 4);
   }
   const reference = s.reference && !p.lora ? params * DTYPE_BYTES[s.referenceDtype ?? p.weightDtype] : 0;
 

@@ -1,7 +1,14 @@
 // From a stage's resolved fields (the plan's `stages[i].config`) to memory and time estimates.
 // Defaults mirror docs/plan.md so a partially written stage still gets an estimate while the user types.
 import { type ModelArch, loraParamCount, paramCount } from './arch';
-import { type Attention, type Dtype, type MemoryBreakdown, estimateStageMemory, parseDtype } from './memory';
+import {
+  type Attention,
+  type Dtype,
+  FUSED_LOSS_MODEL_TYPES,
+  type MemoryBreakdown,
+  estimateStageMemory,
+  parseDtype,
+} from './memory';
 import { type DeviceProfile, type TimeEstimate, estimateStageTime } from './time';
 
 export interface StageEstimateInput {
@@ -157,6 +164,16 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     }
   }
 
+  // SFT/KD losses run the LM head inside the loss for the families the engine knows (runtime heads.py), and
+  // not under FSDP or with a LoRA-wrapped head.
+  const fusable = (arch: ModelArch | undefined) =>
+    arch?.modelType !== undefined && FUSED_LOSS_MODEL_TYPES.includes(arch.modelType);
+  const fusedLoss =
+    input.kind !== 'rl' &&
+    !sharded &&
+    !lora?.targets.includes('lm_head') &&
+    fusable(input.policy) &&
+    (teacher === undefined || fusable(teacher.arch));
   const memory = estimateStageMemory({
     policy,
     microBatch,
@@ -167,6 +184,7 @@ export function estimateStage(input: StageEstimateInput, device: DeviceProfile):
     referenceDtype: resolveDtype(input.policyDtype, false),
     generation,
     selectiveLogits,
+    fusedLoss,
     fusedOptimizer: input.fusedOptimizer ?? true,
     fsdpShards: sharded ? ranks : 1,
   });

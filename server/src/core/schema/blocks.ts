@@ -605,9 +605,11 @@ export const rlSpec: StageKindSpec = {
     },
     {
       name: 'rollout',
-      type: { kind: 'enum', values: ['hf', 'vllm'] },
+      type: { kind: 'enum', values: ['hf', 'static', 'paged', 'vllm'] },
       default: 'hf',
-      doc: 'Generation backend of rollouts.',
+      doc:
+        'Generation backend of rollouts: hf (transformers generate), static (static KV cache, compiled with CUDA ' +
+        'graphs on a GPU), paged (transformers continuous batching on a 16-bit copy), vllm (colocated vLLM, CUDA only).',
     },
   ],
 };

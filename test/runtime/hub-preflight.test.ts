@@ -122,6 +122,31 @@ test('the resolved commit is part of the stage hash: a new commit of a model is 
   assert.notEqual(await hash(), a);
 });
 
+test("a hub dataset's resolved commit is in the plan and its stage hash; a local dataset has none", async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'ds.srlm');
+  fs.writeFileSync(path.join(dir, 'local.jsonl'), '{"prompt": "p", "completion": "c"}\n');
+  fs.writeFileSync(
+    file,
+    `pipeline hubdata {
+  model m { source = "tiny-org/tiny-qwen" }
+  dataset g { source = "openai/gsm8k"  subset = "main"  prompt = "question"  completion = "answer" }
+  dataset l { source = "local.jsonl"  completion = "completion" }
+  stage sft s { init = m  data = g }
+  stage sft t { init = m  data = l }
+}
+`,
+  );
+  const compile = async (resolvedDatasetRevisions?: Record<string, string>) =>
+    (await compilePlan({ file, workspace: dir, fileChecks: false, resolvedDatasetRevisions })).plan;
+  const a = await compile({ g: COMMIT, l: 'f'.repeat(40) });
+  assert.equal(a.datasets.g!.resolved_revision, COMMIT);
+  assert.equal(a.datasets.l!.resolved_revision, undefined, 'a local dataset is identified by its content');
+  assert.equal((await compile({ g: COMMIT })).stages[0]!.hash, a.stages[0]!.hash);
+  assert.notEqual((await compile({ g: 'e'.repeat(40) })).stages[0]!.hash, a.stages[0]!.hash);
+  assert.equal((await compile({ g: 'e'.repeat(40) })).stages[1]!.hash, a.stages[1]!.hash);
+});
+
 test('download progress: one line redrawn on a terminal, a line per quarter in a log', () => {
   const events: HubEvent[] = [
     { event: 'resolving', kind: 'model', name: 'q', repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' },

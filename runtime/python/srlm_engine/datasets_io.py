@@ -335,7 +335,8 @@ def hub_offline() -> bool:
 
 
 def _open_hub(repo_id: str, spec: dict) -> Table:
-    revision = spec.get("revision") or "main"
+    # The commit preflight resolved the revision to, when it did: a branch that moves later changes nothing.
+    revision = spec.get("resolved_revision") or spec.get("revision") or "main"
     where = f"{repo_id}@{revision}" if revision != "main" else repo_id
     try:
         from huggingface_hub import snapshot_download

@@ -56,6 +56,8 @@ export interface CompileOptions {
    * `resolved_revision` and part of its identity, so a new commit of a model retrains the stages that use it.
    */
   readonly resolvedRevisions?: Readonly<Record<string, string>>;
+  /** The same for hub datasets (dataset name → commit): a new commit of a dataset is different data. */
+  readonly resolvedDatasetRevisions?: Readonly<Record<string, string>>;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -242,9 +244,11 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
       const local = typeof d.source === 'string' ? localDatasetSource(base, d.source) : undefined;
       if (local) d.source = local.path;
       d.sha256 = local ? local.sha256 : null;
+      const commit = local ? undefined : o.resolvedDatasetRevisions?.[sym.name];
+      if (commit !== undefined) d.resolved_revision = commit;
       datasets[sym.name] = d;
       // A local dataset is identified by its content, not its location (moving the project keeps the cache); a
-      // hub dataset by its id, subset, split and revision.
+      // hub dataset by its id, subset, split, revision and the commit that revision resolved to.
       const { source: _s, ...identity } = d;
       identities.set(sym.name, sha256(canonicalJson({ dataset: local ? identity : d })));
     } else if (sym.kind === 'eval') {

@@ -135,6 +135,11 @@ export function resolvedRevisions(r: HubResolution): Record<string, string> {
   return Object.fromEntries(Object.entries(r.models).map(([name, m]) => [name, m.commit]));
 }
 
+/** Dataset name → commit, likewise. */
+export function resolvedDatasetRevisions(r: HubResolution): Record<string, string> {
+  return Object.fromEntries(Object.entries(r.datasets).map(([name, d]) => [name, d.commit]));
+}
+
 function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;

@@ -10,7 +10,7 @@ import { createRun, launchRun, listRunsReconciled } from './control';
 import type { LaunchedEngine } from './launch';
 import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
-import { resolveHub, resolvedRevisions, type HubEvent } from './resolve';
+import { resolveHub, resolvedDatasetRevisions, resolvedRevisions, type HubEvent } from './resolve';
 import { assertSinksInstalled } from './sinks-env';
 import { assertDataReadable } from './data-check';
 
@@ -63,7 +63,9 @@ export async function startRun(
   // Before any run folder or stage: every hub id resolved to a commit (fetched when missing), or one message.
   const hub = await resolveHub(compiled.plan, { python: python.python, env: o.env, onEvent: o.onHubEvent });
   const revisions = resolvedRevisions(hub);
-  if (python.engineVersion !== compiled.plan.engine_version || Object.keys(revisions).length > 0) {
+  const datasetRevisions = resolvedDatasetRevisions(hub);
+  const resolvedAny = Object.keys(revisions).length + Object.keys(datasetRevisions).length > 0;
+  if (python.engineVersion !== compiled.plan.engine_version || resolvedAny) {
     // Stage hashes include the engine version and each model's commit: a different (compatible) engine or a new
     // commit of a model must not reuse old results.
     compiled = await compilePlan({
@@ -73,6 +75,7 @@ export async function startRun(
       fileChecks: false,
       engineVersion: python.engineVersion,
       resolvedRevisions: revisions,
+      resolvedDatasetRevisions: datasetRevisions,
     });
   }
   await assertSinksInstalled(python.python, compiled.plan.settings, o.env);

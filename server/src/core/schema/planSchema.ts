@@ -229,6 +229,11 @@ export function renderPlanSchema(): Schema {
         default: null,
         description: 'sha256 of a local data file or folder; null for hub and builtin datasets.',
       },
+      resolved_revision: {
+        type: ['string', 'null'],
+        default: null,
+        description: "The commit a hub dataset's revision resolved to (srlm run's preflight); null for local data.",
+      },
     }),
     eval: objectOf(evalSpec),
     rewardFunction: REWARD_FUNCTION_DECLARATION as unknown as Schema,

@@ -19,7 +19,16 @@ export function cliEnv(): NodeJS.ProcessEnv {
 export function runCli(
   cliPath: string,
   args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; output: vscode.OutputChannel; timeoutMs?: number },
+  opts: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    output: vscode.OutputChannel;
+    timeoutMs?: number;
+    /** Ends the command (SIGTERM), as a cancelled progress notification does. */
+    signal?: AbortSignal;
+    /** Each line the command writes to stderr (its progress), as it comes. */
+    onStderrLine?: (line: string) => void;
+  },
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     opts.output.appendLine(`$ srlm ${args.join(' ')}`);
@@ -39,6 +48,16 @@ export function runCli(
       const s = b.toString();
       stderr += s;
       opts.output.append(s);
+      // A terminal-style redraw (\r) or a newline ends a progress line; the last complete one is what matters.
+      const line = s
+        .split(/[\r\n]/)
+        .filter((l) => l.trim())
+        .pop();
+      if (line && opts.onStderrLine) opts.onStderrLine(line.trim());
+    });
+    opts.signal?.addEventListener('abort', () => {
+      child.kill('SIGTERM');
+      stderr += `\n(srlm ${args[0]} cancelled)`;
     });
     const timer = opts.timeoutMs
       ? setTimeout(() => {

@@ -117,18 +117,25 @@ async function launch(
   if (python.python) args.push('--python', python.python);
   ctx.output.appendLine(`python: ${python.python ?? '(runtime search: SRLM_PYTHON, .venv, PATH)'} [${python.origin}]`);
   const started = Date.now();
+  // No time limit: the preflight before a launch fetches missing hub models and datasets (gigabytes on a first run)
+  // and reads every dataset row. Its progress lines show in the notification, which can cancel it.
   const res = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
       title: `SRLM: starting ${path.basename(uri.fsPath)}${stage ? ` from ${stage}` : ''}…`,
+      cancellable: true,
     },
-    () =>
-      runCli(ctx.cliPath, args, {
+    (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return runCli(ctx.cliPath, args, {
         cwd,
         env: cliEnv(),
         output: ctx.output,
-        timeoutMs: 180_000,
-      }),
+        signal: abort.signal,
+        onStderrLine: (message) => progress.report({ message }),
+      });
+    },
   );
   if (res.code !== 0) {
     const msg = (res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n');

@@ -4,6 +4,7 @@
 // (ELECTRON_RUN_AS_NODE makes VS Code's Electron behave as plain Node; code-server's host is Node already).
 import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
+import type { DetachedRun } from '../../runtime/src/cli/commands/run';
 
 export interface CliResult {
   code: number;
@@ -77,8 +78,17 @@ export function runCli(
   });
 }
 
-/** Run ids look like `YYYYMMDD-HHMMSS-<pipeline>-<4 hex>` (the run store's format). */
-export function findRunId(text: string): string | undefined {
-  const m = /\b(\d{8}-\d{6}-[A-Za-z0-9_.-]+?-[0-9a-f]{4})\b/.exec(text);
-  return m?.[1];
+/** What `srlm run --detach --json` prints on stdout (runtime/src/cli/commands/run.ts `DetachedRun`). */
+export type { DetachedRun } from '../../runtime/src/cli/commands/run';
+
+/** The run `srlm run --detach --json` started, or undefined when its stdout holds no such object. */
+export function parseDetachedRun(stdout: string): DetachedRun | undefined {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    const v = JSON.parse(line) as Partial<DetachedRun>;
+    if (typeof v.id === 'string' && typeof v.dir === 'string' && typeof v.pid === 'number') return v as DetachedRun;
+  } catch {
+    // not JSON: an older CLI or a crash; the caller says so
+  }
+  return undefined;
 }

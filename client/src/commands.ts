@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cliEnv, findRunId, runCli } from './cli';
+import { cliEnv, parseDetachedRun, runCli } from './cli';
 import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
@@ -112,11 +112,10 @@ async function launch(
   const cwd = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
   const python = await choosePython(uri);
   const runs = runsFolder(folder);
-  const args = ['run', uri.fsPath, '--detach'];
+  const args = ['run', uri.fsPath, '--detach', '--json'];
   if (stage) args.push('--from', stage);
   if (python.python) args.push('--python', python.python);
   ctx.output.appendLine(`python: ${python.python ?? '(runtime search: SRLM_PYTHON, .venv, PATH)'} [${python.origin}]`);
-  const started = Date.now();
   // No time limit: the preflight before a launch fetches missing hub models and datasets (gigabytes on a first run)
   // and reads every dataset row. Its progress lines show in the notification, which can cancel it.
   const res = await vscode.window.withProgress(
@@ -144,31 +143,22 @@ async function launch(
       .then((p) => p && ctx.output.show());
     return;
   }
-  const id = findRunId(res.stdout) ?? findRunId(res.stderr);
-  // `srlm run` prints `run <id> (<dir>)`; the dir matters when the pipeline's `output` puts runs outside the
-  // folder the Runs view watches.
-  const dirMatch = id ? new RegExp(`run ${id} \\((.+)\\)`).exec(res.stdout) : null;
-  const printedDir = dirMatch ? path.resolve(cwd, dirMatch[1]) : undefined;
-  const entry = await ctx.registry.waitFor(
-    (e) =>
-      id ? e.id === id : e.record?.source === uri!.fsPath && new Date(e.record.created).getTime() >= started - 2000,
-    printedDir ? 3000 : 15_000,
-  );
-  if (entry) {
-    ctx.statusBar.follow(entry.id);
-    DashboardPanel.show(ctx.extensionUri, entry.id, entry.dir, hooks);
-    return;
-  }
-  if (id && printedDir && fs.existsSync(printedDir)) {
-    DashboardPanel.show(ctx.extensionUri, id, printedDir, hooks);
-    void vscode.window.showInformationMessage(
-      `SRLM: run ${id} is in ${printedDir}, outside the Runs view's folder (${runs}); set srlm.runsFolder to see it there.`,
+  const run = parseDetachedRun(res.stdout);
+  if (!run) {
+    void vscode.window.showWarningMessage(
+      `SRLM: the run started but srlm printed no run description (see the output).`,
     );
     return;
   }
-  void vscode.window.showWarningMessage(
-    `SRLM: the run started${id ? ` (${id})` : ''} but its folder did not appear in ${runs}.`,
-  );
+  // The run folder is known; the Runs view shows it as soon as its watcher sees it (the dashboard does not wait).
+  const entry = await ctx.registry.waitFor((e) => e.id === run.id, 3000);
+  if (entry) ctx.statusBar.follow(entry.id);
+  DashboardPanel.show(ctx.extensionUri, run.id, run.dir, hooks);
+  if (!entry && path.dirname(run.dir) !== runs) {
+    void vscode.window.showInformationMessage(
+      `SRLM: run ${run.id} is in ${run.dir}, outside the Runs view's folder (${runs}); set srlm.runsFolder to see it there.`,
+    );
+  }
 }
 
 function runIdOf(arg: RunArg): string | undefined {

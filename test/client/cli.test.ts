@@ -3,15 +3,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findRunId, runCli } from '../../client/src/cli';
+import { parseDetachedRun, runCli } from '../../client/src/cli';
 
-test('finds the run id in what srlm run prints', () => {
-  const out =
-    'run 20261126-044027-short_demo-88ab (.srlm/runs/20261126-044027-short_demo-88ab)\n  teacher: will train\n';
-  assert.equal(findRunId(out), '20261126-044027-short_demo-88ab');
-  // Pipeline names may contain dashes and dots; the 4-hex suffix ends the id.
-  assert.equal(findRunId('started 20260101-000000-my-pipe.v2-0a9f, follow it'), '20260101-000000-my-pipe.v2-0a9f');
-  assert.equal(findRunId('srlm run: errors in the file'), undefined);
+test('the run srlm run --detach --json printed, or undefined for anything else', () => {
+  const run = { id: '20261126-044027-short_demo-88ab', dir: '/ws/.srlm/runs/x', pid: 4242, stages: [] };
+  assert.deepEqual(parseDetachedRun(`${JSON.stringify(run)}\n`), run);
+  assert.equal(parseDetachedRun('engine started in the background (pid 4242).\n'), undefined);
+  assert.equal(parseDetachedRun('{"id": "x"}\n'), undefined, 'an object without dir and pid is not a run');
 });
 
 test('runCli passes progress lines on as they come and a cancellation ends the command', async () => {

@@ -15,6 +15,7 @@ import {
   systemPython,
   tmpDir,
 } from './helpers';
+import { parseDetachedRun } from '../../client/src/cli';
 import { srlm } from './cli-helpers';
 
 const fixture = path.join(root, 'test', 'fixtures', 'runtime', 'pipelines', 'three.srlm');
@@ -201,6 +202,32 @@ test('stage cache: after an edit to the last stage only, earlier stages are reus
   const bad = await srlm(['run', file, '--from', 'nope', ...py], dir, fakeEnv());
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--from nope: no such stage \(stages: warm, more, polish\)/);
+});
+
+test('run --detach --json prints one JSON object (id, folder, pid, stage decisions) and nothing else on stdout', async () => {
+  const { dir, file, store } = workspace();
+  const r = await srlm(['run', file, '--detach', '--json', ...py], dir, fakeEnv({ FAKE_STEP_S: '0.01' }));
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, r.stdout);
+  const run = JSON.parse(lines[0]!) as {
+    id: string;
+    dir: string;
+    pid: number;
+    stages: { stage: string; action: string }[];
+  };
+  assert.deepEqual(store.ids(), [run.id]);
+  assert.equal(run.dir, store.dir(run.id));
+  assert.ok(Number.isInteger(run.pid) && run.pid > 1);
+  assert.deepEqual(
+    run.stages.map((s) => `${s.stage}:${s.action}`),
+    ['warm:train', 'more:train', 'polish:train'],
+  );
+  assert.match(r.stderr, new RegExp(`run ${run.id} `), 'the human lines go to stderr');
+  assert.equal(parseDetachedRun(r.stdout)?.id, run.id);
+  const usage = await srlm(['run', file, '--json', ...py], dir, fakeEnv());
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--json goes with --detach/);
 });
 
 test('detach, watch, stop and resume through the CLI; kill -9 shows as failed in srlm runs', async () => {

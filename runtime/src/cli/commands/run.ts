@@ -1,7 +1,7 @@
 // `srlm run FILE`: compile the pipeline, check the Python engine, apply the stage cache, launch the engine
 // detached and follow it with live progress (or return at once with --detach).
 import * as path from 'node:path';
-import type { CliCommand, CliIO } from '../command';
+import { UsageError, type CliCommand, type CliIO } from '../command';
 import { renderHuman } from './check';
 import { CompileError } from '../../plan/compile';
 import { CacheOptionError, type CacheDecision } from '../../plan/cache';
@@ -24,6 +24,8 @@ options:
   --from S         re-run from stage S: it and every later stage train even when cached
   --no-cache       train every stage
   --detach         start the run and return; follow it with srlm watch RUN or srlm logs RUN -f
+  --json           with --detach: print one JSON object {id, dir, pid, stages} on stdout (the editor's contract;
+                   everything else goes to stderr)
   --python PATH    Python with the engine (default: SRLM_PYTHON, a .venv of the project, python3 on PATH)
   --no-files       skip the environment checks of the pipeline (files, hub cache, GPU memory)
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
@@ -34,6 +36,7 @@ const OPTIONS = {
   from: { type: 'string' },
   'no-cache': { type: 'boolean' },
   detach: { type: 'boolean' },
+  json: { type: 'boolean' },
   python: { type: 'string' },
   'no-files': { type: 'boolean' },
 } as const;
@@ -54,6 +57,16 @@ export async function engineFor(
     }
     throw err;
   }
+}
+
+/** What `srlm run --detach --json` prints: the contract the editor starts runs through. */
+export interface DetachedRun {
+  readonly id: string;
+  /** Absolute run folder. */
+  readonly dir: string;
+  /** The engine's pid (its process group leader). */
+  readonly pid: number;
+  readonly stages: readonly { stage: string; action: CacheDecision['action']; run?: string }[];
 }
 
 export function describeDecision(d: CacheDecision): string {
@@ -84,6 +97,9 @@ export const runCommand: CliCommand = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
     const shownName = positionals[0]!;
+    if (opt.json && !opt.detach) throw new UsageError('--json goes with --detach (a followed run prints progress)');
+    // With --json, stdout carries the one JSON result; the human lines go to stderr.
+    const say = opt.json ? io.stderr : io.stdout;
     const hubProgress = hubProgressPrinter(io.stderr, io.stderr === process.stderr && process.stderr.isTTY === true);
     let started: StartedRun;
     try {
@@ -100,8 +116,8 @@ export const runCommand: CliCommand = {
           onHubEvent: hubProgress.onEvent,
         },
         (store, id, decisions) => {
-          io.stdout.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
-          for (const d of decisions) io.stdout.write(`  ${describeDecision(d)}\n`);
+          say.write(`run ${id} (${path.relative(io.cwd, store.dir(id)) || store.dir(id)})\n`);
+          for (const d of decisions) say.write(`  ${describeDecision(d)}\n`);
         },
       );
     } catch (err) {
@@ -120,6 +136,16 @@ export const runCommand: CliCommand = {
     hubProgress.finish();
     for (const d of started.warnings) io.stderr.write(`${renderHuman(shownName, started.lineIndex, d, false)}\n\n`);
     const { store, id, engine } = started;
+    if (opt.json) {
+      const result: DetachedRun = {
+        id,
+        dir: store.dir(id),
+        pid: engine.pid,
+        stages: started.decisions.map((d) => ({ stage: d.stage, action: d.action, ...(d.run ? { run: d.run } : {}) })),
+      };
+      io.stdout.write(JSON.stringify(result) + '\n');
+      return 0;
+    }
     if (opt.detach) {
       io.stdout.write(
         `engine started in the background (pid ${engine.pid}).\nfollow: srlm watch ${id}   log: srlm logs ${id} -f   stop: srlm stop ${id}\n`,

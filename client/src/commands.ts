@@ -8,8 +8,9 @@ import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
 import { RunStore } from '../../runtime/src/store/run-store';
+import type { Plan } from '../../runtime/src/plan/types';
 import { pushCheckpoint } from './pushCheckpoint';
-import { findBlocks, stageNames } from './pipelineFile';
+import { stagesIn, type StageSymbol } from './stageSymbols';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
 import type { RunsNode } from './runs/runsTree';
@@ -95,7 +96,7 @@ async function launch(
   if (fromStage !== undefined) {
     stage = fromStage ?? undefined;
     if (!stage) {
-      const stages = stageNames(doc.getText());
+      const stages = (await stageSymbols(uri)).map((s) => ({ name: s.name, kind: s.kind }));
       if (stages.length === 0) {
         void vscode.window.showErrorMessage(`SRLM: ${path.basename(uri.fsPath)} has no stage blocks.`);
         return;
@@ -341,10 +342,9 @@ async function revealStage(
   }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   // The text as it is now wins over the plan's recorded range: the file may have been edited since the run.
-  const block = findBlocks(doc.getText()).find((b) => b.kind === 'stage' && b.name === stage);
-  let range: vscode.Range | undefined;
-  if (block) range = new vscode.Range(doc.positionAt(block.nameStart), doc.positionAt(block.nameEnd));
-  else {
+  const block = (await stageSymbols(doc.uri)).find((s) => s.name === stage);
+  let range: vscode.Range | undefined = block?.nameRange;
+  if (!range) {
     const r = plan?.stages?.find((s) => s.name === stage)?.source_range;
     if (r) range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
   }
@@ -355,17 +355,18 @@ async function revealStage(
   } else void vscode.window.showInformationMessage(`SRLM: stage ${stage} is no longer in ${path.basename(file)}.`);
 }
 
-interface PlanLite {
-  source?: { file?: string };
-  stages?: {
-    name: string;
-    source_range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-  }[];
+/** The stages of an open or openable document; empty while the language server is not running. */
+async function stageSymbols(uri: vscode.Uri): Promise<StageSymbol<vscode.Range>[]> {
+  const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>(
+    'vscode.executeDocumentSymbolProvider',
+    uri,
+  );
+  return stagesIn(symbols ?? []);
 }
 
-function readPlan(dir: string): PlanLite | undefined {
+function readPlan(dir: string): Plan | undefined {
   try {
-    return new RunStore(path.dirname(dir)).readPlan(path.basename(dir)) as PlanLite | undefined;
+    return new RunStore(path.dirname(dir)).readPlan(path.basename(dir));
   } catch {
     return undefined;
   }

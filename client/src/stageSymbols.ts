@@ -1,0 +1,29 @@
+// The stages of a .srlm file, as the language server sees them (its document symbols): "Run From Stage…" offers
+// them and "reveal this stage" selects a stage's name. The server is the one parser of the language; the client
+// keeps none of its own. (Plain data here, so the walk is tested without VS Code; commands.ts asks the server.)
+/** The part of a document symbol this module reads (vscode.DocumentSymbol has it). */
+export interface SymbolLike<R> {
+  readonly name: string;
+  readonly detail?: string;
+  readonly selectionRange: R;
+  readonly children: readonly SymbolLike<R>[];
+}
+
+export interface StageSymbol<R> {
+  readonly name: string;
+  /** sft, kd or rl. */
+  readonly kind: string;
+  /** The stage's name in the file. */
+  readonly nameRange: R;
+}
+
+/** Stage blocks among the symbols: the server details a stage as `<kind> stage` (server/src/ide/symbols.ts). */
+export function stagesIn<R>(symbols: readonly SymbolLike<R>[]): StageSymbol<R>[] {
+  const out: StageSymbol<R>[] = [];
+  for (const s of symbols) {
+    const m = /^(\w+) stage$/.exec(s.detail ?? '');
+    if (m) out.push({ name: s.name, kind: m[1]!, nameRange: s.selectionRange });
+    else out.push(...stagesIn(s.children));
+  }
+  return out;
+}

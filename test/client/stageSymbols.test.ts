@@ -1,0 +1,37 @@
+// Stages come from the language server's document symbols (server/src/ide/symbols.ts), not a scan of the text:
+// the symbols the server really produces for a file are walked here, comments and strings included.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { stagesIn, type SymbolLike } from '../../client/src/stageSymbols';
+import type { IdeSymbol } from '../../server/src/ide/types';
+import { documentSymbols } from '../../server/src/ide/symbols';
+import { analyzeDocument } from '../../server/src/ide/document';
+
+const src = `# stage sft commented { }
+pipeline demo {
+  seed = 1
+  model m { source = "x { stage sft fake {" }
+  stage sft warmup {
+    init = m
+    lora { rank = 8 }
+  }
+  stage rl grpo { init = warmup }
+}
+`;
+
+test("the stages of the server's document symbols: names, kinds and name ranges", () => {
+  const symbols = documentSymbols(analyzeDocument('file:///p.srlm', src));
+  type Like = SymbolLike<IdeSymbol['selectionSpan']>;
+  const toLike = (s: IdeSymbol): Like => ({
+    name: s.name,
+    detail: s.detail,
+    selectionRange: s.selectionSpan,
+    children: s.children.map(toLike),
+  });
+  const stages = stagesIn(symbols.map(toLike));
+  assert.deepEqual(
+    stages.map((s) => `${s.kind}:${s.name}`),
+    ['sft:warmup', 'rl:grpo'],
+  );
+  assert.equal(src.slice(stages[0]!.nameRange.start, stages[0]!.nameRange.end), 'warmup');
+});

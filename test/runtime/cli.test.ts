@@ -137,7 +137,7 @@ test('run, runs, show, logs: plain progress lines and a summary table off a term
   assert.match(r.stdout, /^\d\d:\d\d:\d\d \[2\/3\] more \(sft\)  step \d\/4  \d+%  loss [\d.]+/m);
   assert.match(r.stdout, /^stage +kind +status +steps +time +last +accuracy$/m);
   assert.match(r.stdout, /^polish +rl +completed +4\/4 .* reward 1 +0\.3$/m);
-  assert.match(r.stdout, /run \S+ completed in \d:\d\d; best accuracy 0\.3/);
+  assert.match(r.stdout, /run \S+ completed in \d+(m \d\d)?s; best accuracy 0\.3/);
   const id = store.ids()[0]!;
   const runs = await srlm(['runs'], dir, {});
   assert.match(runs.stdout, new RegExp(`^${id} +three +completed .* 3/3 +accuracy 0\\.3$`, 'm'));

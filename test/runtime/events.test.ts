@@ -218,10 +218,10 @@ test('progress renderer: one status line redrawn in place on a terminal, permane
   for (let i = 1; i <= 4; i++)
     feed(ev({ type: 'metrics', stage: 'a', step: i, time: 1700000000 + i, metrics: { loss: 1, reward: i / 10 } }));
   r.draw(st);
-  assert.equal(statusLine(st, 1700000004_000), '[1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 0:06');
+  assert.equal(statusLine(st, 1700000004_000), '[1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 6s');
   assert.ok(out.includes('started p: 1 stage on cpu\n'));
   assert.ok(
-    out.endsWith('\r\x1b[2K▸ [1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 0:00'),
+    out.endsWith('\r\x1b[2K▸ [1/1] a (rl)  step 4/10  40%  reward 0.4  ETA 0s'),
     JSON.stringify(out.slice(-80)),
   );
   feed(ev({ type: 'warning', message: 'careful' }));

@@ -1,13 +1,9 @@
 // Short human strings for the tree, the status bar and tooltips.
+import { formatElapsed } from '../../../server/src/core/text/duration';
 import type { StageState } from '../../../runtime/src/events/state';
 
-export function duration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+/** Elapsed time or ETA (the one style of server/src/core/text/duration.ts). */
+export const duration = (seconds: number | undefined): string => formatElapsed(seconds);
 
 export function num(v: number | null | undefined): string {
   if (v === undefined || v === null || !Number.isFinite(v)) return '–';

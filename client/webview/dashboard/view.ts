@@ -1,5 +1,6 @@
 // The dashboard page: toolbar, stage timeline, per-stage chart sections, RL samples and eval tables. Renders
 // at most once per animation frame however many messages arrive, and only what changed.
+import { formatElapsed } from '../../../server/src/core/text/duration';
 import { MetricChart, type ChartLine, type Theme, type ViewOptions } from './chart';
 import { RunModel, metricFamily, orderFamilies } from './model';
 import {
@@ -37,14 +38,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export class Dashboard {
@@ -250,8 +243,8 @@ export class Dashboard {
       bar.value = pct;
       const steps = el('span', 'stage-steps', s.totalSteps ? `${s.step}/${s.totalSteps}` : s.step ? `${s.step}` : '');
       const dur = s.startedAt ? (s.finishedAt ?? now) - s.startedAt : undefined;
-      const eta = s.status === 'running' && s.etaSeconds !== undefined ? `ETA ${formatDuration(s.etaSeconds)}` : '';
-      const info = el('span', 'stage-time', [formatDuration(dur), eta].filter(Boolean).join(' · '));
+      const eta = s.status === 'running' && s.etaSeconds !== undefined ? `ETA ${formatElapsed(s.etaSeconds)}` : '';
+      const info = el('span', 'stage-time', [formatElapsed(dur), eta].filter(Boolean).join(' · '));
       const status = el('span', 'stage-status', s.status);
       row.append(name, kind, bar, steps, status, info);
       const reveal = (): void => this.host.postMessage({ type: 'revealStage', stage: s.name });

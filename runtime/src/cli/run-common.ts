@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatElapsed } from '../../../server/src/core/text/duration';
 import { UsageError, type CliIO } from './command';
 import { DEFAULT_RUNS_DIR } from '../plan/compile';
 import { RunStore, RunNotFoundError, RUN_FILES } from '../store/run-store';
@@ -66,14 +67,9 @@ export function locateRun(
   }
 }
 
-/** 75 → "1:15", 3725 → "1:02:05". */
+/** Elapsed time or ETA, as the editor shows it; `-` when unknown (table cells stay filled). */
 export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '-';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  return formatElapsed(seconds === undefined ? undefined : Math.max(0, seconds), '-');
 }
 
 /** Metric values to 4 significant digits, without exponent noise for ordinary magnitudes. */

@@ -482,20 +482,25 @@ def test_a_run_reads_a_hub_dataset_from_the_cache(tmp_path):
 
 def test_a_resolved_commit_is_what_is_read_even_when_main_moved(tmp_path):
     """Preflight pins `resolved_revision`: the engine reads that snapshot, not the one `refs/main` names later."""
-    from srlm_engine import dataset_rows
-
     hf_home = tmp_path / "hf"
     old = build_hub_cache(hf_home, {"test": gsm8k_rows(3)})
     newer = old.parent / ("b" * 40)
     write_parquet(newer / "main" / "test-00000-of-00001.parquet", gsm8k_rows(5))
     (hf_home / "hub" / "datasets--openai--gsm8k" / "refs" / "main").write_text("b" * 40)
     spec = {"source": "openai/gsm8k", "subset": "main", "split": "test", **GSM8K_SPEC}
-    env = {"HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        assert len(dataset_rows.load_rows("g", spec, 7)) == 5
-        assert len(dataset_rows.load_rows("g", {**spec, "resolved_revision": GSM8K_COMMIT}, 7)) == 3
+    plan = {
+        "schema_version": 1,
+        "pipeline": "p",
+        "settings": {"seed": 1},
+        "models": {"m": {"source": "Qwen/Qwen2.5-0.5B-Instruct"}},
+        "datasets": {"moving": spec, "pinned": {**spec, "resolved_revision": GSM8K_COMMIT}},
+        "stages": [{**SFT_ON_GSM8K, "config": {**SFT_ON_GSM8K["config"], "data": "moving"}}],
+        "evals": {},
+    }
+    # The engine reads the hub cache in its own process, as a run does (huggingface_hub fixes HF_HOME at import).
+    rc, out, err = check_data(write_plan(tmp_path, plan), hf_home)
+    assert rc == 0, err
+    assert {d["name"]: d["rows"] for d in out["datasets"]} == {"moving": 5, "pinned": 3}
 
 
 def test_the_plan_checks_every_part_of_a_mix(tmp_path):

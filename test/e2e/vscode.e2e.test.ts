@@ -214,10 +214,21 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       const statusBar = await page.locator('.statusbar').innerText();
       assert.match(statusBar, /SRLM.*completed/);
 
-      // A window reload restores the panel through the serializer, with the whole run.
-      await page.reload();
+      // A window reload restores the panel through the serializer, with the whole run. "Reload Window", as a user
+      // does it: it shuts the workbench down first, which flushes the editor layout and the webview state (a bare
+      // page reload can lose what was not flushed yet, which made this step flaky).
+      await page.evaluate(() => Object.assign(window, { srlmE2eBeforeReload: true }));
+      await runCommand(page, 'Developer: Reload Window');
+      await until(
+        'the reloaded page',
+        () => page.evaluate(() => !('srlmE2eBeforeReload' in window)).catch(() => false),
+        60_000,
+      );
       await waitForWorkbench(page);
-      frame = await until('the restored dashboard', () => dashboardFrame(page), 90_000, 500);
+      frame = await until('the restored dashboard', () => dashboardFrame(page), 90_000, 500).catch(async (e) => {
+        await screenshot(page, '05b-dashboard-not-restored');
+        throw e;
+      });
       const restored = await until(
         'the restored run',
         async () => {

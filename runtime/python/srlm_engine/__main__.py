@@ -101,7 +101,21 @@ def main(argv: list[str] | None = None) -> int:
         from .run import run
 
         echo = (lambda e: print(json.dumps(e), flush=True)) if args.echo else None
-        return run(args.plan, args.run_dir, from_stage=args.from_stage, resume=args.resume, echo=echo)
+        ranked = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if ranked:
+            # A rank that aborts in native code (gloo) says where, instead of only "terminate called".
+            import faulthandler
+
+            faulthandler.enable()
+        code = run(args.plan, args.run_dir, from_stage=args.from_stage, resume=args.resume, echo=echo)
+        if ranked:
+            # The group is gone and every file is written and closed (run() leaves through a barrier). Skipping the
+            # interpreter's teardown avoids an intermittent SIGABRT ("terminate called without an active
+            # exception") from native threads torn down at exit on loaded machines, which failed finished runs.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     parser.print_help()
     return 0
 

@@ -18,11 +18,11 @@ import {
   notifications,
   openFile,
   problems,
+  reloadWindow,
   runCommand,
   screenshot,
   sidebarRows,
   until,
-  waitForWorkbench,
 } from './workbench';
 
 /** Why the training scenarios cannot run here, or undefined when they can. */
@@ -214,17 +214,9 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       const statusBar = await page.locator('.statusbar').innerText();
       assert.match(statusBar, /SRLM.*completed/);
 
-      // A window reload restores the panel through the serializer, with the whole run. "Reload Window", as a user
-      // does it: it shuts the workbench down first, which flushes the editor layout and the webview state (a bare
-      // page reload can lose what was not flushed yet, which made this step flaky).
-      await page.evaluate(() => Object.assign(window, { srlmE2eBeforeReload: true }));
-      await runCommand(page, 'Developer: Reload Window');
-      await until(
-        'the reloaded page',
-        () => page.evaluate(() => !('srlmE2eBeforeReload' in window)).catch(() => false),
-        60_000,
-      );
-      await waitForWorkbench(page);
+      // A window reload (Reload Window, which flushes the workbench state first; a bare page reload made this
+      // step flaky) restores the panel through the serializer, with the whole run.
+      await reloadWindow(page);
       frame = await until('the restored dashboard', () => dashboardFrame(page), 90_000, 500).catch(async (e) => {
         await screenshot(page, '05b-dashboard-not-restored');
         throw e;
@@ -429,14 +421,7 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
       });
       assert.equal(listed.status, 0, listed.stdout + listed.stderr);
       assert.ok(existsSync(path.join(runsFolder, 'index.json')), 'srlm runs wrote the index');
-      await page.evaluate(() => Object.assign(window, { srlmE2eBeforeReload: true }));
-      await runCommand(page, 'Developer: Reload Window');
-      await until(
-        'the reloaded page',
-        () => page.evaluate(() => !('srlmE2eBeforeReload' in window)).catch(() => false),
-        60_000,
-      );
-      await waitForWorkbench(page);
+      await reloadWindow(page);
       const restored = await until('the restored compare inspector', () => inspectorFrame(page, 2), 90_000, 500);
       assert.equal(await restored.locator('#prompt').inputValue(), run.prompt);
       await restored.locator('#generate').click();

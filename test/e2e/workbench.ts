@@ -85,6 +85,21 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await quickInput(page, 'F1', title, (label) => label.replace(/\s+/g, ' ').includes(title));
 }
 
+/**
+ * "Developer: Reload Window", as a user does it, and the workbench back. It shuts the workbench down first, which
+ * flushes its storage (editor layout, webview state); a bare page reload can lose what was not flushed yet.
+ */
+export async function reloadWindow(page: Page): Promise<void> {
+  await page.evaluate(() => Object.assign(window, { srlmE2eBeforeReload: true }));
+  await runCommand(page, 'Developer: Reload Window');
+  await until(
+    'the reloaded page',
+    () => page.evaluate(() => !('srlmE2eBeforeReload' in window)).catch(() => false),
+    60_000,
+  );
+  await waitForWorkbench(page);
+}
+
 /** Opens a workspace file through Quick Open and waits for its editor tab to be active. */
 export async function openFile(page: Page, name: string): Promise<void> {
   await quickInput(page, 'Control+p', name, (label) => label.includes(name));

@@ -338,10 +338,10 @@ def _open_hub(repo_id: str, spec: dict) -> Table:
     # The commit preflight resolved the revision to, when it did: a branch that moves later changes nothing.
     revision = spec.get("resolved_revision") or spec.get("revision") or "main"
     where = f"{repo_id}@{revision}" if revision != "main" else repo_id
-    try:
-        from huggingface_hub import snapshot_download
+    from .hub import cached_snapshot
 
-        folder = snapshot_download(repo_id, repo_type="dataset", revision=revision, local_files_only=True)
+    try:
+        folder = cached_snapshot(repo_id, revision)
     except Exception:  # noqa: BLE001 - not in the hub cache (or no huggingface_hub): try `datasets`' own paths
         folder = None
     if folder is not None:

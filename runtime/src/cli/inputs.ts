@@ -2,7 +2,8 @@
 // a directory stands for every .srlm file below it, anything else is a file. Failures are one human line each.
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { describeFsError, readSourceFile } from './source-file';
+import { fsErrorReason } from '../store/fs-util';
+import { readSourceFile } from './source-file';
 import type { CliIO } from './command';
 import { decodeUtf8, type DecodedText } from '../../../server/src/core';
 
@@ -71,7 +72,7 @@ export async function readInputs(
     try {
       isDir = (await stat(abs)).isDirectory();
     } catch (e) {
-      io.stderr.write(`srlm ${command}: cannot read ${arg}: ${describeFsError(e)}\n`);
+      io.stderr.write(`srlm ${command}: cannot read ${arg}: ${fsErrorReason(e)}\n`);
       return undefined;
     }
     const files = isDir ? await walk(abs, arg) : [arg];

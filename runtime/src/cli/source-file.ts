@@ -19,10 +19,7 @@ export async function readSourceFile(
   try {
     return { abs, ...decodeUtf8(await readFile(abs)) };
   } catch (e) {
-    io.stderr.write(`srlm ${command}: cannot read ${file}: ${describeFsError(e)}\n`);
+    io.stderr.write(`srlm ${command}: cannot read ${file}: ${fsErrorReason(e)}\n`);
     return undefined;
   }
 }
-
-/** A file-system error in words (`no such file or folder`), not as an errno code. */
-export const describeFsError = fsErrorReason;

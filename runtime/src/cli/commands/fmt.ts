@@ -5,7 +5,7 @@
 // usage or an unreadable file.
 import { writeFile } from 'node:fs/promises';
 import { readInputs } from '../inputs';
-import { describeFsError } from '../source-file';
+import { fsErrorReason } from '../../store/fs-util';
 import { unifiedDiff } from '../unified-diff';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { encodingDiagnostic, format, LineIndex, type Diagnostic } from '../../../../server/src/core';
@@ -85,7 +85,7 @@ export const fmtCommand: CliCommand = {
         try {
           await writeFile(abs!, r.text, 'utf8');
         } catch (e) {
-          io.stderr.write(`srlm fmt: cannot write ${name}: ${describeFsError(e)}\n`);
+          io.stderr.write(`srlm fmt: cannot write ${name}: ${fsErrorReason(e)}\n`);
           return 2;
         }
         io.stdout.write(`formatted ${name}\n`);

@@ -7,6 +7,7 @@ import {
   CheckpointGenerator,
   ExportNotFoundError,
   hasExport,
+  OrtUnavailableError,
   tokenRuns,
   type GeneratedToken,
   type ProviderPreference,
@@ -160,6 +161,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     if (err instanceof ExportNotFoundError) {
       io.stderr.write(`srlm generate: ${err.message} (or pass --export)\n`);
+      return 1;
+    }
+    if (err instanceof OrtUnavailableError) {
+      io.stderr.write(`srlm generate: ${err.message}\n`);
       return 1;
     }
     throw err;

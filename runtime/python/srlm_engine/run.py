@@ -24,7 +24,7 @@ from . import data as data_mod
 from .events import EventWriter
 from .plan import Plan, PlanError, Ref
 from .plan import load as load_plan
-from .signals import StopFlag
+from .signals import STOP_REQUEST_FILE, StopFlag
 from .templates import ChatFormat, apply_model_template
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 3
@@ -245,6 +245,7 @@ def run(
     t0 = time.time()
     stop = stop or StopFlag()
     stop.install()
+    stop.watch_file(run_dir_p / STOP_REQUEST_FILE)
     finished = False
     try:
         try:

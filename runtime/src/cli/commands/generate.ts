@@ -13,6 +13,7 @@ import {
   type ProviderPreference,
 } from '../../inference';
 import { findPython } from '../../supervisor/python';
+import { spawnCommand } from '../../supervisor/spawn-command';
 
 const usage = `usage: srlm generate CHECKPOINT --prompt TEXT [options]
 
@@ -132,8 +133,11 @@ function runExport(checkpoint: string, args: Args, io: CliIO): Promise<number> {
   }
   io.stderr.write(`exporting ${checkpoint} to ONNX with ${choice.python} …\n`);
   return new Promise((resolve) => {
-    const child = spawn(choice.python, ['-m', 'srlm_engine.export', checkpoint], {
+    const c = spawnCommand(choice.python, ['-m', 'srlm_engine.export', checkpoint]);
+    const child = spawn(c.file, c.args, {
       stdio: ['ignore', 'ignore', 'pipe'],
+      windowsVerbatimArguments: c.windowsVerbatimArguments,
+      windowsHide: true,
     });
     let tail = '';
     child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));

@@ -10,6 +10,8 @@ import type { EngineIdentity, OsFacts, ProcessInfo, ProcessPlatform, StopKind } 
 export function cimScript(pid: number): string {
   // Single quotes only: the script travels as one argument, and double quotes would need another quoting layer.
   return (
+    // UTF-8 out, so a command line with non-ASCII folder names reaches Node as it is.
+    '[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; ' +
     `$p = Get-CimInstance Win32_Process -Filter 'ProcessId=${pid}'; ` +
     `if ($p -and $p.CreationDate) { $p.CreationDate.ToUniversalTime().ToString('o'); $p.CommandLine }`
   );

@@ -293,13 +293,12 @@ def _prompts_per_rank(stage: str, cfg: dict, world: int) -> int:
 
 @dataclass
 class Drawn:
-    """The groups of one generation batch after dynamic sampling, with what the drawing cost."""
+    """The groups of one generation batch after dynamic sampling, and statistics of everything drawn."""
 
     rollout: Rollout  # the groups trained on
     scores: Scores
     metrics: dict[str, float]  # reward and length statistics over every group drawn
     samples: list[dict]
-    draws: int  # generation draws made (1 + extra draws)
 
 
 class GroupSampler:
@@ -375,7 +374,7 @@ class GroupSampler:
         if self.dynamic:
             metrics["resample_draws"] = float(len(parts) - 1)
         ro, sc = drawn_ro.select(keep), drawn_sc.select(keep, drawn_ro.group)
-        return Drawn(ro, sc, metrics, _samples(ro, sc), len(parts)), len(parts), timing
+        return Drawn(ro, sc, metrics, _samples(ro, sc)), len(parts), timing
 
 
 def _draw_metrics(ro: Rollout, sc: Scores) -> dict[str, float]:

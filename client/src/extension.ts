@@ -17,6 +17,7 @@ import { registerNewPipeline } from './newPipeline';
 import { registerSrlmTasks } from './srlmTasks';
 import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
+import { RunWarningNotifier } from './runs/warningNotifier';
 
 let client: LanguageClient | undefined;
 
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     registry,
     statusBar,
+    new RunWarningNotifier(registry),
     view,
     view.onDidChangeVisibility((e) => e.visible && registry.ensureStarted()),
     vscode.workspace.onDidChangeConfiguration((e) => {

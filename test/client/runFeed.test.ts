@@ -97,6 +97,41 @@ test('turns events into stage info, metric columns, eval and sample rows', async
   }
 });
 
+test('warnings reach the dashboard with their code and hint, in deltas and in the snapshot', async () => {
+  const dir = runDir();
+  try {
+    const warning = {
+      type: 'warning',
+      time: T + 2,
+      stage: 'grpo',
+      step: 5,
+      code: 'no_learning_signal',
+      message: 'all groups uniform for 5 steps: nothing to learn',
+      hint: 'raise temperature',
+    };
+    writeFileSync(path.join(dir, 'events.jsonl'), ev({ type: 'run_started', time: T }) + ev(warning));
+    const feed = new RunFeed('r1', dir);
+    const deltas: RunDelta[] = [];
+    feed.onDelta((d) => deltas.push(d));
+    await feed.poll();
+    const row = {
+      stage: 'grpo',
+      step: 5,
+      code: 'no_learning_signal',
+      message: warning.message,
+      hint: 'raise temperature',
+    };
+    assert.deepEqual(deltas.at(-1)!.warnings, [row]);
+    appendFileSync(path.join(dir, 'events.jsonl'), ev({ type: 'log', time: T + 3, level: 'info', message: 'x' }));
+    await feed.poll();
+    assert.equal(deltas.at(-1)!.warnings, undefined, 'a warning goes out once');
+    assert.deepEqual(feed.snapshot().warnings, [row]);
+    await feed.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a resumed stage that repeats steps resends from the rewind point', async () => {
   const dir = runDir();
   try {

@@ -137,6 +137,29 @@ describe('dashboard page in Chromium', { skip }, () => {
     assert.match(await page.locator('.timeline .stage[data-stage="teach"]').innerText(), /40\/40[\s\S]*completed/);
   });
 
+  test('a warning shows above the charts with its hint', async () => {
+    await post({
+      type: 'delta',
+      delta: {
+        warnings: [
+          {
+            stage: 'rl',
+            step: 5,
+            code: 'no_learning_signal',
+            message: 'all groups uniform for 5 steps: nothing to learn',
+            hint: 'raise temperature',
+          },
+        ],
+      },
+    });
+    const w = page.locator('.warnings .warning[data-code="no_learning_signal"]');
+    await w.waitFor();
+    assert.match(
+      await w.innerText(),
+      /rl step 5: all groups uniform for 5 steps: nothing to learn\s+raise temperature/,
+    );
+  });
+
   test('clicking a stage asks the host to reveal it; options persist', async () => {
     await page.locator('.timeline .stage[data-stage="rl"]').click();
     await page.locator('#log-scale').check();

@@ -9,6 +9,7 @@ test('metrics that belong together share a chart', () => {
   assert.equal(metricFamily('reward_std/format'), 'reward_std');
   assert.equal(metricFamily('clip_ratio_low'), 'clip_ratio');
   assert.equal(metricFamily('clip_ratio_region'), 'clip_ratio');
+  assert.equal(metricFamily('clip_fraction'), 'clip_ratio');
   assert.equal(metricFamily('completion_len_max'), 'completion_len');
   assert.equal(metricFamily('gen_time_s'), 'time_s');
   assert.equal(metricFamily('loss'), 'loss');

@@ -8,11 +8,13 @@ import {
   type RunHeader,
   type SampleRow,
   type StageInfo,
+  type WarningRow,
 } from './protocol';
 
 /** Rows kept for the tables; older ones are dropped (the charts keep every point). */
 export const MAX_SAMPLE_ROWS = 200;
 export const MAX_EVAL_ROWS = 500;
+export const MAX_WARNING_ROWS = 50;
 
 export class RunModel {
   run: RunHeader | undefined;
@@ -21,6 +23,7 @@ export class RunModel {
   readonly series = new Map<string, Map<string, SeriesBuffer>>();
   samples: SampleRow[] = [];
   evals: EvalRow[] = [];
+  warnings: WarningRow[] = [];
   version = 0;
 
   clear(): void {
@@ -29,6 +32,7 @@ export class RunModel {
     this.series.clear();
     this.samples = [];
     this.evals = [];
+    this.warnings = [];
     this.version++;
   }
 
@@ -54,6 +58,7 @@ export class RunModel {
       }
       buf.append(chunk.step, chunk.time, chunk.value);
     }
+    if (delta.warnings?.length) this.warnings = [...this.warnings, ...delta.warnings].slice(-MAX_WARNING_ROWS);
     if (delta.samples?.length) this.samples = [...this.samples, ...delta.samples].slice(-MAX_SAMPLE_ROWS);
     if (delta.evals?.length) {
       this.evals = [...this.evals, ...delta.evals].slice(-MAX_EVAL_ROWS);

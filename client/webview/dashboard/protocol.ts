@@ -42,6 +42,16 @@ export interface EvalRow {
   metrics: Record<string, number>;
 }
 
+/** A warning the engine raised (`warning` events), shown above the charts. */
+export interface WarningRow {
+  stage?: string;
+  step?: number;
+  code?: string;
+  message: string;
+  /** What the user can do about it. */
+  hint?: string;
+}
+
 export interface RunHeader {
   id: string;
   pipeline: string;
@@ -59,6 +69,7 @@ export interface RunDelta {
   metrics?: MetricChunk[];
   samples?: SampleRow[];
   evals?: EvalRow[];
+  warnings?: WarningRow[];
   logs?: string[];
 }
 
@@ -89,6 +100,7 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
     'reward',
     'reward_std',
     'frac_zero_std_groups',
+    'resample_draws',
     'kl',
     'entropy',
     'completion_len',
@@ -106,7 +118,7 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
 
 /** Metrics that share a chart although their names do not share a `family/` prefix. */
 export const FAMILY_PREFIXES: readonly [RegExp, string][] = [
-  [/^clip_ratio(_|$)/, 'clip_ratio'],
+  [/^clip_(ratio(_|$)|fraction$)/, 'clip_ratio'],
   [/^completion_len(_|$)/, 'completion_len'],
   [/^[a-z]+_time_s$/, 'time_s'],
 ];

@@ -59,6 +59,7 @@ export class Dashboard {
   private titleEl = el('span', 'run-title');
   private timeline = el('div', 'timeline');
   private chartsEl = el('div', 'charts');
+  private warningsEl = el('ul', 'warnings');
   private samplesBody = el('tbody');
   private evalHead = el('thead');
   private evalBody = el('tbody');
@@ -142,7 +143,7 @@ export class Dashboard {
     et.append(this.evalHead, this.evalBody);
     evals.append(et);
 
-    this.root.append(this.header, bar, this.timeline, this.chartsEl, evals, samples);
+    this.root.append(this.header, bar, this.timeline, this.warningsEl, this.chartsEl, evals, samples);
   }
 
   private setOption(o: Partial<ViewOptions>): void {
@@ -326,6 +327,20 @@ export class Dashboard {
   }
 
   private renderTables(): void {
+    // Newest first; a warning is worth reading before the charts (e.g. an RL stage that learns nothing).
+    this.warningsEl.replaceChildren(
+      ...this.model.warnings
+        .slice()
+        .reverse()
+        .map((w) => {
+          const li = el('li', 'warning');
+          if (w.code) li.dataset.code = w.code;
+          const where = w.stage ? `${w.stage}${w.step !== undefined ? ` step ${w.step}` : ''}: ` : '';
+          li.append(el('span', 'warning-message', `⚠ ${where}${w.message}`));
+          if (w.hint) li.append(el('div', 'warning-hint', w.hint));
+          return li;
+        }),
+    );
     const rows = this.model.samples.slice(-50).reverse();
     this.samplesBody.replaceChildren(
       ...rows.map((r) => {

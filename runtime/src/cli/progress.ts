@@ -127,6 +127,7 @@ export class ProgressRenderer {
       }
       case 'warning':
         this.line(this.paint('yellow', `warning: ${String(ev.message)}`));
+        if (typeof ev.hint === 'string') this.line(this.paint('yellow', `  hint: ${ev.hint}`));
         break;
       case 'error':
         this.line(this.paint('red', `error: ${String(ev.message)}`));

@@ -58,6 +58,9 @@ export interface Message {
   readonly stage: string | undefined;
   readonly message: string;
   readonly traceback?: string;
+  /** The event's `code` (e.g. `no_learning_signal`) and, for warnings, what the user can do (`hint`). */
+  readonly code?: string;
+  readonly hint?: string;
   readonly timeMs: number;
   /** 'supervisor' when written by the supervisor rather than the engine. */
   readonly origin?: string;
@@ -383,6 +386,8 @@ export class RunState {
           stage: typeof ev.stage === 'string' ? ev.stage : undefined,
           message: String(ev.message),
           traceback: typeof ev.traceback === 'string' ? ev.traceback : undefined,
+          code: typeof ev.code === 'string' ? ev.code : undefined,
+          hint: typeof ev.hint === 'string' ? ev.hint : undefined,
           timeMs: t,
           origin: typeof ev.origin === 'string' ? ev.origin : undefined,
         };

@@ -138,6 +138,8 @@ export interface WarningEvent extends EventBase {
   readonly type: 'warning';
   readonly message: string;
   readonly code?: string | null;
+  /** What the user can do about it (e.g. for `no_learning_signal`). */
+  readonly hint?: string;
 }
 
 export interface ErrorEvent extends EventBase {

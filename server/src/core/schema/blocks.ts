@@ -565,6 +565,38 @@ export const rlSpec: StageKindSpec = {
       doc: 'Divide advantages by the group standard deviation.',
     },
     {
+      name: 'dynamic_sampling',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'DAPO dynamic sampling: drop groups whose rewards are all equal (zero advantage) and draw more prompts until the generation batch is full, at most `max_resample` extra draws.',
+    },
+    {
+      name: 'max_resample',
+      type: { kind: 'int', min: 0 },
+      default: 3,
+      unit: 'draws',
+      doc: 'Cap on extra generation draws per batch under `dynamic_sampling`; when reached, uniform groups fill the rest of the batch.',
+    },
+    {
+      name: 'overlong_filter',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'DAPO overlong filtering: truncated completions (hit `max_new_tokens`) are left out of the loss.',
+    },
+    {
+      name: 'overlong_buffer',
+      type: { kind: 'int', min: 0 },
+      default: 0,
+      unit: 'tokens',
+      doc: 'DAPO soft overlong punishment: a reward falling linearly from 0 to −`overlong_penalty` over the last this many tokens before `max_new_tokens`; 0 turns it off.',
+    },
+    {
+      name: 'overlong_penalty',
+      type: { kind: 'number', min: 0 },
+      default: 1.0,
+      doc: 'Factor of the soft overlong punishment (1 in the DAPO paper).',
+    },
+    {
       name: 'reward',
       type: { kind: 'reward' },
       default: [{ fn: 'accuracy', weight: 1.0 }],

@@ -730,6 +730,7 @@ class Checker {
           span: this.valueSpan(cfg, 'scale_rewards') as Span,
         });
       }
+      this.checkOverlongBuffer(cfg, resolved('max_new_tokens'));
       const kdReg = cfg.nested.get('kd');
       if (kdReg && kdReg.values.teacher !== undefined && kdReg.values.teacher === cfg.values.init) {
         this.report({
@@ -738,6 +739,29 @@ class Checker {
           span: this.valueSpan(kdReg, 'teacher') as Span,
         });
       }
+    }
+  }
+
+  // The soft overlong punishment is the built-in length_penalty over the last overlong_buffer tokens: the engine
+  // refuses a buffer past max_new_tokens and a second length_penalty in the reward.
+  private checkOverlongBuffer(cfg: BlockConfig, maxNew: unknown): void {
+    const buffer = cfg.values.overlong_buffer;
+    if (typeof buffer !== 'number' || buffer <= 0) return;
+    const span = this.valueSpan(cfg, 'overlong_buffer') as Span;
+    if (typeof maxNew === 'number' && buffer > maxNew) {
+      this.report({
+        info: Codes.incompatibleOptions,
+        message: `overlong_buffer (${buffer}) is longer than max_new_tokens (${maxNew})`,
+        span,
+      });
+    }
+    const reward = cfg.values.reward;
+    if (Array.isArray(reward) && reward.some((t) => (t as { fn?: unknown }).fn === 'length_penalty')) {
+      this.report({
+        info: Codes.incompatibleOptions,
+        message: 'overlong_buffer adds length_penalty to the reward, which already has it; keep one of them',
+        span,
+      });
     }
   }
 

@@ -93,8 +93,7 @@ def sampling_of(ev: dict) -> dict | None:
     if not sampled:
         return None
     return {
-        # Plans from before `temperature` had to be positive carry 0, which meant 1.0 for sampled metrics.
-        "temperature": ev.get("temperature") or 1.0,
+        "temperature": ev.get("temperature", 1.0),
         "top_p": ev.get("top_p", 1.0),
         "samples_per_prompt": max(k for _, _, k in sampled),
     }

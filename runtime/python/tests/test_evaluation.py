@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from engine_helpers import base_plan
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from srlm_engine import models
@@ -20,6 +21,7 @@ from srlm_engine.evaluation import (
     sampling_of,
 )
 from srlm_engine.generation import generate
+from srlm_engine.plan import PlanError, validate
 from srlm_engine.tasks import arithmetic
 from srlm_engine.templates import encode_prompts
 
@@ -75,10 +77,21 @@ def test_sampling_settings_and_seed():
     assert sampling_of({"metrics": ["accuracy"], "temperature": 0.5}) is None
     ev = {"metrics": ["accuracy", "avg@4", "pass@8"], "temperature": 0.6, "top_p": 0.95}
     assert sampling_of(ev) == {"temperature": 0.6, "top_p": 0.95, "samples_per_prompt": 8}
-    # A plan written when 0 meant "1.0 for sampled metrics".
-    assert sampling_of({"metrics": ["maj@2"], "temperature": 0.0})["temperature"] == 1.0
     assert eval_seed(7, "valid") == eval_seed(7, "valid")
     assert len({eval_seed(7, "valid"), eval_seed(7, "test"), eval_seed(8, "valid")}) == 3
+
+
+def test_a_plan_of_an_earlier_compiler_with_eval_temperature_0_still_loads(tmp_path):
+    # Then 0 (the default every compiled plan carried) meant greedy accuracy and 1.0 for sampled metrics.
+    stage = {"name": "s", "kind": "sft", "hash": "h", "init": {"model": "m"}, "config": {"data": "train"}}
+    evals = {"t": {"data": "test", "metrics": ["accuracy", "pass@2"], "temperature": 0.0}}
+    raw = base_plan({"m": tmp_path}, [stage], evals=evals)
+    plan = validate(raw)
+    assert plan.evals["t"]["temperature"] == 1.0 and plan.evals["t"]["top_p"] == 1.0
+    assert raw["evals"]["t"]["temperature"] == 0.0, "the caller's plan is not modified"
+    raw["evals"]["t"]["temperature"] = -1.0
+    with pytest.raises(PlanError, match="evals.t.temperature"):
+        validate(raw)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +119,9 @@ def test_sampling_is_seeded_and_leaves_the_global_generator_alone(tiny):
     torch.manual_seed(123)
     before = torch.get_rng_state()
     a = _eval(tiny, 11, metrics=["avg@4", "pass@4", "maj@2"])
-    assert torch.equal(torch.get_rng_state(), before), "an eval inside a stage must not move the training's RNG"
+    assert torch.equal(torch.get_rng_state(), before), (
+        "an eval inside a stage must not move the training's RNG"
+    )
     b = _eval(tiny, 11, metrics=["avg@4", "pass@4", "maj@2"])
     c = _eval(tiny, 12, metrics=["avg@4", "pass@4", "maj@2"])
     assert a == b

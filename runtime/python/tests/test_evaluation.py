@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from engine_helpers import base_plan
+from engine_helpers import base_plan, read_events, tiny_model_dir, write_plan
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from srlm_engine import models
@@ -22,6 +22,7 @@ from srlm_engine.evaluation import (
 )
 from srlm_engine.generation import generate
 from srlm_engine.plan import PlanError, validate
+from srlm_engine.run import EXIT_OK, run
 from srlm_engine.tasks import arithmetic
 from srlm_engine.templates import encode_prompts
 
@@ -137,3 +138,51 @@ def test_accuracy_stays_greedy_whatever_the_sampling_settings(tiny):
         metrics, samples = _eval(tiny, 1, metrics=["accuracy"], temperature=temperature, top_p=0.5)
         assert [s["completion"] for s in samples] == [o.text for o in greedy]
         assert set(metrics) == {"accuracy", "completion_len_mean", "truncation_rate"}
+
+
+def _two_eval_run(tmp_path, name, reuse=None):
+    model = tiny_model_dir(tmp_path, "m")
+    sft = {"data": "train", "steps": 2, "lr": 1e-3, "batch_size": 4, "max_len": 48}
+    stage = {"name": "warm", "kind": "sft", "hash": "h", "init": {"model": "m"}, "config": sft}
+    if reuse:
+        stage["reuse"] = str(reuse)
+    evals = {
+        "valid": {
+            "data": "valid",
+            "every": 1,
+            "limit": 3,
+            "max_new_tokens": 6,
+            "metrics": ["accuracy", "avg@2", "maj@2"],
+        },
+        "test": {"data": "test", "limit": 3, "max_new_tokens": 6},
+    }
+    plan = base_plan({"m": model}, [stage], evals=evals, n_train=8)
+    plan["datasets"]["valid"] = {"builtin": "arithmetic", "split": "validation", "answer": "answer"}
+    run_dir = tmp_path / name
+    assert run(str(write_plan(tmp_path, plan)), str(run_dir)) == EXIT_OK
+    return run_dir, [e for e in read_events(run_dir) if e["type"] == "eval"]
+
+
+def test_a_validation_and_a_test_eval_and_a_cached_stage_scores_what_it_scored(tmp_path):
+    run_dir, first = _two_eval_run(tmp_path, "a")
+    assert [(e["eval"], e["when"], e.get("step")) for e in first] == [
+        ("valid", "before", 0),
+        ("test", "before", 0),
+        ("valid", "during", 1),  # at the last step the "after" eval stands for the "during" one
+        ("valid", "after", 2),
+        ("test", "after", 2),
+    ]
+    for e in first:
+        if e["eval"] == "valid":
+            assert {"accuracy", "avg@2", "maj@2"} <= set(e["metrics"])
+            assert e["sampling"] == {"temperature": 1.0, "top_p": 1.0, "samples_per_prompt": 2}
+        else:
+            assert "sampling" not in e and "avg@2" not in e["metrics"]
+    # The stage reused from the first run's checkpoint is evaluated after a different history of random draws
+    # (no init, no training, no earlier evals): seeded per eval, its sampled metrics come out the same.
+    _, cached = _two_eval_run(tmp_path, "b", reuse=run_dir / "checkpoints" / "warm" / "final")
+
+    def scores(events):
+        return [(e["eval"], {k: v for k, v in e["metrics"].items() if k != "eval_time_s"}) for e in events]
+
+    assert scores(cached) == scores(first[-2:])

@@ -108,7 +108,8 @@ def eval_seed(pipeline_seed: int, eval_name: str) -> int:
 @contextlib.contextmanager
 def seeded_sampling(seed: int, device: torch.device) -> Iterator[None]:
     """Seeds torch's generators for the block and restores them after it, so that an eval inside a stage neither
-    depends on nor changes the training's random stream."""
+    depends on nor changes the training's random stream. The CPU and the model's CUDA device are restored; on
+    MPS sampling is seeded the same way, but the MPS generator is left where the eval put it."""
     devices = (
         [device.index if device.index is not None else torch.cuda.current_device()]
         if device.type == "cuda"

@@ -136,7 +136,6 @@ def evaluate(
     metrics: dict[str, float] = {}
     samples: list[dict] = []
     keep = ev.get("samples", 8)
-    sampled = sampled_metric_names(ev["metrics"])
     sampling = sampling_of(ev)
     if "accuracy" in ev["metrics"]:
         outs = generate(
@@ -164,7 +163,7 @@ def evaluate(
         groups = [outs[i * n : (i + 1) * n] for i in range(len(rows))]
         correct_s = [[is_correct(o.text, r["answer"]) for o in g] for g, r in zip(groups, rows, strict=True)]
         answers = [[extract_answer(o.text) for o in g] for g in groups]
-        metrics.update(sampled_scores(correct_s, answers, [name for name, _, _ in sampled]))
+        metrics.update(sampled_scores(correct_s, answers, ev["metrics"]))
         metrics["sampled_len_mean"] = sum(len(o.ids) for o in outs) / len(outs)
         metrics["sampled_truncation_rate"] = sum(o.truncated for o in outs) / len(outs)
         if not samples:

@@ -441,7 +441,7 @@ function checkReward(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue |
   });
 }
 
-const METRIC_RE = /^(accuracy|(avg|mean|pass|maj)@([0-9]+))$/;
+const METRIC_RE = new RegExp(`^(accuracy|(avg|pass|maj|${Object.keys(METRIC_ALIASES).join('|')})@([0-9]+))$`);
 
 function checkMetrics(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue | undefined {
   const items = v.type === 'list' ? v.items : [v];

@@ -41,7 +41,8 @@ test('turns events into stage info, metric columns, eval and sample rows', async
           eval: 'test',
           when: 'after',
           n: 8,
-          metrics: { accuracy: 0.25 },
+          metrics: { accuracy: 0.25, 'avg@4': 0.125 },
+          sampling: { temperature: 0.8, top_p: 1, samples_per_prompt: 4 },
         }) +
         ev({ type: 'stage_finished', time: T + 5, stage: 'teach', status: 'completed', cached: false }) +
         ev({
@@ -74,6 +75,7 @@ test('turns events into stage info, metric columns, eval and sample rows', async
     assert.equal(loss.value[0], 3);
     assert.ok(Number.isNaN(loss.value[1]), 'a null metric is a gap, not a zero');
     assert.equal(d.evals![0].metrics.accuracy, 0.25);
+    assert.deepEqual(d.evals![0].sampling, { temperature: 0.8, topP: 1, samplesPerPrompt: 4 });
     assert.deepEqual(d.samples![0].rewards, { accuracy: 1, format: 0, total: 1 });
 
     // Only new points go out in the next delta; the snapshot holds everything.

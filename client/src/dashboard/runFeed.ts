@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventTailer } from '../../../runtime/src/events/tail';
+import { parseSampling } from '../../../runtime/src/events/eval-metrics';
 import { RunState, type StageState } from '../../../runtime/src/events/state';
 import type { AnyEvent } from '../../../runtime/src/events/lines';
 import { SeriesBuffer } from '../../webview/dashboard/series';
@@ -143,6 +144,8 @@ export class RunFeed {
           name: typeof ev.eval === 'string' ? ev.eval : undefined,
           metrics,
         };
+        const sampling = parseSampling(ev.sampling);
+        if (sampling) row.sampling = sampling;
         this.evals.push(row);
         this.pendingEvals.push(row);
         break;

@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckpointRecord, StageState } from '../../../runtime/src/events/state';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runRegistry';
-import { duration, keyMetric, num } from './format';
+import { compactEvals } from '../../../runtime/src/events/eval-metrics';
+import { finalScores } from '../../../runtime/src/store/run-summary';
+import { duration, evalLines, keyMetric, num } from './format';
 
 export type RunsNode =
   | { type: 'run'; runId: string }
@@ -125,6 +127,8 @@ function runItem(e: RunEntry): vscode.TreeItem {
   const why = st.finishMessage ?? e.record?.message ?? sum?.message;
   tip.appendText(`status: ${status}${why ? ` — ${why}` : ''}`).appendMarkdown('\n\n');
   if (e.record?.source) tip.appendText(`pipeline file: ${e.record.source}`).appendMarkdown('\n\n');
+  const final = sum ? sum.final : finalScores(st);
+  if (final) tip.appendText(`final eval: ${compactEvals(final, num)}`).appendMarkdown('\n\n');
   tip.appendText(`folder: ${e.dir}`);
   item.tooltip = tip;
   item.contextValue = isLive(e) ? 'srlmRun.live' : 'srlmRun.finished';
@@ -151,12 +155,10 @@ function stageItem(e: RunEntry, s: StageState): vscode.TreeItem {
   const last: string[] = [];
   for (const [m, series] of s.metrics) if (series.count > 0) last.push(`${m} = ${num(series.lastValue)}`);
   if (last.length) tip.appendMarkdown(`${last.slice(0, 12).join(', ')}\n\n`);
-  if (s.lastEval)
-    tip.appendMarkdown(
-      `last eval: ${Object.entries(s.lastEval.metrics)
-        .map(([k2, v]) => `${k2} ${num(v)}`)
-        .join(', ')}`,
-    );
+  // Eval names and metric keys come from the run folder: appended as text, like the run's tooltip.
+  const evals = evalLines(s.evals);
+  if (evals.length) tip.appendMarkdown('latest evals:\n\n');
+  for (const line of evals) tip.appendText(line).appendMarkdown('\n\n');
   item.tooltip = tip;
   item.contextValue = 'srlmStage';
   return item;

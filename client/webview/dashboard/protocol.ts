@@ -1,6 +1,8 @@
 // Messages between the dashboard host (client/src/dashboard) and the dashboard webview. Metrics travel as
 // columns of typed arrays, never as one object per point, so a million-point replay is three array copies.
 
+import type { EvalSampling } from '../../../runtime/src/events/eval-metrics';
+
 export type StageKind = 'sft' | 'kd' | 'rl' | 'eval' | string;
 export type Status = 'pending' | 'running' | 'completed' | 'failed' | 'stopped' | 'cached' | string;
 
@@ -40,6 +42,8 @@ export interface EvalRow {
   time: number;
   name?: string;
   metrics: Record<string, number>;
+  /** How the sampled metrics (avg@K, pass@K, maj@K) were drawn. */
+  sampling?: EvalSampling;
 }
 
 /** A warning the engine raised (`warning` events), shown above the charts. */
@@ -92,7 +96,7 @@ export interface DashboardState {
 }
 
 /** Which metric charts matter for each stage kind, in display order (names as in docs/events.md); the rest
- * follow alphabetically. Eval charts (eval/<block>/<metric>) come first: they are the outcome. */
+ * follow alphabetically. Eval charts (eval/<block>: its scores; eval/<block>/<metric>: the rest) come first: they are the outcome. */
 export const METRIC_GROUPS: Record<string, readonly string[]> = {
   sft: ['loss', 'ce', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],
   kd: ['loss', 'kd', 'ce', 'on_policy', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],

@@ -1,5 +1,6 @@
 // The dashboard page: toolbar, stage timeline, per-stage chart sections, RL samples and eval tables. Renders
 // at most once per animation frame however many messages arrive, and only what changed.
+import { compareMetrics, describeSampling } from '../../../runtime/src/events/eval-metrics';
 import { formatElapsed } from '../../../server/src/core/text/duration';
 import { MetricChart, type ChartLine, type Theme, type ViewOptions } from './chart';
 import { RunModel, metricFamily, orderFamilies } from './model';
@@ -299,7 +300,9 @@ export class Dashboard {
         grid.append(chart.root);
         const lines: ChartLine[] = [];
         let ci = 0;
-        const members = [...names].filter((n) => metricFamily(n) === fam).sort();
+        const members = [...names]
+          .filter((n) => metricFamily(n) === fam)
+          .sort((a, b) => compareMetrics(a.slice(a.lastIndexOf('/') + 1), b.slice(b.lastIndexOf('/') + 1)));
         for (const n of members) {
           const color = this.palette[ci++ % this.palette.length];
           const sparse = n.startsWith('eval/');
@@ -353,9 +356,11 @@ export class Dashboard {
         return tr;
       }),
     );
-    const keys = [...new Set(this.model.evals.flatMap((e) => Object.keys(e.metrics)))].sort();
+    // Every metric of every eval: the scores first (accuracy, avg@K, pass@K, maj@K), then lengths and timings.
+    const keys = [...new Set(this.model.evals.flatMap((e) => Object.keys(e.metrics)))].sort(compareMetrics);
+    const sampled = this.model.evals.some((e) => e.sampling);
     const hr = el('tr');
-    for (const h of ['stage', 'step', ...keys]) hr.append(el('th', undefined, h));
+    for (const h of ['stage', 'step', ...keys, ...(sampled ? ['sampling'] : [])]) hr.append(el('th', undefined, h));
     this.evalHead.replaceChildren(hr);
     this.evalBody.replaceChildren(
       ...this.model.evals.map((e) => {
@@ -368,6 +373,7 @@ export class Dashboard {
           const v = e.metrics[k];
           tr.append(el('td', 'num', v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(4)));
         }
+        if (sampled) tr.append(el('td', undefined, e.sampling ? describeSampling(e.sampling) : ''));
         return tr;
       }),
     );

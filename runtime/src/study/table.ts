@@ -175,47 +175,61 @@ function metricColumns(rows: readonly ComparisonRow[]): string[] {
     .map((x) => x.k);
 }
 
+/** A run to compare: its id, the store holding it when not the table's own, and its label. */
+export interface ComparedRun {
+  readonly id: string;
+  readonly variant?: string;
+  /** The run's runs folder, when runs come from several (`srlm compare` given run folders). */
+  readonly store?: RunStore;
+}
+
 /** Labels for runs compared without variant names: the pipeline, with the id's tail when pipelines repeat. */
-function defaultLabels(store: RunStore, ids: readonly string[]): string[] {
-  const pipelines = ids.map((id) => store.read(id).pipeline || id);
-  return pipelines.map((p, i) =>
-    pipelines.filter((q) => q === p).length > 1 ? `${p} (${ids[i]!.slice(ids[i]!.lastIndexOf('-') + 1)})` : p,
-  );
+function defaultLabels(records: readonly { id: string; pipeline: string }[]): string[] {
+  const pipelines = records.map((r) => r.pipeline || r.id);
+  return pipelines.map((p, i) => {
+    const id = records[i]!.id;
+    return pipelines.filter((q) => q === p).length > 1 ? `${p} (${id.slice(id.lastIndexOf('-') + 1)})` : p;
+  });
 }
 
 /**
- * The comparison of `runs` (ids in `store`), in the order given. A run that is missing or damaged throws
- * (RunNotFoundError / DataFileError naming the file); a run still going is shown as it stands.
+ * The comparison of `runs` (ids in `store`, or each in its own), in the order given. A run that is missing or
+ * damaged throws (RunNotFoundError / DataFileError naming the file); a run still going is shown as it stands.
  */
 export function buildComparison(
   store: RunStore,
-  runs: readonly { id: string; variant?: string }[],
+  runs: readonly ComparedRun[],
   meta: ComparisonMeta = {},
 ): ComparisonTable {
-  const labels = defaultLabels(
-    store,
-    runs.map((r) => r.id),
-  );
-  const all = runs.map((r, i) => buildRow(store, r.id, r.variant ?? labels[i]!));
-  const metrics = meta.metrics ? [...meta.metrics] : metricColumns(all);
-  const keep = (m: Readonly<Record<string, number>>) =>
-    Object.fromEntries(Object.entries(m).filter(([k]) => metrics.includes(k)));
-  // Asked-for columns narrow the rows too, so the JSON form holds what was asked for and nothing else.
-  const rows = meta.metrics
-    ? all.map((r) => ({
-        ...r,
-        initial: keep(r.initial),
-        final: keep(r.final),
-        stages: r.stages.map((s) => ({ ...s, metrics: keep(s.metrics) })),
-      }))
-    : all;
-  return {
+  const labels = defaultLabels(runs.map((r) => (r.store ?? store).read(r.id)));
+  const rows = runs.map((r, i) => buildRow(r.store ?? store, r.id, r.variant ?? labels[i]!));
+  const table: ComparisonTable = {
     version: COMPARISON_VERSION,
     ...(meta.study !== undefined ? { study: meta.study } : {}),
     ...(meta.file !== undefined ? { file: meta.file } : {}),
     created: (meta.now ?? new Date()).toISOString(),
-    metrics,
+    metrics: metricColumns(rows),
     rows,
+  };
+  return meta.metrics ? withMetrics(table, meta.metrics) : table;
+}
+
+/**
+ * The table with `metrics` as its columns, in that order. The rows are narrowed to them too, so the JSON form
+ * holds what was asked for and nothing else.
+ */
+export function withMetrics<T extends ComparisonTable>(t: T, metrics: readonly string[]): T {
+  const keep = (m: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => metrics.includes(k)));
+  return {
+    ...t,
+    metrics: [...metrics],
+    rows: t.rows.map((r) => ({
+      ...r,
+      initial: keep(r.initial),
+      final: keep(r.final),
+      stages: r.stages.map((s) => ({ ...s, metrics: keep(s.metrics) })),
+    })),
   };
 }
 
@@ -448,4 +462,25 @@ export function listStudies(runsDir: string): StudyListing[] {
     }
   }
   return out.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}
+
+/** Unknown metric names asked for (`srlm compare --metric`, the Study view). */
+export class UnknownMetricError extends Error {}
+
+/**
+ * The columns `wanted` names, in the order given: a full key ("arith/avg@8"), or a bare metric name ("avg@8")
+ * for that metric of every eval. A name no row holds is an UnknownMetricError listing the ones there are.
+ */
+export function pickMetrics(t: ComparisonTable, wanted: readonly string[]): string[] {
+  const available = availableMetrics(t);
+  const out: string[] = [];
+  for (const w of wanted) {
+    const found = available.filter((k) => k === w || k.endsWith(`/${w}`));
+    if (found.length === 0)
+      throw new UnknownMetricError(
+        `no metric '${w}' in these runs (they have: ${available.length > 0 ? available.join(', ') : 'no eval metrics'})`,
+      );
+    for (const k of found) if (!out.includes(k)) out.push(k);
+  }
+  return out;
 }

@@ -126,7 +126,7 @@ describe('study page in Chromium', { skip }, () => {
         cspSource: 'file:',
         nonce: makeNonce(),
         script: url('dist/webview/study.js'),
-        styles: [url('media/study.css')],
+        styles: [url('media/dashboard.css'), url('media/study.css')],
         title: 'test',
         table: table(),
         state,

@@ -1,7 +1,7 @@
 // The Study view's page: the comparison table (the blocks `srlm compare` prints) and a bar chart of a chosen
 // metric per variant, rendered on the host from the table. Free of the vscode module so tests can render and
 // load it. Everything in the table comes from run folders (untrusted): every piece of text is escaped.
-import { escapeHtml, webviewCsp } from '../webviewPage';
+import { escapeHtml, webviewCsp, webviewPageHtml } from '../webviewPage';
 import { CACHED_MARK, comparisonCells, type ComparisonTable } from '../../../runtime/src/study/table';
 import { barChartSvg } from './chart';
 import type { StudyState } from './protocol';
@@ -49,7 +49,6 @@ export function studyHtml(p: StudyPage): string {
   const t = p.table;
   const c = comparisonCells(t);
   const metric = p.state.metric && t.metrics.includes(p.state.metric) ? p.state.metric : t.metrics[0];
-  const links = p.styles.map((s) => `<link rel="stylesheet" href="${escapeHtml(s)}">`).join('\n    ');
   const runCol = c.summary.header.length - 1;
   const statusCol = 1;
   const isSummaryNum = (col: number) => col >= 2 && col < runCol;
@@ -80,27 +79,18 @@ export function studyHtml(p: StudyPage): string {
       ? `<section class="chart-section"><div class="toolbar"><label>Metric <select id="metric">${options}</select></label><button id="refresh" class="secondary" title="Read the runs again">Refresh</button></div>\n${charts}</section>`
       : `<div class="toolbar"><button id="refresh" class="secondary" title="Read the runs again">Refresh</button></div>`;
   const notes = c.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="UTF-8">
-    <meta http-equiv="Content-Security-Policy" content="${webviewCsp(p.cspSource, p.nonce)}">
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
-    ${links}
-    <title>${escapeHtml(p.title)}</title>
-  </head>
-  <body data-state="${escapeHtml(JSON.stringify({ ...p.state, ...(metric ? { metric } : {}) }))}">
-    <main id="app">
+  return webviewPageHtml({
+    ...p,
+    bodyAttributes: `data-state="${escapeHtml(JSON.stringify({ ...p.state, ...(metric ? { metric } : {}) }))}"`,
+    body: `<main id="app">
     <h1>${escapeHtml(c.title)}</h1>
     ${chartSection}
     ${summary}
     ${byStage}
     ${times}
     ${notes}
-    </main>
-    <script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.script)}"></script>
-  </body>
-</html>`;
+    </main>`,
+  });
 }
 
 /** A page with one message and no script, for a study or runs that are gone. */

@@ -125,7 +125,7 @@ export class StudyPanel implements vscode.Disposable {
       cspSource: w.cspSource,
       nonce: makeNonce(),
       script: asset('dist', 'webview', 'study.js'),
-      styles: [asset('media', 'study.css')],
+      styles: [asset('media', 'dashboard.css'), asset('media', 'study.css')],
       title: this.panel.title,
       table,
       state: { source: this.source, ...(this.metric ? { metric: this.metric } : {}) },

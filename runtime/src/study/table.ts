@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { DataFileError, readJsonFile, writeFileAtomic } from '../store/fs-util';
 import { isRunId } from '../store/run-folder';
 import type { RunStore } from '../store/run-store';
+import type { Plan, PlanStage } from '../plan/types';
 import { loadRunState } from '../store/run-summary';
 import type { EvalRecord, RunState } from '../events/state';
 import { formatDuration, formatNumber, formatWhen, table } from '../cli/run-common';
@@ -104,26 +105,50 @@ function reusedFromRun(store: RunStore, reuse: string | null | undefined): strin
 }
 
 /**
- * The fresh model's eval: the `before` eval of the first stage that has one. A stage reused from the cache is
- * not evaluated before (it does not train), so its `before` eval is read from the run that trained it.
+ * The stage the run's result started from: the last stage's `init = <stage>` chain followed back to a stage that
+ * starts from a model. In KD → RL that is the student's KD stage, not the teacher's stage listed first.
  */
-function initialMetrics(store: RunStore, state: RunState, reuse: ReadonlyMap<string, string>): Record<string, number> {
-  for (const s of state.stages) {
-    const own = evalMetrics(s.evals.filter((e) => e.when === 'before'));
-    if (Object.keys(own).length > 0) return own;
-    const from = reusedFromRun(store, reuse.get(s.name));
-    if (from && from !== state.runId) {
-      try {
-        const src = loadRunState(store, from).findStage(s.name);
-        const theirs = evalMetrics(src?.evals.filter((e) => e.when === 'before') ?? []);
-        if (Object.keys(theirs).length > 0) return theirs;
-      } catch {
-        // The source run was removed or is damaged: the row shows no initial eval.
-      }
-    }
-    if (s.status !== 'pending') return {}; // a later stage's `before` measures another starting point
+function rootStage(plan: Plan | undefined): string | undefined {
+  const stages = plan?.stages ?? [];
+  let s: PlanStage | undefined = stages[stages.length - 1];
+  for (let hops = 0; s && 'stage' in s.init && hops < stages.length; hops++) {
+    const from: string = s.init.stage;
+    s = stages.find((x) => x.name === from);
   }
-  return {};
+  return s?.name;
+}
+
+/**
+ * A stage's `before` eval (of the model it starts from). A stage reused from the cache is not evaluated before
+ * (it does not train), so its `before` eval is read from the run that trained it.
+ */
+function beforeEval(
+  store: RunStore,
+  state: RunState,
+  stage: string,
+  reuse: ReadonlyMap<string, string>,
+): Record<string, number> {
+  const isBefore = (e: EvalRecord) => e.when === 'before';
+  const own = evalMetrics(state.findStage(stage)?.evals.filter(isBefore) ?? []);
+  if (Object.keys(own).length > 0) return own;
+  const from = reusedFromRun(store, reuse.get(stage));
+  if (!from || from === state.runId) return {};
+  try {
+    return evalMetrics(loadRunState(store, from).findStage(stage)?.evals.filter(isBefore) ?? []);
+  } catch {
+    return {}; // the source run was removed or is damaged: the row shows no initial eval
+  }
+}
+
+/** The fresh model's eval, before the first stage of the run's result (its first stage without a plan). */
+function initialMetrics(
+  store: RunStore,
+  state: RunState,
+  plan: Plan | undefined,
+  reuse: ReadonlyMap<string, string>,
+): Record<string, number> {
+  const root = rootStage(plan) ?? state.stages.find((s) => s.status !== 'pending')?.name;
+  return root ? beforeEval(store, state, root, reuse) : {};
 }
 
 function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
@@ -132,7 +157,8 @@ function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
   state.runId ??= id;
   const reuse = new Map<string, string>();
   for (const s of record.stages) if (s.reuse) reuse.set(s.name, s.reuse);
-  for (const s of store.readPlan(id)?.stages ?? []) if (s.reuse && !reuse.has(s.name)) reuse.set(s.name, s.reuse);
+  const plan = store.readPlan(id);
+  for (const s of plan?.stages ?? []) if (s.reuse && !reuse.has(s.name)) reuse.set(s.name, s.reuse);
   const stages: ComparisonStage[] = state.stages.map((s) => ({
     name: s.name,
     kind: s.kind ?? record.stages.find((p) => p.name === s.name)?.kind,
@@ -149,7 +175,7 @@ function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
     run: id,
     runDir: store.dir(id),
     status: record.status,
-    initial: initialMetrics(store, state, reuse),
+    initial: initialMetrics(store, state, plan, reuse),
     stages,
     final: lastEvaluated?.metrics ?? {},
     timeS: seconds(state.startedMs, state.finishedMs ?? state.lastEventMs),

@@ -118,9 +118,7 @@ export const compareCommand: CliCommand = {
       }
     } catch (err) {
       if (err instanceof CompareError || err instanceof UnknownMetricError) {
-        io.stderr.write(
-          `srlm compare: ${values.metric && err instanceof UnknownMetricError ? '--metric: ' : ''}${err.message}\n`,
-        );
+        io.stderr.write(`srlm compare: ${err instanceof UnknownMetricError ? '--metric: ' : ''}${err.message}\n`);
         return 1;
       }
       throw err;

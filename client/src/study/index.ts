@@ -7,7 +7,7 @@ import { isLive, runStatus, type RunRegistry } from '../runs/runRegistry';
 import type { RunsTreeNode } from '../runs/runsTree';
 import type { KeptStudies } from './keptStudies';
 import { STUDY_VIEW_TYPE, StudyPanel, type StudyHooks } from './studyPanel';
-import { isSource, type StudyState } from './protocol';
+import type { StudyState } from './protocol';
 
 export interface StudyContext {
   readonly extensionUri: vscode.Uri;
@@ -85,10 +85,9 @@ export function registerStudy(ctx: StudyContext): vscode.Disposable[] {
       compareRuns(ctx, arg, selected),
     ),
     vscode.window.registerWebviewPanelSerializer(STUDY_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel, state: StudyState | undefined) => {
-        if (isSource(state?.source) && state.source.kind === 'runs') ctx.registry.ensureStarted();
-        StudyPanel.revive(panel, ctx.extensionUri, state, ctx.hooks);
-      },
+      // The view reads the study file or the run folders itself: the runs folder is not watched for it.
+      deserializeWebviewPanel: async (panel, state: StudyState | undefined) =>
+        StudyPanel.revive(panel, ctx.extensionUri, state, ctx.hooks),
     }),
   ];
 }

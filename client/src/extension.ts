@@ -18,6 +18,8 @@ import { registerSrlmTasks } from './srlmTasks';
 import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
 import { RunWarningNotifier } from './runs/warningNotifier';
+import { KeptStudies } from './study/keptStudies';
+import { registerStudy } from './study';
 
 let client: LanguageClient | undefined;
 
@@ -30,7 +32,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const registry = new RunRegistry(() => runsFolder());
   const statusBar = new RunStatusBar(registry);
-  const tree = new RunsTreeProvider(registry);
+  const studies = new KeptStudies(() => runsFolder());
+  const tree = new RunsTreeProvider(registry, studies);
   const view = vscode.window.createTreeView('srlm.runs', {
     treeDataProvider: tree,
     showCollapseAll: true,
@@ -46,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push({ dispose: () => clearTimeout(liveCheck) });
   context.subscriptions.push(
     registry,
+    studies,
     statusBar,
     new RunWarningNotifier(registry),
     view,
@@ -64,6 +68,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const { disposables, hooks } = registerCommands(ctx);
   context.subscriptions.push(...disposables);
+  context.subscriptions.push(
+    ...registerStudy({
+      extensionUri: context.extensionUri,
+      registry,
+      studies,
+      hooks: {
+        openRun: (id, dir) => DashboardPanel.show(context.extensionUri, id, dir, hooks),
+        log: (l) => output.appendLine(l),
+      },
+    }),
+  );
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
   context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));

@@ -16,7 +16,10 @@ bash scripts/setup-node.sh || { echo "node set-up failed"; exit 1; }
 bash scripts/setup-python.sh || { echo "python set-up failed"; exit 1; }
 
 step "typecheck" npx tsc -p tsconfig.json
-step "generated files" npx tsx server/src/core/schema/planSchema.ts --check
+generated_files() {
+  npx tsx server/src/core/schema/planSchema.ts --check && npx tsx server/src/core/schema/planTypes.ts --check
+}
+step "generated files" generated_files
 step "lint (typescript)" npm run --silent lint
 py_dirs=(runtime/python)
 [ -d bench ] && py_dirs+=(bench)

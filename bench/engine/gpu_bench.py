@@ -123,9 +123,13 @@ def estimator(batch: int, seq: int) -> dict | None:
 def bench_sft(model, device, batch: int, seq: int, steps: int, warmup: int) -> dict:
     import torch
     from srlm_engine import losses, models
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import SftConfig
     from srlm_engine.stages.common import make_optimizer
 
-    cfg = {"lr": 1e-5, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"}
+    cfg = from_partial(
+        SftConfig, {"data": "bench", "lr": 1e-5, "warmup": 0.0, "scheduler": "constant"}
+    )
     opt, sched = make_optimizer(model, cfg, steps + warmup)
     vocab = model.config.vocab_size
     g = torch.Generator(device="cpu").manual_seed(0)
@@ -209,6 +213,8 @@ def bench_grpo(
     import torch
     from srlm_engine import losses
     from srlm_engine.generation import generate
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import RlConfig
     from srlm_engine.rewards import RewardRunner
     from srlm_engine.stages.common import make_optimizer
     from srlm_engine.stages.rl import batch_logprobs, build_sequences, completion_logits
@@ -221,11 +227,10 @@ def bench_grpo(
     )
     for p in ref.parameters():
         p.requires_grad_(False)
-    opt, _ = make_optimizer(
-        model,
-        {"lr": 1e-6, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"},
-        10,
+    cfg = from_partial(
+        RlConfig, {"data": "bench", "lr": 1e-6, "warmup": 0.0, "scheduler": "constant"}
     )
+    opt, _ = make_optimizer(model, cfg, 10)
     g = torch.Generator().manual_seed(1)
     prompt_ids = [
         torch.randint(3, vocab, (prompt_len,), generator=g).tolist()

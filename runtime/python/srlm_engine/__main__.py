@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         except PlanError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(json.dumps(plan.resolved(), indent=2))
+        print(json.dumps(plan.resolved_json, indent=2))
         return 0
     if args.command == "run":
         from .launch import plan_settings, processes

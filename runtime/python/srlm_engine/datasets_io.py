@@ -23,6 +23,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .plan_types import DatasetSpec
+
 FORMATS = ("jsonl", "json", "csv", "parquet", "arrow")
 EXTENSIONS = {
     ".jsonl": "jsonl",
@@ -78,9 +80,9 @@ class Table:
         return Location(f, int(ln[row]) if ln is not None and row < len(ln) else None, row + 1)
 
 
-def source_of(spec: dict) -> str:
-    """The spec's `source`; `path` is its former name, still accepted in hand-written plans."""
-    return spec.get("source") or spec.get("path") or ""
+def source_of(spec: DatasetSpec) -> str:
+    """The spec's `source` ("" for a builtin dataset); plan.py maps the former name `path` to it."""
+    return spec.source or ""
 
 
 def is_hub_id(source: str) -> bool:
@@ -95,17 +97,17 @@ def _quiet_datasets():
     return datasets
 
 
-def open_table(spec: dict) -> Table:
+def open_table(spec: DatasetSpec) -> Table:
     """The split a dataset block names, opened through `datasets`; raises DataError naming what is wrong."""
     source = source_of(spec)
     if not source:
         raise DataError("a dataset needs `source` (a hub id, file or folder) or `builtin`")
     p = Path(source).expanduser()
     if p.is_file():
-        return _open_files([p], _format_of(p, spec.get("format", "auto")), source)
+        return _open_files([p], _format_of(p, spec.format), source)
     if p.is_dir():
         if (p / "state.json").is_file() or (p / "dataset_dict.json").is_file():
-            return _open_saved(p, spec.get("split") or "train", source)
+            return _open_saved(p, spec.split, source)
         return _open_folder(p, spec, source)
     if p.is_absolute() or not is_hub_id(source):
         raise DataError(f"{source}: dataset file or folder not found")
@@ -298,10 +300,10 @@ def _open_saved(path: Path, split: str, source: str) -> Table:
     return Table(ds, source)
 
 
-def _open_folder(path: Path, spec: dict, source: str) -> Table:
+def _open_folder(path: Path, spec: DatasetSpec, source: str) -> Table:
     """A folder in hub layout: the README's configs, or `datasets`' default split patterns."""
     datasets = _quiet_datasets()
-    subset, split = spec.get("subset") or None, spec.get("split") or "train"
+    subset, split = spec.subset or None, spec.split
     try:
         try:
             builder = datasets.load_dataset_builder(str(path), subset)
@@ -334,9 +336,9 @@ def hub_offline() -> bool:
     )
 
 
-def _open_hub(repo_id: str, spec: dict) -> Table:
+def _open_hub(repo_id: str, spec: DatasetSpec) -> Table:
     # The commit preflight resolved the revision to, when it did: a branch that moves later changes nothing.
-    revision = spec.get("resolved_revision") or spec.get("revision") or "main"
+    revision = spec.resolved_revision or spec.revision
     where = f"{repo_id}@{revision}" if revision != "main" else repo_id
     from .hub import cached_snapshot
 
@@ -356,9 +358,9 @@ def _open_hub(repo_id: str, spec: dict) -> Table:
                 raise
     datasets = _quiet_datasets()
     try:
-        builder = datasets.load_dataset_builder(repo_id, spec.get("subset") or None, revision=revision)
+        builder = datasets.load_dataset_builder(repo_id, spec.subset or None, revision=revision)
         builder.download_and_prepare()
-        ds = builder.as_dataset(split=spec.get("split") or "train")
+        ds = builder.as_dataset(split=spec.split)
     except Exception as e:  # noqa: BLE001
         hint = (
             "; the hub is offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE) and the dataset is not in the cache: "

@@ -83,6 +83,29 @@ class EventWriter:
             self._echo(event)
         return event
 
+    def stage_finished(
+        self,
+        stage: str,
+        step: int | None,
+        status: str,
+        *,
+        checkpoint: str | None,
+        started: float,
+        metrics: dict,
+        cached: bool = False,
+    ) -> dict:
+        """The end of a stage, trained, stopped or reused from the stage cache: one shape for all three."""
+        return self.emit(
+            "stage_finished",
+            stage=stage,
+            step=step,
+            status=status,
+            cached=cached,
+            checkpoint=checkpoint,
+            duration_s=time.time() - started,
+            metrics=metrics,
+        )
+
     def close(self) -> None:
         sinks, self.sinks = self.sinks, []
         for sink in sinks:

@@ -28,6 +28,9 @@ Public API
 ``kd_loss(student_logits, teacher_logits, mask, name, beta=0.5, temperature=1.0) -> scalar``
     Distillation divergences on temperature-scaled distributions, per token then masked mean. ``name`` is the
     plan's ``forward_kl`` / ``reverse_kl`` / ``jsd``. ``kd_per_token(...)`` returns the ``(B, T)`` values.
+``kd_token_sum(student_logits, teacher_logits, mask, name, beta, temperature, vocab=None) -> scalar``
+    The same divergence summed over kept positions (on a shared vocabulary), for callers that normalise by
+    the token count of a whole step: the KD stage and RL's KD regulariser.
     With teacher ``P = softmax(t / T)`` and student ``Q = softmax(s / T)``:
 
     - forward KL = KL(P || Q) (mode-covering; the teacher's support is what counts),
@@ -274,10 +277,11 @@ def kd_per_token(
     student_logits: torch.Tensor,
     teacher_logits: torch.Tensor,
     name: str = "jsd",
-    beta: float = 0.5,
+    beta: float | None = 0.5,
     temperature: float = 1.0,
 ) -> torch.Tensor:
-    """Per-position divergence ``(B, T)`` between teacher and student (see the module docstring)."""
+    """Per-position divergence ``(B, T)`` between teacher and student (see the module docstring); ``beta``
+    is read by ``jsd`` only."""
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(
             "student and teacher logits must have the same shape (slice a teacher's padding vocabulary rows "
@@ -285,7 +289,7 @@ def kd_per_token(
         )
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    if name == "jsd" and not 0.0 <= beta <= 1.0:
+    if name == "jsd" and (beta is None or not 0.0 <= beta <= 1.0):
         raise ValueError(f"jsd beta must be in [0, 1], got {beta}")
     log_q = torch.log_softmax(_float(student_logits) / temperature, dim=-1)
     log_p = torch.log_softmax(_float(teacher_logits) / temperature, dim=-1)
@@ -295,6 +299,7 @@ def kd_per_token(
         return _kl_from_logprobs(log_q, log_p)
     if name != "jsd":
         raise ValueError(f"unknown KD loss {name!r}; expected one of {', '.join(KD_LOSSES)}")
+    assert beta is not None
     # log M = log(β·P + (1−β)·Q), computed stably in log space.
     log_m = torch.logsumexp(torch.stack([log_p + math.log(beta), log_q + math.log1p(-beta)]), dim=0)
     return beta * _kl_from_logprobs(log_p, log_m) + (1.0 - beta) * _kl_from_logprobs(log_q, log_m)
@@ -311,6 +316,24 @@ def kd_loss(
     """Masked mean over positions of :func:`kd_per_token`."""
     per_token = kd_per_token(student_logits, teacher_logits, name, beta, temperature)
     return masked_mean(per_token, mask)
+
+
+def kd_token_sum(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    mask: torch.Tensor,
+    name: str,
+    beta: float | None,
+    temperature: float,
+    vocab: int | None = None,
+) -> torch.Tensor:
+    """Sum over kept positions of :func:`kd_per_token` on the first ``vocab`` logits of each side (a teacher
+    with a padded vocabulary is sliced to the shared ids). Callers divide by their token count: KD over a
+    whole optimizer step (stages/kd.py), or the KD regulariser over an RL generation batch."""
+    if vocab is not None:
+        student_logits, teacher_logits = student_logits[..., :vocab], teacher_logits[..., :vocab]
+    per_token = kd_per_token(student_logits, teacher_logits, name, beta, temperature)
+    return torch.where(_bool_mask(mask, per_token), per_token, torch.zeros_like(per_token)).sum()
 
 
 def forward_kl(student_logits, teacher_logits, mask, temperature: float = 1.0) -> torch.Tensor:
@@ -588,7 +611,7 @@ def fused_kd(
     teacher_head: torch.nn.Linear,
     mask: torch.Tensor,
     name: str = "jsd",
-    beta: float = 0.5,
+    beta: float | None = 0.5,
     temperature: float = 1.0,
     vocab: int | None = None,
     num_items: float | None = None,

@@ -25,6 +25,7 @@ py_dirs=(runtime/python)
 [ -d bench ] && py_dirs+=(bench)
 step "lint (python)" .venv/bin/ruff check "${py_dirs[@]}"
 step "format (python)" .venv/bin/ruff format --check "${py_dirs[@]}"
+step "typecheck (python)" .venv/bin/pyright -p runtime/python --pythonpath .venv/bin/python
 step "typescript tests" node scripts/run-ts-tests.mjs
 step "python tests" .venv/bin/python -m pytest runtime/python/tests -q
 for extra in scripts/test-vscode.sh scripts/test-e2e.sh; do

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from . import __version__
-from .plan_types import ModelSpec
+from .plan_types import ModelSpec, Stage
 from .runinfo import RunFolder
 from .sinks.base import numeric, pipeline_text
 
@@ -84,7 +84,7 @@ def eval_rows(run: RunFolder, stages: list[str]) -> list[tuple[str, str, str, st
     return rows
 
 
-def draw_curves(run: RunFolder, stages: list[dict], path: Path) -> bool:
+def draw_curves(run: RunFolder, stages: list[Stage], path: Path) -> bool:
     """Each stage's main training metric (loss, or reward for RL) and its eval accuracy, one panel per stage.
     False when matplotlib is not installed (the card then says so instead of showing the image)."""
     try:
@@ -96,7 +96,7 @@ def draw_curves(run: RunFolder, stages: list[dict], path: Path) -> bool:
         return False
     fig, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 3.2), squeeze=False)
     for ax, st in zip(axes[0], stages, strict=True):
-        metric = MAIN_METRIC.get(st.get("kind"), "loss")
+        metric = MAIN_METRIC[st.kind]
         pts = [
             (e["step"], e["metrics"][metric])
             for e in run.events

@@ -132,7 +132,9 @@ def normalise(spec: DatasetSpec, raw: dict, cols: dict[str, str | None]) -> dict
             )
         item["messages"] = msgs
     else:
-        item["prompt"] = _text(raw.get(cols["prompt"]), "prompt", cols["prompt"])
+        column = cols["prompt"]
+        assert column is not None  # columns_of names the prompt column whenever there are no messages
+        item["prompt"] = _text(raw.get(column), "prompt", column)
     if cols["completion"]:
         comp = _text(raw.get(cols["completion"]), "completion", cols["completion"])
         if spec.calculator_notes == "strip":

@@ -22,6 +22,7 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .plan_types import DatasetSpec
 
@@ -54,7 +55,7 @@ class Location:
 class Table:
     """A split as a `datasets.Dataset`, with where each of its rows came from."""
 
-    dataset: object  # datasets.Dataset
+    dataset: Any  # datasets.Dataset (imported on first use: it takes seconds)
     source: str
     files: list[str] = field(default_factory=list)
     # Row offset of each file in `dataset`; empty when the files are unknown (a split built remotely).
@@ -295,7 +296,7 @@ def _open_saved(path: Path, split: str, source: str) -> Table:
         raise DataError(f"{source}: cannot read the save_to_disk folder: {_reason(e)}") from None
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
-            raise DataError(f"{source}: no split '{split}' (splits: {', '.join(ds)})")
+            raise DataError(f"{source}: no split '{split}' (splits: {', '.join(map(str, ds))})")
         ds = ds[split]
     return Table(ds, source)
 
@@ -319,9 +320,10 @@ def _open_folder(path: Path, spec: DatasetSpec, source: str) -> Table:
         raise DataError(f"{source}: no split '{split}' (splits: {', '.join(files_by_split) or 'none'})")
     files = [Path(str(f)) for f in files_by_split[split]]
     fmts = {EXTENSIONS.get(f.suffix.lower()) for f in files}
-    if len(fmts) == 1 and None not in fmts:
+    fmt = fmts.pop() if len(fmts) == 1 else None
+    if fmt is not None:
         # Known data files: read them as files, so their rows keep file and line.
-        return _open_files(files, fmts.pop(), source)
+        return _open_files(files, fmt, source)
     try:
         builder.download_and_prepare()
         return Table(builder.as_dataset(split=split), source)

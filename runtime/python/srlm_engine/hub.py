@@ -141,8 +141,9 @@ def _classify(item: HubItem, e: BaseException) -> HubError:
     return HubError("error", f"{what}: {type(e).__name__}: {e}")
 
 
-def _is_connection_error(e: BaseException) -> bool:
+def _is_connection_error(error: BaseException) -> bool:
     seen = set()
+    e: BaseException | None = error
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         name = type(e).__name__

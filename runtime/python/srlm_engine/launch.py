@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 # A failed rank's peers get this long to notice on their own before they are killed.
 FAILURE_GRACE_S = 5.0
@@ -30,7 +31,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rank_env(base: dict, rank: int, world: int, port: int) -> dict:
+def rank_env(base: Mapping[str, str], rank: int, world: int, port: int) -> dict:
     return {
         **base,
         "RANK": str(rank),

@@ -99,6 +99,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -495,7 +496,7 @@ class _FusedHeadLoss(torch.autograd.Function):
         need_b = bias is not None and ctx.needs_input_grad[2]
         grad_h = torch.zeros_like(hidden) if need_h else None
         grad_w = torch.zeros_like(weight) if need_w else None
-        grad_b = torch.zeros_like(bias) if need_b else None
+        grad_b = torch.zeros_like(bias) if bias is not None and need_b else None
         parts_total = torch.zeros(len(coeffs), dtype=torch.float64, device=hidden.device)
         for r0 in range(0, hidden.shape[0], rows):
             sl = slice(r0, min(hidden.shape[0], r0 + rows))
@@ -511,20 +512,20 @@ class _FusedHeadLoss(torch.autograd.Function):
                 )
             del logits, total  # the chunk's logits go before the head's gradient is accumulated
             if g is not None:
-                if need_h:
+                if grad_h is not None:
                     grad_h[sl] = g @ weight
-                if need_w and g.dtype == h.dtype == grad_w.dtype:
+                if grad_w is not None and g.dtype == h.dtype == grad_w.dtype:
                     grad_w.addmm_(g.t(), h)  # in place: no vocabulary-sized temporary
-                elif need_w:
+                elif grad_w is not None:
                     grad_w += g.t() @ h  # autocast: the 16-bit product, as the head's own backward makes
-                if need_b:
+                if grad_b is not None:
                     grad_b += g.sum(0).to(grad_b.dtype)
                 del g
             parts_total += torch.stack([p.detach().to(torch.float64) for p in parts])
         ctx.save_for_backward(*(t if t is not None else torch.empty(0) for t in (grad_h, grad_w, grad_b)))
         ctx.present = (need_h, need_w, need_b)
         out_dtype = _float(hidden[:0]).dtype
-        loss = sum(c * parts_total[k] for k, c in enumerate(coeffs)).to(out_dtype)
+        loss = cast(torch.Tensor, sum(c * parts_total[k] for k, c in enumerate(coeffs))).to(out_dtype)
         parts_out = parts_total.to(out_dtype)
         ctx.mark_non_differentiable(parts_out)
         return loss, parts_out
@@ -564,7 +565,9 @@ def _liger_ce():
     if os.environ.get("SRLM_LIGER", "1") == "0":
         return None
     try:
-        from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
+        from liger_kernel.transformers import (  # pyright: ignore[reportMissingImports] -- optional, CUDA only
+            LigerFusedLinearCrossEntropyLoss,
+        )
     except ImportError:
         return None
     return LigerFusedLinearCrossEntropyLoss
@@ -648,7 +651,7 @@ def fused_kd(
         kd = kd_per_token(
             logits[:, :vocab].unsqueeze(0), t_logits.unsqueeze(0), name, beta, temperature
         ).sum()
-        return (kd, _ce_sum(logits, y[sl])) if ce_weight != 0 else (kd,)
+        return (kd, _ce_sum(logits, y[sl])) if y is not None and ce_weight != 0 else (kd,)
 
     coeffs = (float(kd_weight), float(ce_weight)) if ce_weight != 0 else (float(kd_weight),)
     sums_loss, sums = _FusedHeadLoss.apply(

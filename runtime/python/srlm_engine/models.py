@@ -151,7 +151,7 @@ def load_model(
     attn = spec.attn
     if attn == "flash_attention_2":
         try:
-            import flash_attn  # noqa: F401
+            import flash_attn  # noqa: F401  # pyright: ignore[reportMissingImports] -- optional, CUDA only
         except ImportError:
             attn = "sdpa"
     kwargs = {"revision": revision_of(spec), "local_files_only": True}
@@ -172,7 +172,7 @@ def load_model(
             " (the engine downloads nothing; `srlm run` and `srlm pull` fetch hub models first). "
             f"Cause: {type(e).__name__}: {e}"
         ) from e
-    return model.to(device)
+    return model.to(device)  # pyright: ignore[reportCallIssue, reportArgumentType] -- transformers' stubs
 
 
 def apply_lora(model, lora: LoraConfig):
@@ -181,7 +181,7 @@ def apply_lora(model, lora: LoraConfig):
 
     cfg = PeftLoraConfig(
         r=lora.rank,
-        lora_alpha=float(lora.alpha),
+        lora_alpha=float(lora.alpha),  # pyright: ignore[reportArgumentType] -- peft says int; it divides by r
         lora_dropout=float(lora.dropout),
         target_modules=list(lora.targets),
         task_type="CAUSAL_LM",

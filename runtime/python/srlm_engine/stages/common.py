@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -72,7 +73,11 @@ class StageLoop:
         self.t0 = time.time()
         self.last_metrics: dict = {}
         self.during_evals = [e for e in ctx.plan.evals_for(self.name) if ctx.plan.evals[e].every > 0]
-        self.model = self.tokenizer = self.optimizer = self.scheduler = None
+        # Built by build_policy and build_optimizer, which every stage calls before it trains.
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.optimizer: Any = None
+        self.scheduler: Any = None
         self.scaler = None  # fp16 loss scaling (models.grad_scaler)
         self.sharded = ctx.sharded  # FSDP: each rank holds a shard of the weights and optimizer state
         self._stopping = False  # this step's stop decision, the same on every rank
@@ -237,7 +242,9 @@ class StageLoop:
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
-    def end_step(self, step: int, metrics: dict, extra_state=None) -> bool:
+    def end_step(
+        self, step: int, metrics: dict, extra_state: dict | Callable[[], dict] | None = None
+    ) -> bool:
         """Log, checkpoint and eval as configured; True when the stage must stop now (stop requested).
 
         `metrics` are this rank's; every rank reaches here each step, so they are combined over ranks here."""

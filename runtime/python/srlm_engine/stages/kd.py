@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from .common import StageLoop
 
 
-def kd_token_sum(student_logits, teacher_logits, mask, loss, temperature: float, vocab: int) -> torch.Tensor:
+def kd_token_sum(
+    student_logits, teacher_logits, mask, loss, temperature: float, vocab: int | None
+) -> torch.Tensor:
     """TEMPORARY (issue 14): the former home of this loss, kept for stages/rl.py until it calls
     `losses.kd_token_sum` itself."""
     return losses.kd_token_sum(student_logits, teacher_logits, mask, loss.name, loss.beta, temperature, vocab)

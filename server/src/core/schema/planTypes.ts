@@ -6,6 +6,7 @@
 import { datasetSpec, evalSpec, modelSpec, stageKinds } from './blocks';
 import { renderPlanSchema } from './planSchema';
 import type { BlockSpec, JsonValue } from './types';
+import { writeOrCheckGenerated } from './generatedFile';
 
 type Schema = { [key: string]: JsonValue };
 
@@ -250,22 +251,5 @@ export function renderPlanTypesText(): string {
   return `${HEADER}\n\n\n${body}\n`;
 }
 
-if (require.main === module) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fs = require('node:fs') as typeof import('node:fs');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require('node:path') as typeof import('node:path');
-  const target = path.join(__dirname, '..', '..', '..', '..', PLAN_TYPES_PATH);
-  const want = renderPlanTypesText();
-  if (process.argv.includes('--check')) {
-    const have = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
-    if (have !== want) {
-      console.error(`${PLAN_TYPES_PATH} is out of date: run npx tsx server/src/core/schema/planTypes.ts`);
-      process.exit(1);
-    }
-    console.log(`${PLAN_TYPES_PATH} is up to date`);
-  } else {
-    fs.writeFileSync(target, want);
-    console.log(`wrote ${PLAN_TYPES_PATH}`);
-  }
-}
+if (require.main === module)
+  writeOrCheckGenerated(PLAN_TYPES_PATH, renderPlanTypesText(), 'npx tsx server/src/core/schema/planTypes.ts');

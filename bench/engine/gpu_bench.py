@@ -123,9 +123,13 @@ def estimator(batch: int, seq: int) -> dict | None:
 def bench_sft(model, device, batch: int, seq: int, steps: int, warmup: int) -> dict:
     import torch
     from srlm_engine import losses, models
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import SftConfig
     from srlm_engine.stages.common import make_optimizer
 
-    cfg = {"lr": 1e-5, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"}
+    cfg = from_partial(
+        SftConfig, {"data": "bench", "lr": 1e-5, "warmup": 0.0, "scheduler": "constant"}
+    )
     opt, sched = make_optimizer(model, cfg, steps + warmup)
     vocab = model.config.vocab_size
     g = torch.Generator(device="cpu").manual_seed(0)
@@ -210,6 +214,8 @@ def bench_grpo(
     import torch
     from srlm_engine import losses, rollout
     from srlm_engine.generation import Completion
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import RlConfig
     from srlm_engine.scoring import RewardScorer
     from srlm_engine.stages.common import make_optimizer
     from srlm_engine.stages.rl import (
@@ -227,11 +233,10 @@ def bench_grpo(
     )
     for p in ref.parameters():
         p.requires_grad_(False)
-    opt, _ = make_optimizer(
-        model,
-        {"lr": 1e-6, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"},
-        10,
+    cfg = from_partial(
+        RlConfig, {"data": "bench", "lr": 1e-6, "warmup": 0.0, "scheduler": "constant"}
     )
+    opt, _ = make_optimizer(model, cfg, 10)
     settings = GRPOSettings(
         group=group,
         micro=micro,

@@ -13,8 +13,10 @@ import {
   LineIndex,
   resolveDefaults,
   stageKindSpec,
+  layoutVariant,
   type BlockConfig,
   type BlockSpec,
+  type BlockSymbol,
   type Diagnostic,
   type DocumentModel,
   type JsonValue,
@@ -58,6 +60,11 @@ export interface CompileOptions {
   readonly resolvedRevisions?: Readonly<Record<string, string>>;
   /** The same for hub datasets (dataset name → commit): a new commit of a dataset is different data. */
   readonly resolvedDatasetRevisions?: Readonly<Record<string, string>>;
+  /**
+   * A variant of the file's study (docs/study.md): the plan runs that variant's stages with its settings, and
+   * is labelled `<pipeline>.<variant>`. Without it, the pipeline as written.
+   */
+  readonly variant?: string;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -175,7 +182,20 @@ function errorSummary(file: string, diags: readonly Diagnostic[]): string {
   return `${errors.length} error${errors.length === 1 ? '' : 's'} in ${file} (first: ${where}); fix them before running`;
 }
 
+/** The checked document of a compile: errors throw CompileError, so what returns can become plans. */
+export interface CheckedSource {
+  readonly file: string;
+  readonly document: DocumentModel;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
 export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
+  const checked = await checkSource(o);
+  return { plan: planOf(checked, o, o.variant), diagnostics: checked.diagnostics, document: checked.document };
+}
+
+/** Reads and checks the file as `srlm check` and the editor do; throws CompileError when it has errors. */
+export async function checkSource(o: CompileOptions): Promise<CheckedSource> {
   const file = path.resolve(o.workspace, o.file);
   let text = o.text;
   let encoding: Diagnostic | undefined;
@@ -199,6 +219,35 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new CompileError(errorSummary(file, diagnostics), file, diagnostics, document.lineIndex);
   }
+  if (!document.pipeline || !document.bindings.pipeline) {
+    throw new CompileError(`${file}: no pipeline block`, file, diagnostics, document.lineIndex);
+  }
+  return { file, document, diagnostics };
+}
+
+/** The stages of a plan, in run order, with the configs they run with: the file's, or a study variant's. */
+function planStages(checked: CheckedSource, variant: string | undefined): { sym: BlockSymbol; cfg: BlockConfig }[] {
+  const { document, file, diagnostics } = checked;
+  if (variant === undefined) {
+    return document.symbols.filter((s) => s.kind === 'stage').map((sym) => ({ sym, cfg: document.configs.get(sym)! }));
+  }
+  const fail = (message: string): never => {
+    throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
+  };
+  const study = document.study;
+  if (!study) return fail(`--variant ${variant}: the file declares no study`);
+  const v = study.variants.find((x) => x.name === variant);
+  if (!v) return fail(`no variant ${variant} in study ${study.name} (variants: ${study.variants.map((x) => x.name).join(', ')})`);
+  const layout = layoutVariant(v, document.bindings, document.configs);
+  if (!layout.ok) return fail(layout.message);
+  if (layout.baseline !== undefined) return fail(`variant ${variant} trains no stage: it has no plan of its own`);
+  return layout.stages.map((s) => ({ sym: s.sym, cfg: s.config }));
+}
+
+/** One plan from a checked file: the pipeline as written, or one variant of its study. */
+export function planOf(checked: CheckedSource, o: CompileOptions, variant: string | undefined): Plan {
+  const { file, document, diagnostics } = checked;
+  const text = document.text;
   if (!document.pipeline || !document.bindings.pipeline) {
     throw new CompileError(`${file}: no pipeline block`, file, diagnostics, document.lineIndex);
   }
@@ -257,12 +306,11 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   }
 
   const stages: PlanStage[] = [];
-  const stageSyms = document.symbols.filter((s) => s.kind === 'stage');
-  for (const sym of stageSyms) {
+  for (const { sym, cfg } of planStages(checked, variant)) {
     const spec = stageKindSpec(sym.stageKind ?? '');
     if (!spec)
       throw new CompileError(`${file}: stage ${sym.name} has no known kind`, file, diagnostics, document.lineIndex);
-    const config = resolveBlock(spec, document.configs.get(sym), base, spec.stageKind);
+    const config = resolveBlock(spec, cfg, base, spec.stageKind);
     const initName = config.init as string;
     const initSym = document.symbolsByName.get(initName);
     const parent = initSym?.kind === 'stage' ? initName : null;
@@ -312,9 +360,9 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     });
   }
 
-  const plan: Plan = {
+  return {
     schema_version: PLAN_SCHEMA_VERSION,
-    pipeline: pipelineName,
+    pipeline: variant === undefined ? pipelineName : `${pipelineName}.${variant}`,
     source: { file, sha256: sha256(text) },
     engine_version: engineVersion,
     settings,
@@ -323,5 +371,4 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     stages,
     evals,
   };
-  return { plan, diagnostics, document };
 }

@@ -25,4 +25,3 @@ export function refuseOnCheckErrors(io: CliIO, shownName: string, err: CompileEr
   io.stderr.write(`srlm run: ${err.message}\n`);
   return 1;
 }
-

@@ -67,8 +67,11 @@ export async function runStudyCommand(io: CliIO, shownName: string, o: StudyCliO
         }),
     });
     hubProgress.finish();
-    if (result.skipped.length > 0) say.write(`\nnot run (an earlier variant did not complete): ${result.skipped.join(', ')}\n`);
-    say.write(`\nstudy ${compiled.study} (${n} run${n === 1 ? '' : 's'}), kept in ${path.relative(io.cwd, result.path) || result.path}\n\n`);
+    if (result.skipped.length > 0)
+      say.write(`\nnot run (an earlier variant did not complete): ${result.skipped.join(', ')}\n`);
+    say.write(
+      `\nstudy ${compiled.study} (${n} run${n === 1 ? '' : 's'}), kept in ${path.relative(io.cwd, result.path) || result.path}\n\n`,
+    );
     io.stdout.write(formatComparison(result.study, format));
     return result.code === 0 ? 0 : result.code;
   } catch (err) {

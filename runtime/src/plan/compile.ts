@@ -237,7 +237,10 @@ function planStages(checked: CheckedSource, variant: string | undefined): { sym:
   const study = document.study;
   if (!study) return fail(`--variant ${variant}: the file declares no study`);
   const v = study.variants.find((x) => x.name === variant);
-  if (!v) return fail(`no variant ${variant} in study ${study.name} (variants: ${study.variants.map((x) => x.name).join(', ')})`);
+  if (!v)
+    return fail(
+      `no variant ${variant} in study ${study.name} (variants: ${study.variants.map((x) => x.name).join(', ')})`,
+    );
   const layout = layoutVariant(v, document.bindings, document.configs);
   if (!layout.ok) return fail(layout.message);
   if (layout.baseline !== undefined) return fail(`variant ${variant} trains no stage: it has no plan of its own`);

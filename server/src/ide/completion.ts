@@ -5,14 +5,7 @@
 import { join } from 'node:path';
 import { BUILTIN_REWARDS, KD_LOSSES, METRICS_DOC } from '../core/schema/blocks';
 import { BUILTIN_MODELS, SyntaxKind, tokenAtOffset } from '../core';
-import {
-  defaultText,
-  describeType,
-  fieldDoc,
-  findField,
-  STAGE_KINDS,
-  stageKindSpec,
-} from '../core/schema/lookup';
+import { defaultText, describeType, fieldDoc, findField, STAGE_KINDS, stageKindSpec } from '../core/schema/lookup';
 import type { BlockSpec, FieldSpec } from '../core/schema/types';
 import type { BlockSymbol } from '../core/semantics/binder';
 import { cursorContext, type BlockFrame, type CursorContext } from './cursor';
@@ -125,7 +118,8 @@ function keyCompletions(doc: IdeDocument, ctx: CursorContext): IdeCompletion[] {
   }
   if (frame.kind === 'variant') {
     for (const s of doc.model.symbols) {
-      if (s.kind === 'stage' && !set.has(`block:${s.name}`)) out.push(settingsSnippet(s.name, s.stageKind, ctx.replace));
+      if (s.kind === 'stage' && !set.has(`block:${s.name}`))
+        out.push(settingsSnippet(s.name, s.stageKind, ctx.replace));
     }
   }
   for (const k of spec.blocks) {

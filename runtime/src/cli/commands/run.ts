@@ -98,7 +98,9 @@ export const runCommand: CliCommand = {
       });
     }
     if (opt.variant !== undefined || opt.format !== undefined)
-      throw new UsageError(`--${opt.variant !== undefined ? 'variant' : 'format'} goes with a file that declares a study`);
+      throw new UsageError(
+        `--${opt.variant !== undefined ? 'variant' : 'format'} goes with a file that declares a study`,
+      );
     if (opt.json && !opt.detach) throw new UsageError('--json goes with --detach (a followed run prints progress)');
     // With --json, stdout carries the one JSON result; the human lines go to stderr.
     const say = opt.json ? io.stderr : io.stdout;

@@ -717,7 +717,7 @@ export const variantSpec: BlockSpec = {
       defaultText: 'every stage, as declared',
       doc:
         "The stages this variant trains, in order: each starts from the previous one's result, the first from its " +
-        'declared `init` (or the variant\'s `init`). Stages they learn from (`teacher`) run too. `[]` trains ' +
+        "declared `init` (or the variant's `init`). Stages they learn from (`teacher`) run too. `[]` trains " +
         'nothing: the untrained baseline, the before-training eval of `init`.',
     },
     {

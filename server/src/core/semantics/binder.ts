@@ -96,7 +96,8 @@ export function bind(file: SourceFile): Bindings {
     } else byName.set(sym.name, sym);
   }
 
-  for (const sym of symbols) collectReferences(file, sym.block, blockSpec(sym.kind, sym.stageKind), sym, byName, references);
+  for (const sym of symbols)
+    collectReferences(file, sym.block, blockSpec(sym.kind, sym.stageKind), sym, byName, references);
   for (const study of pipeline.blocks()) {
     if (study.kind === 'study') collectStudyReferences(file, study, byName, references);
   }

@@ -75,7 +75,8 @@ export function settingsStageKind(block: BlockAst): string | undefined {
   if (variant?.kind !== 'variant') return undefined;
   const pipeline = parentBlock(parentBlock(variant) ?? variant);
   if (pipeline?.kind !== 'pipeline') return undefined;
-  for (const b of pipeline.blocks()) if (b.kind === 'stage' && b.labels[1]?.value === block.kind) return b.labels[0]?.value;
+  for (const b of pipeline.blocks())
+    if (b.kind === 'stage' && b.labels[1]?.value === block.kind) return b.labels[0]?.value;
   return undefined;
 }
 
@@ -260,7 +261,7 @@ function namesResolve(v: VariantConfig, b: Pick<Bindings, 'byName'>): boolean {
   const isStage = (n: string) => b.byName.get(n)?.kind === 'stage';
   if (v.stages && !v.stages.every(isStage)) return false;
   if (v.init !== undefined && !b.byName.has(v.init)) return false;
-  return true;
+  return v.block.blocks().every((s) => isStage(s.kind));
 }
 
 /** The base config with a variant's settings on top (nested blocks merged field by field). */
@@ -365,9 +366,7 @@ export function layoutVariant(
 /** What a variant trains, as text: equal for two variants exactly when their plans would be the same. */
 function variantKey(layout: Extract<VariantLayout, { ok: true }>): string {
   if (layout.baseline !== undefined) return canonicalJson({ baseline: layout.baseline });
-  return canonicalJson(
-    layout.stages.map((s) => ({ stage: s.sym.name, config: resolvedConfig(s.config) })),
-  );
+  return canonicalJson(layout.stages.map((s) => ({ stage: s.sym.name, config: resolvedConfig(s.config) })));
 }
 
 function resolvedConfig(cfg: BlockConfig): Record<string, JsonValue> {

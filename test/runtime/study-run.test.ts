@@ -105,17 +105,30 @@ test('a two-variant study: the shared stage trains once, and the table holds eve
   assert.equal(store.ids().length, 3);
 });
 
-test('study usage errors exit 2; a study with errors is refused with file, line and field', () => {
+test('study usage errors exit 2; --stage, --from and --detach make one run; a study with errors is refused', () => {
   const { dir, file, store } = workspace();
   for (const [args, message] of [
-    [['--from', 'warm'], /--from is for a pipeline run/],
     [['--format', 'xml'], /--format xml: expected text, markdown, json/],
     [['--variant', 'nope'], /--variant nope: no such variant \(variants: sft_only, sft_rl, untrained\)/],
+    [['--stage', 'warm', '--format', 'json'], /--format goes with the run of a study/],
   ] as const) {
     const r = srlm(['run', file, ...args], dir);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
+  // One run: the pipeline as written (what the editor's Run starts), or one variant's plan.
+  const plain = srlm(['run', file, '--stage', 'polish'], dir);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.doesNotMatch(plain.stdout, /^study /m);
+  assert.equal(store.readPlan(store.ids()[0]!)!.pipeline, 'two');
+  const one = srlm(['run', file, '--variant', 'sft_rl', '--from', 'polish'], dir);
+  assert.equal(one.code, 0, one.stderr);
+  const plan = store.readPlan(store.ids()[1]!)!;
+  assert.equal(plan.pipeline, 'two.sft_rl');
+  assert.equal(plan.stages[1]!.config.lr, 1e-5);
+  assert.match(one.stdout, /warm: reusing[\s\S]*polish: will train \(requested\)/);
+  assert.ok(!fs.existsSync(path.join(dir, '.srlm', 'studies')), 'no table for one run');
+
   fs.writeFileSync(
     file,
     fs
@@ -131,5 +144,5 @@ test('study usage errors exit 2; a study with errors is refused with file, line 
     bad.stderr,
     /two\.srlm:\d+:13: error SRLM035: variant sft_rl runs the same stages with the same settings as variant sft_only/,
   );
-  assert.deepEqual(store.ids(), [], 'nothing ran');
+  assert.equal(store.ids().length, 2, 'nothing more ran');
 });

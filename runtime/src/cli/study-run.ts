@@ -19,16 +19,9 @@ export interface StudyCliOptions {
   readonly noCache?: boolean;
   readonly variant?: string;
   readonly format?: string;
-  /** Options of a pipeline run that were given (a study refuses them). */
-  readonly unsupported: readonly string[];
 }
 
 export async function runStudyCommand(io: CliIO, shownName: string, o: StudyCliOptions): Promise<number> {
-  if (o.unsupported.length > 0) {
-    throw new UsageError(
-      `--${o.unsupported[0]} is for a pipeline run; a study runs its variants to the end (use --variant NAME for one)`,
-    );
-  }
   const format = (o.format ?? 'text') as ComparisonFormat;
   if (!COMPARISON_FORMATS.includes(format))
     throw new UsageError(`--format ${o.format}: expected ${COMPARISON_FORMATS.join(', ')}`);

@@ -34,7 +34,8 @@ options:
 
 A file that declares a study (docs/study.md) runs each variant as one run, one after another (stages they share
 train once through the stage cache), then prints the comparison table and keeps it in <runs>/../studies/:
-  --variant NAME   run only this variant
+  --variant NAME   run only this variant (with --stage, --from or --detach: one run of it, no table; without
+                   --variant those options run the pipeline as written)
   --format F       the printed table: text (default), markdown or json (json: progress goes to stderr)
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
 stopped run, 2 bad usage`;
@@ -87,20 +88,19 @@ export const runCommand: CliCommand = {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
     const shownName = positionals[0]!;
     const file = path.resolve(io.cwd, shownName);
-    if (fileDeclaresStudy(file)) {
+    // --stage, --from and --detach are options of one run: with them a study file runs one run — its pipeline as
+    // written, or the variant `--variant` names — so the editor's Run (`--detach --json`) works on any file.
+    const oneRun = opt.detach === true || opt.stage !== undefined || opt.from !== undefined;
+    if (!oneRun && fileDeclaresStudy(file)) {
       return runStudyCommand(io, shownName, {
         python: opt.python,
         noFileChecks: opt['no-files'],
         noCache: opt['no-cache'],
         variant: opt.variant,
         format: opt.format,
-        unsupported: (['stage', 'from', 'detach', 'json'] as const).filter((k) => opt[k] !== undefined),
       });
     }
-    if (opt.variant !== undefined || opt.format !== undefined)
-      throw new UsageError(
-        `--${opt.variant !== undefined ? 'variant' : 'format'} goes with a file that declares a study`,
-      );
+    if (opt.format !== undefined) throw new UsageError('--format goes with the run of a study (docs/study.md)');
     if (opt.json && !opt.detach) throw new UsageError('--json goes with --detach (a followed run prints progress)');
     // With --json, stdout carries the one JSON result; the human lines go to stderr.
     const say = opt.json ? io.stderr : io.stdout;
@@ -117,6 +117,7 @@ export const runCommand: CliCommand = {
           noCache: opt['no-cache'],
           from: opt.from,
           only: opt.stage,
+          variant: opt.variant,
           onHubEvent: hubProgress.onEvent,
         },
         (store, id, decisions) => {

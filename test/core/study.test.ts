@@ -111,3 +111,36 @@ test('the pipeline itself is unchanged by its variants (settings apply to copies
   assert.equal(m.configs.get(polish)!.values.init, 'student');
   assert.equal(m.configs.get(polish)!.nested.get('lora'), undefined);
 });
+
+test('a variant whose order loops is reported; a 20,000-stage chain lays out without deep recursion', () => {
+  const loop = analyze(`pipeline p {
+  model m { source = "x" }
+  dataset d { builtin = arithmetic }
+  stage sft a { init = m  data = d }
+  stage kd b { init = m  teacher = a  data = d }
+  study s { variant v { stages = [b, a] } }
+}
+`);
+  const d = loop.diagnostics.find((x) => x.code === 'SRLM049');
+  assert.match(d?.message ?? '', /variant v orders its stages in a cycle: b → a → b/);
+
+  const n = 20_000;
+  const stages = Array.from(
+    { length: n },
+    (_, i) => `  stage sft s${i} { init = ${i === 0 ? 'm' : `s${i - 1}`}  data = d }`,
+  );
+  const text = `pipeline p {\n  model m { source = "x" }\n  dataset d { builtin = arithmetic }\n${stages.join('\n')}\n  study s {\n    variant all { }\n    variant last { stages = [s${n - 1}]  s${n - 1} { lr = 1e-3 } }\n  }\n}\n`;
+  const started = Date.now();
+  const m = analyze(text);
+  assert.deepEqual(
+    m.diagnostics.filter((x) => x.severity === 'error'),
+    [],
+  );
+  const all = layoutVariant(m.study!.variants[0]!, m.bindings, m.configs);
+  const last = layoutVariant(m.study!.variants[1]!, m.bindings, m.configs);
+  assert.ok(all.ok && last.ok);
+  assert.equal(all.stages.length, n);
+  assert.equal(last.stages.length, n, 'the last stage needs every stage before it');
+  assert.equal(last.stages[0]!.sym.name, 's0');
+  assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+});

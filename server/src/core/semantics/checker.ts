@@ -20,7 +20,7 @@ import { findStageCycles, type StageCycle } from './cycles';
 import { similar } from './similar';
 import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';
-import { checkStudies, type StudyConfig } from './study';
+import { checkStudies, layoutVariant, type StudyConfig } from './study';
 
 // Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
 // each use of an imported binding is a call to a getter on the exporting module, which cost about a fifth of
@@ -82,6 +82,8 @@ class Checker {
   private readonly symbolOfBlock = new Map<BlockAst['node'], BlockSymbol>();
   /** The (first) pipeline block, whose settings some stage rules depend on. */
   private pipelineCfg: BlockConfig | undefined;
+  /** The pipeline's study, once checked. */
+  private study: StudyConfig | undefined;
   /** Study blocks, checked once every stage's config is known. */
   private readonly studyBlocks: BlockAst[] = [];
   /** How messages name blocks that are not named blocks of their own (variant settings). */
@@ -148,12 +150,12 @@ class Checker {
       });
     }
     this.pipelineCfg = pipelineConfig;
-    const study = checkStudies(this.studyBlocks, {
+    const study = (this.study = checkStudies(this.studyBlocks, {
       report: this.report,
       bindings: this.b,
       configs: this.configs,
       checkBlock: (block, spec, options) => this.checkBlock(block, spec, options),
-    });
+    }));
     this.checkReferences();
     this.checkCrossField();
     this.checkUsage();
@@ -554,6 +556,7 @@ class Checker {
       else if (sym.kind === 'stage') this.checkStageRules(sym, cfg);
       else if (sym.kind === 'eval') this.needColumns(cfg, 'data', ['answer'], 'evaluation');
     }
+    this.checkVariantStageRules();
     const pipeline = this.b.pipeline;
     if (pipeline && !this.b.symbols.some((s) => s.kind === 'stage')) {
       this.report({
@@ -777,6 +780,38 @@ class Checker {
           message: "the KD regulariser's teacher is the policy's own starting point; use kl for that",
           span: this.valueSpan(kdReg, 'teacher') as Span,
         });
+      }
+    }
+  }
+
+  /**
+   * The stage rules again for each stage a variant changes (its settings, or the init its place in `stages`
+   * gives it), with the variant's values: `polish { group = 3 }` may break the batch arithmetic of the
+   * stage as declared. What the stage as declared already reported is not repeated.
+   */
+  private checkVariantStageRules(): void {
+    const study = this.study;
+    if (!study) return;
+    const key = (d: RawDiagnostic) => `${d.info.code} ${d.span.start} ${d.span.end} ${d.message}`;
+    const seen = new Set(this.diagnostics.map(key));
+    for (const v of study.variants) {
+      const layout = layoutVariant(v, this.b, this.configs);
+      if (!layout.ok) continue;
+      for (const { sym, config } of layout.stages) {
+        if (config === this.configs.get(sym)) continue;
+        const found: RawDiagnostic[] = [];
+        const report = this.report;
+        this.report = (d) => found.push(d);
+        try {
+          this.checkStageRules(sym, config);
+        } finally {
+          this.report = report;
+        }
+        for (const d of found) {
+          if (seen.has(key(d))) continue;
+          seen.add(key(d));
+          this.report({ ...d, message: `${d.message} (in variant ${v.name})` });
+        }
       }
     }
   }

@@ -311,6 +311,9 @@ export function layoutVariant(
   b: Pick<Bindings, 'byName' | 'symbols'>,
   configs: ReadonlyMap<BlockSymbol, BlockConfig>,
 ): VariantLayout {
+  if (!namesResolve(v, b)) {
+    return { ok: false, message: `variant ${v.name} names a stage or model that is not defined`, span: v.nameSpan };
+  }
   const allStages = b.symbols.filter((s) => s.kind === 'stage');
   if (v.stages && v.stages.length === 0) {
     const model = v.init === undefined ? undefined : b.byName.get(v.init);
@@ -341,24 +344,42 @@ export function layoutVariant(
     // Without a `stages` list the stages keep their declared inits: the pipeline as written.
     else if (i > 0 && v.stages) effective.set(chain[i], withInit(cfg, chain[i - 1].name));
   }
+  // Depth-first, dependencies first, with an explicit stack: a generated chain of thousands of stages must not
+  // overflow the call stack.
   const order: VariantStage[] = [];
   const state = new Map<BlockSymbol, 'visiting' | 'done'>();
-  let cycle: string | undefined;
-  const visit = (sym: BlockSymbol, path: string[]): void => {
-    if (cycle || state.get(sym) === 'done') return;
-    if (state.get(sym) === 'visiting') {
-      cycle = [...path.slice(path.indexOf(sym.name)), sym.name].join(' → ');
-      return;
+  for (const root of chain) {
+    if (state.has(root)) continue;
+    const stack: { sym: BlockSymbol; deps: BlockSymbol[]; next: number }[] = [];
+    const push = (sym: BlockSymbol) => {
+      state.set(sym, 'visiting');
+      const cfg = configOf(sym);
+      stack.push({ sym, deps: cfg ? stageDependencies(cfg, b) : [], next: 0 });
+    };
+    push(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const dep = top.deps[top.next++];
+      if (dep === undefined) {
+        stack.pop();
+        state.set(top.sym, 'done');
+        const cfg = configOf(top.sym);
+        if (cfg) order.push({ sym: top.sym, config: cfg });
+        continue;
+      }
+      const st = state.get(dep);
+      if (st === 'done') continue;
+      if (st === 'visiting') {
+        const from = stack.findIndex((f) => f.sym === dep);
+        const names = [...stack.slice(from).map((f) => f.sym.name), dep.name];
+        return {
+          ok: false,
+          message: `variant ${v.name} orders its stages in a cycle: ${names.join(' → ')}`,
+          span: v.nameSpan,
+        };
+      }
+      push(dep);
     }
-    state.set(sym, 'visiting');
-    const cfg = configOf(sym);
-    if (cfg) for (const dep of stageDependencies(cfg, b)) visit(dep, [...path, sym.name]);
-    state.set(sym, 'done');
-    if (cfg) order.push({ sym, config: cfg });
-  };
-  for (const sym of chain) visit(sym, []);
-  if (cycle) {
-    return { ok: false, message: `variant ${v.name} orders its stages in a cycle: ${cycle}`, span: v.nameSpan };
   }
   return { ok: true, stages: order };
 }

@@ -58,6 +58,7 @@ test('examples/study.srlm: one plan per variant; shared stages have one hash, th
   // Plans are labelled by variant; the settings reach the configs.
   const byName = Object.fromEntries(study.variants.map((v) => [v.name, v]));
   assert.equal(byName.kd_rl!.plan!.pipeline, 'study.kd_rl');
+  assert.equal(byName.kd_rl!.plan!.settings!.project, 'study', 'one W&B project / MLflow experiment per study');
   const reg = byName.rl_kd_reg!.plan!.stages.find((s) => s.name === 'polish')!;
   assert.deepEqual(reg.config.kd, { teacher: 'teacher', weight: 0.1, loss: { name: 'reverse_kl' }, temperature: 1 });
   const lora = byName.kd_rl_lora!.plan!.stages.find((s) => s.name === 'polish')!;

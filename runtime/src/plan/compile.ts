@@ -263,6 +263,8 @@ export function planOf(checked: CheckedSource, o: CompileOptions, variant: strin
   // Written in the file: relative to the file, like every path. Absent: the workspace's runs folder, so all the
   // pipelines of a workspace share one run list and one stage cache.
   if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
+  // A study's runs share one W&B project / MLflow experiment, the pipeline's, not one per variant label.
+  if (variant !== undefined && settings.project === undefined) settings.project = pipelineName;
 
   const fail = (message: string): never => {
     throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);

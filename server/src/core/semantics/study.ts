@@ -29,6 +29,8 @@ export interface VariantConfig {
   readonly init: string | undefined;
   /** Changed settings by stage name, checked with the fields of that stage's kind. */
   readonly settings: ReadonlyMap<string, BlockConfig>;
+  /** False when `stages` or `init` has a value that is not valid (reported): the variant has no layout. */
+  readonly valid: boolean;
 }
 
 export interface StudyConfig {
@@ -73,7 +75,8 @@ function parentBlock(block: BlockAst): BlockAst | undefined {
 export function settingsStageKind(block: BlockAst): string | undefined {
   const variant = parentBlock(block);
   if (variant?.kind !== 'variant') return undefined;
-  const pipeline = parentBlock(parentBlock(variant) ?? variant);
+  const study = parentBlock(variant);
+  const pipeline = study?.kind === 'study' ? parentBlock(study) : undefined;
   if (pipeline?.kind !== 'pipeline') return undefined;
   for (const b of pipeline.blocks())
     if (b.kind === 'stage' && b.labels[1]?.value === block.kind) return b.labels[0]?.value;
@@ -126,7 +129,7 @@ function checkStudy(block: BlockAst, ctx: StudyCheckContext): StudyConfig {
     byName.set(v.name, v);
     variants.push(v);
   }
-  if (variants.length === 0 && byName.size === 0) {
+  if (!block.blocks().some((b) => b.kind === 'variant')) {
     ctx.report({
       info: Codes.emptyStudy,
       message: `study ${name || '…'} has no variants: add 'variant NAME { stages = [...] }' blocks`,
@@ -179,9 +182,11 @@ function checkVariant(block: BlockAst, ctx: StudyCheckContext): VariantConfig | 
     name,
     block,
     nameSpan: spanOf(label.node),
-    stages: Array.isArray(stages) ? stages.map(String) : cfg.attributes.has('stages') ? [] : undefined,
+    stages: Array.isArray(stages) ? stages.map(String) : undefined,
     init: typeof init === 'string' ? init : undefined,
     settings,
+    valid:
+      cfg.attributes.has('stages') === Array.isArray(stages) && cfg.attributes.has('init') === (init !== undefined),
   };
 }
 
@@ -220,7 +225,7 @@ function checkLayouts(study: StudyConfig, ctx: StudyCheckContext): void {
       }
     }
     // Unknown stage names were reported as references; nothing more to say about this variant's layout.
-    if (broken || !namesResolve(v, ctx.bindings)) continue;
+    if (broken || !v.valid || !namesResolve(v, ctx.bindings)) continue;
     const layout = layoutVariant(v, ctx.bindings, ctx.configs);
     if (!layout.ok) {
       ctx.report({ info: Codes.variantStages, message: layout.message, span: layout.span });
@@ -311,7 +316,7 @@ export function layoutVariant(
   b: Pick<Bindings, 'byName' | 'symbols'>,
   configs: ReadonlyMap<BlockSymbol, BlockConfig>,
 ): VariantLayout {
-  if (!namesResolve(v, b)) {
+  if (!v.valid || !namesResolve(v, b)) {
     return { ok: false, message: `variant ${v.name} names a stage or model that is not defined`, span: v.nameSpan };
   }
   const allStages = b.symbols.filter((s) => s.kind === 'stage');

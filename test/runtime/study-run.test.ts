@@ -103,6 +103,14 @@ test('a two-variant study: the shared stage trains once, and the table holds eve
   );
   assert.match(j.stderr, /warm: reusing[\s\S]*polish: reusing/);
   assert.equal(store.ids().length, 3);
+
+  // The baseline alone runs the variant its row is read from.
+  const b = srlm(['run', file, '--variant', 'untrained', '--format', 'markdown'], dir);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /^variant sft_only: run \S+/m);
+  assert.match(b.stdout, /^\| untrained \|/m);
+  assert.match(b.stdout, /^\| sft_only \|/m);
+  assert.doesNotMatch(b.stdout, /^\| sft_rl \|/m);
 });
 
 test('study usage errors exit 2; --stage, --from and --detach make one run; a study with errors is refused', () => {

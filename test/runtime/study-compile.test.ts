@@ -101,3 +101,19 @@ test('a baseline no variant evaluates, an unknown variant and a file without a s
   fs.writeFileSync(file, pipeline(''));
   await assert.rejects(compileStudy({ file, workspace: dir, fileChecks: false }), /declares no study/);
 });
+
+test("an eval that lists stages covers those of the variant's plan (the engine refuses others)", async () => {
+  const dir = tmpDir('srlm-study-');
+  const file = path.join(dir, 'p.srlm');
+  fs.writeFileSync(
+    file,
+    `pipeline p {\n  model m { source = "x" }\n  dataset d { builtin = arithmetic }\n  stage sft a { init = m  data = d }\n  stage rl r { init = a  data = d }\n  eval e { data = d  stages = [a, r] }\n  eval late { data = d  stages = [r] }\n  study s {\n    variant only_a { stages = [a] }\n    variant both { }\n  }\n}\n`,
+  );
+  const study = await compileStudy({ file, workspace: dir, fileChecks: false });
+  const [onlyA, both] = study.variants.map((v) => v.plan!);
+  assert.deepEqual(onlyA!.evals!.e!.stages, ['a']);
+  assert.deepEqual(onlyA!.evals!.late!.stages, []);
+  assert.deepEqual(onlyA!.stages[0]!.evals, ['e']);
+  assert.deepEqual(both!.evals!.e!.stages, ['a', 'r']);
+  for (const plan of [onlyA!, both!]) assert.ok(validatePlan(plan), JSON.stringify(validatePlan.errors));
+});

@@ -365,6 +365,13 @@ export function planOf(checked: CheckedSource, o: CompileOptions, variant: strin
     });
   }
 
+  if (variant !== undefined) {
+    // An eval that lists stages covers those this variant runs (the engine refuses a name the plan lacks).
+    const inPlan = new Set(stages.map((s) => s.name));
+    for (const e of Object.values(evals)) {
+      if (Array.isArray(e.stages)) e.stages = e.stages.filter((s) => typeof s === 'string' && inPlan.has(s));
+    }
+  }
   return {
     schema_version: PLAN_SCHEMA_VERSION,
     pipeline: variant === undefined ? pipelineName : `${pipelineName}.${variant}`,

@@ -24,6 +24,8 @@ step "lint (python)" .venv/bin/ruff check "${py_dirs[@]}"
 step "format (python)" .venv/bin/ruff format --check "${py_dirs[@]}"
 step "typescript tests" node scripts/run-ts-tests.mjs
 step "python tests" .venv/bin/python -m pytest runtime/python/tests -q
+# Every platform's VSIX from one production build, and what each carries (after the TypeScript tests: it rebuilds dist/).
+step "packages (every platform)" node --import tsx --test --test-reporter=spec test/packaging/vsix.test.ts
 for extra in scripts/test-vscode.sh scripts/test-e2e.sh; do
   [ -f "$extra" ] && step "$(basename "$extra" .sh)" bash "$extra"
 done

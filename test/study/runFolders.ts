@@ -17,6 +17,8 @@ export interface FakeStage {
   /** Reused from this run's checkpoint of the same stage (the stage cache). */
   readonly reuseFrom?: string;
   readonly status?: 'completed' | 'failed';
+  /** The stage this one continues (`init = <stage>`); default: it starts from a model. */
+  readonly from?: string;
 }
 
 export interface FakeRun {
@@ -51,7 +53,12 @@ export function writeRun(store: RunStore, run: FakeRun): string {
   };
   const dir = store.create(record);
   const plan = makePlan(
-    run.stages.map((s) => planStage(s.name, s.kind, `h-${s.name}`, reuse(s) ? { reuse: reuse(s)! } : {})),
+    run.stages.map((s) =>
+      planStage(s.name, s.kind, `h-${s.name}`, {
+        ...(reuse(s) ? { reuse: reuse(s)! } : {}),
+        ...(s.from ? { init: { stage: s.from }, parent: s.from } : {}),
+      }),
+    ),
   );
   fs.writeFileSync(store.file(run.id, 'plan'), JSON.stringify({ ...plan, pipeline: run.pipeline }));
   let t = run.start ?? 1_800_000_000;
@@ -90,7 +97,7 @@ export function studyRuns(store: RunStore): { kdRl: string; kdOnly: string; rl: 
         before: { arith: { accuracy: 0.1, 'avg@8': 0.05 } },
         after: { arith: { accuracy: 0.8, 'avg@8': 0.6, completion_len_mean: 12 } },
       },
-      { name: 'grpo', kind: 'rl', seconds: 90, after: { arith: { accuracy: 0.82, 'avg@8': 0.7 } } },
+      { name: 'grpo', kind: 'rl', from: 'distill', seconds: 90, after: { arith: { accuracy: 0.82, 'avg@8': 0.7 } } },
     ],
   });
   writeRun(store, {

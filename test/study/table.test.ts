@@ -63,6 +63,23 @@ test('rows hold the initial eval, each stage after it, the final metrics and the
   assert.deepEqual(stageColumns(t), ['distill', 'grpo']);
 });
 
+test('the initial eval is of the model the result started from, not of a teacher trained first', () => {
+  const store = tmpStore();
+  writeRun(store, {
+    id: 'kd-with-teacher',
+    pipeline: 'p',
+    stages: [
+      { name: 'teacher', kind: 'sft', seconds: 5, before: { e: { accuracy: 0.02 } }, after: { e: { accuracy: 0.9 } } },
+      { name: 'student', kind: 'kd', seconds: 5, before: { e: { accuracy: 0.1 } }, after: { e: { accuracy: 0.8 } } },
+      { name: 'rl', kind: 'rl', from: 'student', seconds: 5, after: { e: { accuracy: 0.85 } } },
+    ],
+  });
+  const [row] = buildComparison(store, [{ id: 'kd-with-teacher' }]).rows;
+  assert.deepEqual(row!.initial, { 'e/accuracy': 0.1 });
+  assert.deepEqual(row!.final, { 'e/accuracy': 0.85 });
+  assert.equal(row!.stages[0]!.metrics['e/accuracy'], 0.9, "the teacher's own result stays in its column");
+});
+
 test('runs compared without variant names are labelled by pipeline, told apart by their id when repeated', () => {
   const store = tmpStore();
   const ids = studyRuns(store);

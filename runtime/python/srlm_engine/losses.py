@@ -349,8 +349,16 @@ def group_advantages(
     adv = grouped - mean
     if scale:
         adv = adv / (std + eps)
-    zero_std = torch.isclose(std.squeeze(1), torch.zeros_like(std.squeeze(1)))
-    return adv.reshape(-1), float(zero_std.float().mean().item())
+    return adv.reshape(-1), float(uniform_groups(rewards, group_size).float().mean().item())
+
+
+def uniform_groups(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Per group of ``group_size`` contiguous rewards: True where every reward is the same (zero std).
+
+    Such a group has zero advantage for every completion, so it adds nothing to the policy gradient (DAPO's
+    dynamic sampling drops these groups; TRL logs their share as ``frac_reward_zero_std``)."""
+    std = rewards.reshape(-1, group_size).std(dim=1)
+    return torch.isclose(std, torch.zeros_like(std))
 
 
 def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
@@ -394,7 +402,11 @@ def grpo_token_loss(
         adv_full = adv.expand_as(ratio)
         low = (ratio < 1.0 - eps_low) & (adv_full < 0)
         high = (ratio > 1.0 + eps_high) & (adv_full > 0)
+        # The share of tokens whose ratio the clamp changed, whatever the advantage's sign (PPO's `clipfrac`);
+        # clip_ratio_region counts only those where the clipped term won the minimum (verl's pg_clipfrac).
+        outside = (ratio < 1.0 - eps_low) | (ratio > 1.0 + eps_high)
         stats: dict[str, float | None] = {
+            "clip_fraction": float(masked_mean(outside.to(ratio.dtype), m)),
             "clip_ratio_low": float(masked_mean(low.to(ratio.dtype), m)),
             "clip_ratio_high": float(masked_mean(high.to(ratio.dtype), m)),
             "clip_ratio_region": float(masked_mean((low | high).to(ratio.dtype), m)),

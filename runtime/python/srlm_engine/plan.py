@@ -153,6 +153,22 @@ class Plan:
         return names
 
 
+def _upgrade_legacy(raw: dict) -> dict:
+    """Plans of earlier compilers that today's schema words differently (a run folder resumed by a newer engine).
+    An eval `temperature` of 0, the old default, meant greedy `accuracy` and 1.0 for the sampled metrics; now
+    `accuracy` is always greedy and `temperature` (> 0) is the sampled metrics' own."""
+    evals = raw.get("evals")
+    if not isinstance(evals, dict) or not any(
+        isinstance(ev, dict) and ev.get("temperature") == 0 for ev in evals.values()
+    ):
+        return raw
+    raw = copy.deepcopy(raw)
+    for ev in raw["evals"].values():
+        if isinstance(ev, dict) and ev.get("temperature") == 0:
+            ev["temperature"] = 1.0
+    return raw
+
+
 def validate(raw: Any, source: str = "plan.json") -> Plan:
     import hashlib
 
@@ -167,6 +183,8 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
             f"(supports {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); recompile the pipeline with a "
             "matching `srlm` or update the engine"
         )
+    sha = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+    raw = _upgrade_legacy(raw)
     schema = load_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.path))))
@@ -175,7 +193,6 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
         best = max(errors, key=lambda e: len(e.absolute_path))
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise PlanError(f"{source}: {_path_str(best.absolute_path)}: {best.message}{more}")
-    sha = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
     plan_dict = copy.deepcopy(raw)
     _fill_defaults(plan_dict, schema, schema)
     for i, st in enumerate(plan_dict["stages"]):

@@ -24,7 +24,7 @@ from . import data as data_mod
 from .events import EventWriter
 from .plan import Plan, PlanError, Ref
 from .plan import load as load_plan
-from .signals import StopFlag
+from .signals import STOP_REQUEST_FILE, StopFlag
 from .templates import ChatFormat, apply_model_template
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 3
@@ -148,14 +148,19 @@ def run_evals(
     step: int | None,
     chat_template: bool = True,
 ) -> dict:
-    from .evaluation import evaluate
+    from .evaluation import eval_seed, evaluate, sampling_of
 
     results = {}
     for name in evals:
         ev = ctx.plan.evals[name]
         rows = ctx.rows(ev["data"])
         metrics, samples = evaluate(
-            model, tokenizer, rows, ev, ctx.chat_format(stage_name, ev["data"], chat_template)
+            model,
+            tokenizer,
+            rows,
+            ev,
+            ctx.chat_format(stage_name, ev["data"], chat_template),
+            seed=eval_seed(ctx.seed, name),
         )
         n = min(len(rows), ev["limit"]) if ev.get("limit") else len(rows)
         ctx.events.emit(
@@ -167,6 +172,8 @@ def run_evals(
             n=n,
             metrics=metrics,
             duration_s=metrics.get("eval_time_s"),
+            # How the sampled metrics were drawn, so a table of avg@k or pass@k can say at what temperature.
+            sampling=sampling_of(ev),
         )
         if samples:
             ctx.events.emit("samples", stage=stage_name, step=step, source="eval", eval=name, samples=samples)
@@ -245,6 +252,7 @@ def run(
     t0 = time.time()
     stop = stop or StopFlag()
     stop.install()
+    stop.watch_file(run_dir_p / STOP_REQUEST_FILE)
     finished = False
     try:
         try:

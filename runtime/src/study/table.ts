@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { DataFileError, readJsonFile, writeFileAtomic } from '../store/fs-util';
 import { isRunId } from '../store/run-folder';
 import type { RunStore } from '../store/run-store';
+import type { Plan, PlanStage } from '../plan/types';
 import { loadRunState } from '../store/run-summary';
 import type { EvalRecord, RunState } from '../events/state';
 import { formatDuration, formatNumber, formatWhen, table } from '../cli/run-common';
@@ -104,26 +105,50 @@ function reusedFromRun(store: RunStore, reuse: string | null | undefined): strin
 }
 
 /**
- * The fresh model's eval: the `before` eval of the first stage that has one. A stage reused from the cache is
- * not evaluated before (it does not train), so its `before` eval is read from the run that trained it.
+ * The stage the run's result started from: the last stage's `init = <stage>` chain followed back to a stage that
+ * starts from a model. In KD → RL that is the student's KD stage, not the teacher's stage listed first.
  */
-function initialMetrics(store: RunStore, state: RunState, reuse: ReadonlyMap<string, string>): Record<string, number> {
-  for (const s of state.stages) {
-    const own = evalMetrics(s.evals.filter((e) => e.when === 'before'));
-    if (Object.keys(own).length > 0) return own;
-    const from = reusedFromRun(store, reuse.get(s.name));
-    if (from && from !== state.runId) {
-      try {
-        const src = loadRunState(store, from).findStage(s.name);
-        const theirs = evalMetrics(src?.evals.filter((e) => e.when === 'before') ?? []);
-        if (Object.keys(theirs).length > 0) return theirs;
-      } catch {
-        // The source run was removed or is damaged: the row shows no initial eval.
-      }
-    }
-    if (s.status !== 'pending') return {}; // a later stage's `before` measures another starting point
+function rootStage(plan: Plan | undefined): string | undefined {
+  const stages = plan?.stages ?? [];
+  let s: PlanStage | undefined = stages[stages.length - 1];
+  for (let hops = 0; s && 'stage' in s.init && hops < stages.length; hops++) {
+    const from: string = s.init.stage;
+    s = stages.find((x) => x.name === from);
   }
-  return {};
+  return s?.name;
+}
+
+/**
+ * A stage's `before` eval (of the model it starts from). A stage reused from the cache is not evaluated before
+ * (it does not train), so its `before` eval is read from the run that trained it.
+ */
+function beforeEval(
+  store: RunStore,
+  state: RunState,
+  stage: string,
+  reuse: ReadonlyMap<string, string>,
+): Record<string, number> {
+  const isBefore = (e: EvalRecord) => e.when === 'before';
+  const own = evalMetrics(state.findStage(stage)?.evals.filter(isBefore) ?? []);
+  if (Object.keys(own).length > 0) return own;
+  const from = reusedFromRun(store, reuse.get(stage));
+  if (!from || from === state.runId) return {};
+  try {
+    return evalMetrics(loadRunState(store, from).findStage(stage)?.evals.filter(isBefore) ?? []);
+  } catch {
+    return {}; // the source run was removed or is damaged: the row shows no initial eval
+  }
+}
+
+/** The fresh model's eval, before the first stage of the run's result (its first stage without a plan). */
+function initialMetrics(
+  store: RunStore,
+  state: RunState,
+  plan: Plan | undefined,
+  reuse: ReadonlyMap<string, string>,
+): Record<string, number> {
+  const root = rootStage(plan) ?? state.stages.find((s) => s.status !== 'pending')?.name;
+  return root ? beforeEval(store, state, root, reuse) : {};
 }
 
 function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
@@ -132,7 +157,8 @@ function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
   state.runId ??= id;
   const reuse = new Map<string, string>();
   for (const s of record.stages) if (s.reuse) reuse.set(s.name, s.reuse);
-  for (const s of store.readPlan(id)?.stages ?? []) if (s.reuse && !reuse.has(s.name)) reuse.set(s.name, s.reuse);
+  const plan = store.readPlan(id);
+  for (const s of plan?.stages ?? []) if (s.reuse && !reuse.has(s.name)) reuse.set(s.name, s.reuse);
   const stages: ComparisonStage[] = state.stages.map((s) => ({
     name: s.name,
     kind: s.kind ?? record.stages.find((p) => p.name === s.name)?.kind,
@@ -149,7 +175,7 @@ function buildRow(store: RunStore, id: string, variant: string): ComparisonRow {
     run: id,
     runDir: store.dir(id),
     status: record.status,
-    initial: initialMetrics(store, state, reuse),
+    initial: initialMetrics(store, state, plan, reuse),
     stages,
     final: lastEvaluated?.metrics ?? {},
     timeS: seconds(state.startedMs, state.finishedMs ?? state.lastEventMs),
@@ -175,47 +201,61 @@ function metricColumns(rows: readonly ComparisonRow[]): string[] {
     .map((x) => x.k);
 }
 
+/** A run to compare: its id, the store holding it when not the table's own, and its label. */
+export interface ComparedRun {
+  readonly id: string;
+  readonly variant?: string;
+  /** The run's runs folder, when runs come from several (`srlm compare` given run folders). */
+  readonly store?: RunStore;
+}
+
 /** Labels for runs compared without variant names: the pipeline, with the id's tail when pipelines repeat. */
-function defaultLabels(store: RunStore, ids: readonly string[]): string[] {
-  const pipelines = ids.map((id) => store.read(id).pipeline || id);
-  return pipelines.map((p, i) =>
-    pipelines.filter((q) => q === p).length > 1 ? `${p} (${ids[i]!.slice(ids[i]!.lastIndexOf('-') + 1)})` : p,
-  );
+function defaultLabels(records: readonly { id: string; pipeline: string }[]): string[] {
+  const pipelines = records.map((r) => r.pipeline || r.id);
+  return pipelines.map((p, i) => {
+    const id = records[i]!.id;
+    return pipelines.filter((q) => q === p).length > 1 ? `${p} (${id.slice(id.lastIndexOf('-') + 1)})` : p;
+  });
 }
 
 /**
- * The comparison of `runs` (ids in `store`), in the order given. A run that is missing or damaged throws
- * (RunNotFoundError / DataFileError naming the file); a run still going is shown as it stands.
+ * The comparison of `runs` (ids in `store`, or each in its own), in the order given. A run that is missing or
+ * damaged throws (RunNotFoundError / DataFileError naming the file); a run still going is shown as it stands.
  */
 export function buildComparison(
   store: RunStore,
-  runs: readonly { id: string; variant?: string }[],
+  runs: readonly ComparedRun[],
   meta: ComparisonMeta = {},
 ): ComparisonTable {
-  const labels = defaultLabels(
-    store,
-    runs.map((r) => r.id),
-  );
-  const all = runs.map((r, i) => buildRow(store, r.id, r.variant ?? labels[i]!));
-  const metrics = meta.metrics ? [...meta.metrics] : metricColumns(all);
-  const keep = (m: Readonly<Record<string, number>>) =>
-    Object.fromEntries(Object.entries(m).filter(([k]) => metrics.includes(k)));
-  // Asked-for columns narrow the rows too, so the JSON form holds what was asked for and nothing else.
-  const rows = meta.metrics
-    ? all.map((r) => ({
-        ...r,
-        initial: keep(r.initial),
-        final: keep(r.final),
-        stages: r.stages.map((s) => ({ ...s, metrics: keep(s.metrics) })),
-      }))
-    : all;
-  return {
+  const labels = defaultLabels(runs.map((r) => (r.store ?? store).read(r.id)));
+  const rows = runs.map((r, i) => buildRow(r.store ?? store, r.id, r.variant ?? labels[i]!));
+  const table: ComparisonTable = {
     version: COMPARISON_VERSION,
     ...(meta.study !== undefined ? { study: meta.study } : {}),
     ...(meta.file !== undefined ? { file: meta.file } : {}),
     created: (meta.now ?? new Date()).toISOString(),
-    metrics,
+    metrics: metricColumns(rows),
     rows,
+  };
+  return meta.metrics ? withMetrics(table, meta.metrics) : table;
+}
+
+/**
+ * The table with `metrics` as its columns, in that order. The rows are narrowed to them too, so the JSON form
+ * holds what was asked for and nothing else.
+ */
+export function withMetrics<T extends ComparisonTable>(t: T, metrics: readonly string[]): T {
+  const keep = (m: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => metrics.includes(k)));
+  return {
+    ...t,
+    metrics: [...metrics],
+    rows: t.rows.map((r) => ({
+      ...r,
+      initial: keep(r.initial),
+      final: keep(r.final),
+      stages: r.stages.map((s) => ({ ...s, metrics: keep(s.metrics) })),
+    })),
   };
 }
 
@@ -448,4 +488,25 @@ export function listStudies(runsDir: string): StudyListing[] {
     }
   }
   return out.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}
+
+/** Unknown metric names asked for (`srlm compare --metric`, the Study view). */
+export class UnknownMetricError extends Error {}
+
+/**
+ * The columns `wanted` names, in the order given: a full key ("arith/avg@8"), or a bare metric name ("avg@8")
+ * for that metric of every eval. A name no row holds is an UnknownMetricError listing the ones there are.
+ */
+export function pickMetrics(t: ComparisonTable, wanted: readonly string[]): string[] {
+  const available = availableMetrics(t);
+  const out: string[] = [];
+  for (const w of wanted) {
+    const found = available.filter((k) => k === w || k.endsWith(`/${w}`));
+    if (found.length === 0)
+      throw new UnknownMetricError(
+        `no metric '${w}' in these runs (they have: ${available.length > 0 ? available.join(', ') : 'no eval metrics'})`,
+      );
+    for (const k of found) if (!out.includes(k)) out.push(k);
+  }
+  return out;
 }

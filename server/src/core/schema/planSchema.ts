@@ -96,7 +96,7 @@ function valueSchema(t: FieldType): Schema {
     case 'metrics':
       return {
         type: 'array',
-        items: { type: 'string', pattern: '^(accuracy|pass@[1-9][0-9]*|maj@[1-9][0-9]*)$' },
+        items: { type: 'string', pattern: '^(accuracy|(avg|pass|maj)@[1-9][0-9]*)$' },
         minItems: 1,
       };
   }

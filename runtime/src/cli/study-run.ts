@@ -60,8 +60,8 @@ export async function runStudyCommand(io: CliIO, shownName: string, o: StudyCliO
         }),
     });
     hubProgress.finish();
-    if (result.skipped.length > 0)
-      say.write(`\nnot run (an earlier variant did not complete): ${result.skipped.join(', ')}\n`);
+    if (result.startError !== undefined) reportStartError(io, shownName, result.startError);
+    if (result.skipped.length > 0) say.write(`\nnot run: ${result.skipped.join(', ')}\n`);
     say.write(
       `\nstudy ${compiled.study} (${n} run${n === 1 ? '' : 's'}), kept in ${path.relative(io.cwd, result.path) || result.path}\n\n`,
     );
@@ -69,12 +69,17 @@ export async function runStudyCommand(io: CliIO, shownName: string, o: StudyCliO
     return result.code === 0 ? 0 : result.code;
   } catch (err) {
     hubProgress.finish();
-    if (err instanceof CompileError) return refuseOnCheckErrors(io, shownName, err);
     if (err instanceof StudyOptionError) throw new UsageError(err.message);
-    if (err instanceof EngineSetupError || err instanceof PreflightError) {
-      io.stderr.write(`srlm run: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportStartError(io, shownName, err);
   }
+}
+
+/** Why a run could not start, as `srlm run` of a pipeline says it; anything else is a bug and is thrown. */
+function reportStartError(io: CliIO, shownName: string, err: unknown): number {
+  if (err instanceof CompileError) return refuseOnCheckErrors(io, shownName, err);
+  if (err instanceof EngineSetupError || err instanceof PreflightError) {
+    io.stderr.write(`srlm run: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
 }

@@ -33,8 +33,10 @@ export interface StudyRunResult {
   readonly path: string;
   /** 0 when every variant run completed; otherwise the exit code of the first that did not. */
   readonly code: number;
-  /** Variants that did not run because an earlier one failed or was stopped. */
+  /** Variants that did not run: the one that could not start, and those after a run that did not complete. */
   readonly skipped: readonly string[];
+  /** Why a variant after the first could not start (CompileError, PreflightError…), when one could not. */
+  readonly startError?: unknown;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
   const runs: { id: string; variant: string }[] = [];
   let store: RunStore | undefined;
   let code = 0;
+  let startError: unknown;
   const skipped: string[] = [];
   for (const v of wanted) {
     if (!v.plan) continue;
@@ -65,9 +68,19 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
       skipped.push(v.name);
       continue;
     }
-    const started = await startRun({ ...start, variant: v.name }, (s, id, decisions) =>
-      onVariantPlanned?.(v.name, s, id, decisions),
-    );
+    let started: StartedRun;
+    try {
+      started = await startRun({ ...start, variant: v.name }, (s, id, decisions) =>
+        onVariantPlanned?.(v.name, s, id, decisions),
+      );
+    } catch (err) {
+      // Nothing ran yet: the caller reports why. Otherwise the variants that ran keep their table.
+      if (!store) throw err;
+      startError = err;
+      code = 1;
+      skipped.push(v.name);
+      continue;
+    }
     store = started.store;
     runs.push({ id: started.id, variant: v.name });
     code = await follow(started);
@@ -88,7 +101,7 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
     id: newStudyId(compiled.study),
     variants: names,
   };
-  return { study, path: writeStudy(store.root, study), code, skipped };
+  return { study, path: writeStudy(store.root, study), code, skipped, startError };
 }
 
 /**

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { followRun } from '../../runtime/src/cli/follow';
 import { RunStore } from '../../runtime/src/store/run-store';
+import { runStudy } from '../../runtime/src/study/runner';
+import { PreflightError } from '../../runtime/src/supervisor/preflight';
 import { fakeEnv, metricSteps, range, readEvents, root, systemPython, tmpDir } from './helpers';
 
 const cli = path.join(root, 'dist', 'srlm.js');
@@ -153,4 +157,32 @@ test('study usage errors exit 2; --stage, --from and --detach make one run; a st
     /two\.srlm:\d+:13: error SRLM035: variant sft_rl runs the same stages with the same settings as variant sft_only/,
   );
   assert.equal(store.ids().length, 2, 'nothing more ran');
+});
+
+test('a variant that cannot start after others ran: its error comes back with the table of what ran', async () => {
+  const { dir, file, store } = workspace();
+  const env = fakeEnv();
+  const sink = new PassThrough().resume();
+  const io = { stdout: sink, stderr: sink, cwd: dir, env };
+  const result = await runStudy({
+    file,
+    workspace: dir,
+    env,
+    python: systemPython,
+    follow: async (started) => {
+      const code = await followRun(started.store, started.id, io, { engine: started.engine });
+      // The disk "fills up" after the first variant: the next one is refused by the preflight.
+      env.SRLM_MIN_FREE_MB = String(1e12);
+      return code;
+    },
+  });
+  assert.ok(result.startError instanceof PreflightError, String(result.startError));
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.skipped, ['sft_rl']);
+  assert.equal(store.ids().length, 1);
+  assert.deepEqual(
+    result.study.rows.map((r) => r.variant),
+    ['sft_only', 'untrained'],
+  );
+  assert.ok(fs.existsSync(result.path), 'the table of what ran is kept');
 });

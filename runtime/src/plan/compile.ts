@@ -15,8 +15,10 @@ import {
   LineIndex,
   resolveDefaults,
   stageKindSpec,
+  layoutVariant,
   type BlockConfig,
   type BlockSpec,
+  type BlockSymbol,
   type Diagnostic,
   type DocumentModel,
   type JsonValue,
@@ -60,6 +62,11 @@ export interface CompileOptions {
   readonly resolvedRevisions?: Readonly<Record<string, string>>;
   /** The same for hub datasets (dataset name → commit): a new commit of a dataset is different data. */
   readonly resolvedDatasetRevisions?: Readonly<Record<string, string>>;
+  /**
+   * A variant of the file's study (docs/study.md): the plan runs that variant's stages with its settings, and
+   * is labelled `<pipeline>.<variant>`. Without it, the pipeline as written.
+   */
+  readonly variant?: string;
 }
 
 /** The file has errors; `diagnostics` are all of them (warnings too), ready for `srlm check`'s printer. */
@@ -176,7 +183,20 @@ function errorSummary(file: string, diags: readonly Diagnostic[]): string {
   return `${errors.length} error${errors.length === 1 ? '' : 's'} in ${file} (first: ${where}); fix them before running`;
 }
 
+/** The checked document of a compile: errors throw CompileError, so what returns can become plans. */
+export interface CheckedSource {
+  readonly file: string;
+  readonly document: DocumentModel;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
 export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
+  const checked = await checkSource(o);
+  return { plan: planOf(checked, o, o.variant), diagnostics: checked.diagnostics, document: checked.document };
+}
+
+/** Reads and checks the file as `srlm check` and the editor do; throws CompileError when it has errors. */
+export async function checkSource(o: CompileOptions): Promise<CheckedSource> {
   const file = path.resolve(o.workspace, o.file);
   let text = o.text;
   let encoding: Diagnostic | undefined;
@@ -203,6 +223,38 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   if (!document.pipeline || !document.bindings.pipeline) {
     throw new CompileError(`${file}: no pipeline block`, file, diagnostics, document.lineIndex);
   }
+  return { file, document, diagnostics };
+}
+
+/** The stages of a plan, in run order, with the configs they run with: the file's, or a study variant's. */
+function planStages(checked: CheckedSource, variant: string | undefined): { sym: BlockSymbol; cfg: BlockConfig }[] {
+  const { document, file, diagnostics } = checked;
+  if (variant === undefined) {
+    return document.symbols.filter((s) => s.kind === 'stage').map((sym) => ({ sym, cfg: document.configs.get(sym)! }));
+  }
+  const fail = (message: string): never => {
+    throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
+  };
+  const study = document.study;
+  if (!study) return fail(`--variant ${variant}: the file declares no study`);
+  const v = study.variants.find((x) => x.name === variant);
+  if (!v)
+    return fail(
+      `no variant ${variant} in study ${study.name} (variants: ${study.variants.map((x) => x.name).join(', ')})`,
+    );
+  const layout = layoutVariant(v, document.bindings, document.configs);
+  if (!layout.ok) return fail(layout.message);
+  if (layout.baseline !== undefined) return fail(`variant ${variant} trains no stage: it has no plan of its own`);
+  return layout.stages.map((s) => ({ sym: s.sym, cfg: s.config }));
+}
+
+/** One plan from a checked file: the pipeline as written, or one variant of its study. */
+export function planOf(checked: CheckedSource, o: CompileOptions, variant: string | undefined): Plan {
+  const { file, document, diagnostics } = checked;
+  const text = document.text;
+  if (!document.pipeline || !document.bindings.pipeline) {
+    throw new CompileError(`${file}: no pipeline block`, file, diagnostics, document.lineIndex);
+  }
   const base = path.dirname(file);
   const engineVersion = o.engineVersion ?? EXPECTED_ENGINE_VERSION;
   const pipelineName = document.bindings.pipeline.labels[0]?.value ?? path.basename(file, '.srlm');
@@ -212,6 +264,8 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   // Written in the file: relative to the file, like every path. Absent: the workspace's runs folder, so all the
   // pipelines of a workspace share one run list and one stage cache.
   if (!('output' in document.pipeline.values)) settings.output = path.resolve(o.workspace, DEFAULT_RUNS_DIR);
+  // A study's runs share one W&B project / MLflow experiment, the pipeline's, not one per variant label.
+  if (variant !== undefined && settings.project === undefined) settings.project = pipelineName;
 
   const fail = (message: string): never => {
     throw new CompileError(`${file}: ${message}`, file, diagnostics, document.lineIndex);
@@ -258,12 +312,11 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
   }
 
   const stages: PlanStage[] = [];
-  const stageSyms = document.symbols.filter((s) => s.kind === 'stage');
-  for (const sym of stageSyms) {
+  for (const { sym, cfg } of planStages(checked, variant)) {
     const spec = stageKindSpec(sym.stageKind ?? '');
     if (!spec)
       throw new CompileError(`${file}: stage ${sym.name} has no known kind`, file, diagnostics, document.lineIndex);
-    const config = resolveBlock(spec, document.configs.get(sym), base, spec.stageKind);
+    const config = resolveBlock(spec, cfg, base, spec.stageKind);
     const initName = config.init as string;
     const initSym = document.symbolsByName.get(initName);
     const parent = initSym?.kind === 'stage' ? initName : null;
@@ -313,9 +366,16 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     });
   }
 
-  const plan: Plan = {
+  if (variant !== undefined) {
+    // An eval that lists stages covers those this variant runs (the engine refuses a name the plan lacks).
+    const inPlan = new Set(stages.map((s) => s.name));
+    for (const e of Object.values(evals)) {
+      if (Array.isArray(e.stages)) e.stages = e.stages.filter((s) => typeof s === 'string' && inPlan.has(s));
+    }
+  }
+  return {
     schema_version: PLAN_SCHEMA_VERSION,
-    pipeline: pipelineName,
+    pipeline: variant === undefined ? pipelineName : `${pipelineName}.${variant}`,
     source: { file, sha256: sha256(text) },
     engine_version: engineVersion,
     settings,
@@ -324,5 +384,4 @@ export async function compilePlan(o: CompileOptions): Promise<CompileResult> {
     stages,
     evals,
   };
-  return { plan, diagnostics, document };
 }

@@ -28,6 +28,8 @@ export interface StartRunOptions extends CacheOptions {
   readonly noFileChecks?: boolean;
   /** Progress of the hub preflight (resolving and fetching models and datasets). */
   readonly onHubEvent?: (e: HubEvent) => void;
+  /** A variant of the file's study to run instead of the pipeline as written (docs/study.md). */
+  readonly variant?: string;
 }
 
 export interface StartedRun {
@@ -58,6 +60,7 @@ export async function startRun(
     workspace: o.workspace,
     fileChecks: !o.noFileChecks,
     env: o.env,
+    variant: o.variant,
   });
   const python = await checkEngine({ explicit: o.python, env: o.env, searchFrom: [path.dirname(file), o.workspace] });
   // Before any run folder or stage: every hub id resolved to a commit (fetched when missing), or one message.
@@ -76,6 +79,7 @@ export async function startRun(
       engineVersion: python.engineVersion,
       resolvedRevisions: revisions,
       resolvedDatasetRevisions: datasetRevisions,
+      variant: o.variant,
     });
   }
   await assertSinksInstalled(python.python, compiled.plan.settings, o.env);

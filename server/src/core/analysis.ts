@@ -3,6 +3,7 @@ import { Codes } from './diagnostics/codes';
 import { compareDiagnostics, type Diagnostic, type RawDiagnostic } from './diagnostics/diagnostic';
 import { bind, type Bindings, type BlockSymbol, type Reference } from './semantics/binder';
 import { check as checkText, type BlockConfig } from './semantics/checker';
+import type { StudyConfig } from './semantics/study';
 import { SourceFile } from './syntax/ast';
 import { parseText } from './syntax/parser';
 import type { SyntaxNode } from './syntax/tree';
@@ -26,6 +27,8 @@ export interface DocumentModel extends ParsedDocument {
   pipeline: BlockConfig | undefined;
   /** Checked values of each named block in plan form, by symbol. */
   configs: Map<BlockSymbol, BlockConfig>;
+  /** The pipeline's study, when it declares one (docs/study.md). */
+  study: StudyConfig | undefined;
   bindings: Bindings;
   /** Syntax and text-only semantic diagnostics, sorted by position. */
   diagnostics: Diagnostic[];
@@ -89,6 +92,7 @@ export function analyzeDocument(text: string): DocumentModel {
     references: bindings.references,
     pipeline: result.pipeline,
     configs: result.configs,
+    study: result.study,
     bindings,
     diagnostics: capDiagnostics(toDiagnostics(syntax.concat(result.diagnostics), lineIndex), lineIndex),
   };

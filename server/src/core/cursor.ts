@@ -6,6 +6,7 @@ import { SyntaxKind, isTrivia } from './syntax/kinds';
 import { ancestors, isNode, tokenAtOffset, type SyntaxNode, type SyntaxToken } from './syntax/tree';
 import { blockSpec, findField } from './schema/lookup';
 import type { BlockSpec, FieldSpec } from './schema/types';
+import { settingsStageKind } from './semantics/study';
 
 export interface CursorContext {
   offset: number;
@@ -25,7 +26,10 @@ export interface CursorContext {
   field: FieldSpec | undefined;
 }
 
+/** A block's schema; a study variant's settings block has the fields of the stage it names. */
 export function specOfBlock(block: BlockAst): BlockSpec | undefined {
+  const settingsOf = settingsStageKind(block);
+  if (settingsOf !== undefined) return blockSpec('stage', settingsOf);
   return blockSpec(block.kind, block.kind === 'stage' ? block.labels[0]?.value : undefined);
 }
 

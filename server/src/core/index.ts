@@ -49,6 +49,15 @@ export { valueOf, type Value } from './semantics/values';
 export { datasetSourceKind } from './semantics/sources';
 export type { BlockSymbol, Reference, Bindings } from './semantics/binder';
 export type { BlockConfig } from './semantics/checker';
+export {
+  layoutVariant,
+  settingsStageKind,
+  type StudyConfig,
+  type VariantConfig,
+  type VariantLayout,
+  type VariantStage,
+} from './semantics/study';
+export { canonicalJson } from './text/canonicalJson';
 export * from './schema/lookup';
 export * from './schema/blocks';
 export * from './schema/rewardCall';

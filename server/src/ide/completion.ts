@@ -5,15 +5,7 @@
 import { join } from 'node:path';
 import { BUILTIN_REWARDS, KD_LOSSES, METRICS_DOC } from '../core/schema/blocks';
 import { BUILTIN_MODELS, SyntaxKind, tokenAtOffset } from '../core';
-import {
-  allowedBlockKinds,
-  defaultText,
-  describeType,
-  fieldDoc,
-  findField,
-  STAGE_KINDS,
-  stageKindSpec,
-} from '../core/schema/lookup';
+import { defaultText, describeType, fieldDoc, findField, STAGE_KINDS, stageKindSpec } from '../core/schema/lookup';
 import type { BlockSpec, FieldSpec } from '../core/schema/types';
 import type { BlockSymbol } from '../core/semantics/binder';
 import { cursorContext, type BlockFrame, type CursorContext } from './cursor';
@@ -21,7 +13,7 @@ import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
 import { cachedHubModels, expandPath } from './models';
 import { datasetColumns, userRewardFunctions } from './workspaceFiles';
-import { stageSnippet, blockSnippet } from './snippets';
+import { stageSnippet, blockSnippet, settingsSnippet } from './snippets';
 import type { IdeCompletion } from './types';
 
 export function completion(doc: IdeDocument, offset: number, env: IdeEnv): IdeCompletion[] {
@@ -103,33 +95,41 @@ function keyCompletions(doc: IdeDocument, ctx: CursorContext): IdeCompletion[] {
   const spec = frame.spec;
   if (!spec) return out;
   const set = setFields(frame, ctx.offset);
+  // A variant's settings block changes a stage that already sets its required fields.
+  const isSettings = frame.kind !== 'stage' && frame.stageKind !== undefined;
   for (const f of spec.fields) {
     if (set.has(f.name)) continue;
     const ins = fieldInsert(f);
     const dflt = defaultText(f);
+    const required = f.required === true && !isSettings;
     out.push({
       label: f.name,
       kind: 'field',
-      detail: `${describeType(f.type)}${f.unit ? ` (${f.unit})` : ''}${f.required ? ' — required' : dflt !== undefined ? ` = ${dflt}` : ''}`,
+      detail: `${describeType(f.type)}${f.unit ? ` (${f.unit})` : ''}${required ? ' — required' : dflt !== undefined ? ` = ${dflt}` : ''}`,
       documentation: fieldDoc(f),
       insertText: ins.text,
       snippet: ins.snippet,
       retrigger: ins.retrigger,
       replace: ctx.replace,
       // Required fields first, then the schema's own order (most important first).
-      sortText: `${f.required ? '0' : '1'}${String(spec.fields.indexOf(f)).padStart(3, '0')}`,
+      sortText: `${required ? '0' : '1'}${String(spec.fields.indexOf(f)).padStart(3, '0')}`,
       filterText: f.name,
     });
   }
-  const kinds = allowedBlockKinds(frame.kind, frame.stageKind);
-  for (const k of kinds) {
+  if (frame.kind === 'variant') {
+    for (const s of doc.model.symbols) {
+      if (s.kind === 'stage' && !set.has(`block:${s.name}`))
+        out.push(settingsSnippet(s.name, s.stageKind, ctx.replace));
+    }
+  }
+  for (const k of spec.blocks) {
     if (k === 'stage') {
       for (const sk of STAGE_KINDS) out.push(stageSnippet(sk, doc, ctx.replace));
       continue;
     }
-    // Named blocks may repeat; nested blocks (lora, mix, kd) appear at most once.
-    const nested = frame.kind !== 'pipeline';
-    if (nested && set.has(`block:${k}`)) continue;
+    // Named blocks may repeat; nested blocks (lora, mix, kd) and a pipeline's study appear at most once.
+    const once = frame.kind === 'pipeline' ? k === 'study' : frame.kind !== 'study';
+    if (once && set.has(`block:${k}`)) continue;
     out.push(blockSnippet(k, ctx.replace));
   }
   return out;

@@ -5,6 +5,7 @@ import { BlockAst, type SourceFile } from '../core/syntax/ast';
 import { SyntaxKind } from '../core/syntax/kinds';
 import { isNode, type SyntaxToken } from '../core/syntax/tree';
 import { blockSpec } from '../core/schema/lookup';
+import { settingsStageKind } from '../core/semantics/study';
 import type { BlockSpec } from '../core/schema/types';
 import type { Span } from '../core/text/lineIndex';
 import type { IdeDocument } from './document';
@@ -49,9 +50,16 @@ export interface CursorContext {
 
 function frame(block: BlockAst, parent: BlockFrame | undefined): BlockFrame {
   const kind = block.kind;
-  const stageKind = kind === 'stage' ? block.labels[0]?.value : undefined;
+  // A study variant's settings block (`polish { … }`) takes the fields of the stage it names.
+  const settingsOf = parent?.kind === 'variant' ? settingsStageKind(block) : undefined;
+  const stageKind = kind === 'stage' ? block.labels[0]?.value : settingsOf;
   // `kd` is a stage kind at pipeline level but the KD-regulariser block inside an rl stage.
-  const spec = parent === undefined && kind !== 'pipeline' ? undefined : blockSpec(kind, stageKind);
+  const spec =
+    parent === undefined && kind !== 'pipeline'
+      ? undefined
+      : settingsOf !== undefined
+        ? blockSpec('stage', settingsOf)
+        : blockSpec(kind, stageKind);
   return { block, kind, stageKind, spec };
 }
 
@@ -85,7 +93,7 @@ const OPERATORS = new Set([
   SyntaxKind.LBracket,
 ]);
 
-const BLOCK_KEYWORDS = new Set(['pipeline', 'model', 'dataset', 'stage', 'eval']);
+const BLOCK_KEYWORDS = new Set(['pipeline', 'model', 'dataset', 'stage', 'eval', 'study', 'variant']);
 
 export function cursorContext(doc: IdeDocument, offset: number): CursorContext {
   const text = doc.text;

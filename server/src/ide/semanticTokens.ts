@@ -49,7 +49,12 @@ function walkBlock(
   depth: number,
 ): void {
   const kt = block.kindToken;
-  if (kt) out.set(kt.start, { type: 'keyword', modifiers: [] });
+  // A study variant's settings block is named by the stage it changes: a reference, not a keyword.
+  if (kt)
+    out.set(
+      kt.start,
+      refSpans.has(kt.start) ? { type: 'variable', modifiers: ['readonly'] } : { type: 'keyword', modifiers: [] },
+    );
   const labels = block.labels;
   labels.forEach((l, i) => {
     const tok = l.node.children.find((c) => !('children' in c) && !isTrivia(c.kind)) as SyntaxToken | undefined;

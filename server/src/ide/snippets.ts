@@ -16,6 +16,7 @@ function placeholder(f: FieldSpec, n: number, doc: IdeDocument | undefined): str
     if (names.length > 0) return `\${${n}|${names.join(',')}|}`;
   }
   if (t.kind === 'enum') return `\${${n}|${t.values.map(escapeChoice).join(',')}|}`;
+  if (t.kind === 'refList') return `[\${${n}}]`;
   if (t.kind === 'string' || t.kind === 'path') return `"\${${n}}"`;
   return `\${${n}:${f.name}}`;
 }
@@ -27,6 +28,7 @@ const EXTRA: Record<string, string[]> = {
   rl: ['reward', 'group', 'steps'],
   eval: ['metrics'],
   dataset: ['prompt'],
+  variant: ['stages'],
 };
 
 function body(fields: readonly FieldSpec[], extra: string[], doc: IdeDocument | undefined, first: number): string[] {
@@ -81,5 +83,19 @@ export function blockSnippet(kind: string, replace: Span): IdeCompletion {
     snippet: true,
     replace,
     sortText: `2${kind}`,
+  };
+}
+
+/** A study variant's settings block for a stage: `polish { … }` with that stage's fields inside. */
+export function settingsSnippet(stage: string, stageKind: string | undefined, replace: Span): IdeCompletion {
+  return {
+    label: stage,
+    kind: 'block',
+    detail: `settings of ${stageKind ?? ''} stage ${stage} in this variant`.replace('  ', ' '),
+    documentation: `Changes settings of stage \`${stage}\` in this variant only, with the fields of its kind (\`lr = 1e-4\`, \`lora { rank = 8 }\`).`,
+    insertText: `${stage} {\n  $0\n}`,
+    snippet: true,
+    replace,
+    sortText: `3${stage}`,
   };
 }

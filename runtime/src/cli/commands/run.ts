@@ -5,12 +5,15 @@ import { UsageError, type CliCommand, type CliIO } from '../command';
 import { renderHuman } from './check';
 import { CompileError } from '../../plan/compile';
 import { CacheOptionError, type CacheDecision } from '../../plan/cache';
+import { describeDecision, refuseOnCheckErrors } from '../start-report';
 import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
 import { PreflightError } from '../../supervisor/preflight';
 import { hubProgressPrinter } from '../../supervisor/resolve';
 import { startRun, type StartedRun } from '../../supervisor/start';
 import { followRun } from '../follow';
 import { parse } from '../run-common';
+import { runStudyCommand } from '../study-run';
+import { fileDeclaresStudy } from '../../plan/study';
 
 const usage = `usage: srlm run FILE [options]
 
@@ -28,6 +31,12 @@ options:
                    everything else goes to stderr)
   --python PATH    Python with the engine (default: SRLM_PYTHON, a .venv of the project, python3 on PATH)
   --no-files       skip the environment checks of the pipeline (files, hub cache, GPU memory)
+
+A file that declares a study (docs/study.md) runs each variant as one run, one after another (stages they share
+train once through the stage cache), then prints the comparison table and keeps it in <runs>/../studies/:
+  --variant NAME   run only this variant (with --stage, --from or --detach: one run of it, no table; without
+                   --variant those options run the pipeline as written)
+  --format F       the printed table: text (default), markdown or json (json: progress goes to stderr)
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
 stopped run, 2 bad usage`;
 
@@ -39,6 +48,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   python: { type: 'string' },
   'no-files': { type: 'boolean' },
+  variant: { type: 'string' },
+  format: { type: 'string' },
 } as const;
 
 /** Finds and checks the engine for a command; writes the one-message explanation on failure. */
@@ -69,27 +80,6 @@ export interface DetachedRun {
   readonly stages: readonly { stage: string; action: CacheDecision['action']; run?: string }[];
 }
 
-export function describeDecision(d: CacheDecision): string {
-  if (d.action === 'reused') return `${d.stage}: reusing the checkpoint of run ${d.run}`;
-  if (d.action === 'forced') return `${d.stage}: will train (requested)`;
-  return `${d.stage}: will train`;
-}
-
-/**
- * Nothing launches while the check (the same as `srlm check`'s and the editor's) has errors: each problem is
- * listed as `file:line:col: severity CODE: message` with its source line, then one summary line.
- */
-function refuseOnCheckErrors(io: CliIO, shownName: string, err: CompileError): number {
-  if (err.lineIndex) {
-    const color = io.stderr === process.stderr && process.stderr.isTTY === true && !io.env.NO_COLOR;
-    for (const d of err.diagnostics.filter((x) => x.severity === 'error' || x.severity === 'warning')) {
-      io.stderr.write(`${renderHuman(shownName, err.lineIndex, d, color)}\n\n`);
-    }
-  }
-  io.stderr.write(`srlm run: ${err.message}\n`);
-  return 1;
-}
-
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'run a pipeline with live progress (stage cache, --from, --stage, --detach)',
@@ -97,6 +87,20 @@ export const runCommand: CliCommand = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values: opt, positionals } = parse(argv, OPTIONS, { min: 1, max: 1, what: 'the .srlm file to run' });
     const shownName = positionals[0]!;
+    const file = path.resolve(io.cwd, shownName);
+    // --stage, --from and --detach are options of one run: with them a study file runs one run — its pipeline as
+    // written, or the variant `--variant` names — so the editor's Run (`--detach --json`) works on any file.
+    const oneRun = opt.detach === true || opt.stage !== undefined || opt.from !== undefined;
+    if (!oneRun && fileDeclaresStudy(file)) {
+      return runStudyCommand(io, shownName, {
+        python: opt.python,
+        noFileChecks: opt['no-files'],
+        noCache: opt['no-cache'],
+        variant: opt.variant,
+        format: opt.format,
+      });
+    }
+    if (opt.format !== undefined) throw new UsageError('--format goes with the run of a study (docs/study.md)');
     if (opt.json && !opt.detach) throw new UsageError('--json goes with --detach (a followed run prints progress)');
     // With --json, stdout carries the one JSON result; the human lines go to stderr.
     const say = opt.json ? io.stderr : io.stdout;
@@ -105,7 +109,7 @@ export const runCommand: CliCommand = {
     try {
       started = await startRun(
         {
-          file: path.resolve(io.cwd, shownName),
+          file,
           workspace: io.cwd,
           python: opt.python,
           env: io.env,
@@ -113,6 +117,7 @@ export const runCommand: CliCommand = {
           noCache: opt['no-cache'],
           from: opt.from,
           only: opt.stage,
+          variant: opt.variant,
           onHubEvent: hubProgress.onEvent,
         },
         (store, id, decisions) => {

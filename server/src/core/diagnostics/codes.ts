@@ -43,6 +43,7 @@ export const Codes = {
   wrongKindReference: c('SRLM032', 'error', 'reference to the wrong kind of block'),
   usedBeforeDefined: c('SRLM033', 'error', 'stage used before it is defined'),
   cyclicReference: c('SRLM034', 'error', 'cyclic reference'),
+  sameVariant: c('SRLM035', 'error', 'two study variants are the same'),
   // cross-field (040–049)
   batchArithmetic: c('SRLM040', 'error', 'batch sizes do not divide'),
   incompatibleOptions: c('SRLM041', 'error', 'incompatible options'),
@@ -52,6 +53,8 @@ export const Codes = {
   noStages: c('SRLM045', 'warning', 'pipeline has no stages'),
   unused: c('SRLM046', 'hint', 'defined but never used'),
   suspicious: c('SRLM047', 'warning', 'suspicious setting'),
+  emptyStudy: c('SRLM048', 'error', 'study has no variants'),
+  variantStages: c('SRLM049', 'error', 'variant stages or settings cannot be combined'),
   // file-system checks through the host (050–069)
   datasetMissing: c('SRLM050', 'error', 'dataset file not found'),
   datasetUnreadable: c('SRLM051', 'error', 'dataset rows are not valid'),

@@ -20,7 +20,7 @@ export const pipelineSpec: BlockSpec = {
   kind: 'pipeline',
   doc: 'The whole post-training pipeline: its settings and every model, dataset, stage and eval block.',
   labels: ['name'],
-  blocks: ['model', 'dataset', 'stage', 'eval'],
+  blocks: ['model', 'dataset', 'stage', 'eval', 'study'],
   fields: [
     { name: 'seed', type: { kind: 'int', min: 0 }, default: 1234, doc: 'Global random seed.' },
     {
@@ -721,6 +721,46 @@ export const kdRegSpec: BlockSpec = {
   ],
 };
 
+// ---- study ---------------------------------------------------------------------------------------------------
+
+export const studySpec: BlockSpec = {
+  kind: 'study',
+  doc:
+    'Variants of this pipeline compared as one study: `srlm run` runs each variant as an ordinary run, one after ' +
+    'another (stages they share are trained once and reused through the stage cache), then prints one table.',
+  labels: ['name'],
+  blocks: ['variant'],
+  notes: ['At most one study per pipeline; it needs at least one variant, and no two variants may be the same.'],
+  fields: [],
+};
+
+export const variantSpec: BlockSpec = {
+  kind: 'variant',
+  doc:
+    'One row of the study: which stages run, in which order, and settings that differ from the pipeline. ' +
+    'Settings are written in a block named after the stage, with the fields of its kind: ' +
+    '`polish { lr = 1e-4  lora { rank = 8 } }`.',
+  labels: ['name'],
+  blocks: [],
+  fields: [
+    {
+      name: 'stages',
+      type: { kind: 'refList', targets: ['stage'] },
+      defaultText: 'every stage, as declared',
+      doc:
+        "The stages this variant trains, in order: each starts from the previous one's result, the first from its " +
+        "declared `init` (or the variant's `init`). Stages they learn from (`teacher`) run too. `[]` trains " +
+        'nothing: the untrained baseline, the before-training eval of `init`.',
+    },
+    {
+      name: 'init',
+      type: { kind: 'ref', targets: ['model', 'stage'] },
+      defaultText: "the first stage's init",
+      doc: 'What the first of `stages` starts from; with `stages = []`, the model the baseline evaluates.',
+    },
+  ],
+};
+
 // ---- eval ---------------------------------------------------------------------------------------------------
 
 export const evalSpec: BlockSpec = {
@@ -832,9 +872,6 @@ export const METRICS_DOC: Readonly<Record<string, string>> = table({
 /** Other spellings of eval metrics, compiled to the canonical name (`mean@8` → `avg@8`). */
 export const METRIC_ALIASES: Readonly<Record<string, string>> = table({ mean: 'avg' });
 
-/** Block kinds by the kind of the block they sit in ('' = top level). */
-export const topLevelBlocks: readonly string[] = ['pipeline'];
-
 export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = table({
   model: modelSpec,
   dataset: datasetSpec,
@@ -842,4 +879,6 @@ export const nestedBlockSpecs: Readonly<Record<string, BlockSpec>> = table({
   lora: loraSpec,
   mix: mixSpec,
   kd: kdRegSpec,
+  study: studySpec,
+  variant: variantSpec,
 });

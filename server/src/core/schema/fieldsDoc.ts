@@ -15,6 +15,8 @@ import {
   modelSpec,
   pipelineSpec,
   stageKinds,
+  studySpec,
+  variantSpec,
 } from './blocks';
 import { defaultText, describeType } from './lookup';
 import { REWARD_ARGUMENTS, REWARD_EXTRAS, REWARD_RETURNS, REWARD_SIGNATURE } from './rewardCall';
@@ -64,6 +66,8 @@ export function renderFieldsDoc(): string {
   out.push(...section('mix (in kd stages)', mixSpec, 'mix { … }'));
   out.push(...section('kd (KD regulariser, in rl stages)', kdRegSpec, 'kd { … }'));
   out.push(...section('eval', evalSpec, 'eval NAME { … }'));
+  out.push(...section('study (in the pipeline; see study.md)', studySpec, 'study NAME { variant … }'));
+  out.push(...section('variant (in a study)', variantSpec, 'variant NAME { stages = [a, b]  b { lr = 1e-4 } }'));
   out.push('## Reward functions', '', '| name | arguments | meaning |', '|---|---|---|');
   for (const [k, v] of Object.entries(BUILTIN_REWARDS)) {
     const args = (BUILTIN_REWARD_ARGS[k] ?? []).map((a) => {

@@ -5,7 +5,6 @@ import {
   nestedBlockSpecs as nestedBlockSpecsImport,
   pipelineSpec as pipelineSpecImport,
   stageKinds as stageKindsImport,
-  topLevelBlocks,
 } from './blocks';
 import type { BlockSpec, FieldSpec, FieldType, JsonValue, StageKindSpec } from './types';
 
@@ -16,13 +15,6 @@ const pipelineSpec = pipelineSpecImport;
 const stageKinds = stageKindsImport;
 
 export { BUILTIN_REWARDS };
-
-/** Block kinds allowed directly inside a block of `parentKind` ('' for the top level of a file). */
-export function allowedBlockKinds(parentKind: string, parentStageKind?: string): readonly string[] {
-  if (parentKind === '') return topLevelBlocks;
-  const spec = blockSpec(parentKind, parentStageKind);
-  return spec ? spec.blocks : [];
-}
 
 /**
  * The spec of a block. `stageKind` selects the stage variant (`sft`, `kd`, `rl`); for a `stage` block without

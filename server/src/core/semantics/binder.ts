@@ -5,7 +5,7 @@ import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { AttributeAst, BlockAst, type SourceFile } from '../syntax/ast';
 import type { Span } from '../text/lineIndex';
 import { blockSpec as blockSpecImport, findField as findFieldImport } from '../schema/lookup';
-import type { SymbolKind } from '../schema/types';
+import type { BlockSpec, SymbolKind } from '../schema/types';
 import { weightedTerms } from './dataMix';
 import { valueOf as valueOfImport, type Value } from './values';
 
@@ -33,10 +33,17 @@ export interface BlockSymbol {
 export interface Reference {
   name: string;
   span: Span;
-  /** The canonical field name holding the reference (`init`, `teacher`, `data`, `stages`). */
+  /**
+   * The canonical field name holding the reference (`init`, `teacher`, `data`, `stages`), or `stage` for the
+   * name of a study variant's settings block (`polish { lr = 1e-4 }`).
+   */
   field: string;
-  attribute: AttributeAst;
-  /** The named block the reference sits in (for `kd { teacher = x }` in a stage: that stage). */
+  /** The attribute holding the reference; undefined for a variant's settings block. */
+  attribute: AttributeAst | undefined;
+  /**
+   * The named block the reference sits in (for `kd { teacher = x }` in a stage: that stage); undefined in a
+   * study, whose variants order stages themselves.
+   */
   from: BlockSymbol | undefined;
   targetKinds: readonly SymbolKind[];
   /** The symbol of that name, of whatever kind; the checker reports a wrong kind. */
@@ -89,22 +96,58 @@ export function bind(file: SourceFile): Bindings {
     } else byName.set(sym.name, sym);
   }
 
-  for (const sym of symbols) collectReferences(file, sym.block, sym, byName, references);
+  for (const sym of symbols)
+    collectReferences(file, sym.block, blockSpec(sym.kind, sym.stageKind), sym, byName, references);
+  for (const study of pipeline.blocks()) {
+    if (study.kind === 'study') collectStudyReferences(file, study, byName, references);
+  }
   return { pipeline, symbols, byName, references, diagnostics };
+}
+
+/**
+ * A variant's `stages` and `init`, the stage each settings block names, and the references inside those
+ * blocks (read with the fields of that stage's kind).
+ */
+function collectStudyReferences(
+  file: SourceFile,
+  study: BlockAst,
+  byName: Map<string, BlockSymbol>,
+  out: Reference[],
+): void {
+  for (const variant of study.blocks()) {
+    if (variant.kind !== 'variant') continue;
+    collectReferences(file, variant, blockSpec('variant'), undefined, byName, out);
+    for (const settings of variant.blocks()) {
+      const kt = settings.kindToken;
+      if (!kt) continue;
+      const target = byName.get(settings.kind);
+      out.push({
+        name: settings.kind,
+        span: { start: kt.start, end: kt.end },
+        field: 'stage',
+        attribute: undefined,
+        from: undefined,
+        targetKinds: ['stage'],
+        target,
+      });
+      if (target?.kind === 'stage')
+        collectReferences(file, settings, blockSpec('stage', target.stageKind), undefined, byName, out);
+    }
+  }
 }
 
 function collectReferences(
   file: SourceFile,
   block: BlockAst,
-  from: BlockSymbol,
+  spec: BlockSpec | undefined,
+  from: BlockSymbol | undefined,
   byName: Map<string, BlockSymbol>,
   out: Reference[],
 ): void {
-  const spec = block === from.block ? blockSpec(block.kind, from.stageKind) : blockSpec(block.kind);
   if (!spec) return;
   for (const item of block.items()) {
     if (item.type === 'block') {
-      if (spec.blocks.includes(item.kind)) collectReferences(file, item, from, byName, out);
+      if (spec.blocks.includes(item.kind)) collectReferences(file, item, blockSpec(item.kind), from, byName, out);
       continue;
     }
     const match = findField(spec, item.key);
@@ -126,7 +169,7 @@ function addReference(
   v: Value,
   field: string,
   attribute: AttributeAst,
-  from: BlockSymbol,
+  from: BlockSymbol | undefined,
   targetKinds: readonly SymbolKind[],
   byName: Map<string, BlockSymbol>,
   out: Reference[],

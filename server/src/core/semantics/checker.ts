@@ -5,7 +5,6 @@ import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import type { AttributeAst, BlockAst, SourceFile } from '../syntax/ast';
 import { encodeString } from '../syntax/lexer';
 import {
-  allowedBlockKinds,
   blockSpec as blockSpecImport,
   findField as findFieldImport,
   resolvedValue,
@@ -22,6 +21,7 @@ import { mayShareRows } from './dataOverlap';
 import { similar } from './similar';
 import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';
+import { checkStudies, layoutVariant, type StudyConfig } from './study';
 
 // Hot imports are copied into module constants: under tsx (CommonJS, how tests and benchmarks load the core)
 // each use of an imported binding is a call to a getter on the exporting module, which cost about a fifth of
@@ -48,6 +48,19 @@ export interface CheckResult {
   pipeline: BlockConfig | undefined;
   /** Config of every named block whose kind is known, by symbol. */
   configs: Map<BlockSymbol, BlockConfig>;
+  /** The pipeline's study (at most one is used), with its variants. */
+  study: StudyConfig | undefined;
+}
+
+/**
+ * How `checkBlock` reads a block that changes another one (a study variant's settings for a stage): required
+ * fields the base already sets are not required again, and messages name the block by `what`.
+ */
+export interface BlockCheckOptions {
+  readonly base?: BlockConfig;
+  readonly what?: string;
+  /** false: nested blocks are left to the caller (a variant's settings blocks are named by stage). */
+  readonly nested?: boolean;
 }
 
 /** Stage names a cycle message spells out before eliding the rest. */
@@ -70,6 +83,12 @@ class Checker {
   private readonly symbolOfBlock = new Map<BlockAst['node'], BlockSymbol>();
   /** The (first) pipeline block, whose settings some stage rules depend on. */
   private pipelineCfg: BlockConfig | undefined;
+  /** The pipeline's study, once checked. */
+  private study: StudyConfig | undefined;
+  /** Study blocks, checked once every stage's config is known. */
+  private readonly studyBlocks: BlockAst[] = [];
+  /** How messages name blocks that are not named blocks of their own (variant settings). */
+  private readonly blockNames = new Map<BlockAst['node'], string>();
 
   constructor(
     readonly file: SourceFile,
@@ -97,7 +116,7 @@ class Checker {
       }
       if (item.kind !== 'pipeline') {
         const guess = similar(item.kind, ['pipeline']);
-        const inside = ['model', 'dataset', 'stage', 'eval'].includes(item.kind);
+        const inside = ['model', 'dataset', 'stage', 'eval', 'study'].includes(item.kind);
         this.report({
           info: Codes.unknownBlock,
           message: inside
@@ -132,10 +151,16 @@ class Checker {
       });
     }
     this.pipelineCfg = pipelineConfig;
+    const study = (this.study = checkStudies(this.studyBlocks, {
+      report: this.report,
+      bindings: this.b,
+      configs: this.configs,
+      checkBlock: (block, spec, options) => this.checkBlock(block, spec, options),
+    }));
     this.checkReferences();
     this.checkCrossField();
     this.checkUsage();
-    return { diagnostics: this.diagnostics, pipeline: pipelineConfig, configs: this.configs };
+    return { diagnostics: this.diagnostics, pipeline: pipelineConfig, configs: this.configs, study };
   }
 
   // ---- one block ------------------------------------------------------------------------------------------
@@ -185,12 +210,17 @@ class Checker {
     }
   }
 
-  private checkBlock(block: BlockAst, spec: BlockSpec): BlockConfig {
-    this.checkLabels(block, spec, block.kind === 'stage' ? 1 : 0);
+  private checkBlock(block: BlockAst, spec: BlockSpec, options: BlockCheckOptions = {}): BlockConfig {
+    const base = options.base;
+    if (options.what !== undefined) this.blockNames.set(block.node, options.what);
+    else this.checkLabels(block, spec, block.kind === 'stage' ? 1 : 0);
     const cfg: BlockConfig = { block, spec, values: {}, attributes: new Map(), nested: new Map() };
     const attrs = block.attributes();
     // Shared by every value check of the block; spans are built only on the paths that report.
-    const vctx = { report: this.report, userRewardsAllowed: attrs.some((a) => a.key === 'reward_file') };
+    const vctx = {
+      report: this.report,
+      userRewardsAllowed: attrs.some((a) => a.key === 'reward_file') || base?.values.reward_file !== undefined,
+    };
     for (const attr of attrs) {
       const match = findField(spec, attr.key);
       if (!match) {
@@ -237,9 +267,9 @@ class Checker {
       if (v !== undefined) cfg.values[name] = v;
     }
     for (const f of spec.fields) {
-      if (f.required && !cfg.attributes.has(f.name)) this.missingField(block, f.name);
+      if (f.required && !cfg.attributes.has(f.name) && !base?.attributes.has(f.name)) this.missingField(block, f.name);
     }
-    this.checkNestedBlocks(block, spec, cfg);
+    if (options.nested !== false) this.checkNestedBlocks(block, spec, cfg, options);
     return cfg;
   }
 
@@ -301,15 +331,19 @@ class Checker {
     return this.firstByKind.get(kind) ?? [];
   }
 
-  private checkNestedBlocks(block: BlockAst, spec: BlockSpec, cfg: BlockConfig): void {
+  private checkNestedBlocks(block: BlockAst, spec: BlockSpec, cfg: BlockConfig, options: BlockCheckOptions): void {
     for (const nested of block.blocks()) {
       const kind = nested.kind;
       if (block.kind === 'pipeline' && kind === 'stage') {
         this.checkStage(nested);
         continue;
       }
+      if (block.kind === 'pipeline' && kind === 'study') {
+        this.studyBlocks.push(nested);
+        continue;
+      }
       if (!spec.blocks.includes(kind)) {
-        const allowed = allowedBlockKinds(block.kind, block.kind === 'stage' ? block.labels[0]?.value : undefined);
+        const allowed = spec.blocks;
         const guesses = similar(kind, allowed);
         const known = findField(spec, kind);
         const tail = known
@@ -330,7 +364,13 @@ class Checker {
         continue;
       }
       const nestedSpec = blockSpec(kind) as BlockSpec;
-      const sub = this.checkBlock(nested, nestedSpec);
+      const sub = this.checkBlock(
+        nested,
+        nestedSpec,
+        options.what === undefined
+          ? {}
+          : { base: options.base?.nested.get(kind), what: `the '${kind}' block of ${options.what}` },
+      );
       const sym = this.symbolOfBlock.get(nested.node);
       if (sym) this.configs.set(sym, sub);
       if (block.kind === 'pipeline') continue;
@@ -377,6 +417,8 @@ class Checker {
   }
 
   private describeBlock(block: BlockAst): string {
+    const named = this.blockNames.get(block.node);
+    if (named !== undefined) return named;
     const labels = block.labels.map((l) => l.value).join(' ');
     return labels ? `${block.kind} ${labels}` : `'${block.kind}' block`;
   }
@@ -515,6 +557,7 @@ class Checker {
       else if (sym.kind === 'stage') this.checkStageRules(sym, cfg);
       else if (sym.kind === 'eval') this.checkEvalRules(sym, cfg);
     }
+    this.checkVariantStageRules();
     const pipeline = this.b.pipeline;
     if (pipeline && !this.b.symbols.some((s) => s.kind === 'stage')) {
       this.report({
@@ -786,6 +829,38 @@ class Checker {
           message: "the KD regulariser's teacher is the policy's own starting point; use kl for that",
           span: this.valueSpan(kdReg, 'teacher') as Span,
         });
+      }
+    }
+  }
+
+  /**
+   * The stage rules again for each stage a variant changes (its settings, or the init its place in `stages`
+   * gives it), with the variant's values: `polish { group = 3 }` may break the batch arithmetic of the
+   * stage as declared. What the stage as declared already reported is not repeated.
+   */
+  private checkVariantStageRules(): void {
+    const study = this.study;
+    if (!study) return;
+    const key = (d: RawDiagnostic) => `${d.info.code} ${d.span.start} ${d.span.end} ${d.message}`;
+    const seen = new Set(this.diagnostics.map(key));
+    for (const v of study.variants) {
+      const layout = layoutVariant(v, this.b, this.configs);
+      if (!layout.ok) continue;
+      for (const { sym, config } of layout.stages) {
+        if (config === this.configs.get(sym)) continue;
+        const found: RawDiagnostic[] = [];
+        const report = this.report;
+        this.report = (d) => found.push(d);
+        try {
+          this.checkStageRules(sym, config);
+        } finally {
+          this.report = report;
+        }
+        for (const d of found) {
+          if (seen.has(key(d))) continue;
+          seen.add(key(d));
+          this.report({ ...d, message: `${d.message} (in variant ${v.name})` });
+        }
       }
     }
   }

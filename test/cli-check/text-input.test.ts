@@ -103,9 +103,10 @@ test('the strict decoder finds the same first bad byte as the WHATWG decoder, on
 const PROTO = `pipeline p {
   model constructor { source = "Qwen/Qwen2.5-0.5B" }
   dataset __proto__ { builtin = arithmetic }
+  dataset isPrototypeOf { builtin = arithmetic  split = test }
   stage sft toString { init = constructor  data = __proto__ }
   stage rl hasOwnProperty { init = toString  data = __proto__  reward = accuracy }
-  eval valueOf { data = __proto__  stages = [toString] }
+  eval valueOf { data = isPrototypeOf  stages = [toString] }
 }
 `;
 
@@ -117,7 +118,7 @@ test('blocks named __proto__, constructor, toString are ordinary names in check 
   const dir = workspace({ 'p.srlm': PROTO });
   const { plan } = await compilePlan({ file: path.join(dir, 'p.srlm'), workspace: dir, fileChecks: false });
   const json = JSON.parse(JSON.stringify(plan)) as typeof plan;
-  assert.deepEqual(Object.keys(json.datasets), ['__proto__']);
+  assert.deepEqual(Object.keys(json.datasets), ['__proto__', 'isPrototypeOf']);
   assert.equal(json.datasets['__proto__']!.builtin, 'arithmetic');
   assert.deepEqual(Object.keys(json.models), ['constructor']);
   assert.deepEqual(Object.keys(json.evals ?? {}), ['valueOf']);

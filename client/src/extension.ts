@@ -17,6 +17,7 @@ import { registerNewPipeline } from './newPipeline';
 import { registerSrlmTasks } from './srlmTasks';
 import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
+import { useSetupEnvDir } from './python';
 
 let client: LanguageClient | undefined;
 
@@ -53,10 +54,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
+  // The set-up's environment lives in global storage, outside the extension folder: an update keeps it.
+  const envDir = path.join(context.globalStorageUri.fsPath, 'python');
+  useSetupEnvDir(envDir);
   const ctx = {
     extensionUri: context.extensionUri,
     cliPath: context.asAbsolutePath(path.join('dist', 'srlm.js')),
     output,
+    envDir,
     registry,
     statusBar,
   };
@@ -65,7 +70,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
   context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));
-  void putCliOnTerminalPath(context, ctx.cliPath, output);
+  void putCliOnTerminalPath(context, ctx.cliPath, envDir, output);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
@@ -110,17 +115,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 async function putCliOnTerminalPath(
   context: vscode.ExtensionContext,
   cliPath: string,
+  envDir: string,
   output: vscode.LogOutputChannel,
 ): Promise<void> {
   const env = context.environmentVariableCollection;
   const apply = async () => {
-    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) {
-      env.clear();
-      return;
-    }
+    env.clear();
+    // `srlm setup` and `srlm run` typed in a terminal use the same environment as the editor's commands.
+    env.replace('SRLM_ENV_DIR', envDir);
+    env.description = 'SRLM Studio: the `srlm` command and its Python environment';
+    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) return;
     try {
       const bin = await installLaunchers(path.join(context.globalStorageUri.fsPath, 'bin'), process.execPath, cliPath);
-      env.description = 'Puts the `srlm` command of SRLM Studio on the PATH';
       env.prepend('PATH', bin + path.delimiter);
     } catch (err) {
       output.warn(`could not put srlm on the terminal PATH: ${String(err)}`);

@@ -10,6 +10,7 @@ import { distillPipError } from '../../runtime/src/setup/pip-errors';
 import { parseBaseProbe, pickBasePython } from '../../runtime/src/setup/base-python';
 import { planSetup, type SetupMarker, type SetupWant } from '../../runtime/src/setup/marker';
 import { defaultEnvDir, managedPython } from '../../runtime/src/setup/layout';
+import { formatStepLine, parseStepLine } from '../../runtime/src/setup/step-line';
 import { findEngineWheel, TORCH_REQUIREMENT, torchRequirement } from '../../runtime/src/setup/environment';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -223,4 +224,16 @@ test('where the environment lives on each platform, and the wheel an installatio
   } finally {
     fs.rmSync(inst, { recursive: true, force: true });
   }
+});
+
+test("the CLI's step lines read back in the editor's progress; pip's lines are not steps", () => {
+  const line = formatStepLine({ index: 2, total: 4, text: 'installing PyTorch (CPU build) from https://x/cpu' });
+  assert.equal(line, '[2/4] installing PyTorch (CPU build) from https://x/cpu');
+  assert.deepEqual(parseStepLine(`${line}\n`), {
+    index: 2,
+    total: 4,
+    text: 'installing PyTorch (CPU build) from https://x/cpu',
+  });
+  assert.equal(parseStepLine('    Collecting transformers>=4.51'), undefined);
+  assert.equal(parseStepLine('srlm setup: cannot reach the package index'), undefined);
 });

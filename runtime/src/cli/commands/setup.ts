@@ -10,6 +10,7 @@ import { UsageError, type CliCommand, type CliIO } from '../command';
 import { checkEngine, EngineSetupError, installRoot } from '../../supervisor/python';
 import { parse } from '../run-common';
 import { defaultEnvDir, findEngineWheel, SetupError, setUpEnvironment } from '../../setup/environment';
+import { formatStepLine } from '../../setup/step-line';
 import type { TorchPreference } from '../../setup/torch-build';
 
 const usage = `usage: srlm setup [options]
@@ -123,7 +124,7 @@ async function managed(io: CliIO, values: Values, root: string | undefined): Pro
       engineWheel,
       env: io.env,
       signal: abort.signal,
-      onStep: (i, n, text) => io.stderr.write(`[${i}/${n}] ${text}\n`),
+      onStep: (index, total, text) => io.stderr.write(`${formatStepLine({ index, total, text })}\n`),
       onLog: (line) => io.stderr.write(`    ${line}\n`),
     });
     const m = r.marker;

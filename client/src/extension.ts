@@ -18,6 +18,8 @@ import { registerSrlmTasks } from './srlmTasks';
 import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
 import { useSetupEnvDir } from './python';
+import { PYTHON_READY_CONTEXT } from './setupPython';
+import { setUpPython } from '../../runtime/src/setup/marker';
 
 let client: LanguageClient | undefined;
 
@@ -57,6 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // The set-up's environment lives in global storage, outside the extension folder: an update keeps it.
   const envDir = path.join(context.globalStorageUri.fsPath, 'python');
   useSetupEnvDir(envDir);
+  // The walkthrough's first step is done when an environment is set up, not merely when the command ran.
+  void vscode.commands.executeCommand('setContext', PYTHON_READY_CONTEXT, setUpPython(envDir) !== undefined);
   const ctx = {
     extensionUri: context.extensionUri,
     cliPath: context.asAbsolutePath(path.join('dist', 'srlm.js')),

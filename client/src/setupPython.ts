@@ -10,6 +10,9 @@ import { pythonExtensionInterpreter } from './python';
 import { requireTrust } from './trust';
 import { parseStepLine } from '../../runtime/src/setup/step-line';
 
+/** Context key: an environment is set up (the walkthrough's first step completes on it). */
+export const PYTHON_READY_CONTEXT = 'srlm.pythonReady';
+
 export interface SetupContext {
   cliPath: string;
   output: vscode.OutputChannel;
@@ -106,6 +109,7 @@ export async function setupPython(ctx: SetupContext): Promise<void> {
     const what = r
       ? `Python ${r.pythonVersion}, PyTorch ${r.torch.installed}${r.torch.cuda ? ` (CUDA ${r.torch.cuda})` : ''}, engine ${r.engine.version}`
       : 'see the SRLM output';
+    void vscode.commands.executeCommand('setContext', PYTHON_READY_CONTEXT, true);
     void vscode.window.showInformationMessage(
       `SRLM: ${r?.upToDate ? 'the Python environment is already set up' : 'Python environment ready'} (${what}). Runs use ${r?.python ?? 'it'}.`,
     );

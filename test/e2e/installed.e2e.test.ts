@@ -231,6 +231,30 @@ describe('installed from the VSIX alone: set-up, demo, run, dashboard, inspector
     await final.click();
     await final.locator('.action-label[aria-label^="Inspect Checkpoint"]').click();
     const inspector = await until('the inspector', () => inspectorFrame(page, 1), 60_000, 500);
+    // A fresh checkpoint has no ONNX files yet: the inspector offers the export, which runs
+    // `python -m srlm_engine.export` with the set-up environment's interpreter (the engine's onnx extra).
+    const exportButton = inspector.locator('.column button', { hasText: 'Export to ONNX' });
+    await until('the Export to ONNX button', async () => (await exportButton.count()) > 0, 30_000);
+    await exportButton.first().click();
+    const exported = await until(
+      'the ONNX export',
+      async () => {
+        const [st, all] = await inspector.evaluate(() => [
+          document.querySelector('.column .status')?.textContent ?? '',
+          document.querySelector('.column')?.textContent ?? '',
+        ]);
+        if (st.trim() === 'exported') return st.trim();
+        const failed = /export failed[^\n]*/.exec(all);
+        return failed ? failed[0] : undefined;
+      },
+      300_000,
+      1000,
+    ).catch(async (err: Error) => {
+      await screenshot(page, 'i05-export-failed');
+      throw err;
+    });
+    assert.equal(exported, 'exported');
+    mark('checkpoint exported to ONNX');
     await inspector.locator('#prompt').fill('What is 12 + 7?');
     await inspector.locator('#max-new-tokens').fill('16');
     await inspector.locator('#temperature').fill('0');

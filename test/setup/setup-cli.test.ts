@@ -62,6 +62,18 @@ function buildWheel(out: string, note?: string): string {
 
 const haveVenv = fs.existsSync(venvPython);
 
+/** `srlm setup` arguments for a CPU PyTorch from `index` into `envDir`. */
+const cpuSetupFrom = (index: string, envDir: string, wheel: string) => [
+  '--env-dir',
+  envDir,
+  '--torch',
+  'cpu',
+  '--torch-index-url',
+  index,
+  '--engine-wheel',
+  wheel,
+];
+
 test(
   'srlm setup installs the engine wheel into a fresh environment, keeps torch, and a second run does nothing',
   { skip: !haveVenv && 'no .venv python (run scripts/setup-python.sh)', timeout: 300_000 },
@@ -166,16 +178,7 @@ test(
       const envDir = path.join(tmp, 'env');
       const port = await freePort(); // closed again: connections are refused
       const r = srlmSetup(
-        [
-          '--env-dir',
-          envDir,
-          '--torch',
-          'cpu',
-          '--torch-index-url',
-          `http://127.0.0.1:${port}/simple`,
-          '--engine-wheel',
-          wheel,
-        ],
+        cpuSetupFrom(`http://127.0.0.1:${port}/simple`, envDir, wheel),
         offlineEnv({ PIP_NO_INDEX: undefined, PIP_RETRIES: '1' }),
       );
       assert.equal(r.code, 1, r.stdout);
@@ -241,18 +244,7 @@ test('cancelling srlm setup (SIGTERM) ends pip too and says so', { timeout: 120_
     const envDir = path.join(tmp, 'env');
     const child = spawn(
       process.execPath,
-      [
-        cli,
-        'setup',
-        '--env-dir',
-        envDir,
-        '--torch',
-        'cpu',
-        '--torch-index-url',
-        `http://127.0.0.1:${port}/simple`,
-        '--engine-wheel',
-        wheel,
-      ],
+      [cli, 'setup', ...cpuSetupFrom(`http://127.0.0.1:${port}/simple`, envDir, wheel)],
       { env: offlineEnv({ PIP_NO_INDEX: undefined, PIP_DEFAULT_TIMEOUT: '100' }), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

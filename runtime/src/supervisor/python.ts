@@ -205,7 +205,7 @@ export function engineVersionMatches(found: string, expected = EXPECTED_ENGINE_V
 }
 
 const SETUP_HINT =
-  'Run `srlm setup` to create the project environment (.venv with PyTorch and the engine), or point --python / SRLM_PYTHON at a Python that has them.';
+  'Run `srlm setup` (in VS Code: "SRLM: Set Up Python Environment") to create an environment with PyTorch and the engine, or point --python / SRLM_PYTHON at a Python that has them.';
 
 export interface CheckedEngine {
   readonly python: string;

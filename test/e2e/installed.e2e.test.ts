@@ -128,8 +128,18 @@ describe('installed from the VSIX alone: set-up, demo, run, dashboard, inspector
       page.locator('.gettingStartedContainer').getByRole('button', { name: label }).first();
     await until('the set-up step', async () => walkthroughButton('Set Up Python Environment').isVisible(), 30_000);
     await screenshot(page, 'i01-walkthrough');
+    // The step's check box follows srlm.pythonReady: still empty while the set-up runs, checked once it is done.
+    const setupChecked = () =>
+      page
+        .locator('.gettingStartedContainer [data-done-step-id$="setup"]')
+        .first()
+        .getAttribute('aria-checked')
+        .then((v) => v === 'true');
+    assert.equal(await setupChecked(), false, 'the set-up step starts unchecked');
     await walkthroughButton('Set Up Python Environment').click();
     mark('set-up started');
+    await sleep(1000);
+    assert.equal(await setupChecked(), false, 'the set-up step is not checked before the environment is ready');
     const ready = await until(
       'the set-up to finish',
       async () => {
@@ -144,6 +154,7 @@ describe('installed from the VSIX alone: set-up, demo, run, dashboard, inspector
       throw err;
     });
     mark('set-up finished');
+    await until('the set-up step checked', setupChecked, 10_000);
     await screenshot(page, 'i02-setup-ready');
     assert.match(ready, /Python 3\.\d+\.\d+, PyTorch 2\.13\.0\+cpu, engine 0\.1\.0/);
     // The environment is in global storage, outside the extension folder (an update keeps it); the extension

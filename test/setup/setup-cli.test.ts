@@ -146,6 +146,18 @@ test(
         /rebuilt for the update test/,
       );
 
+      // An environment the marker calls complete but that fails its check (the engine removed by hand) is set up
+      // again instead of being reported as ready or sending the user in a circle ("run srlm setup").
+      fs.rmSync(path.join(site(python), 'srlm_engine'), { recursive: true, force: true });
+      const repair = srlmSetup(
+        ['--env-dir', envDir, '--torch', 'cpu', '--engine-wheel', wheel2, '--json'],
+        offlineEnv(),
+      );
+      assert.equal(repair.code, 0, repair.stderr);
+      assert.match(repair.stderr, /failed its check \(the engine does not start in .*No module named srlm_engine\); setting it up again/);
+      assert.match(repair.stderr, /installing the training engine/);
+      assert.equal((JSON.parse(repair.stdout) as { upToDate: boolean }).upToDate, false);
+
       // `srlm run`'s own search finds the set-up environment through SRLM_ENV_DIR (the integrated terminal's case).
       // The CLI bundle alone, outside the repository, as the npm package or a VSIX holds it: no .venv around it.
       const lone = path.join(tmp, 'installed', 'srlm.js');

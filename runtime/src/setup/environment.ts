@@ -16,7 +16,15 @@ import {
   type BasePythonProbe,
 } from './base-python';
 import { defaultEnvDir, managedPython } from './layout';
-import { planSetup, readMarker, writeMarker, type SetupMarker, type SetupStep, type SetupWant } from './marker';
+import {
+  MARKER_FILE,
+  planSetup,
+  readMarker,
+  writeMarker,
+  type SetupMarker,
+  type SetupStep,
+  type SetupWant,
+} from './marker';
 import { distillPipError, type SetupFailureKind } from './pip-errors';
 import { chooseTorchBuild, parseNvidiaSmi, TORCH_QUERY_ARGS, type TorchPreference } from './torch-build';
 
@@ -218,8 +226,29 @@ function pipArgs(...args: string[]): string[] {
   return ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...args];
 }
 
-/** Creates or updates the environment; every failure is one SetupError. */
+/**
+ * Creates or updates the environment; every failure is one SetupError. An environment the marker calls complete
+ * that fails its check (a package removed by hand, a broken interpreter) is set up again once, from scratch.
+ */
 export async function setUpEnvironment(o: SetupOptions): Promise<SetupResult> {
+  try {
+    return await setUp(o);
+  } catch (err) {
+    if (!(err instanceof RecheckFailed)) throw err;
+    o.onLog(`the environment in ${o.envDir} failed its check (${err.failure.message}); setting it up again`);
+    fs.rmSync(path.join(o.envDir, MARKER_FILE), { force: true });
+    return setUp(o);
+  }
+}
+
+/** The quick check of an environment the marker called complete failed. */
+class RecheckFailed extends Error {
+  constructor(readonly failure: SetupError) {
+    super(failure.message);
+  }
+}
+
+async function setUp(o: SetupOptions): Promise<SetupResult> {
   try {
     fs.mkdirSync(o.envDir, { recursive: true });
   } catch (err) {
@@ -236,12 +265,12 @@ export async function setUpEnvironment(o: SetupOptions): Promise<SetupResult> {
     engine: { wheel: path.basename(o.engineWheel), sha256: sha256(o.engineWheel) },
   };
   const marker = readMarker(o.envDir);
+  if (!managed && !fs.existsSync(python)) throw new SetupError(`${python} does not exist`, 'no-python');
   const plan = planSetup(marker, want, fs.existsSync(python));
   const total = plan.steps.length;
   let step = 0;
   const begin = (text: string) => o.onStep(++step, total, text);
-  let pythonVersion = marker?.pythonVersion ?? '';
-  let torchInfo: { installed: string; cuda: string | null } | undefined =
+  const torchInfo: { installed: string; cuda: string | null } | undefined =
     marker && !plan.steps.includes('install-torch')
       ? { installed: marker.torch.installed, cuda: marker.torch.cuda }
       : undefined;
@@ -300,6 +329,41 @@ export async function setUpEnvironment(o: SetupOptions): Promise<SetupResult> {
   }
 
   begin('checking that the engine runs');
+  let checked: Verified;
+  try {
+    checked = await verify(python, o, torchInfo);
+  } catch (err) {
+    throw err instanceof SetupError && err.kind === 'verify' && total === 1 ? new RecheckFailed(err) : err;
+  }
+  const done: SetupMarker = {
+    version: 1,
+    python,
+    managed,
+    pythonVersion: checked.pythonVersion,
+    torch: { ...want.torch, ...checked.torch },
+    engine: { ...want.engine, version: checked.engineVersion },
+    finished: new Date().toISOString(),
+  };
+  try {
+    writeMarker(o.envDir, done);
+  } catch (err) {
+    throw new SetupError(describeFsError(err, 'cannot record the finished set-up'), 'disk');
+  }
+  return { python, marker: done, upToDate: total === 1, steps: plan.steps };
+}
+
+interface Verified {
+  engineVersion: string;
+  pythonVersion: string;
+  torch: { installed: string; cuda: string | null };
+}
+
+/** `python -m srlm_engine version`, the check `srlm run` makes, and torch's version when not known yet. */
+async function verify(
+  python: string,
+  o: SetupOptions,
+  torch: { installed: string; cuda: string | null } | undefined,
+): Promise<Verified> {
   const version = await run(python, ['-m', ENGINE_MODULE, 'version'], { ...o, onLog: () => undefined }, 120_000);
   let engineVersion: string | undefined;
   try {
@@ -312,34 +376,20 @@ export async function setUpEnvironment(o: SetupOptions): Promise<SetupResult> {
       `the engine does not start in ${python}: ${version.output.trim().split('\n').pop() ?? `exit ${version.code}`}`,
       'verify',
     );
+  let pythonVersion: string;
   try {
-    const checked = await checkEngine({ explicit: python, env: o.env, searchFrom: [] });
-    pythonVersion = checked.pythonVersion;
+    pythonVersion = (await checkEngine({ explicit: python, env: o.env, searchFrom: [] })).pythonVersion;
   } catch (err) {
     if (err instanceof EngineSetupError) throw new SetupError(err.message, 'verify');
     throw err;
   }
-  if (!torchInfo) {
+  if (!torch) {
     const t = await pythonJson(python, TORCH_PROBE, o);
     if (!t || typeof t.version !== 'string')
       throw new SetupError(`PyTorch does not import in ${python}: ${String(t?.error ?? 'no answer')}`, 'verify');
-    torchInfo = { installed: t.version, cuda: typeof t.cuda === 'string' ? t.cuda : null };
+    torch = { installed: t.version, cuda: typeof t.cuda === 'string' ? t.cuda : null };
   }
-  const done: SetupMarker = {
-    version: 1,
-    python,
-    managed,
-    pythonVersion,
-    torch: { ...want.torch, ...torchInfo },
-    engine: { ...want.engine, version: engineVersion },
-    finished: new Date().toISOString(),
-  };
-  try {
-    writeMarker(o.envDir, done);
-  } catch (err) {
-    throw new SetupError(describeFsError(err, 'cannot record the finished set-up'), 'disk');
-  }
-  return { python, marker: done, upToDate: total === 1, steps: plan.steps };
+  return { engineVersion, pythonVersion, torch };
 }
 
 function toSetupError(output: string, what: string, index?: string): SetupError {

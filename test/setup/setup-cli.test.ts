@@ -154,7 +154,10 @@ test(
         offlineEnv(),
       );
       assert.equal(repair.code, 0, repair.stderr);
-      assert.match(repair.stderr, /failed its check \(the engine does not start in .*No module named srlm_engine\); setting it up again/);
+      assert.match(
+        repair.stderr,
+        /failed its check \(the engine does not start in .*No module named srlm_engine\); setting it up again/,
+      );
       assert.match(repair.stderr, /installing the training engine/);
       assert.equal((JSON.parse(repair.stdout) as { upToDate: boolean }).upToDate, false);
 

@@ -1,11 +1,12 @@
 // Runs every TypeScript test file under test/ with Node's built-in test runner (through tsx).
 // Usage: node scripts/run-ts-tests.mjs [substring filters...]. Suites that need a real VS Code
-// (test/e2e, test/vscode) have their own entry points and are excluded here.
+// (test/e2e, test/vscode) and the packaging test (test/packaging: it rebuilds dist/, which other tests run) have
+// their own entry points and are excluded here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const excluded = new Set(['test/e2e', 'test/vscode', 'test/fixtures']);
+const excluded = new Set(['test/e2e', 'test/vscode', 'test/fixtures', 'test/packaging']);
 function walk(dir, out) {
   if (excluded.has(dir)) return out;
   for (const name of readdirSync(dir).sort()) {

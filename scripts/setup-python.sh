@@ -20,5 +20,8 @@ quiet_pip install -q --upgrade pip
 # torch first and alone, so the pinned CPU build (a local file on these machines) wins over any CUDA build.
 quiet_pip install -q -c "$root/runtime/python/constraints-cpu.txt" torch
 quiet_pip install -q -c "$root/runtime/python/constraints-cpu.txt" -e "$root/runtime/python[onnx,dev]"
+# The pyright wrapper downloads its type checker (an npm package) on first use: do it now, while set-up may
+# reach the registries, rather than in the middle of the tests.
+"$venv/bin/pyright" --version >/dev/null
 echo "$want" > "$stamp"
 echo "python environment ready: $venv"

@@ -16,14 +16,20 @@ bash scripts/setup-node.sh || { echo "node set-up failed"; exit 1; }
 bash scripts/setup-python.sh || { echo "python set-up failed"; exit 1; }
 
 step "typecheck" npx tsc -p tsconfig.json
-step "generated files" npx tsx server/src/core/schema/planSchema.ts --check
+generated_files() {
+  npx tsx server/src/core/schema/planSchema.ts --check && npx tsx server/src/core/schema/planTypes.ts --check
+}
+step "generated files" generated_files
 step "lint (typescript)" npm run --silent lint
 py_dirs=(runtime/python)
 [ -d bench ] && py_dirs+=(bench)
 step "lint (python)" .venv/bin/ruff check "${py_dirs[@]}"
 step "format (python)" .venv/bin/ruff format --check "${py_dirs[@]}"
+step "typecheck (python)" .venv/bin/pyright -p runtime/python --pythonpath .venv/bin/python
 step "typescript tests" node scripts/run-ts-tests.mjs
 step "python tests" .venv/bin/python -m pytest runtime/python/tests -q
+# Every platform's VSIX from one production build, and what each carries (after the TypeScript tests: it rebuilds dist/).
+step "packages (every platform)" node --import tsx --test --test-reporter=spec test/packaging/vsix.test.ts
 for extra in scripts/test-vscode.sh scripts/test-e2e.sh; do
   [ -f "$extra" ] && step "$(basename "$extra" .sh)" bash "$extra"
 done

@@ -123,9 +123,13 @@ def estimator(batch: int, seq: int) -> dict | None:
 def bench_sft(model, device, batch: int, seq: int, steps: int, warmup: int) -> dict:
     import torch
     from srlm_engine import losses, models
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import SftConfig
     from srlm_engine.stages.common import make_optimizer
 
-    cfg = {"lr": 1e-5, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"}
+    cfg = from_partial(
+        SftConfig, {"data": "bench", "lr": 1e-5, "warmup": 0.0, "scheduler": "constant"}
+    )
     opt, sched = make_optimizer(model, cfg, steps + warmup)
     vocab = model.config.vocab_size
     g = torch.Generator(device="cpu").manual_seed(0)
@@ -203,15 +207,23 @@ def bench_grpo(
     micro: int,
     backend=None,
 ) -> dict:
-    """One GRPO step; generation through `backend` (a `rollout` backend) or, without one, `generation.generate`."""
+    """One GRPO step through the engine's own steps: rollout (`backend`, by default the engine's `hf` backend),
+    scoring (`RewardScorer.score_rollout`) and update (`stages.rl.policy_update`, then clip and AdamW)."""
     import copy
 
     import torch
-    from srlm_engine import losses
-    from srlm_engine.generation import generate
-    from srlm_engine.rewards import RewardRunner
+    from srlm_engine import losses, rollout
+    from srlm_engine.generation import Completion
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import RlConfig
+    from srlm_engine.scoring import RewardScorer
     from srlm_engine.stages.common import make_optimizer
-    from srlm_engine.stages.rl import batch_logprobs, build_sequences, completion_logits
+    from srlm_engine.stages.rl import (
+        GRPOSettings,
+        batch_logprobs,
+        build_batch,
+        policy_update,
+    )
 
     vocab = model.config.vocab_size
     ref = (
@@ -221,78 +233,67 @@ def bench_grpo(
     )
     for p in ref.parameters():
         p.requires_grad_(False)
-    opt, _ = make_optimizer(
-        model,
-        {"lr": 1e-6, "weight_decay": 0.0, "warmup": 0.0, "scheduler": "constant"},
-        10,
+    cfg = from_partial(
+        RlConfig, {"data": "bench", "lr": 1e-6, "warmup": 0.0, "scheduler": "constant"}
+    )
+    opt, _ = make_optimizer(model, cfg, 10)
+    settings = GRPOSettings(
+        group=group,
+        micro=micro,
+        temperature=1.0,
+        epsilon=0.2,
+        epsilon_high=0.2,
+        kl=0.04,
+        loss_agg="grpo",
+        max_new_tokens=max_new,
+        overlong_filter=False,
     )
     g = torch.Generator().manual_seed(1)
     prompt_ids = [
         torch.randint(3, vocab, (prompt_len,), generator=g).tolist()
         for _ in range(prompts)
     ]
-    with RewardRunner(
-        [{"fn": "accuracy", "weight": 1.0}, {"fn": "format", "weight": 0.2}],
-        timeout=120,
-    ) as runner:
-        runner.start()
+    backend = backend or rollout.HFRollout(model, tok, prompts * group)
+    scorer = RewardScorer(
+        [{"fn": "accuracy", "weight": 1.0}, {"fn": "format", "weight": 0.2}], None, 120
+    )
+    try:
         sync(device)
         t0 = time.perf_counter()
-        if backend is not None:
-            backend.sync_weights(model, version=None)
-            comps = backend.generate(prompt_ids, max_new, 1.0, 1.0, group, seed=1)
-        else:
-            comps = generate(
-                model,
-                tok,
-                prompt_ids,
-                max_new,
-                temperature=1.0,
-                num_return_sequences=group,
-                batch_size=prompts * group,
-            )
+        backend.sync_weights(model, version=None)
+        comps = backend.generate(prompt_ids, max_new, 1.0, 1.0, group, seed=1)
         sync(device)
         t1 = time.perf_counter()
         # Random weights emit ids the tiny demo tokenizer lacks; fold them into its range to get scorable text.
-        texts = [
-            tok.decode([i % len(tok) for i in c.ids], skip_special_tokens=True)
+        comps = [
+            Completion(
+                c.ids,
+                tok.decode([i % len(tok) for i in c.ids], skip_special_tokens=True),
+                c.truncated,
+            )
             for c in comps
         ]
-        result = runner.score(texts, ["42"] * len(texts), ["p"] * len(texts))
+        rows = [{"prompt": "p", "answer": "42"}] * prompts
+        ro = rollout.Rollout(rows, prompt_ids, [""] * prompts, comps, group)
+        scores = scorer.score_rollout(ro, max_new)
         t2 = time.perf_counter()
-    rewards = torch.tensor(result.total, dtype=torch.float64)
+    finally:
+        scorer.close()
+    # A random policy scores every completion alike; a little noise gives the update non-zero advantages.
     adv, _ = losses.group_advantages(
-        rewards + torch.rand(rewards.shape, generator=g) * 1e-3, group
+        scores.total + torch.rand(scores.total.shape, generator=g) * 1e-3, group
     )
-    seq = build_sequences(
-        [p for p in prompt_ids for _ in range(group)],
+    batch = build_batch(
+        prompt_ids,
         [c.ids for c in comps],
         tok.pad_token_id,
         device,
+        group=group,
+        rewards=scores.total,
+        advantages=adv,
     )
-    ref_logp = batch_logprobs(ref, seq, micro, 1.0)
-    total = prompts * group
-    for s in range(0, total, micro):
-        sl = slice(s, s + micro)
-        lg = completion_logits(model, seq, sl)
-        logp = losses.token_logprobs(
-            lg, seq["input_ids"][sl, seq["prompt_width"] :], 1.0
-        )
-        per_tok, _ = losses.grpo_token_loss(
-            logp,
-            None,
-            ref_logp[sl],
-            adv[sl].to(device, torch.float32),
-            seq["completion_mask"][sl],
-            0.2,
-            0.2,
-            0.04,
-        )
-        loss = losses.aggregate(per_tok, seq["completion_mask"][sl], "grpo") / (
-            total // micro
-        )
-        loss.backward()
-        del lg, logp, per_tok, loss
+    batch.ref_logp = batch_logprobs(ref, batch, micro, 1.0)
+    update = policy_update(model, batch, settings, lambda loss: loss.backward())
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     opt.zero_grad(set_to_none=True)
@@ -300,7 +301,7 @@ def bench_grpo(
     t3 = time.perf_counter()
     gen_tokens = sum(len(c.ids) for c in comps)
     return {
-        "backend": "generate" if backend is None else backend.name,
+        "backend": backend.name,
         "prompts": prompts,
         "group": group,
         "prompt_len": prompt_len,
@@ -312,6 +313,9 @@ def bench_grpo(
         "generated_tokens": gen_tokens,
         "generation_tokens_per_s": gen_tokens / (t1 - t0),
         "truncation_rate": sum(c.truncated for c in comps) / len(comps),
+        "loss": update["loss"],
+        "entropy": update["entropy"],
+        "clip_fraction": update["clip_fraction"],
     }
 
 

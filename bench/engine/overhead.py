@@ -76,11 +76,15 @@ def engine_round(model_dir: Path, steps: int, batch: int) -> tuple[float, float]
 def bare_round(model_dir: Path, steps: int, batch: int) -> tuple[float, float]:
     import torch
     from srlm_engine import data, losses, models
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import ModelSpec
     from srlm_engine.tasks import arithmetic
 
     torch.manual_seed(3)
     model = models.load_model(
-        {"source": str(model_dir), "weights": "random"}, torch.device("cpu"), 3
+        from_partial(ModelSpec, {"source": str(model_dir), "weights": "random"}),
+        torch.device("cpu"),
+        3,
     )
     model.train()
     tok = models.load_tokenizer(str(model_dir))

@@ -17,6 +17,9 @@ import { registerNewPipeline } from './newPipeline';
 import { registerSrlmTasks } from './srlmTasks';
 import { installLaunchers } from './terminalCli';
 import { RunStatusBar } from './runs/statusBar';
+import { RunWarningNotifier } from './runs/warningNotifier';
+import { KeptStudies } from './study/keptStudies';
+import { registerStudy } from './study';
 import { useSetupEnvDir } from './python';
 import { PYTHON_READY_CONTEXT } from './setupPython';
 import { setUpPython } from '../../runtime/src/setup/marker';
@@ -32,7 +35,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const registry = new RunRegistry(() => runsFolder());
   const statusBar = new RunStatusBar(registry);
-  const tree = new RunsTreeProvider(registry);
+  const studies = new KeptStudies(() => runsFolder());
+  const tree = new RunsTreeProvider(registry, studies);
   const view = vscode.window.createTreeView('srlm.runs', {
     treeDataProvider: tree,
     showCollapseAll: true,
@@ -48,7 +52,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push({ dispose: () => clearTimeout(liveCheck) });
   context.subscriptions.push(
     registry,
+    studies,
     statusBar,
+    new RunWarningNotifier(registry),
     view,
     view.onDidChangeVisibility((e) => e.visible && registry.ensureStarted()),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -71,6 +77,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const { disposables, hooks } = registerCommands(ctx);
   context.subscriptions.push(...disposables);
+  context.subscriptions.push(
+    ...registerStudy({
+      extensionUri: context.extensionUri,
+      registry,
+      studies,
+      hooks: {
+        openRun: (id, dir) => DashboardPanel.show(context.extensionUri, id, dir, hooks),
+        log: (l) => output.appendLine(l),
+      },
+    }),
+  );
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
   context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));

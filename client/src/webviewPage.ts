@@ -27,3 +27,35 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
+
+export interface WebviewPageParts {
+  /** webview.cspSource ('file:' or 'self' for a plain page). */
+  readonly cspSource: string;
+  readonly nonce: string;
+  readonly title: string;
+  readonly styles: readonly string[];
+  readonly script: string;
+  /** The body's content, already HTML. */
+  readonly body: string;
+  /** Attributes of <body>, already escaped (e.g. `data-state="…"`). */
+  readonly bodyAttributes?: string;
+}
+
+/** A whole page under the policy above: its stylesheets, its body, then its one script with the nonce. */
+export function webviewPageHtml(p: WebviewPageParts): string {
+  const links = p.styles.map((s) => `<link rel="stylesheet" href="${escapeHtml(s)}">`).join('\n    ');
+  return `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <meta http-equiv="Content-Security-Policy" content="${webviewCsp(p.cspSource, p.nonce)}">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    ${links}
+    <title>${escapeHtml(p.title)}</title>
+  </head>
+  <body${p.bodyAttributes ? ` ${p.bodyAttributes}` : ''}>
+    ${p.body}
+    <script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.script)}"></script>
+  </body>
+</html>`;
+}

@@ -41,7 +41,8 @@ test('turns events into stage info, metric columns, eval and sample rows', async
           eval: 'test',
           when: 'after',
           n: 8,
-          metrics: { accuracy: 0.25 },
+          metrics: { accuracy: 0.25, 'avg@4': 0.125 },
+          sampling: { temperature: 0.8, top_p: 1, samples_per_prompt: 4 },
         }) +
         ev({ type: 'stage_finished', time: T + 5, stage: 'teach', status: 'completed', cached: false }) +
         ev({
@@ -74,6 +75,7 @@ test('turns events into stage info, metric columns, eval and sample rows', async
     assert.equal(loss.value[0], 3);
     assert.ok(Number.isNaN(loss.value[1]), 'a null metric is a gap, not a zero');
     assert.equal(d.evals![0].metrics.accuracy, 0.25);
+    assert.deepEqual(d.evals![0].sampling, { temperature: 0.8, topP: 1, samplesPerPrompt: 4 });
     assert.deepEqual(d.samples![0].rewards, { accuracy: 1, format: 0, total: 1 });
 
     // Only new points go out in the next delta; the snapshot holds everything.
@@ -91,6 +93,41 @@ test('turns events into stage info, metric columns, eval and sample rows', async
     assert.equal(snap.metrics!.length, 3);
     assert.equal(snap.evals!.length, 1);
     assert.equal(feed.pointCount(), 5);
+    await feed.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('warnings reach the dashboard with their code and hint, in deltas and in the snapshot', async () => {
+  const dir = runDir();
+  try {
+    const warning = {
+      type: 'warning',
+      time: T + 2,
+      stage: 'grpo',
+      step: 5,
+      code: 'no_learning_signal',
+      message: 'all groups uniform for 5 steps: nothing to learn',
+      hint: 'raise temperature',
+    };
+    writeFileSync(path.join(dir, 'events.jsonl'), ev({ type: 'run_started', time: T }) + ev(warning));
+    const feed = new RunFeed('r1', dir);
+    const deltas: RunDelta[] = [];
+    feed.onDelta((d) => deltas.push(d));
+    await feed.poll();
+    const row = {
+      stage: 'grpo',
+      step: 5,
+      code: 'no_learning_signal',
+      message: warning.message,
+      hint: 'raise temperature',
+    };
+    assert.deepEqual(deltas.at(-1)!.warnings, [row]);
+    appendFileSync(path.join(dir, 'events.jsonl'), ev({ type: 'log', time: T + 3, level: 'info', message: 'x' }));
+    await feed.poll();
+    assert.equal(deltas.at(-1)!.warnings, undefined, 'a warning goes out once');
+    assert.deepEqual(feed.snapshot().warnings, [row]);
     await feed.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,9 @@ import type { Page } from 'playwright-core';
 import * as path from 'node:path';
 import { hasPython } from '../fixtures/inference/fixture';
 import { makeInspectableRun } from '../fixtures/inference/run-scenario';
+import { RunStore } from '../../runtime/src/store/run-store';
+import { buildComparison, writeStudy } from '../../runtime/src/study/table';
+import { studyRuns } from '../study/runFolders';
 import { missingPrerequisites, root, sleep } from './codeServer';
 import { groupProcesses, openSession, python, type Session } from './session';
 import {
@@ -23,6 +26,7 @@ import {
   screenshot,
   sidebarRows,
   until,
+  webviewFrame,
 } from './workbench';
 
 /** Why the training scenarios cannot run here, or undefined when they can. */
@@ -451,6 +455,57 @@ describe('SRLM Studio in a real VS Code (code-server + Chromium)', { skip: skipA
         const r = await sidebarRows(page);
         return r.some((x) => /^warmup.*sft.*completed/.test(x)) && r.some((x) => /^grpo.*rl.*completed/.test(x));
       });
+      await runCommand(page, 'View: Close All Editors');
+    },
+  );
+  test(
+    'the Study view opens a kept study from the Runs view, shows every variant, and comes back after a reload',
+    { timeout: 180_000 },
+    async () => {
+      // Three finished runs and the study kept over them, written where the Runs view looks; no training.
+      const store = new RunStore(path.join(session.workspace, '.srlm', 'runs'));
+      const ids = studyRuns(store);
+      const variants = ['kd_then_rl', 'kd_only', 'direct_rl'];
+      const table = buildComparison(
+        store,
+        [ids.kdRl, ids.kdOnly, ids.rl].map((id, i) => ({ id, variant: variants[i]! })),
+        { study: 'e2e_study', file: 'study.srlm' },
+      );
+      writeStudy(store.root, { ...table, id: 'e2e_study-20261202-100000', variants });
+      await runCommand(page, 'View: Close All Editors');
+      await runCommand(page, 'Focus on Runs View');
+      const studies = page.locator('.sidebar .monaco-list-row', { hasText: /^Studies/ }).first();
+      await until('the Studies group in the Runs view', async () => (await studies.count()) > 0, 30_000);
+      if ((await studies.getAttribute('aria-expanded')) !== 'true') await studies.locator('.monaco-tl-twistie').click();
+      const study = page.locator('.sidebar .monaco-list-row', { hasText: /^e2e_study/ }).first();
+      await until('the kept study row', async () => (await study.count()) > 0);
+      await study.click();
+      const frame = await until('the Study view', () => webviewFrame(page, 'figure.chart'), 60_000, 500).catch(
+        async (err: Error) => {
+          await screenshot(page, '11-no-study-view');
+          throw new Error(`${err.message}\nnotifications: ${await notifications(page)}`);
+        },
+      );
+      const shown = () =>
+        frame.evaluate(() => ({
+          rows: [...document.querySelectorAll('td.variant')].map((td) => td.textContent),
+          bars: document.querySelectorAll('figure.chart:not([hidden]) rect.bar').length,
+        }));
+      const first = await shown();
+      for (const v of variants) assert.equal(first.rows.filter((r) => r === v).length, 4, `${v} in every table`);
+      assert.equal(first.bars, 3);
+      await frame.locator('#metric').selectOption('arith/avg@8');
+      await screenshot(page, '11-study-view');
+      await reloadWindow(page);
+      const restored = await until('the restored Study view', () => webviewFrame(page, 'figure.chart'), 90_000, 500);
+      const visible = await until('the chosen metric after the reload', () =>
+        restored.evaluate(() =>
+          [...document.querySelectorAll<HTMLElement>('figure.chart')]
+            .filter((f) => !f.hidden)
+            .map((f) => f.dataset.metric),
+        ),
+      );
+      assert.deepEqual(visible, ['arith/avg@8']);
       await runCommand(page, 'View: Close All Editors');
     },
   );

@@ -79,6 +79,7 @@ test('KD loss values include the jsd call snippet; inside the call, its argument
 test('eval metrics inside a list; lora targets inside a list', () => {
   assert.deepEqual(labels('pipeline p {\n  eval e {\n    metrics = [accuracy, $0]\n  }\n}'), [
     'accuracy',
+    'avg@K',
     'pass@K',
     'maj@K',
   ]);

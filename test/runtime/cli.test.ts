@@ -140,7 +140,7 @@ test('run, runs, show, logs: plain progress lines and a summary table off a term
   assert.match(r.stdout, /run \S+ completed in \d+(m \d\d)?s; best accuracy 0\.3/);
   const id = store.ids()[0]!;
   const runs = await srlm(['runs'], dir, {});
-  assert.match(runs.stdout, new RegExp(`^${id} +three +completed .* 3/3 +accuracy 0\\.3$`, 'm'));
+  assert.match(runs.stdout, new RegExp(`^${id} +three +completed .* 3/3 +accuracy 0\\.3 +acc 0\\.3$`, 'm'));
   const show = await srlm(['show', 'three'], dir, {});
   assert.equal(show.code, 0);
   assert.match(show.stdout, /status +completed/);

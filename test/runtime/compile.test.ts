@@ -7,6 +7,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { compilePlan, CompileError } from '../../runtime/src/plan/compile';
 import { blockSpec } from '../../server/src/core';
 import { PLAN_SCHEMA_PATH, renderPlanSchemaText } from '../../server/src/core/schema/planSchema';
+import { PLAN_TYPES_PATH, renderPlanTypesText } from '../../server/src/core/schema/planTypes';
 import { root, tmpDir } from './helpers';
 
 const planSchema = JSON.parse(fs.readFileSync(path.join(root, PLAN_SCHEMA_PATH), 'utf8'));
@@ -150,6 +151,15 @@ test("the engine's plan schema is the one generated from the language schema", (
     fs.readFileSync(path.join(root, PLAN_SCHEMA_PATH), 'utf8'),
     renderPlanSchemaText(),
     'run: npx tsx server/src/core/schema/planSchema.ts',
+  );
+});
+
+test("the engine's typed plan is the one generated from the plan schema", () => {
+  // The engine's dataclasses (plan_types.py) come from the same declaration; CI also runs planTypes.ts --check.
+  assert.equal(
+    fs.readFileSync(path.join(root, PLAN_TYPES_PATH), 'utf8'),
+    renderPlanTypesText(),
+    'run: npx tsx server/src/core/schema/planTypes.ts',
   );
 });
 

@@ -227,3 +227,26 @@ test('progress renderer: one status line redrawn in place on a terminal, permane
   feed(ev({ type: 'warning', message: 'careful' }));
   assert.ok(out.includes('\r\x1b[2Kwarning: careful\n'), 'the status line is cleared before a permanent line');
 });
+
+test('progress renderer: a warning with a hint prints the hint under it', () => {
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const st = new RunState();
+  const r = new ProgressRenderer({ out: sink, tty: false, columns: 80, color: false, now: () => 1700000010_000 });
+  const e = JSON.parse(
+    ev({
+      type: 'warning',
+      stage: 'rl',
+      step: 5,
+      code: 'no_learning_signal',
+      message: 'all groups uniform for 5 steps: nothing to learn',
+      hint: 'raise temperature',
+    }),
+  ) as AnyEvent;
+  st.apply(e);
+  r.onEvent(e, st);
+  assert.match(
+    out,
+    /warning: all groups uniform for 5 steps: nothing to learn\n(\d\d:\d\d:\d\d )? {2}hint: raise temperature\n$/,
+  );
+});

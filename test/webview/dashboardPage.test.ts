@@ -137,6 +137,59 @@ describe('dashboard page in Chromium', { skip }, () => {
     assert.match(await page.locator('.timeline .stage[data-stage="teach"]').innerText(), /40\/40[\s\S]*completed/);
   });
 
+  test('a warning shows above the charts with its hint', async () => {
+    await post({
+      type: 'delta',
+      delta: {
+        warnings: [
+          {
+            stage: 'rl',
+            step: 5,
+            code: 'no_learning_signal',
+            message: 'all groups uniform for 5 steps: nothing to learn',
+            hint: 'raise temperature',
+          },
+        ],
+      },
+    });
+    const w = page.locator('.warnings .warning[data-code="no_learning_signal"]');
+    await w.waitFor();
+    assert.match(
+      await w.innerText(),
+      /rl step 5: all groups uniform for 5 steps: nothing to learn\s+raise temperature/,
+    );
+  });
+
+  test("an eval block's scores share one chart; the table shows every metric, scores first, and the sampling", async () => {
+    const sampling = { temperature: 1, topP: 0.95, samplesPerPrompt: 8 };
+    await post({
+      type: 'delta',
+      delta: {
+        evals: [
+          {
+            stage: 'rl',
+            step: 5,
+            time: 30,
+            name: 'valid',
+            metrics: { eval_time_s: 3, 'pass@8': 0.9, 'avg@8': 0.4, accuracy: 0.6, 'maj@8': 0.7 },
+            sampling,
+          },
+        ],
+      },
+    });
+    await page.waitForTimeout(200);
+    assert.equal((await chart('rl', 'eval/valid'))?.points, 4, 'accuracy, avg@8, pass@8 and maj@8 in one chart');
+    assert.equal((await chart('rl', 'eval/valid/eval_time_s'))?.points, 1);
+    assert.equal(
+      (await page.locator('.evals thead').innerText()).trim(),
+      ['stage', 'step', 'accuracy', 'avg@8', 'pass@8', 'maj@8', 'eval_time_s', 'sampling'].join('\t'),
+    );
+    assert.match(
+      await page.locator('.evals tbody tr').last().innerText(),
+      /^rl \(valid\)\t5\t0\.6000\t0\.4000\t0\.9000\t0\.7000\t3\t8 samples per prompt at temperature 1, top_p 0\.95$/,
+    );
+  });
+
   test('clicking a stage asks the host to reveal it; options persist', async () => {
     await page.locator('.timeline .stage[data-stage="rl"]').click();
     await page.locator('#log-scale').check();

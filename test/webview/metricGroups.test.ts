@@ -9,16 +9,19 @@ test('metrics that belong together share a chart', () => {
   assert.equal(metricFamily('reward_std/format'), 'reward_std');
   assert.equal(metricFamily('clip_ratio_low'), 'clip_ratio');
   assert.equal(metricFamily('clip_ratio_region'), 'clip_ratio');
+  assert.equal(metricFamily('clip_fraction'), 'clip_ratio');
   assert.equal(metricFamily('completion_len_max'), 'completion_len');
   assert.equal(metricFamily('gen_time_s'), 'time_s');
   assert.equal(metricFamily('loss'), 'loss');
-  assert.equal(metricFamily('eval/arith/accuracy'), 'eval/arith/accuracy', 'each eval metric has its own chart');
+  for (const m of ['accuracy', 'avg@8', 'pass@8', 'maj@16'])
+    assert.equal(metricFamily(`eval/arith/${m}`), 'eval/arith', "an eval block's scores share one chart");
+  assert.equal(metricFamily('eval/arith/eval_time_s'), 'eval/arith/eval_time_s', 'other eval metrics: one each');
 });
 
-test('charts follow what matters for the stage kind, eval accuracy first', () => {
-  const names = ['lr', 'time_s', 'zeta', 'kl', 'reward', 'eval/arith/completion_len_mean', 'eval/arith/accuracy'];
+test('charts follow what matters for the stage kind, eval scores first', () => {
+  const names = ['lr', 'time_s', 'zeta', 'kl', 'reward', 'eval/arith/completion_len_mean', 'eval/arith'];
   assert.deepEqual(orderFamilies(names, METRIC_GROUPS.rl), [
-    'eval/arith/accuracy',
+    'eval/arith',
     'eval/arith/completion_len_mean',
     'reward',
     'kl',

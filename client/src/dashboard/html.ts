@@ -1,4 +1,4 @@
-import { escapeHtml, webviewCsp } from '../webviewPage';
+import { webviewPageHtml } from '../webviewPage';
 
 export { makeNonce } from '../webviewPage';
 
@@ -15,19 +15,5 @@ export interface PageUris {
 }
 
 export function dashboardHtml(p: PageUris): string {
-  const links = p.styles.map((s) => `<link rel="stylesheet" href="${escapeHtml(s)}">`).join('\n    ');
-  return `<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="UTF-8">
-    <meta http-equiv="Content-Security-Policy" content="${webviewCsp(p.cspSource, p.nonce)}">
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
-    ${links}
-    <title>${escapeHtml(p.title)}</title>
-  </head>
-  <body>
-    <div id="app"></div>
-    <script nonce="${p.nonce}" src="${escapeHtml(p.script)}"></script>
-  </body>
-</html>`;
+  return webviewPageHtml({ ...p, body: '<div id="app"></div>' });
 }

@@ -4,10 +4,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventTailer } from '../../../runtime/src/events/tail';
+import { parseSampling } from '../../../runtime/src/events/eval-metrics';
 import { RunState, type StageState } from '../../../runtime/src/events/state';
 import type { AnyEvent } from '../../../runtime/src/events/lines';
 import { SeriesBuffer } from '../../webview/dashboard/series';
-import type { EvalRow, MetricChunk, RunDelta, RunHeader, SampleRow, StageInfo } from '../../webview/dashboard/protocol';
+import type {
+  EvalRow,
+  MetricChunk,
+  RunDelta,
+  RunHeader,
+  SampleRow,
+  StageInfo,
+  WarningRow,
+} from '../../webview/dashboard/protocol';
 
 /** Sample rows kept host-side for a replay; the tables show the newest. */
 const MAX_SAMPLES = 200;
@@ -27,6 +36,8 @@ export class RunFeed {
   private evals: EvalRow[] = [];
   private pendingSamples: SampleRow[] = [];
   private pendingEvals: EvalRow[] = [];
+  private warnings: WarningRow[] = [];
+  private pendingWarnings: WarningRow[] = [];
   private logs: string[] = [];
   private t0: number | undefined;
   private tailer: EventTailer | undefined;
@@ -88,6 +99,8 @@ export class RunFeed {
     this.evals = [];
     this.pendingSamples = [];
     this.pendingEvals = [];
+    this.warnings = [];
+    this.pendingWarnings = [];
     this.t0 = undefined;
     for (const l of this.listeners) l(this.snapshot(), true);
   }
@@ -131,8 +144,22 @@ export class RunFeed {
           name: typeof ev.eval === 'string' ? ev.eval : undefined,
           metrics,
         };
+        const sampling = parseSampling(ev.sampling);
+        if (sampling) row.sampling = sampling;
         this.evals.push(row);
         this.pendingEvals.push(row);
+        break;
+      }
+      case 'warning': {
+        const row: WarningRow = {
+          stage: typeof ev.stage === 'string' ? ev.stage : undefined,
+          step: typeof ev.step === 'number' ? ev.step : undefined,
+          code: typeof ev.code === 'string' ? ev.code : undefined,
+          message: String(ev.message ?? ''),
+          hint: typeof ev.hint === 'string' ? ev.hint : undefined,
+        };
+        this.warnings.push(row);
+        this.pendingWarnings.push(row);
         break;
       }
       case 'samples': {
@@ -213,8 +240,10 @@ export class RunFeed {
     if (metrics.length) d.metrics = metrics;
     if (this.pendingSamples.length) d.samples = this.pendingSamples;
     if (this.pendingEvals.length) d.evals = this.pendingEvals;
+    if (this.pendingWarnings.length) d.warnings = this.pendingWarnings;
     this.pendingSamples = [];
     this.pendingEvals = [];
+    this.pendingWarnings = [];
     return d;
   }
 
@@ -234,12 +263,14 @@ export class RunFeed {
     }
     this.pendingSamples = [];
     this.pendingEvals = [];
+    this.pendingWarnings = [];
     return {
       run: this.header(),
       stages: this.stages(),
       metrics,
       samples: this.samples.slice(-MAX_SAMPLES),
       evals: [...this.evals],
+      warnings: [...this.warnings],
     };
   }
 

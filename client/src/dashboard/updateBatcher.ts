@@ -102,6 +102,7 @@ export function mergeDelta(a: RunDelta, b: RunDelta): RunDelta {
   if (b.metrics) out.metrics = mergeMetrics(a.metrics ?? [], b.metrics);
   if (b.samples) out.samples = [...(a.samples ?? []), ...b.samples];
   if (b.evals) out.evals = [...(a.evals ?? []), ...b.evals];
+  if (b.warnings) out.warnings = [...(a.warnings ?? []), ...b.warnings];
   if (b.logs) out.logs = [...(a.logs ?? []), ...b.logs];
   return out;
 }

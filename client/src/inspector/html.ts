@@ -1,4 +1,4 @@
-import { escapeHtml, webviewCsp } from '../webviewPage';
+import { webviewPageHtml } from '../webviewPage';
 
 export { makeNonce } from '../webviewPage';
 
@@ -14,18 +14,5 @@ export interface InspectorPage {
 }
 
 export function inspectorHtml(p: InspectorPage): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="UTF-8">
-    <meta http-equiv="Content-Security-Policy" content="${webviewCsp(p.cspSource, p.nonce)}">
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
-    <link rel="stylesheet" href="${escapeHtml(p.style)}">
-    <title>${escapeHtml(p.title)}</title>
-  </head>
-  <body>
-    <main id="app" aria-live="polite"></main>
-    <script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.script)}"></script>
-  </body>
-</html>`;
+  return webviewPageHtml({ ...p, styles: [p.style], body: '<main id="app" aria-live="polite"></main>' });
 }

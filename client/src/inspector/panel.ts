@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { CheckpointGenerator } from '../../../runtime/src/inference/checkpoint-generator';
 import type { ProviderPreference } from '../../../runtime/src/inference/ort';
 import { findPython } from '../../../runtime/src/supervisor/python';
+import { spawnCommand } from '../../../runtime/src/supervisor/spawn-command';
 import { choosePython } from '../python';
 import { InspectorController, type ControllerDeps } from './controller';
 import { inspectorHtml, makeNonce } from './html';
@@ -34,7 +35,12 @@ function exportRunner(): ControllerDeps['runExport'] {
       chosen ?? findPython({ env: process.env, searchFrom: [checkpoint, ...folders], installVenv: true })?.python;
     if (!python) throw new Error('no Python with srlm_engine found; set srlm.pythonPath or run `srlm setup`');
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(python, ['-m', 'srlm_engine.export', checkpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawnCommand(python, ['-m', 'srlm_engine.export', checkpoint]);
+      const child = spawn(c.file, c.args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsVerbatimArguments: c.windowsVerbatimArguments,
+        windowsHide: true,
+      });
       let tail = '';
       child.stderr.on('data', (d: Buffer) => {
         tail = (tail + d.toString()).slice(-4000);

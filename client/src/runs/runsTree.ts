@@ -1,17 +1,27 @@
-// The Runs view: runs (status icon, progress, duration) → stages (status, key metric) → checkpoints (step,
-// metrics). contextValue strings drive the context menus declared in package.json.
+// The Runs view: kept studies (when there are any) and runs (status icon, progress, duration) → stages (status,
+// key metric) → checkpoints (step, metrics). contextValue strings drive the context menus declared in
+// package.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckpointRecord, StageState } from '../../../runtime/src/events/state';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runRegistry';
-import { duration, keyMetric, num } from './format';
+import { compactEvals } from '../../../runtime/src/events/eval-metrics';
+import { finalScores } from '../../../runtime/src/store/run-summary';
+import { duration, evalLines, keyMetric, num } from './format';
+import type { KeptStudies } from '../study/keptStudies';
+import type { StudyListing } from '../../../runtime/src/study/table';
+import { formatWhen } from '../../../runtime/src/cli/run-common';
 
 export type RunsNode =
   | { type: 'run'; runId: string }
   | { type: 'stage'; runId: string; stage: string }
   | { type: 'checkpoint'; runId: string; stage: string; path: string; step: number | undefined; final: boolean }
   | { type: 'message'; text: string };
+
+/** The "Studies" group and its studies (only in this view; run commands never receive them). */
+export type StudyNode = { type: 'studies' } | { type: 'study'; id: string; runsDir: string };
+export type RunsTreeNode = RunsNode | StudyNode;
 
 export function statusIcon(status: string): vscode.ThemeIcon {
   switch (status) {
@@ -31,19 +41,27 @@ export function statusIcon(status: string): vscode.ThemeIcon {
   }
 }
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode> {
+  private readonly changed = new vscode.EventEmitter<RunsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
 
-  constructor(private readonly registry: RunRegistry) {
+  constructor(
+    private readonly registry: RunRegistry,
+    private readonly studies?: KeptStudies,
+  ) {
     registry.onDidChange(() => this.changed.fire(undefined));
+    studies?.onDidChange(() => this.changed.fire(undefined));
   }
 
-  getChildren(node?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
+  getChildren(node?: RunsTreeNode): RunsTreeNode[] | Promise<RunsTreeNode[]> {
     if (!node) {
       const runs = this.registry.list();
-      if (runs.length === 0) return [];
-      return runs.map((r) => ({ type: 'run', runId: r.id }));
+      const studies: RunsTreeNode[] = this.studies?.list().length ? [{ type: 'studies' }] : [];
+      return [...studies, ...runs.map((r): RunsTreeNode => ({ type: 'run', runId: r.id }))];
+    }
+    if (node.type === 'studies') {
+      const runsDir = this.studies?.folder;
+      return runsDir ? (this.studies?.list() ?? []).map((s) => ({ type: 'study', id: s.id, runsDir })) : [];
     }
     if (node.type === 'run') {
       const e = this.registry.get(node.runId);
@@ -69,14 +87,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     return [];
   }
 
-  getParent(node: RunsNode): RunsNode | undefined {
+  getParent(node: RunsTreeNode): RunsTreeNode | undefined {
+    if (node.type === 'study') return { type: 'studies' };
     if (node.type === 'stage') return { type: 'run', runId: node.runId };
     if (node.type === 'checkpoint') return { type: 'stage', runId: node.runId, stage: node.stage };
     return undefined;
   }
 
-  getTreeItem(node: RunsNode): vscode.TreeItem {
+  getTreeItem(node: RunsTreeNode): vscode.TreeItem {
     switch (node.type) {
+      case 'studies': {
+        const n = this.studies?.list().length ?? 0;
+        const item = new vscode.TreeItem('Studies', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'studies';
+        item.iconPath = new vscode.ThemeIcon('graph');
+        item.description = `${n} kept`;
+        item.tooltip = 'Comparison tables kept by study runs and `srlm compare --keep`';
+        return item;
+      }
+      case 'study': {
+        const s = this.studies?.list().find((x) => x.id === node.id);
+        return studyItem(node, s);
+      }
       case 'message':
         return new vscode.TreeItem(node.text);
       case 'run': {
@@ -95,6 +127,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       }
     }
   }
+}
+
+function studyItem(node: Extract<StudyNode, { type: 'study' }>, s: StudyListing | undefined): vscode.TreeItem {
+  const item = new vscode.TreeItem(s?.study ?? node.id, vscode.TreeItemCollapsibleState.None);
+  item.id = `study:${node.id}`;
+  item.iconPath = new vscode.ThemeIcon('graph');
+  if (s) {
+    item.description = `${s.variants.length} variant${s.variants.length === 1 ? '' : 's'} · ${formatWhen(s.created)}`;
+    // Study files are untrusted like run folders: text only, never markdown.
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendText(`${s.study ?? node.id}${s.file ? ` (${s.file})` : ''}`).appendMarkdown('\n\n');
+    tip.appendText(`variants: ${s.variants.join(', ')}`).appendMarkdown('\n\n');
+    tip.appendText(`file: ${s.path}`);
+    item.tooltip = tip;
+  }
+  item.contextValue = 'srlmStudy';
+  item.command = { command: 'srlm.openStudy', title: 'Open Study', arguments: [node] };
+  return item;
 }
 
 function runItem(e: RunEntry): vscode.TreeItem {
@@ -125,6 +175,8 @@ function runItem(e: RunEntry): vscode.TreeItem {
   const why = st.finishMessage ?? e.record?.message ?? sum?.message;
   tip.appendText(`status: ${status}${why ? ` — ${why}` : ''}`).appendMarkdown('\n\n');
   if (e.record?.source) tip.appendText(`pipeline file: ${e.record.source}`).appendMarkdown('\n\n');
+  const final = sum ? sum.final : finalScores(st);
+  if (final) tip.appendText(`final eval: ${compactEvals(final, num)}`).appendMarkdown('\n\n');
   tip.appendText(`folder: ${e.dir}`);
   item.tooltip = tip;
   item.contextValue = isLive(e) ? 'srlmRun.live' : 'srlmRun.finished';
@@ -151,12 +203,10 @@ function stageItem(e: RunEntry, s: StageState): vscode.TreeItem {
   const last: string[] = [];
   for (const [m, series] of s.metrics) if (series.count > 0) last.push(`${m} = ${num(series.lastValue)}`);
   if (last.length) tip.appendMarkdown(`${last.slice(0, 12).join(', ')}\n\n`);
-  if (s.lastEval)
-    tip.appendMarkdown(
-      `last eval: ${Object.entries(s.lastEval.metrics)
-        .map(([k2, v]) => `${k2} ${num(v)}`)
-        .join(', ')}`,
-    );
+  // Eval names and metric keys come from the run folder: appended as text, like the run's tooltip.
+  const evals = evalLines(s.evals);
+  if (evals.length) tip.appendMarkdown('latest evals:\n\n');
+  for (const line of evals) tip.appendText(line).appendMarkdown('\n\n');
   item.tooltip = tip;
   item.contextValue = 'srlmStage';
   return item;

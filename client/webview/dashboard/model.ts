@@ -1,5 +1,6 @@
 // The webview's copy of one run: metric columns per (stage, metric), stage list, RL samples and eval rows.
 // Fed only by host messages; the engine's events.jsonl stays the truth and a reload replays it.
+import { isScoreMetric } from '../../../runtime/src/events/eval-metrics';
 import { SeriesBuffer } from './series';
 import {
   FAMILY_PREFIXES,
@@ -8,11 +9,13 @@ import {
   type RunHeader,
   type SampleRow,
   type StageInfo,
+  type WarningRow,
 } from './protocol';
 
 /** Rows kept for the tables; older ones are dropped (the charts keep every point). */
 export const MAX_SAMPLE_ROWS = 200;
 export const MAX_EVAL_ROWS = 500;
+export const MAX_WARNING_ROWS = 50;
 
 export class RunModel {
   run: RunHeader | undefined;
@@ -21,6 +24,7 @@ export class RunModel {
   readonly series = new Map<string, Map<string, SeriesBuffer>>();
   samples: SampleRow[] = [];
   evals: EvalRow[] = [];
+  warnings: WarningRow[] = [];
   version = 0;
 
   clear(): void {
@@ -29,6 +33,7 @@ export class RunModel {
     this.series.clear();
     this.samples = [];
     this.evals = [];
+    this.warnings = [];
     this.version++;
   }
 
@@ -54,6 +59,7 @@ export class RunModel {
       }
       buf.append(chunk.step, chunk.time, chunk.value);
     }
+    if (delta.warnings?.length) this.warnings = [...this.warnings, ...delta.warnings].slice(-MAX_WARNING_ROWS);
     if (delta.samples?.length) this.samples = [...this.samples, ...delta.samples].slice(-MAX_SAMPLE_ROWS);
     if (delta.evals?.length) {
       this.evals = [...this.evals, ...delta.evals].slice(-MAX_EVAL_ROWS);
@@ -84,19 +90,23 @@ export class RunModel {
 }
 
 /** Chart family of a metric: `reward/accuracy` and `reward/format` share the `reward` chart, the clip ratios
- * share `clip_ratio`, and each eval metric (`eval/<block>/<metric>`) has a chart of its own. */
+ * share `clip_ratio`, the scores of one eval block (`eval/<block>/accuracy`, `…/avg@8`, `…/pass@8`, `…/maj@8`)
+ * share `eval/<block>`, and each other eval metric (`eval/<block>/eval_time_s`) has a chart of its own. */
 export function metricFamily(name: string): string {
-  if (name.startsWith('eval/')) return name;
+  if (name.startsWith('eval/')) {
+    const slash = name.lastIndexOf('/');
+    return isScoreMetric(name.slice(slash + 1)) ? name.slice(0, slash) : name;
+  }
   for (const [re, fam] of FAMILY_PREFIXES) if (re.test(name)) return fam;
   const slash = name.indexOf('/');
   return slash > 0 ? name.slice(0, slash) : name;
 }
 
-/** Orders families: eval outcomes first (accuracy before the rest), then the stage kind's list, then the rest
- * alphabetically. */
+/** Orders families: eval outcomes first (each block's scores before its other metrics), then the stage kind's
+ * list, then the rest alphabetically. */
 export function orderFamilies(families: Iterable<string>, preferred: readonly string[]): string[] {
   const rank = (f: string): number => {
-    if (f.startsWith('eval/')) return f.endsWith('/accuracy') ? -2 : -1;
+    if (f === 'eval' || f.startsWith('eval/')) return f.split('/').length <= 2 ? -2 : -1;
     const i = preferred.indexOf(f);
     return i >= 0 ? i : preferred.length;
   };

@@ -1,6 +1,8 @@
 // Messages between the dashboard host (client/src/dashboard) and the dashboard webview. Metrics travel as
 // columns of typed arrays, never as one object per point, so a million-point replay is three array copies.
 
+import type { EvalSampling } from '../../../runtime/src/events/eval-metrics';
+
 export type StageKind = 'sft' | 'kd' | 'rl' | 'eval' | string;
 export type Status = 'pending' | 'running' | 'completed' | 'failed' | 'stopped' | 'cached' | string;
 
@@ -40,6 +42,18 @@ export interface EvalRow {
   time: number;
   name?: string;
   metrics: Record<string, number>;
+  /** How the sampled metrics (avg@K, pass@K, maj@K) were drawn. */
+  sampling?: EvalSampling;
+}
+
+/** A warning the engine raised (`warning` events), shown above the charts. */
+export interface WarningRow {
+  stage?: string;
+  step?: number;
+  code?: string;
+  message: string;
+  /** What the user can do about it. */
+  hint?: string;
 }
 
 export interface RunHeader {
@@ -59,6 +73,7 @@ export interface RunDelta {
   metrics?: MetricChunk[];
   samples?: SampleRow[];
   evals?: EvalRow[];
+  warnings?: WarningRow[];
   logs?: string[];
 }
 
@@ -81,7 +96,7 @@ export interface DashboardState {
 }
 
 /** Which metric charts matter for each stage kind, in display order (names as in docs/events.md); the rest
- * follow alphabetically. Eval charts (eval/<block>/<metric>) come first: they are the outcome. */
+ * follow alphabetically. Eval charts (eval/<block>: its scores; eval/<block>/<metric>: the rest) come first: they are the outcome. */
 export const METRIC_GROUPS: Record<string, readonly string[]> = {
   sft: ['loss', 'ce', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],
   kd: ['loss', 'kd', 'ce', 'on_policy', 'lr', 'grad_norm', 'tokens_per_s', 'time_s', 'gpu_mem_gb'],
@@ -89,6 +104,7 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
     'reward',
     'reward_std',
     'frac_zero_std_groups',
+    'resample_draws',
     'kl',
     'entropy',
     'completion_len',
@@ -106,7 +122,7 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
 
 /** Metrics that share a chart although their names do not share a `family/` prefix. */
 export const FAMILY_PREFIXES: readonly [RegExp, string][] = [
-  [/^clip_ratio(_|$)/, 'clip_ratio'],
+  [/^clip_(ratio(_|$)|fraction$)/, 'clip_ratio'],
   [/^completion_len(_|$)/, 'completion_len'],
   [/^[a-z]+_time_s$/, 'time_s'],
 ];

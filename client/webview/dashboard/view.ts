@@ -1,5 +1,7 @@
 // The dashboard page: toolbar, stage timeline, per-stage chart sections, RL samples and eval tables. Renders
-// at most once per animation frame however many messages arrive, and only what changed.
+// at most once per animation frame however many messages arrive; the header and timeline every time, the charts
+// and tables only when the run's data or the overlay changed.
+import { compareMetrics, describeSampling } from '../../../runtime/src/events/eval-metrics';
 import { formatElapsed } from '../../../server/src/core/text/duration';
 import { MetricChart, type ChartLine, type Theme, type ViewOptions } from './chart';
 import { RunModel, metricFamily, orderFamilies } from './model';
@@ -59,6 +61,7 @@ export class Dashboard {
   private titleEl = el('span', 'run-title');
   private timeline = el('div', 'timeline');
   private chartsEl = el('div', 'charts');
+  private warningsEl = el('ul', 'warnings');
   private samplesBody = el('tbody');
   private evalHead = el('thead');
   private evalBody = el('tbody');
@@ -142,7 +145,7 @@ export class Dashboard {
     et.append(this.evalHead, this.evalBody);
     evals.append(et);
 
-    this.root.append(this.header, bar, this.timeline, this.chartsEl, evals, samples);
+    this.root.append(this.header, bar, this.timeline, this.warningsEl, this.chartsEl, evals, samples);
   }
 
   private setOption(o: Partial<ViewOptions>): void {
@@ -298,7 +301,9 @@ export class Dashboard {
         grid.append(chart.root);
         const lines: ChartLine[] = [];
         let ci = 0;
-        const members = [...names].filter((n) => metricFamily(n) === fam).sort();
+        const members = [...names]
+          .filter((n) => metricFamily(n) === fam)
+          .sort((a, b) => compareMetrics(a.slice(a.lastIndexOf('/') + 1), b.slice(b.lastIndexOf('/') + 1)));
         for (const n of members) {
           const color = this.palette[ci++ % this.palette.length];
           const sparse = n.startsWith('eval/');
@@ -326,6 +331,20 @@ export class Dashboard {
   }
 
   private renderTables(): void {
+    // Newest first; a warning is worth reading before the charts (e.g. an RL stage that learns nothing).
+    this.warningsEl.replaceChildren(
+      ...this.model.warnings
+        .slice()
+        .reverse()
+        .map((w) => {
+          const li = el('li', 'warning');
+          if (w.code) li.dataset.code = w.code;
+          const where = w.stage ? `${w.stage}${w.step !== undefined ? ` step ${w.step}` : ''}: ` : '';
+          li.append(el('span', 'warning-message', `⚠ ${where}${w.message}`));
+          if (w.hint) li.append(el('div', 'warning-hint', w.hint));
+          return li;
+        }),
+    );
     const rows = this.model.samples.slice(-50).reverse();
     this.samplesBody.replaceChildren(
       ...rows.map((r) => {
@@ -338,9 +357,11 @@ export class Dashboard {
         return tr;
       }),
     );
-    const keys = [...new Set(this.model.evals.flatMap((e) => Object.keys(e.metrics)))].sort();
+    // Every metric of every eval: the scores first (accuracy, avg@K, pass@K, maj@K), then lengths and timings.
+    const keys = [...new Set(this.model.evals.flatMap((e) => Object.keys(e.metrics)))].sort(compareMetrics);
+    const sampled = this.model.evals.some((e) => e.sampling);
     const hr = el('tr');
-    for (const h of ['stage', 'step', ...keys]) hr.append(el('th', undefined, h));
+    for (const h of ['stage', 'step', ...keys, ...(sampled ? ['sampling'] : [])]) hr.append(el('th', undefined, h));
     this.evalHead.replaceChildren(hr);
     this.evalBody.replaceChildren(
       ...this.model.evals.map((e) => {
@@ -353,6 +374,7 @@ export class Dashboard {
           const v = e.metrics[k];
           tr.append(el('td', 'num', v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(4)));
         }
+        if (sampled) tr.append(el('td', undefined, e.sampling ? describeSampling(e.sampling) : ''));
         return tr;
       }),
     );

@@ -15,8 +15,12 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .plan_types import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,14 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         except PlanError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(json.dumps(plan.resolved(), indent=2))
+        print(json.dumps(plan.resolved_json, indent=2))
         return 0
     if args.command == "run":
         from .launch import plan_settings, processes
 
         settings = plan_settings(args.plan)
         world = processes(settings)
-        if world > 1 and "WORLD_SIZE" not in os.environ:
+        if settings is not None and world > 1 and "WORLD_SIZE" not in os.environ:
             return _launch_ranks(args, list(sys.argv[1:] if argv is None else argv), settings, world)
         from .run import run
 
@@ -154,7 +158,7 @@ def _results_command(args) -> int:
     return 0
 
 
-def _launch_ranks(args, argv: list[str], settings: dict, world: int) -> int:
+def _launch_ranks(args, argv: list[str], settings: Settings, world: int) -> int:
     """`settings.processes` > 1 outside torchrun: this process becomes the launcher of `world` ranks."""
     from pathlib import Path
 

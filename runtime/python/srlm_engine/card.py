@@ -7,12 +7,14 @@ hyperparameters, eval results before and after each stage, the training curves, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 from pathlib import Path
 
 from . import __version__
+from .plan_types import ModelSpec, Stage
 from .runinfo import RunFolder
 from .sinks.base import numeric, pipeline_text
 
@@ -26,9 +28,9 @@ def is_hub_id(source: str) -> bool:
     return bool(HUB_ID.match(source)) and not os.path.exists(source)
 
 
-def base_license(spec: dict) -> str | None:
+def base_license(spec: ModelSpec) -> str | None:
     """The `license:` of the base model's own card, from its folder or the local Hugging Face cache (no network)."""
-    source = str(spec.get("source") or "")
+    source = spec.source
     readme: Path | None = None
     if os.path.isdir(source):
         readme = Path(source) / CARD
@@ -36,7 +38,7 @@ def base_license(spec: dict) -> str | None:
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            hit = try_to_load_from_cache(source, CARD, revision=spec.get("revision") or "main")
+            hit = try_to_load_from_cache(source, CARD, revision=spec.revision)
             readme = Path(hit) if isinstance(hit, str) else None
         except Exception:  # noqa: BLE001 — no hub library or an odd cache: the license is just unknown
             readme = None
@@ -82,7 +84,7 @@ def eval_rows(run: RunFolder, stages: list[str]) -> list[tuple[str, str, str, st
     return rows
 
 
-def draw_curves(run: RunFolder, stages: list[dict], path: Path) -> bool:
+def draw_curves(run: RunFolder, stages: list[Stage], path: Path) -> bool:
     """Each stage's main training metric (loss, or reward for RL) and its eval accuracy, one panel per stage.
     False when matplotlib is not installed (the card then says so instead of showing the image)."""
     try:
@@ -94,7 +96,7 @@ def draw_curves(run: RunFolder, stages: list[dict], path: Path) -> bool:
         return False
     fig, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 3.2), squeeze=False)
     for ax, st in zip(axes[0], stages, strict=True):
-        metric = MAIN_METRIC.get(st.get("kind"), "loss")
+        metric = MAIN_METRIC[st.kind]
         pts = [
             (e["step"], e["metrics"][metric])
             for e in run.events
@@ -133,58 +135,56 @@ def draw_curves(run: RunFolder, stages: list[dict], path: Path) -> bool:
 def render(run: RunFolder, stage: str, image: bool) -> str:
     st = run.stage(stage)
     chain = run.chain(stage)
-    chain_names = [s["name"] for s in chain]
+    chain_names = [s.name for s in chain]
     model_name, model = run.base_model(stage)
-    source = str(model.get("source") or model_name)
+    source = model.source
     hub_base = is_hub_id(source)
     license_ = base_license(model)
     done = run.finished().get(stage, {})
     meta_path = run.checkpoint(stage) / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    datasets = run.plan.get("datasets") or {}
-    used = []
+    datasets = run.plan.datasets
+    used: list[str] = []
     for s in chain:
-        cfg = s.get("config") or {}
-        for key in ("data", "prompts"):
-            if isinstance(cfg.get(key), str) and cfg[key] not in used:
-                used.append(cfg[key])
-    for ev in {e for s in chain for e in s.get("evals") or []}:
-        d = ((run.plan.get("evals") or {}).get(ev) or {}).get("data")
-        if isinstance(d, str) and d not in used:
-            used.append(d)
+        data = s.config.data
+        for d in [data] if isinstance(data, str) else [p.dataset for p in data]:
+            if d not in used:
+                used.append(d)
+    for ev in sorted({e for s in chain for e in s.evals}):
+        if run.plan.evals[ev].data not in used:
+            used.append(run.plan.evals[ev].data)
 
     front = ["---", "library_name: transformers", "pipeline_tag: text-generation"]
     if license_:
         front.append(f"license: {license_}")
     if hub_base:
         front.append(f"base_model: {source}")
-    hub_data = [str(datasets[d].get("hub") or datasets[d].get("path")) for d in used if d in datasets]
-    hub_data = [d for d in hub_data if is_hub_id(d)]
+    hub_data = [src for d in used if (src := datasets[d].source) and is_hub_id(src)]
     if hub_data:
         front += ["datasets:", *[f"- {d}" for d in hub_data]]
     front += [
         "tags:",
         "- srlm-studio",
-        *[f"- {k}" for k in dict.fromkeys(s["kind"] for s in chain)],
+        *[f"- {k}" for k in dict.fromkeys(s.kind for s in chain)],
         "---",
         "",
     ]
 
-    kinds = " → ".join(f"{s['name']} ({s['kind']})" for s in chain)
+    kinds = " → ".join(f"{s.name} ({s.kind})" for s in chain)
     lines = [
-        f"# {run.plan.get('pipeline', 'pipeline')} · {stage}",
+        f"# {run.plan.pipeline} · {stage}",
         "",
         f"A checkpoint trained with SRLM Studio from **{source}**, through {kinds}. "
-        f"It is the result of stage `{stage}` of pipeline `{run.plan.get('pipeline')}`, run `{run.run_id}`.",
+        f"It is the result of stage `{stage}` of pipeline `{run.plan.pipeline}`, run `{run.run_id}`.",
         "",
         "## Model details",
         "",
         "| | |",
         "|---|---|",
-        f"| base model | {_cell(source)} (`{model_name}`, weights {_cell(model.get('weights', 'pretrained'))}) |",
-        f"| stage | `{stage}` ({st['kind']}), {meta.get('step', done.get('step', '—'))} optimizer steps |",
+        f"| base model | {_cell(source)} (`{model_name}`, weights {_cell(model.weights)}) |",
+        f"| stage | `{stage}` ({st.kind}), {meta.get('step', done.get('step', '—'))} optimizer steps |",
         f"| stages | {_cell(' → '.join(chain_names))} |",
-        f"| stage hash | `{st.get('hash', '—')}` |",
+        f"| stage hash | `{st.hash or '—'}` |",
         f"| engine | srlm_engine {run.engine_version() or '—'} (card written by {__version__}) |",
         f"| license | {license_ or 'unknown: the base model declares none that SRLM Studio could read; check it before sharing'} |",
         "",
@@ -194,24 +194,19 @@ def render(run: RunFolder, stage: str, image: bool) -> str:
         "|---|---|---|",
     ]
     for d in used:
-        spec = datasets.get(d, {})
-        origin = (
-            spec.get("hub")
-            or spec.get("path")
-            or (f"built-in `{spec['builtin']}`" if spec.get("builtin") else "—")
-        )
+        spec = datasets[d]
+        origin = spec.source or (f"built-in `{spec.builtin}`" if spec.builtin else "—")
         fields = ", ".join(
-            f"{k}={spec[k]}"
+            f"{k}={v}"
             for k in ("prompt", "completion", "answer", "messages", "split", "limit")
-            if spec.get(k) is not None
+            if (v := getattr(spec, k)) is not None
         )
         lines.append(f"| `{d}` | {_cell(origin)} | {_cell(fields) or '—'} |")
     lines += ["", "## Training procedure", ""]
     for s in chain:
-        lines += [f"### `{s['name']}` ({s['kind']})", "", "| hyperparameter | value |", "|---|---|"]
-        lines += [
-            f"| {k} | {_cell(v)} |" for k, v in sorted((s.get("config") or {}).items()) if v is not None
-        ]
+        lines += [f"### `{s.name}` ({s.kind})", "", "| hyperparameter | value |", "|---|---|"]
+        config = dataclasses.asdict(s.config)
+        lines += [f"| {k} | {_cell(v)} |" for k, v in sorted(config.items()) if v is not None]
         lines.append("")
     lines += ["## Evaluation", ""]
     rows = eval_rows(run, chain_names)
@@ -229,7 +224,7 @@ def render(run: RunFolder, stage: str, image: bool) -> str:
         lines.append(
             "(matplotlib is not installed, so no image was drawn: `pip install 'srlm-engine[card]'`.)"
         )
-    text = pipeline_text(run.path, run.plan)
+    text = pipeline_text(run.path, run.plan.resolved_json)
     lines += ["", "## Pipeline", ""]
     if text:
         lines += ["The `.srlm` file this run was compiled from:", "", "```hcl", text.rstrip("\n"), "```"]

@@ -23,6 +23,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -230,7 +231,7 @@ def read_meta(path: Path) -> dict:
 
 def _state_globals() -> list:
     # What the numpy RNG state (a uint32 key array) needs beyond tensors, containers and numbers.
-    core = getattr(np, "_core", None) or np.core
+    core: Any = getattr(np, "_core", None) or np.core
     kinds = (np.uint32, np.int64, np.float64, np.float32, np.int32, np.uint8, np.bool_)
     return [np.ndarray, np.dtype, core.multiarray._reconstruct, *{type(np.dtype(k)) for k in kinds}]
 

@@ -20,6 +20,7 @@ shuffle → `limit`. A weighted mix (`data = 0.7 * cot + 0.3 * r1`) is a fixed l
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
@@ -27,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from .datasets_io import DataError, Table, open_table, source_of
+from .plan_types import DatasetSpec
 
 MAX_ISSUES = 20
 ROLES = ("system", "user", "assistant", "tool")
@@ -65,14 +67,15 @@ class RowProblem(Exception):
         self.column, self.message = column, message
 
 
-def columns_of(spec: dict) -> dict[str, str | None]:
+def columns_of(spec: DatasetSpec) -> dict[str, str | None]:
     """Row field → file column, as the block maps them."""
-    if spec.get("messages"):
-        cols = {"messages": spec["messages"], "prompt": None}
+    if spec.messages:
+        cols: dict[str, str | None] = {"messages": spec.messages, "prompt": None}
     else:
-        cols = {"messages": None, "prompt": spec.get("prompt") or "prompt"}
-    for k in ("completion", "answer", "reasoning"):
-        cols[k] = spec.get(k) or None
+        cols = {"messages": None, "prompt": spec.prompt}
+    cols.update(
+        completion=spec.completion or None, answer=spec.answer or None, reasoning=spec.reasoning or None
+    )
     return cols
 
 
@@ -111,7 +114,7 @@ def _messages(value, column: str) -> list[dict]:
     return out
 
 
-def normalise(spec: dict, raw: dict, cols: dict[str, str | None]) -> dict:
+def normalise(spec: DatasetSpec, raw: dict, cols: dict[str, str | None]) -> dict:
     """One file row → a normalised row; raises RowProblem naming the column."""
     item: dict = {"prompt": None, "completion": None, "answer": None}
     if cols["messages"]:
@@ -129,12 +132,14 @@ def normalise(spec: dict, raw: dict, cols: dict[str, str | None]) -> dict:
             )
         item["messages"] = msgs
     else:
-        item["prompt"] = _text(raw.get(cols["prompt"]), "prompt", cols["prompt"])
+        column = cols["prompt"]
+        assert column is not None  # columns_of names the prompt column whenever there are no messages
+        item["prompt"] = _text(raw.get(column), "prompt", column)
     if cols["completion"]:
         comp = _text(raw.get(cols["completion"]), "completion", cols["completion"])
-        if spec.get("calculator_notes") == "strip":
+        if spec.calculator_notes == "strip":
             comp = _CALC_NOTE.sub("", comp)
-        if spec.get("final_answer") == "boxed":
+        if spec.final_answer == "boxed":
             m = _FINAL.search(comp)
             if m:
                 comp = comp[: m.start()] + "\\boxed{" + m.group(1) + "}"
@@ -150,7 +155,7 @@ def normalise(spec: dict, raw: dict, cols: dict[str, str | None]) -> dict:
     return item
 
 
-def _missing_columns(name: str, spec: dict, table: Table) -> list[Issue]:
+def _missing_columns(name: str, spec: DatasetSpec, table: Table) -> list[Issue]:
     present = table.columns
     out = []
     for field, col in columns_of(spec).items():
@@ -167,7 +172,7 @@ def _missing_columns(name: str, spec: dict, table: Table) -> list[Issue]:
     return out
 
 
-def _checked(name: str, spec: dict, table: Table, issues: list[Issue]) -> Iterator[dict | None]:
+def _checked(name: str, spec: DatasetSpec, table: Table, issues: list[Issue]) -> Iterator[dict | None]:
     """Every row of the table in file order, normalised; None (and an issue) for a bad row."""
     cols = columns_of(spec)
     wanted = list(dict.fromkeys(c for c in cols.values() if c))
@@ -186,32 +191,32 @@ def _checked(name: str, spec: dict, table: Table, issues: list[Issue]) -> Iterat
                 yield None
 
 
-def _builtin_rows(spec: dict, seed: int) -> list[dict]:
-    if spec["builtin"] != "arithmetic":
-        raise DataError(f"unknown builtin dataset {spec['builtin']!r}")
+def _builtin_rows(spec: DatasetSpec, seed: int) -> list[dict]:
+    if spec.builtin != "arithmetic":
+        raise DataError(f"unknown builtin dataset {spec.builtin!r}")
     from .tasks import arithmetic
 
-    split = spec.get("split") or "train"
+    split = spec.split
     if split not in arithmetic.DEFAULT_SIZES:
         raise DataError(
             f"builtin arithmetic has no split '{split}' (splits: {', '.join(arithmetic.DEFAULT_SIZES)})"
         )
-    n = spec.get("limit") if not spec.get("holdout") else None
+    n = spec.limit if not spec.holdout else None
     return [
         dict(r) for r in arithmetic.generate(split=split, n=n or arithmetic.DEFAULT_SIZES[split], seed=seed)
     ]
 
 
-def describe(spec: dict) -> str:
-    return source_of(spec) or f"builtin {spec.get('builtin')}"
+def describe(spec: DatasetSpec) -> str:
+    return source_of(spec) or f"builtin {spec.builtin}"
 
 
-def check(name: str, spec: dict, max_issues: int = MAX_ISSUES) -> tuple[list[Issue], int, int]:
+def check(name: str, spec: DatasetSpec, max_issues: int = MAX_ISSUES) -> tuple[list[Issue], int, int]:
     """Reads and checks every row; (first `max_issues` issues, issue count, rows read). Never raises DataError."""
-    if spec.get("builtin"):
+    if spec.builtin:
         # Generated rows are correct by construction; only the task and split names can be wrong.
         try:
-            _builtin_rows({**spec, "limit": 1, "holdout": None}, 0)
+            _builtin_rows(dataclasses.replace(spec, limit=1, holdout=None), 0)
         except (DataError, ValueError) as e:
             return [Issue(name, describe(spec), str(e))], 1, 0
         return [], 0, 0
@@ -245,23 +250,23 @@ def holdout_indices(n: int, fraction: float, seed: int) -> set[int]:
     return set(random.Random(f"srlm-holdout/{seed}/{n}").sample(range(n), k))
 
 
-def _select(spec: dict, rows: list[dict], seed: int) -> list[dict]:
+def _select(spec: DatasetSpec, rows: list[dict], seed: int) -> list[dict]:
     """holdout/part, then the seeded shuffle, then limit."""
-    if spec.get("holdout"):
-        held = holdout_indices(len(rows), float(spec["holdout"]), seed)
-        keep_held = spec.get("part") == "holdout"
+    if spec.holdout:
+        held = holdout_indices(len(rows), float(spec.holdout), seed)
+        keep_held = spec.part == "holdout"
         rows = [r for i, r in enumerate(rows) if (i in held) == keep_held]
-    if spec.get("shuffle", True) and not spec.get("builtin"):
+    if spec.shuffle and not spec.builtin:
         random.Random(seed).shuffle(rows)
-    if spec.get("limit"):
-        rows = rows[: int(spec["limit"])]
+    if spec.limit:
+        rows = rows[: spec.limit]
     return rows
 
 
-def load_rows(name: str, spec: dict, seed: int) -> list[dict]:
+def load_rows(name: str, spec: DatasetSpec, seed: int) -> list[dict]:
     """Rows of a plan dataset, checked and normalised; DataError with the first problem's file and line."""
     where = describe(spec)
-    if spec.get("builtin"):
+    if spec.builtin:
         rows = _builtin_rows(spec, seed)
     else:
         try:
@@ -279,9 +284,9 @@ def load_rows(name: str, spec: dict, seed: int) -> list[dict]:
     rows = _select(spec, rows, seed)
     if not rows:
         raise DataError(f"dataset {name} ({where}) has no rows")
-    if spec.get("system"):
+    if spec.system:
         for r in rows:
-            r["system"] = spec["system"]
+            r["system"] = spec.system
     return rows
 
 

@@ -22,6 +22,9 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from .plan_types import DatasetSpec
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "arrow")
 EXTENSIONS = {
@@ -52,7 +55,7 @@ class Location:
 class Table:
     """A split as a `datasets.Dataset`, with where each of its rows came from."""
 
-    dataset: object  # datasets.Dataset
+    dataset: Any  # datasets.Dataset (imported on first use: it takes seconds)
     source: str
     files: list[str] = field(default_factory=list)
     # Row offset of each file in `dataset`; empty when the files are unknown (a split built remotely).
@@ -78,9 +81,9 @@ class Table:
         return Location(f, int(ln[row]) if ln is not None and row < len(ln) else None, row + 1)
 
 
-def source_of(spec: dict) -> str:
-    """The spec's `source`; `path` is its former name, still accepted in hand-written plans."""
-    return spec.get("source") or spec.get("path") or ""
+def source_of(spec: DatasetSpec) -> str:
+    """The spec's `source` ("" for a builtin dataset); plan.py maps the former name `path` to it."""
+    return spec.source or ""
 
 
 def is_hub_id(source: str) -> bool:
@@ -95,17 +98,17 @@ def _quiet_datasets():
     return datasets
 
 
-def open_table(spec: dict) -> Table:
+def open_table(spec: DatasetSpec) -> Table:
     """The split a dataset block names, opened through `datasets`; raises DataError naming what is wrong."""
     source = source_of(spec)
     if not source:
         raise DataError("a dataset needs `source` (a hub id, file or folder) or `builtin`")
     p = Path(source).expanduser()
     if p.is_file():
-        return _open_files([p], _format_of(p, spec.get("format", "auto")), source)
+        return _open_files([p], _format_of(p, spec.format), source)
     if p.is_dir():
         if (p / "state.json").is_file() or (p / "dataset_dict.json").is_file():
-            return _open_saved(p, spec.get("split") or "train", source)
+            return _open_saved(p, spec.split, source)
         return _open_folder(p, spec, source)
     if p.is_absolute() or not is_hub_id(source):
         raise DataError(f"{source}: dataset file or folder not found")
@@ -293,15 +296,15 @@ def _open_saved(path: Path, split: str, source: str) -> Table:
         raise DataError(f"{source}: cannot read the save_to_disk folder: {_reason(e)}") from None
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
-            raise DataError(f"{source}: no split '{split}' (splits: {', '.join(ds)})")
+            raise DataError(f"{source}: no split '{split}' (splits: {', '.join(map(str, ds))})")
         ds = ds[split]
     return Table(ds, source)
 
 
-def _open_folder(path: Path, spec: dict, source: str) -> Table:
+def _open_folder(path: Path, spec: DatasetSpec, source: str) -> Table:
     """A folder in hub layout: the README's configs, or `datasets`' default split patterns."""
     datasets = _quiet_datasets()
-    subset, split = spec.get("subset") or None, spec.get("split") or "train"
+    subset, split = spec.subset or None, spec.split
     try:
         try:
             builder = datasets.load_dataset_builder(str(path), subset)
@@ -317,9 +320,10 @@ def _open_folder(path: Path, spec: dict, source: str) -> Table:
         raise DataError(f"{source}: no split '{split}' (splits: {', '.join(files_by_split) or 'none'})")
     files = [Path(str(f)) for f in files_by_split[split]]
     fmts = {EXTENSIONS.get(f.suffix.lower()) for f in files}
-    if len(fmts) == 1 and None not in fmts:
+    fmt = fmts.pop() if len(fmts) == 1 else None
+    if fmt is not None:
         # Known data files: read them as files, so their rows keep file and line.
-        return _open_files(files, fmts.pop(), source)
+        return _open_files(files, fmt, source)
     try:
         builder.download_and_prepare()
         return Table(builder.as_dataset(split=split), source)
@@ -334,9 +338,9 @@ def hub_offline() -> bool:
     )
 
 
-def _open_hub(repo_id: str, spec: dict) -> Table:
+def _open_hub(repo_id: str, spec: DatasetSpec) -> Table:
     # The commit preflight resolved the revision to, when it did: a branch that moves later changes nothing.
-    revision = spec.get("resolved_revision") or spec.get("revision") or "main"
+    revision = spec.resolved_revision or spec.revision
     where = f"{repo_id}@{revision}" if revision != "main" else repo_id
     from .hub import cached_snapshot
 
@@ -356,9 +360,9 @@ def _open_hub(repo_id: str, spec: dict) -> Table:
                 raise
     datasets = _quiet_datasets()
     try:
-        builder = datasets.load_dataset_builder(repo_id, spec.get("subset") or None, revision=revision)
+        builder = datasets.load_dataset_builder(repo_id, spec.subset or None, revision=revision)
         builder.download_and_prepare()
-        ds = builder.as_dataset(split=spec.get("split") or "train")
+        ds = builder.as_dataset(split=spec.split)
     except Exception as e:  # noqa: BLE001
         hint = (
             "; the hub is offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE) and the dataset is not in the cache: "

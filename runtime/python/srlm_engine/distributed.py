@@ -9,6 +9,7 @@ Collectives must be reached by every rank in the same order: a function that is 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 
@@ -222,7 +223,8 @@ def load_full_optimizer_state(model, optimizer, state: dict) -> None:
     set_optimizer_state_dict(model, optimizer, state, options=_full_options(cpu_offload=False))
 
 
-def as_float(value) -> float:
+def as_float(value: Any) -> float:
     """A scalar tensor as a float; a DTensor (FSDP's grad norm) is made whole first."""
     full = getattr(value, "full_tensor", None)
-    return float(full() if callable(full) else value)
+    whole: Any = full() if callable(full) else value
+    return float(whole)

@@ -38,11 +38,11 @@ class EventWriter:
         self.enabled = enabled and path is not None
         self._lock = threading.Lock()
         self._echo = echo
-        self._file = None
+        self._file: Any = None  # the open events file when enabled
         self._end = -1  # the file's size after our last write; another size means someone else wrote
         # Metric sinks (srlm_engine.sinks) get every event after it is in the file; rank 0 only, like the file.
         self.sinks: list = []
-        if self.enabled:
+        if path is not None and self.enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "a", encoding="utf-8")
 
@@ -52,7 +52,7 @@ class EventWriter:
         size = os.fstat(self._file.fileno()).st_size
         if size == self._end or size == 0:
             return ""
-        fd = os.open(self.path, os.O_RDONLY)
+        fd = os.open(str(self.path), os.O_RDONLY)
         try:
             return "" if os.pread(fd, 1, size - 1) == b"\n" else "\n"
         finally:
@@ -82,6 +82,29 @@ class EventWriter:
         if self._echo is not None:
             self._echo(event)
         return event
+
+    def stage_finished(
+        self,
+        stage: str,
+        step: int | None,
+        status: str,
+        *,
+        checkpoint: str | None,
+        started: float,
+        metrics: dict,
+        cached: bool = False,
+    ) -> dict:
+        """The end of a stage, trained, stopped or reused from the stage cache: one shape for all three."""
+        return self.emit(
+            "stage_finished",
+            stage=stage,
+            step=step,
+            status=status,
+            cached=cached,
+            checkpoint=checkpoint,
+            duration_s=time.time() - started,
+            metrics=metrics,
+        )
 
     def close(self) -> None:
         sinks, self.sinks = self.sinks, []

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .plan import from_partial
+from .plan_types import DatasetSpec, ModelSpec
 from .sources import ModelLoadError, looks_local, resolve_source
 
 # Weights in safetensors only: hub repos often carry the same weights as .bin, .pth, ONNX or GGUF too.
@@ -51,23 +53,27 @@ class HubItem:
 
 
 def hub_items(plan: dict) -> list[HubItem]:
-    """Hub repositories a plan names: models whose source is a hub id, datasets whose source is one."""
+    """Hub repositories a plan names: models whose source is a hub id, datasets whose source is one.
+
+    Only the `models` and `datasets` sections are read (preflight pulls before the plan is complete), each
+    block with the schema's defaults for what it leaves out."""
     items = []
-    for name, m in (plan.get("models") or {}).items():
+    for name, written in (plan.get("models") or {}).items():
+        m = from_partial(ModelSpec, written)
         try:
-            source, local = resolve_source(m["source"])
+            source, local = resolve_source(m.source)
         except ModelLoadError:
             continue  # a missing local folder: the plan check reports it, there is nothing to pull
         if not local:
-            patterns = CONFIG_FILES if m.get("weights") == "random" else MODEL_FILES
-            items.append(HubItem("model", name, source, m.get("revision") or "main", tuple(patterns)))
-    for name, d in (plan.get("datasets") or {}).items():
-        source = d.get("source")
-        if not isinstance(source, str) or d.get("builtin"):
+            patterns = CONFIG_FILES if m.weights == "random" else MODEL_FILES
+            items.append(HubItem("model", name, source, m.revision, tuple(patterns)))
+    for name, written in (plan.get("datasets") or {}).items():
+        d = from_partial(DatasetSpec, written)
+        if d.source is None or d.builtin:
             continue
-        if Path(source).expanduser().exists() or looks_local(source):
+        if Path(d.source).expanduser().exists() or looks_local(d.source):
             continue
-        items.append(HubItem("dataset", name, source, d.get("revision") or "main"))
+        items.append(HubItem("dataset", name, d.source, d.revision))
     return items
 
 
@@ -141,8 +147,9 @@ def _classify(item: HubItem, e: BaseException) -> HubError:
     return HubError("error", f"{what}: {type(e).__name__}: {e}")
 
 
-def _is_connection_error(e: BaseException) -> bool:
+def _is_connection_error(error: BaseException) -> bool:
     seen = set()
+    e: BaseException | None = error
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         name = type(e).__name__

@@ -19,6 +19,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+
+from .plan_types import Settings
 
 # A failed rank's peers get this long to notice on their own before they are killed.
 FAILURE_GRACE_S = 5.0
@@ -30,7 +33,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rank_env(base: dict, rank: int, world: int, port: int) -> dict:
+def rank_env(base: Mapping[str, str], rank: int, world: int, port: int) -> dict:
     return {
         **base,
         "RANK": str(rank),
@@ -62,29 +65,26 @@ def _default_signals() -> None:
         signal.signal(sig, signal.SIG_DFL)
 
 
-def plan_settings(plan_path: str) -> dict:
-    """The plan's settings, or {} when the plan cannot be read (a rank's own validation reports that, with the
-    file and field)."""
-    import json
+def plan_settings(plan_path: str) -> Settings | None:
+    """The plan's settings, or None when the plan is invalid: the run itself then reports it, with the file and
+    the field, as one process."""
+    from .plan import PlanError, load
 
     try:
-        with open(plan_path, encoding="utf-8") as f:
-            settings = json.load(f).get("settings")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return settings if isinstance(settings, dict) else {}
+        return load(plan_path).settings
+    except (OSError, PlanError):
+        return None
 
 
-def processes(settings: dict) -> int:
-    value = settings.get("processes", 1)
-    return value if isinstance(value, int) and value > 1 else 1
+def processes(settings: Settings | None) -> int:
+    return settings.processes if settings is not None else 1
 
 
-def refusal(settings: dict, world: int) -> str | None:
+def refusal(settings: Settings, world: int) -> str | None:
     """Why `world` ranks cannot run here, or None."""
     import torch
 
-    device = settings.get("device", "auto")
+    device = settings.device
     if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
         have = torch.cuda.device_count()
         if world > have:

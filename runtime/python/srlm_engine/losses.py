@@ -28,6 +28,9 @@ Public API
 ``kd_loss(student_logits, teacher_logits, mask, name, beta=0.5, temperature=1.0) -> scalar``
     Distillation divergences on temperature-scaled distributions, per token then masked mean. ``name`` is the
     plan's ``forward_kl`` / ``reverse_kl`` / ``jsd``. ``kd_per_token(...)`` returns the ``(B, T)`` values.
+``kd_token_sum(student_logits, teacher_logits, mask, name, beta, temperature, vocab=None) -> scalar``
+    The same divergence summed over kept positions (on a shared vocabulary), for callers that normalise by
+    the token count of a whole step: the KD stage and RL's KD regulariser.
     With teacher ``P = softmax(t / T)`` and student ``Q = softmax(s / T)``:
 
     - forward KL = KL(P || Q) (mode-covering; the teacher's support is what counts),
@@ -96,6 +99,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -274,10 +278,11 @@ def kd_per_token(
     student_logits: torch.Tensor,
     teacher_logits: torch.Tensor,
     name: str = "jsd",
-    beta: float = 0.5,
+    beta: float | None = 0.5,
     temperature: float = 1.0,
 ) -> torch.Tensor:
-    """Per-position divergence ``(B, T)`` between teacher and student (see the module docstring)."""
+    """Per-position divergence ``(B, T)`` between teacher and student (see the module docstring); ``beta``
+    is read by ``jsd`` only."""
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(
             "student and teacher logits must have the same shape (slice a teacher's padding vocabulary rows "
@@ -285,7 +290,7 @@ def kd_per_token(
         )
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    if name == "jsd" and not 0.0 <= beta <= 1.0:
+    if name == "jsd" and (beta is None or not 0.0 <= beta <= 1.0):
         raise ValueError(f"jsd beta must be in [0, 1], got {beta}")
     log_q = torch.log_softmax(_float(student_logits) / temperature, dim=-1)
     log_p = torch.log_softmax(_float(teacher_logits) / temperature, dim=-1)
@@ -295,6 +300,7 @@ def kd_per_token(
         return _kl_from_logprobs(log_q, log_p)
     if name != "jsd":
         raise ValueError(f"unknown KD loss {name!r}; expected one of {', '.join(KD_LOSSES)}")
+    assert beta is not None
     # log M = log(β·P + (1−β)·Q), computed stably in log space.
     log_m = torch.logsumexp(torch.stack([log_p + math.log(beta), log_q + math.log1p(-beta)]), dim=0)
     return beta * _kl_from_logprobs(log_p, log_m) + (1.0 - beta) * _kl_from_logprobs(log_q, log_m)
@@ -311,6 +317,24 @@ def kd_loss(
     """Masked mean over positions of :func:`kd_per_token`."""
     per_token = kd_per_token(student_logits, teacher_logits, name, beta, temperature)
     return masked_mean(per_token, mask)
+
+
+def kd_token_sum(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    mask: torch.Tensor,
+    name: str,
+    beta: float | None,
+    temperature: float,
+    vocab: int | None = None,
+) -> torch.Tensor:
+    """Sum over kept positions of :func:`kd_per_token` on the first ``vocab`` logits of each side (a teacher
+    with a padded vocabulary is sliced to the shared ids). Callers divide by their token count: KD over a
+    whole optimizer step (stages/kd.py), or the KD regulariser over an RL generation batch."""
+    if vocab is not None:
+        student_logits, teacher_logits = student_logits[..., :vocab], teacher_logits[..., :vocab]
+    per_token = kd_per_token(student_logits, teacher_logits, name, beta, temperature)
+    return torch.where(_bool_mask(mask, per_token), per_token, torch.zeros_like(per_token)).sum()
 
 
 def forward_kl(student_logits, teacher_logits, mask, temperature: float = 1.0) -> torch.Tensor:
@@ -349,8 +373,16 @@ def group_advantages(
     adv = grouped - mean
     if scale:
         adv = adv / (std + eps)
-    zero_std = torch.isclose(std.squeeze(1), torch.zeros_like(std.squeeze(1)))
-    return adv.reshape(-1), float(zero_std.float().mean().item())
+    return adv.reshape(-1), float(uniform_groups(rewards, group_size).float().mean().item())
+
+
+def uniform_groups(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Per group of ``group_size`` contiguous rewards: True where every reward is the same (zero std).
+
+    Such a group has zero advantage for every completion, so it adds nothing to the policy gradient (DAPO's
+    dynamic sampling drops these groups; TRL logs their share as ``frac_reward_zero_std``)."""
+    std = rewards.reshape(-1, group_size).std(dim=1)
+    return torch.isclose(std, torch.zeros_like(std))
 
 
 def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
@@ -394,7 +426,11 @@ def grpo_token_loss(
         adv_full = adv.expand_as(ratio)
         low = (ratio < 1.0 - eps_low) & (adv_full < 0)
         high = (ratio > 1.0 + eps_high) & (adv_full > 0)
+        # The share of tokens whose ratio the clamp changed, whatever the advantage's sign (PPO's `clipfrac`);
+        # clip_ratio_region counts only those where the clipped term won the minimum (verl's pg_clipfrac).
+        outside = (ratio < 1.0 - eps_low) | (ratio > 1.0 + eps_high)
         stats: dict[str, float | None] = {
+            "clip_fraction": float(masked_mean(outside.to(ratio.dtype), m)),
             "clip_ratio_low": float(masked_mean(low.to(ratio.dtype), m)),
             "clip_ratio_high": float(masked_mean(high.to(ratio.dtype), m)),
             "clip_ratio_region": float(masked_mean((low | high).to(ratio.dtype), m)),
@@ -472,7 +508,7 @@ class _FusedHeadLoss(torch.autograd.Function):
         need_b = bias is not None and ctx.needs_input_grad[2]
         grad_h = torch.zeros_like(hidden) if need_h else None
         grad_w = torch.zeros_like(weight) if need_w else None
-        grad_b = torch.zeros_like(bias) if need_b else None
+        grad_b = torch.zeros_like(bias) if bias is not None and need_b else None
         parts_total = torch.zeros(len(coeffs), dtype=torch.float64, device=hidden.device)
         for r0 in range(0, hidden.shape[0], rows):
             sl = slice(r0, min(hidden.shape[0], r0 + rows))
@@ -488,20 +524,20 @@ class _FusedHeadLoss(torch.autograd.Function):
                 )
             del logits, total  # the chunk's logits go before the head's gradient is accumulated
             if g is not None:
-                if need_h:
+                if grad_h is not None:
                     grad_h[sl] = g @ weight
-                if need_w and g.dtype == h.dtype == grad_w.dtype:
+                if grad_w is not None and g.dtype == h.dtype == grad_w.dtype:
                     grad_w.addmm_(g.t(), h)  # in place: no vocabulary-sized temporary
-                elif need_w:
+                elif grad_w is not None:
                     grad_w += g.t() @ h  # autocast: the 16-bit product, as the head's own backward makes
-                if need_b:
+                if grad_b is not None:
                     grad_b += g.sum(0).to(grad_b.dtype)
                 del g
             parts_total += torch.stack([p.detach().to(torch.float64) for p in parts])
         ctx.save_for_backward(*(t if t is not None else torch.empty(0) for t in (grad_h, grad_w, grad_b)))
         ctx.present = (need_h, need_w, need_b)
         out_dtype = _float(hidden[:0]).dtype
-        loss = sum(c * parts_total[k] for k, c in enumerate(coeffs)).to(out_dtype)
+        loss = cast(torch.Tensor, sum(c * parts_total[k] for k, c in enumerate(coeffs))).to(out_dtype)
         parts_out = parts_total.to(out_dtype)
         ctx.mark_non_differentiable(parts_out)
         return loss, parts_out
@@ -541,7 +577,9 @@ def _liger_ce():
     if os.environ.get("SRLM_LIGER", "1") == "0":
         return None
     try:
-        from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
+        from liger_kernel.transformers import (  # pyright: ignore[reportMissingImports] -- optional, CUDA only
+            LigerFusedLinearCrossEntropyLoss,
+        )
     except ImportError:
         return None
     return LigerFusedLinearCrossEntropyLoss
@@ -588,7 +626,7 @@ def fused_kd(
     teacher_head: torch.nn.Linear,
     mask: torch.Tensor,
     name: str = "jsd",
-    beta: float = 0.5,
+    beta: float | None = 0.5,
     temperature: float = 1.0,
     vocab: int | None = None,
     num_items: float | None = None,
@@ -625,7 +663,7 @@ def fused_kd(
         kd = kd_per_token(
             logits[:, :vocab].unsqueeze(0), t_logits.unsqueeze(0), name, beta, temperature
         ).sum()
-        return (kd, _ce_sum(logits, y[sl])) if ce_weight != 0 else (kd,)
+        return (kd, _ce_sum(logits, y[sl])) if y is not None and ce_weight != 0 else (kd,)
 
     coeffs = (float(kd_weight), float(ce_weight)) if ce_weight != 0 else (float(kd_weight),)
     sums_loss, sums = _FusedHeadLoss.apply(

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 # Where a plan's model lives, decided without importing torch (hub.py's `pull` needs only this).
+from .plan_types import LoraConfig, ModelSpec
 from .sources import ModelLoadError, resolve_source
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -98,9 +99,9 @@ def _hub_cache() -> str:
     )
 
 
-def revision_of(spec: dict) -> str:
+def revision_of(spec: ModelSpec) -> str:
     """The revision to load: the resolved commit when the plan has one, else the written revision."""
-    return spec.get("resolved_revision") or spec.get("revision") or "main"
+    return spec.resolved_revision or spec.revision
 
 
 def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "main"):
@@ -127,7 +128,7 @@ def load_tokenizer(source: str, tokenizer: str | None = None, revision: str = "m
 
 
 def load_model(
-    spec: dict,
+    spec: ModelSpec,
     device: torch.device,
     seed: int,
     precision: str = "auto",
@@ -137,9 +138,9 @@ def load_model(
     """Build the model named by a plan `models` entry (or a checkpoint folder via `path_override`)."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    source = path_override or spec["source"]
+    source = path_override or spec.source
     path, local = resolve_source(source)
-    dtype = pick_dtype(spec.get("dtype", "auto"), device, trainable)
+    dtype = pick_dtype(spec.dtype, device, trainable)
     if trainable and dtype == torch.float16:
         # AdamW on fp16 weights loses most updates to rounding, and the loss scaler cannot unscale fp16
         # gradients: fp16 training means fp32 weights with fp16 compute.
@@ -147,15 +148,15 @@ def load_model(
             f"model '{source}': dtype = fp16 cannot be trained; keep dtype = auto (fp32 weights) and set the "
             "pipeline's precision = fp16 for fp16 compute with loss scaling"
         )
-    attn = spec.get("attn", "sdpa")
+    attn = spec.attn
     if attn == "flash_attention_2":
         try:
-            import flash_attn  # noqa: F401
+            import flash_attn  # noqa: F401  # pyright: ignore[reportMissingImports] -- optional, CUDA only
         except ImportError:
             attn = "sdpa"
     kwargs = {"revision": revision_of(spec), "local_files_only": True}
     try:
-        if spec.get("weights") == "random" and path_override is None:
+        if spec.weights == "random" and path_override is None:
             config = AutoConfig.from_pretrained(path, **kwargs)
             torch.manual_seed(seed)
             model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn)
@@ -171,17 +172,18 @@ def load_model(
             " (the engine downloads nothing; `srlm run` and `srlm pull` fetch hub models first). "
             f"Cause: {type(e).__name__}: {e}"
         ) from e
-    return model.to(device)
+    return model.to(device)  # pyright: ignore[reportCallIssue, reportArgumentType] -- transformers' stubs
 
 
-def apply_lora(model, lora: dict):
-    from peft import LoraConfig, get_peft_model
+def apply_lora(model, lora: LoraConfig):
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
 
-    cfg = LoraConfig(
-        r=int(lora["rank"]),
-        lora_alpha=float(lora["alpha"]),
-        lora_dropout=float(lora["dropout"]),
-        target_modules=list(lora["targets"]),
+    cfg = PeftLoraConfig(
+        r=lora.rank,
+        lora_alpha=float(lora.alpha),  # pyright: ignore[reportArgumentType] -- peft says int; it divides by r
+        lora_dropout=float(lora.dropout),
+        target_modules=list(lora.targets),
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, cfg)

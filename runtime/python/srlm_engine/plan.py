@@ -3,16 +3,31 @@ this module).
 
 The engine trusts nothing: the plan is validated against the JSON Schema, defaults from the schema fill absent
 fields (so a hand-written plan works as well as a compiled one), the per-algorithm defaults of docs/plan.md are
-resolved, and every reference is checked. Errors name the file and the field path.
+resolved, every reference is checked, and the result is built into the typed objects of plan_types.py (generated
+from the same declaration as the schema). The rest of the engine reads those and has no defaults of its own.
+Errors name the file and the field path.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
+
+from .plan_types import (
+    DatasetSpec,
+    EvalSpec,
+    KdConfig,
+    ModelSpec,
+    Ref,
+    RlConfig,
+    Settings,
+    SftConfig,
+    Stage,
+)
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 
@@ -99,38 +114,29 @@ def _apply_kind_defaults(stage: dict, root: dict, where: str) -> None:
 
 
 @dataclass
-class Ref:
-    kind: str  # "model" or "stage"
-    name: str
-
-
-@dataclass
 class Plan:
-    raw: dict
-    path: Path | None
-    settings: dict
-    models: dict
-    datasets: dict
-    stages: list[dict]
-    evals: dict
-    sha256: str = ""
-    stage_index: dict = field(default_factory=dict)
+    """The validated plan: every default applied, every reference resolved, as typed objects (plan_types.py)."""
 
-    def stage(self, name: str) -> dict:
+    resolved_json: dict[str, Any]  # the same plan as JSON data (`validate` prints it, sinks log it)
+    path: Path | None
+    pipeline: str
+    settings: Settings
+    models: dict[str, ModelSpec]
+    datasets: dict[str, DatasetSpec]
+    stages: list[Stage]
+    evals: dict[str, EvalSpec]
+    sha256: str
+    stage_index: dict[str, int] = field(default_factory=dict)
+
+    def stage(self, name: str) -> Stage:
         return self.stages[self.stage_index[name]]
 
-    def resolved(self) -> dict:
-        """The plan as JSON data with every default applied and the engine's own `_` keys left out."""
-        return {
-            **self.raw,
-            "settings": self.settings,
-            "stages": [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.stages],
-        }
-
-    def resolve_ref(self, ref: Any, where: str, before: int | None = None) -> Ref:
+    def resolve_ref(self, ref: str | Mapping[str, str], where: str, before: int | None = None) -> Ref:
         """A reference to a model or a stage; `before` restricts stages to those earlier in the pipeline."""
-        if isinstance(ref, dict):
-            kind, name = next(iter(ref.items()))
+        kind: Literal["model", "stage"]
+        if isinstance(ref, Mapping):
+            key, name = next(iter(ref.items()))
+            kind = "model" if key == "model" else "stage"
         elif ref in self.models:
             kind, name = "model", ref
         else:
@@ -146,11 +152,60 @@ class Plan:
 
     def evals_for(self, stage_name: str) -> list[str]:
         """Evals run after a stage: those the stage lists plus those whose `stages` name it (null = all)."""
-        names = list(self.stage(stage_name).get("evals") or [])
+        names = list(self.stage(stage_name).evals)
         for name, ev in self.evals.items():
-            if name not in names and (ev.get("stages") is None or stage_name in ev["stages"]):
+            if name not in names and (ev.stages is None or stage_name in ev.stages):
                 names.append(name)
         return names
+
+
+def _upgrade_legacy(raw: dict) -> dict:
+    """Plans of earlier compilers that today's schema words differently (a run folder resumed by a newer engine).
+    An eval `temperature` of 0, the old default, meant greedy `accuracy` and 1.0 for the sampled metrics; now
+    `accuracy` is always greedy and `temperature` (> 0) is the sampled metrics' own."""
+    evals = raw.get("evals")
+    if not isinstance(evals, dict) or not any(
+        isinstance(ev, dict) and ev.get("temperature") == 0 for ev in evals.values()
+    ):
+        return raw
+    raw = copy.deepcopy(raw)
+    for ev in raw["evals"].values():
+        if isinstance(ev, dict) and ev.get("temperature") == 0:
+            ev["temperature"] = 1.0
+    return raw
+
+
+# Where each kind of plan object is declared in the schema.
+_DECLARED_AT: dict[type, tuple[str, ...]] = {
+    ModelSpec: ("$defs", "model"),
+    DatasetSpec: ("$defs", "dataset"),
+    EvalSpec: ("$defs", "eval"),
+    SftConfig: ("$defs", "stage_sft", "properties", "config"),
+    KdConfig: ("$defs", "stage_kd", "properties", "config"),
+    RlConfig: ("$defs", "stage_rl", "properties", "config"),
+}
+_Part = TypeVar("_Part", ModelSpec, DatasetSpec, EvalSpec, SftConfig, KdConfig, RlConfig)
+
+
+def from_partial(cls: type[_Part], written: Mapping[str, Any]) -> _Part:
+    """One plan object as a plan may write it, absent fields left out (tests, tools), typed: the absent fields
+    take the schema's defaults, as in `validate`. Not validated: a caller that reads untrusted input validates
+    the whole plan instead."""
+    schema = load_schema()
+    node: Any = schema
+    for part in _DECLARED_AT[cls]:
+        node = node[part]
+    value = copy.deepcopy(dict(written))
+    _fill_defaults(value, node, schema)
+    if cls is DatasetSpec:
+        _rename_synonyms(value)
+    return cls.from_json(value)
+
+
+def _rename_synonyms(dataset: dict[str, Any]) -> None:
+    # `path` is the former name of a dataset's `source`: plans written before the rename carry it.
+    if dataset.get("path") and not dataset.get("source"):
+        dataset["source"] = dataset["path"]
 
 
 def validate(raw: Any, source: str = "plan.json") -> Plan:
@@ -167,6 +222,8 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
             f"(supports {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); recompile the pipeline with a "
             "matching `srlm` or update the engine"
         )
+    sha = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+    raw = _upgrade_legacy(raw)
     schema = load_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.path))))
@@ -175,56 +232,53 @@ def validate(raw: Any, source: str = "plan.json") -> Plan:
         best = max(errors, key=lambda e: len(e.absolute_path))
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise PlanError(f"{source}: {_path_str(best.absolute_path)}: {best.message}{more}")
-    sha = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
     plan_dict = copy.deepcopy(raw)
     _fill_defaults(plan_dict, schema, schema)
     for i, st in enumerate(plan_dict["stages"]):
         _apply_kind_defaults(st, schema, f"{source}: stages[{i}] ({st['name']})")
     for ds in plan_dict["datasets"].values():
-        if ds.get("path") and not ds.get("source"):
-            ds["source"] = ds["path"]  # plans written before `source` existed
+        _rename_synonyms(ds)
     plan = Plan(
-        raw=plan_dict,
+        resolved_json=plan_dict,
         path=None,
-        settings=plan_dict.get("settings", {}),
-        models=plan_dict["models"],
-        datasets=plan_dict["datasets"],
-        stages=plan_dict["stages"],
-        evals=plan_dict.get("evals", {}),
+        pipeline=plan_dict["pipeline"],
+        settings=Settings.from_json(plan_dict["settings"]),
+        models={k: ModelSpec.from_json(v) for k, v in plan_dict["models"].items()},
+        datasets={k: DatasetSpec.from_json(v) for k, v in plan_dict["datasets"].items()},
+        stages=[Stage.from_json(st) for st in plan_dict["stages"]],
+        evals={k: EvalSpec.from_json(v) for k, v in plan_dict["evals"].items()},
         sha256=sha,
     )
     for i, st in enumerate(plan.stages):
-        if st["name"] in plan.stage_index:
-            raise PlanError(f"{source}: stages[{i}].name: duplicate stage '{st['name']}'")
-        plan.stage_index[st["name"]] = i
+        if st.name in plan.stage_index:
+            raise PlanError(f"{source}: stages[{i}].name: duplicate stage '{st.name}'")
+        plan.stage_index[st.name] = i
     for i, st in enumerate(plan.stages):
-        where = f"{source}: stages[{i}] ({st['name']})"
-        st["_init"] = plan.resolve_ref(st["init"], f"{where}.init", before=i)
-        cfg = st["config"]
-        names = [cfg["data"]] if isinstance(cfg["data"], str) else [p["dataset"] for p in cfg["data"]]
+        where = f"{source}: stages[{i}] ({st.name})"
+        st.init_ref = plan.resolve_ref(st.init, f"{where}.init", before=i)
+        cfg = st.config
+        names = [cfg.data] if isinstance(cfg.data, str) else [p.dataset for p in cfg.data]
         for name in names:
             if name not in plan.datasets:
                 raise PlanError(f"{where}.config.data: unknown dataset '{name}'")
             ds = plan.datasets[name]
-            if st["kind"] in ("sft", "kd") and not (
-                ds.get("completion") or ds.get("messages") or ds.get("builtin")
-            ):
+            if st.kind in ("sft", "kd") and not (ds.completion or ds.messages or ds.builtin):
                 raise PlanError(
                     f"{where}.config.data: dataset '{name}' has neither `completion` nor `messages`"
                 )
-            if st["kind"] == "rl" and not (ds.get("answer") or ds.get("builtin")):
+            if st.kind == "rl" and not (ds.answer or ds.builtin):
                 raise PlanError(f"{where}.config.data: dataset '{name}' has no `answer` field for rewards")
-        if st["kind"] == "kd":
-            st["_teacher"] = plan.resolve_ref(cfg["teacher"], f"{where}.config.teacher", before=i)
-        if st["kind"] == "rl" and cfg.get("kd"):
-            st["_teacher"] = plan.resolve_ref(cfg["kd"]["teacher"], f"{where}.config.kd.teacher", before=i)
-        for ev in st.get("evals") or []:
+        if isinstance(cfg, KdConfig):
+            st.teacher_ref = plan.resolve_ref(cfg.teacher, f"{where}.config.teacher", before=i)
+        if isinstance(cfg, RlConfig) and cfg.kd is not None:
+            st.teacher_ref = plan.resolve_ref(cfg.kd.teacher, f"{where}.config.kd.teacher", before=i)
+        for ev in st.evals:
             if ev not in plan.evals:
                 raise PlanError(f"{where}.evals: unknown eval '{ev}'")
     for name, ev in plan.evals.items():
-        if ev["data"] not in plan.datasets:
-            raise PlanError(f"{source}: evals.{name}.data: unknown dataset '{ev['data']}'")
-        for s in ev.get("stages") or []:
+        if ev.data not in plan.datasets:
+            raise PlanError(f"{source}: evals.{name}.data: unknown dataset '{ev.data}'")
+        for s in ev.stages or []:
             if s not in plan.stage_index:
                 raise PlanError(f"{source}: evals.{name}.stages: unknown stage '{s}'")
     return plan

@@ -107,7 +107,7 @@ def push(
             folder_path=str(ckpt),
             revision=revision,
             ignore_patterns=IGNORE,
-            commit_message=f"SRLM Studio: {run.plan.get('pipeline')} stage {stage} (run {run.run_id})",
+            commit_message=f"SRLM Studio: {run.plan.pipeline} stage {stage} (run {run.run_id})",
         )
     except PushError:
         raise

@@ -22,7 +22,8 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -31,7 +32,7 @@ import torch
 from . import models
 from .generation import Completion
 from .generation import generate as hf_generate
-from .templates import encode_prompts
+from .templates import encode_prompts, open_think_prefix, prompt_text
 
 DEFAULT_GPU_MEMORY = 0.3
 
@@ -526,3 +527,80 @@ def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
     if why:
         ctx.events.emit("warning", stage=loop.name, code="rollout_fallback", message=why)
     return backend
+
+
+# ---------------------------------------------------------------------------------------------- the rollout step
+
+
+@dataclass
+class Rollout:
+    """What sampling produced for some prompts: G completions per prompt, laid out group after group."""
+
+    rows: list[dict]  # one dataset row per prompt
+    prompts: list[list[int]]  # the prompts' token ids
+    prefixes: list[
+        str
+    ]  # what the chat template opened in each prompt (`<think>`), part of the completion's text
+    completions: list[Completion]  # len(rows) × group, prompt by prompt
+    group: int
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.rows)
+
+    def per_completion(self, values: Sequence) -> list:
+        """One value per prompt repeated for each of its G completions."""
+        return [v for v in values for _ in range(self.group)]
+
+    def select(self, groups: Sequence[int]) -> Rollout:
+        """The rollout of the given groups (prompt indexes), in that order."""
+        g = self.group
+        return Rollout(
+            [self.rows[i] for i in groups],
+            [self.prompts[i] for i in groups],
+            [self.prefixes[i] for i in groups],
+            [c for i in groups for c in self.completions[i * g : (i + 1) * g]],
+            g,
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Rollout]) -> Rollout:
+        return Rollout(
+            [r for p in parts for r in p.rows],
+            [x for p in parts for x in p.prompts],
+            [x for p in parts for x in p.prefixes],
+            [c for p in parts for c in p.completions],
+            parts[0].group,
+        )
+
+
+def sample(
+    backend: RolloutBackend,
+    tokenizer,
+    rows: list[dict],
+    chat,
+    *,
+    group: int,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    seed: int,
+) -> Rollout:
+    """Encode the prompts of `rows` and sample `group` completions for each through `backend`."""
+    prompts = encode_prompts(tokenizer, rows, chat)
+    prefixes = [open_think_prefix(prompt_text(tokenizer, r, chat)) for r in rows]
+    comps = backend.generate(prompts, max_new_tokens, temperature, top_p, group, seed=seed)
+    return Rollout(list(rows), prompts, prefixes, comps, group)
+
+
+def pick_groups(uniform: Sequence[bool], need: int) -> list[int]:
+    """DAPO's dynamic sampling: which of the drawn groups fill a batch of `need` groups, in draw order.
+
+    Groups whose rewards differ come first; when there are too few of them (the cap on extra draws was reached),
+    uniform groups fill the rest, so the batch keeps its size. A uniform group has zero advantage and adds no
+    gradient, but it keeps micro-batches whole and the token counts of the loss as configured."""
+    if need > len(uniform):
+        raise ValueError(f"{need} groups asked for, only {len(uniform)} drawn")
+    informative = [i for i, u in enumerate(uniform) if not u][:need]
+    filler = [i for i, u in enumerate(uniform) if u][: need - len(informative)]
+    return sorted(informative + filler)

@@ -7,6 +7,7 @@ that cover it. Failures become an `error` event with the traceback and `run_fini
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -14,17 +15,20 @@ import sys
 import time
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import torch
 
 from . import __version__, checkpoint, distributed, models, sinks
 from . import data as data_mod
 from .events import EventWriter
-from .plan import Plan, PlanError, Ref
+from .plan import Plan, PlanError
 from .plan import load as load_plan
-from .signals import StopFlag
+from .plan_types import DataPart, ModelSpec, Ref, Stage
+from .signals import STOP_REQUEST_FILE, StopFlag
 from .templates import ChatFormat, apply_model_template
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 3
@@ -55,7 +59,7 @@ class Context:
     @property
     def sharded(self) -> bool:
         """FSDP: the plan asks for it and there is more than one rank to shard over."""
-        return self.world_size > 1 and self.plan.settings.get("sharding", "none") == "fsdp"
+        return self.world_size > 1 and self.plan.settings.sharding == "fsdp"
 
     def ckpt_root(self, stage: str) -> Path:
         root = checkpoint.stage_dir(self.run_dir, stage)
@@ -67,8 +71,8 @@ class Context:
         return root
 
     def final_checkpoint(self, stage_name: str) -> Path:
-        st = self.plan.stage(stage_name)
-        path = Path(st["reuse"]) if st.get("reuse") else self.ckpt_root(stage_name) / "final"
+        reuse = self.plan.stage(stage_name).reuse
+        path = Path(reuse) if reuse else self.ckpt_root(stage_name) / "final"
         if not (path / "meta.json").is_file():
             raise FileNotFoundError(
                 f"stage '{stage_name}' has no final checkpoint at {path}; run that stage first "
@@ -76,38 +80,38 @@ class Context:
             )
         return path
 
-    def root_model(self, ref: Ref) -> dict:
+    def root_model(self, ref: Ref) -> ModelSpec:
         while ref.kind == "stage":
-            ref = self.plan.stage(ref.name)["_init"]
+            ref = self.plan.stage(ref.name).init_ref
         return self.plan.models[ref.name]
 
     def load_ref(self, ref: Ref, trainable: bool = True):
         """(model, tokenizer, description) for a model name or a finished stage."""
-        precision = self.plan.settings.get("precision", "auto")
+        precision = self.plan.settings.precision
         if ref.kind == "model":
             spec = self.plan.models[ref.name]
             # Each model gets its own seeded init: two random models of one pipeline must not be identical.
             seed = self.seed + zlib.crc32(ref.name.encode()) % 100003
             model = models.load_model(spec, self.device, seed, precision, trainable=trainable)
-            tok = models.load_tokenizer(spec["source"], spec.get("tokenizer"), models.revision_of(spec))
-            apply_model_template(tok, spec.get("template"))
-            if spec.get("resolved_revision") is None and getattr(model.config, "_commit_hash", None):
+            tok = models.load_tokenizer(spec.source, spec.tokenizer, models.revision_of(spec))
+            apply_model_template(tok, spec.template)
+            if spec.resolved_revision is None and getattr(model.config, "_commit_hash", None):
                 # A hand-written plan without preflight: record the commit transformers actually loaded.
-                spec["resolved_revision"] = model.config._commit_hash
-            return model, tok, f"model {ref.name} ({spec['source']}, weights {spec.get('weights')})"
+                spec.resolved_revision = model.config._commit_hash
+            return model, tok, f"model {ref.name} ({spec.source}, weights {spec.weights})"
         path = self.final_checkpoint(ref.name)
-        spec = {**self.root_model(ref), "weights": "pretrained"}
+        spec = dataclasses.replace(self.root_model(ref), weights="pretrained")
         model = models.load_model(spec, self.device, self.seed, precision, str(path), trainable)
         tok = models.load_tokenizer(str(path))
         return model, tok, f"stage {ref.name} ({path})"
 
-    def chat_format(self, stage_name: str | None, data, enabled: bool) -> ChatFormat:
+    def chat_format(self, stage_name: str | None, data: str | list[DataPart], enabled: bool) -> ChatFormat:
         """How rows of `data` (a dataset name or a weighted mix) are templated for the model a stage trains (its
         root model's `thinking`; the dataset's `template` over the model's; the pipeline's `system` as the
         default system prompt). The parts of a mix share one template: a row does not carry its dataset."""
-        root = self.root_model(Ref("stage", stage_name)) if stage_name else {}
-        names = [data] if isinstance(data, str) else [p["dataset"] for p in data]
-        templates = {self.plan.datasets[n].get("template") for n in names}
+        root = self.root_model(Ref("stage", stage_name)) if stage_name else None
+        names = [data] if isinstance(data, str) else [p.dataset for p in data]
+        templates = {self.plan.datasets[n].template for n in names}
         dataset = " + ".join(names)
         if len(templates) > 1:
             raise PlanError(
@@ -117,20 +121,20 @@ class Context:
         return ChatFormat(
             enabled=enabled,
             template=templates.pop(),
-            thinking=root.get("thinking"),
-            system=self.plan.settings.get("system"),
+            thinking=root.thinking if root else None,
+            system=self.plan.settings.system,
             where=f"dataset {dataset}" + (f", stage {stage_name}" if stage_name else ""),
         )
 
-    def rows(self, data) -> list[dict]:
-        """Rows of a dataset name, or of a weighted mix (`[{"dataset", "weight"}, ...]`) drawn from its parts."""
+    def rows(self, data: str | list[DataPart]) -> list[dict]:
+        """Rows of a dataset name, or of a weighted mix drawn from its parts."""
         if isinstance(data, str):
             if data not in self._rows:
                 self._rows[data] = data_mod.load_rows(data, self.plan.datasets[data], self.seed)
             return self._rows[data]
-        key = json.dumps(data, sort_keys=True)
+        key = json.dumps([[p.dataset, p.weight] for p in data])
         if key not in self._rows:
-            parts = [(p["dataset"], self.rows(p["dataset"]), float(p["weight"])) for p in data]
+            parts = [(p.dataset, self.rows(p.dataset), float(p.weight)) for p in data]
             self._rows[key] = data_mod.mix_rows(parts, self.seed)
         return self._rows[key]
 
@@ -148,16 +152,23 @@ def run_evals(
     step: int | None,
     chat_template: bool = True,
 ) -> dict:
-    from .evaluation import evaluate
+    from .evaluation import eval_seed, evaluate, sampling_of
 
     results = {}
     for name in evals:
         ev = ctx.plan.evals[name]
-        rows = ctx.rows(ev["data"])
+        rows = ctx.rows(ev.data)
+        chat = ctx.chat_format(stage_name, ev.data, chat_template)
+        # TEMPORARY (issue 14): evaluation.py still annotates `ev` as a dict and reads it through PlanRecord.
         metrics, samples = evaluate(
-            model, tokenizer, rows, ev, ctx.chat_format(stage_name, ev["data"], chat_template)
+            model,
+            tokenizer,
+            rows,
+            ev,  # pyright: ignore[reportArgumentType]
+            chat,
+            seed=eval_seed(ctx.seed, name),
         )
-        n = min(len(rows), ev["limit"]) if ev.get("limit") else len(rows)
+        n = min(len(rows), ev.limit) if ev.limit else len(rows)
         ctx.events.emit(
             "eval",
             stage=stage_name,
@@ -167,6 +178,8 @@ def run_evals(
             n=n,
             metrics=metrics,
             duration_s=metrics.get("eval_time_s"),
+            # How the sampled metrics were drawn, so a table of avg@k or pass@k can say at what temperature.
+            sampling=sampling_of(ev),  # pyright: ignore[reportArgumentType]
         )
         if samples:
             ctx.events.emit("samples", stage=stage_name, step=step, source="eval", eval=name, samples=samples)
@@ -174,60 +187,46 @@ def run_evals(
     return results
 
 
-def _stage_runner(kind: str):
+def _stage_runner(kind: str) -> Callable[[Context, Stage, list[str]], str]:
     if kind == "sft":
         from .stages.sft import run_sft as fn
     elif kind == "kd":
         from .stages.kd import run_kd as fn
     else:
         from .stages.rl import run_rl as fn
-    return fn
+    # TEMPORARY (issue 14): stages/rl.py still annotates its stage as a dict and reads it through PlanRecord.
+    return cast(Callable[[Context, Stage, list[str]], str], fn)
 
 
-def _run_cached(ctx: Context, st: dict) -> None:
+def _run_cached(ctx: Context, st: Stage) -> None:
     t0 = time.time()
-    path = ctx.final_checkpoint(st["name"])
+    path = ctx.final_checkpoint(st.name)
     meta = checkpoint.read_meta(path)
     ctx.events.emit(
-        "stage_started",
-        stage=st["name"],
-        kind=st["kind"],
-        total_steps=0,
-        init=f"cache {path}",
-        hash=st.get("hash"),
+        "stage_started", stage=st.name, kind=st.kind, total_steps=0, init=f"cache {path}", hash=st.hash
     )
-    evals = ctx.plan.evals_for(st["name"])
+    evals = ctx.plan.evals_for(st.name)
     if evals:
-        model, tok, _ = ctx.load_ref(Ref("stage", st["name"]))
-        run_evals(
-            ctx,
-            st["name"],
-            model,
-            tok,
-            evals,
-            "after",
-            meta.get("step"),
-            st["config"].get("chat_template", True),
-        )
+        model, tok, _ = ctx.load_ref(Ref("stage", st.name))
+        run_evals(ctx, st.name, model, tok, evals, "after", meta.get("step"), st.config.chat_template)
         del model
-    ctx.events.emit(
-        "stage_finished",
-        stage=st["name"],
-        step=meta.get("step"),
-        status="completed",
+    ctx.events.stage_finished(
+        st.name,
+        meta.get("step"),
+        "completed",
         cached=True,
         checkpoint=str(path),
-        duration_s=time.time() - t0,
+        started=t0,
         metrics=meta.get("metrics") or {},
     )
 
 
-def _stage_done(ctx: Context, st: dict) -> bool:
-    final = ctx.ckpt_root(st["name"]) / "final" / "meta.json"
+def _stage_done(ctx: Context, st: Stage) -> bool:
+    final = ctx.ckpt_root(st.name) / "final" / "meta.json"
     if not final.is_file():
         return False
     meta = json.loads(final.read_text())
-    return meta.get("stage_hash") == st.get("hash")
+    return meta.get("stage_hash") == st.hash
 
 
 def run(
@@ -245,6 +244,7 @@ def run(
     t0 = time.time()
     stop = stop or StopFlag()
     stop.install()
+    stop.watch_file(run_dir_p / STOP_REQUEST_FILE)
     finished = False
     try:
         try:
@@ -255,15 +255,15 @@ def run(
                 )
             for i, st in enumerate(plan.stages):
                 try:
-                    checkpoint.stage_dir(run_dir_p, st["name"])
+                    checkpoint.stage_dir(run_dir_p, st.name)
                 except ValueError as e:
                     raise PlanError(f"{plan_path}: stages[{i}].name: {e}") from None
             if rank == 0:
-                events.sinks = sinks.open_live(
-                    plan.resolved(),
-                    run_dir_p,
-                    lambda message: events.emit("warning", message=message, code="sink_failed"),
-                )
+
+                def sink_failed(message: str) -> None:
+                    events.emit("warning", message=message, code="sink_failed")
+
+                events.sinks = sinks.open_live(plan.resolved_json, run_dir_p, sink_failed)
         except (PlanError, sinks.SinkUnavailable) as e:
             events.emit("error", message=str(e), code="invalid_plan")
             events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))
@@ -272,9 +272,9 @@ def run(
         if rank == 0 and Path(plan_path).resolve() != (run_dir_p / "plan.json"):
             shutil.copyfile(plan_path, run_dir_p / "plan.json")
         settings = plan.settings
-        device = models.pick_device(settings.get("device", "auto"))
-        models.configure_amp(settings.get("precision", "auto"), device)
-        seed = int(settings.get("seed", 1234))
+        device = models.pick_device(settings.device)
+        models.configure_amp(settings.precision, device)
+        seed = settings.seed
         if device.type == "cpu":
             # Small models gain little from more threads, and OpenMP's spin-waiting collapses (10x slower
             # steps measured on 2 busy cores) as soon as another process competes: use half the cores.
@@ -282,10 +282,10 @@ def run(
             torch.set_num_threads(int(threads))
         torch.manual_seed(seed)
         ctx = Context(plan, run_dir_p, events, device, seed, stop, resume, rank, world)
-        names = [s["name"] for s in plan.stages]
+        names = [s.name for s in plan.stages]
         events.emit(
             "run_started",
-            pipeline=plan.raw["pipeline"],
+            pipeline=plan.pipeline,
             engine_version=__version__,
             plan_sha256=plan.sha256,
             stages=names,
@@ -301,20 +301,20 @@ def run(
             if resume and _stage_done(ctx, st):
                 events.emit(
                     "log",
-                    stage=st["name"],
+                    stage=st.name,
                     level="info",
-                    message=f"stage {st['name']} already finished in this run folder; skipped",
+                    message=f"stage {st.name} already finished in this run folder; skipped",
                 )
                 continue
-            if st.get("reuse"):
+            if st.reuse:
                 _run_cached(ctx, st)
                 continue
             # `before` evaluates each fresh model a stage starts from; a stage that continues another stage
             # starts from that stage's result, which its own "after" eval already measured.
             before = []
-            if st["_init"].kind == "model":
-                before = [e for e in plan.evals_for(st["name"]) if plan.evals[e].get("before", True)]
-            result = _stage_runner(st["kind"])(ctx, st, before_evals=before)
+            if st.init_ref.kind == "model":
+                before = [e for e in plan.evals_for(st.name) if plan.evals[e].before]
+            result = _stage_runner(st.kind)(ctx, st, before)
             if result == "stopped":
                 status = "stopped"
                 break

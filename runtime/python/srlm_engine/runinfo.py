@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .plan import Plan, PlanError, load
+from .plan_types import ModelSpec, Stage
 from .sinks import read_events
 
 
@@ -15,7 +17,7 @@ class ResultsError(Exception):
 @dataclass
 class RunFolder:
     path: Path
-    plan: dict
+    plan: Plan  # with the schema's defaults applied: a card lists every hyperparameter the stage ran with
     events: list[dict]
 
     @classmethod
@@ -25,28 +27,21 @@ class RunFolder:
         plan_file, events_file = p / "plan.json", p / "events.jsonl"
         if not plan_file.is_file() or not events_file.is_file():
             raise ResultsError(f"{p} is not a run folder (it needs plan.json and events.jsonl)")
-        from .plan import PlanError, load
-
         try:
-            # With the schema's defaults applied: a card lists every hyperparameter the stage ran with.
-            loaded = load(str(plan_file))
+            plan = load(str(plan_file))
         except (OSError, PlanError) as e:
             raise ResultsError(f"{plan_file}: unreadable plan ({e})") from e
-        return cls(p, loaded.resolved(), read_events(events_file) if events else [])
+        return cls(p, plan, read_events(events_file) if events else [])
 
     @property
     def run_id(self) -> str:
         return self.path.name
 
-    def stages(self) -> list[dict]:
-        return list(self.plan.get("stages") or [])
-
-    def stage(self, name: str) -> dict:
-        for st in self.stages():
-            if st["name"] == name:
-                return st
-        names = ", ".join(s["name"] for s in self.stages())
-        raise ResultsError(f"the run has no stage '{name}' (stages: {names})")
+    def stage(self, name: str) -> Stage:
+        if name not in self.plan.stage_index:
+            names = ", ".join(self.plan.stage_index)
+            raise ResultsError(f"the run has no stage '{name}' (stages: {names})")
+        return self.plan.stage(name)
 
     def finished(self) -> dict[str, dict]:
         """The latest successful `stage_finished` event of each stage."""
@@ -58,9 +53,9 @@ class RunFolder:
 
     def default_stage(self) -> str:
         done = self.finished()
-        for st in reversed(self.stages()):
-            if st["name"] in done:
-                return st["name"]
+        for st in reversed(self.plan.stages):
+            if st.name in done:
+                return st.name
         raise ResultsError("no stage of this run has finished, so there is no checkpoint to describe")
 
     def checkpoint(self, stage: str) -> Path:
@@ -75,23 +70,19 @@ class RunFolder:
             )
         return path
 
-    def chain(self, stage: str) -> list[dict]:
+    def chain(self, stage: str) -> list[Stage]:
         """The stages whose weights lead to `stage`, first to last (following `init`)."""
-        out = []
-        st: dict | None = self.stage(stage)
-        while st is not None:
-            out.append(st)
-            init = st.get("init") or {}
-            st = self.stage(init["stage"]) if "stage" in init else None
+        out = [self.stage(stage)]
+        while out[-1].init_ref.kind == "stage":
+            out.append(self.plan.stage(out[-1].init_ref.name))
         return out[::-1]
 
-    def base_model(self, stage: str) -> tuple[str, dict]:
-        init = self.chain(stage)[0].get("init") or {}
-        name = init.get("model", "")
-        return name, (self.plan.get("models") or {}).get(name, {})
+    def base_model(self, stage: str) -> tuple[str, ModelSpec]:
+        name = self.chain(stage)[0].init_ref.name
+        return name, self.plan.models[name]
 
     def engine_version(self) -> str | None:
         for e in reversed(self.events):
             if e.get("type") == "run_started":
                 return e.get("engine_version")
-        return self.plan.get("engine_version")
+        return self.plan.resolved_json.get("engine_version")

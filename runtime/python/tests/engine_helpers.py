@@ -11,7 +11,10 @@ from pathlib import Path
 
 import torch
 
+from srlm_engine import dataset_rows
 from srlm_engine.assets import MODELS_DIR, TOKENIZER_DIR
+from srlm_engine.plan import from_partial
+from srlm_engine.plan_types import DatasetSpec
 
 # Two shared cores: one thread per test process avoids OpenMP spin-wait collapse under contention.
 torch.set_num_threads(1)
@@ -40,6 +43,16 @@ def tiny_model_dir(
     for f in TOKENIZER_DIR.iterdir():
         shutil.copy(f, d / f.name)
     return d
+
+
+def load_rows(name: str, spec: dict, seed: int) -> list[dict]:
+    """`dataset_rows.load_rows` on a dataset block written in part, as a plan writes it."""
+    return dataset_rows.load_rows(name, from_partial(DatasetSpec, spec), seed)
+
+
+def check_rows(name: str, spec: dict):
+    """`dataset_rows.check` on a dataset block written in part, as a plan writes it."""
+    return dataset_rows.check(name, from_partial(DatasetSpec, spec))
 
 
 def base_plan(

@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from srlm_engine import assets, models
+from srlm_engine.plan import from_partial
+from srlm_engine.plan_types import ModelSpec
 
 
 def test_builtin_source_resolves_to_the_package_folder():
@@ -21,9 +23,9 @@ def test_unknown_builtin_names_the_known_ones():
 
 def test_builtin_model_and_tokenizer_load_outside_the_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    spec = {"source": "builtin:tiny-student", "weights": "random"}
+    spec = from_partial(ModelSpec, {"source": "builtin:tiny-student", "weights": "random"})
     model = models.load_model(spec, torch.device("cpu"), seed=1)
-    tok = models.load_tokenizer(spec["source"])
+    tok = models.load_tokenizer(spec.source)
     assert model.config.vocab_size == 384
     assert tok.decode(tok("12+3")["input_ids"]) == "12+3"
 

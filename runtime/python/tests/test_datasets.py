@@ -15,7 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from engine_helpers import (
     base_plan,
+    check_rows,
     engine_env,
+    load_rows,
     metric_series,
     read_events,
     stop_after,
@@ -23,7 +25,7 @@ from engine_helpers import (
     write_plan,
 )
 
-from srlm_engine import data, dataset_rows
+from srlm_engine import data
 from srlm_engine.run import EXIT_OK, EXIT_STOPPED, run
 
 GSM8K_COMMIT = "e53f048856ff4f594e959d75785d2c2d37b678ee"
@@ -119,14 +121,14 @@ def test_every_local_format_reads_the_same_rows(tmp_path):
     sources += [(str(tmp_path / "saved"), {}), (str(tmp_path / "saved_dict"), {"split": "test"})]
     sources += [(str(tmp_path / "repo"), {"split": "test"})]
     for source, extra in sources:
-        got = data.load_rows("g", {**GSM8K_SPEC, "source": source, **extra}, seed=0)
+        got = load_rows("g", {**GSM8K_SPEC, "source": source, **extra}, seed=0)
         assert got == want, source
     # `path`, the former name of `source`, still works in hand-written plans.
-    assert data.load_rows("g", {**GSM8K_SPEC, "path": str(files["d.jsonl"])}, seed=0) == want
+    assert load_rows("g", {**GSM8K_SPEC, "path": str(files["d.jsonl"])}, seed=0) == want
     with pytest.raises(data.DataError, match=r"no split 'validation' \(splits: train, test\)"):
-        data.load_rows("g", {**GSM8K_SPEC, "source": str(tmp_path / "repo"), "split": "validation"}, 0)
+        load_rows("g", {**GSM8K_SPEC, "source": str(tmp_path / "repo"), "split": "validation"}, 0)
     with pytest.raises(data.DataError, match=r"no split 'dev' \(splits: train, test\)"):
-        data.load_rows("g", {**GSM8K_SPEC, "source": str(tmp_path / "saved_dict"), "split": "dev"}, 0)
+        load_rows("g", {**GSM8K_SPEC, "source": str(tmp_path / "saved_dict"), "split": "dev"}, 0)
 
 
 def test_a_bad_row_in_a_second_shard_is_named_by_its_shard_and_row(tmp_path):
@@ -135,7 +137,7 @@ def test_a_bad_row_in_a_second_shard_is_named_by_its_shard_and_row(tmp_path):
     bad = rows[5:]
     bad[1]["answer"] = None
     write_parquet(tmp_path / "repo/data/train-00001-of-00002.parquet", bad)
-    issues, count, n = dataset_rows.check("g", {**GSM8K_SPEC, "source": str(tmp_path / "repo")})
+    issues, count, n = check_rows("g", {**GSM8K_SPEC, "source": str(tmp_path / "repo")})
     assert (count, n) == (1, 8)  # one issue per bad row, though its column is both completion and answer
     assert issues[0].file.endswith("train-00001-of-00002.parquet") and issues[0].row == 2
     assert issues[0].line is None and "null" in issues[0].message
@@ -146,10 +148,10 @@ def test_a_bad_row_in_a_second_shard_is_named_by_its_shard_and_row(tmp_path):
 
 def test_gsm8k_rationales_become_completions_and_final_answers(tmp_path):
     src = str(write_jsonl(tmp_path / "g.jsonl", gsm8k_rows(3)))
-    kept = data.load_rows("g", {**GSM8K_SPEC, "source": src}, 0)[0]
+    kept = load_rows("g", {**GSM8K_SPEC, "source": src}, 0)[0]
     assert kept["answer"] == "48"
     assert kept["completion"] == "She sold 2 * 24 = <<2*24=48>>48 clips.\n#### 48"
-    tidy = data.load_rows(
+    tidy = load_rows(
         "g", {**GSM8K_SPEC, "source": src, "calculator_notes": "strip", "final_answer": "boxed"}, 0
     )[0]
     assert tidy == {
@@ -160,7 +162,7 @@ def test_gsm8k_rationales_become_completions_and_final_answers(tmp_path):
     # An answer column without `####` is used as it is.
     write_jsonl(tmp_path / "plain.jsonl", [{"question": "q", "answer": 72}])
     assert (
-        data.load_rows(
+        load_rows(
             "p", {"source": str(tmp_path / "plain.jsonl"), "prompt": "question", "answer": "answer"}, 0
         )[0]["answer"]
         == "72"
@@ -180,25 +182,25 @@ def test_chat_messages_rows(tmp_path):
         for i in range(4)
     ]
     src = str(write_parquet(tmp_path / "chat.parquet", chats))
-    rows = data.load_rows("c", {"source": src, "messages": "messages", "answer": "gold", "shuffle": False}, 0)
+    rows = load_rows("c", {"source": src, "messages": "messages", "answer": "gold", "shuffle": False}, 0)
     assert rows[1]["messages"] == chats[1]["messages"][:2]
     assert rows[1]["completion"] == chats[1]["messages"][2]["content"] and rows[1]["answer"] == "2"
     # RL prompts: messages without the assistant turn are fine when an answer column is named.
     prompts = [{"messages": c["messages"][:2], "gold": c["gold"]} for c in chats]
     src2 = str(write_jsonl(tmp_path / "prompts.jsonl", prompts))
-    got = data.load_rows("p", {"source": src2, "messages": "messages", "answer": "gold", "shuffle": False}, 0)
+    got = load_rows("p", {"source": src2, "messages": "messages", "answer": "gold", "shuffle": False}, 0)
     assert got[0]["completion"] is None and got[0]["messages"] == prompts[0]["messages"]
     bad = chats[:3] + [{"messages": [{"role": "user", "content": None}], "gold": "1"}]
     write_jsonl(tmp_path / "bad.jsonl", bad)
     with pytest.raises(data.DataError, match=r"bad.jsonl:4\): messages column 'messages': message 1 must be"):
-        data.load_rows("b", {"source": str(tmp_path / "bad.jsonl"), "messages": "messages"}, 0)
+        load_rows("b", {"source": str(tmp_path / "bad.jsonl"), "messages": "messages"}, 0)
 
 
 def test_r1_traces_are_wrapped_in_think_before_the_answer(tmp_path):
     traces = [{"problem": "2 + 3?", "trace": "2 plus 3 is 5.", "solution": "\\boxed{5}"}]
     src = str(write_jsonl(tmp_path / "r1.jsonl", traces))
     spec = {"source": src, "prompt": "problem", "reasoning": "trace", "completion": "solution"}
-    row = data.load_rows("r1", spec, 0)[0]
+    row = load_rows("r1", spec, 0)[0]
     assert row["completion"] == "<think>\n2 plus 3 is 5.\n</think>\n\\boxed{5}"
 
 
@@ -208,25 +210,24 @@ def test_r1_traces_are_wrapped_in_think_before_the_answer(tmp_path):
 def test_holdout_parts_are_disjoint_seeded_and_cover_every_row(tmp_path):
     src = str(write_jsonl(tmp_path / "g.jsonl", gsm8k_rows(200)))
     spec = {**GSM8K_SPEC, "source": src, "holdout": 0.1, "shuffle": True}
-    rest = data.load_rows("train", spec, seed=5)
-    held = data.load_rows("val", {**spec, "part": "holdout"}, seed=5)
+    rest = load_rows("train", spec, seed=5)
+    held = load_rows("val", {**spec, "part": "holdout"}, seed=5)
     assert len(held) == 20 and len(rest) == 180
     assert not {r["prompt"] for r in rest} & {r["prompt"] for r in held}
     assert len({r["prompt"] for r in rest + held}) == 200
-    assert {r["prompt"] for r in data.load_rows("val", {**spec, "part": "holdout"}, seed=5)} == {
+    assert {r["prompt"] for r in load_rows("val", {**spec, "part": "holdout"}, seed=5)} == {
         r["prompt"] for r in held
     }
-    other_seed = {r["prompt"] for r in data.load_rows("val", {**spec, "part": "holdout"}, seed=6)}
+    other_seed = {r["prompt"] for r in load_rows("val", {**spec, "part": "holdout"}, seed=6)}
     assert other_seed != {r["prompt"] for r in held}
     # `limit` applies within the part, after the shuffle.
-    assert len(data.load_rows("val", {**spec, "part": "holdout", "limit": 5}, seed=5)) == 5
+    assert len(load_rows("val", {**spec, "part": "holdout", "limit": 5}, seed=5)) == 5
 
 
 def test_builtin_arithmetic_has_a_validation_split_disjoint_from_train_and_test():
     prompts = {
         split: {
-            r["prompt"]
-            for r in data.load_rows(split, {"builtin": "arithmetic", "split": split, "limit": 150}, 3)
+            r["prompt"] for r in load_rows(split, {"builtin": "arithmetic", "split": split, "limit": 150}, 3)
         }
         for split in ("train", "validation", "test")
     }
@@ -234,7 +235,7 @@ def test_builtin_arithmetic_has_a_validation_split_disjoint_from_train_and_test(
     assert not prompts["train"] & prompts["validation"]
     assert not prompts["validation"] & prompts["test"] and not prompts["train"] & prompts["test"]
     with pytest.raises(data.DataError, match="no split 'dev'"):
-        data.load_rows("x", {"builtin": "arithmetic", "split": "dev"}, 0)
+        load_rows("x", {"builtin": "arithmetic", "split": "dev"}, 0)
 
 
 # ---- weighted mixes ---------------------------------------------------------------------------------------
@@ -301,8 +302,8 @@ def test_a_bad_row_30_is_found_with_its_line_before_any_shuffle(tmp_path):
     (tmp_path / "g.jsonl").write_text("\n".join(lines) + "\n")
     spec = {**GSM8K_SPEC, "source": str(tmp_path / "g.jsonl"), "shuffle": True, "limit": 8}
     with pytest.raises(data.DataError, match=r"g\.jsonl:31\): completion column 'answer' is null"):
-        data.load_rows("g", spec, seed=0)
-    issues, count, n = dataset_rows.check("g", spec)
+        load_rows("g", spec, seed=0)
+    issues, count, n = check_rows("g", spec)
     assert n == 40 and count == 1
     assert [(i.line, i.row, i.column) for i in issues] == [(31, 30, "answer")]
 
@@ -321,12 +322,12 @@ def test_null_empty_and_non_text_answers_are_errors(tmp_path, value, message):
     rows = [{"q": "a", "gold": "1"}, {"q": "b", "gold": value}]
     src = str(write_jsonl(tmp_path / "d.jsonl", rows))
     with pytest.raises(data.DataError, match=rf"d\.jsonl:2\): {message}"):
-        data.load_rows("d", {"source": src, "prompt": "q", "answer": "gold"}, 0)
+        load_rows("d", {"source": src, "prompt": "q", "answer": "gold"}, 0)
 
 
 def test_a_missing_answer_key_and_a_null_completion_are_errors_not_the_string_none(tmp_path):
     src = str(write_jsonl(tmp_path / "d.jsonl", [{"q": "a", "c": "x"}, {"q": "b"}]))
-    issues, _, _ = dataset_rows.check("d", {"source": src, "prompt": "q", "completion": "c"})
+    issues, _, _ = check_rows("d", {"source": src, "prompt": "q", "completion": "c"})
     assert [(i.line, i.message) for i in issues] == [(2, "completion column 'c' is null or missing")]
 
 
@@ -335,8 +336,8 @@ def test_a_missing_column_lists_the_columns_that_exist(tmp_path):
     with pytest.raises(
         data.DataError, match=r"no column 'solution' for completion \(columns: question, answer\)"
     ):
-        data.load_rows("d", {"source": src, "prompt": "question", "completion": "solution"}, 0)
-    issues, _, _ = dataset_rows.check("d", {"source": src, "prompt": "question", "completion": "solution"})
+        load_rows("d", {"source": src, "prompt": "question", "completion": "solution"}, 0)
+    issues, _, _ = check_rows("d", {"source": src, "prompt": "question", "completion": "solution"})
     assert issues[0].column == "solution" and issues[0].columns == ["question", "answer"]
 
 
@@ -344,22 +345,22 @@ def test_non_utf8_and_malformed_lines_name_file_line_and_column(tmp_path):
     good = json.dumps({"prompt": "a"}).encode()
     (tmp_path / "latin1.jsonl").write_bytes(good + b"\n" + b'{"prompt": "caf\xe9"}\n')
     with pytest.raises(data.DataError, match=r"latin1\.jsonl:2:16: not valid UTF-8 \(byte 0xe9\)"):
-        data.load_rows("d", {"source": str(tmp_path / "latin1.jsonl")}, 0)
+        load_rows("d", {"source": str(tmp_path / "latin1.jsonl")}, 0)
     (tmp_path / "latin1.csv").write_bytes(b"prompt,answer\nx,1\ny,caf\xe9\n")
     with pytest.raises(data.DataError, match=r"latin1\.csv:3:6: not valid UTF-8"):
-        data.load_rows("d", {"source": str(tmp_path / "latin1.csv"), "answer": "answer"}, 0)
+        load_rows("d", {"source": str(tmp_path / "latin1.csv"), "answer": "answer"}, 0)
     # (A line that is not JSON at all: test_engine_data.test_errors_name_the_file_row_and_field.)
     (tmp_path / "list.jsonl").write_text('{"prompt": "x"}\n[1, 2]\n')
     with pytest.raises(data.DataError, match=r"list\.jsonl:2: a jsonl line must be a JSON object"):
-        data.load_rows("d", {"source": str(tmp_path / "list.jsonl")}, 0)
+        load_rows("d", {"source": str(tmp_path / "list.jsonl")}, 0)
     for name, text in (("empty.jsonl", "\n"), ("empty.csv", "prompt,answer\n"), ("empty.json", "[]")):
         (tmp_path / name).write_text(text)
         with pytest.raises(data.DataError, match=rf"{name}: has no rows"):
-            data.load_rows("d", {"source": str(tmp_path / name)}, 0)
+            load_rows("d", {"source": str(tmp_path / name)}, 0)
     # A csv cell left empty is an empty answer (not NaN, not "nan"); quoted cells may span lines.
     (tmp_path / "d.csv").write_text('prompt,answer\n"two\nlines",1\nz,\n')
     with pytest.raises(data.DataError, match=r"d\.csv:4\): answer column 'answer' is empty"):
-        data.load_rows("d", {"source": str(tmp_path / "d.csv"), "answer": "answer"}, 0)
+        load_rows("d", {"source": str(tmp_path / "d.csv"), "answer": "answer"}, 0)
 
 
 # ---- the engine's check-data command and the hub cache, as processes -------------------------------------

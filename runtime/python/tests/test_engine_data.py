@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from engine_helpers import tiny_model_dir
+from engine_helpers import load_rows, tiny_model_dir
 
 from srlm_engine import data, models
 
@@ -31,24 +31,24 @@ def test_jsonl_json_csv_rows_are_normalised(tmp_path):
             "shuffle": False,
             "limit": 3,
         }
-        got = data.load_rows("d", spec, seed=0)
+        got = load_rows("d", spec, seed=0)
         assert got == [{"prompt": r["q"], "completion": r["a"], "answer": r["g"]} for r in rows[:3]], name
 
 
 def test_errors_name_the_file_row_and_field(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"prompt": "x"}\n{oops\n')
     with pytest.raises(data.DataError, match=r"bad.jsonl:2:2: not valid JSON"):
-        data.load_rows("d", {"path": str(tmp_path / "bad.jsonl")}, 0)
+        load_rows("d", {"path": str(tmp_path / "bad.jsonl")}, 0)
     (tmp_path / "d.jsonl").write_text('{"prompt": "x"}\n')
     with pytest.raises(data.DataError, match=r"dataset d \(.*d.jsonl\): no column 'solution' for completion"):
-        data.load_rows("d", {"path": str(tmp_path / "d.jsonl"), "completion": "solution"}, 0)
+        load_rows("d", {"path": str(tmp_path / "d.jsonl"), "completion": "solution"}, 0)
     with pytest.raises(data.DataError, match="dataset file or folder not found"):
-        data.load_rows("d", {"path": str(tmp_path / "none.jsonl")}, 0)
+        load_rows("d", {"path": str(tmp_path / "none.jsonl")}, 0)
 
 
 def test_builtin_split_and_completion_only_mask(tmp_path):
-    train = data.load_rows("t", {"builtin": "arithmetic", "split": "train", "limit": 50}, seed=3)
-    test = data.load_rows("t", {"builtin": "arithmetic", "split": "test", "limit": 20}, seed=3)
+    train = load_rows("t", {"builtin": "arithmetic", "split": "train", "limit": 50}, seed=3)
+    test = load_rows("t", {"builtin": "arithmetic", "split": "test", "limit": 20}, seed=3)
     assert len(train) == 50 and len(test) == 20
     assert not {r["prompt"] for r in train} & {r["prompt"] for r in test}
     tok = models.load_tokenizer(str(tiny_model_dir(tmp_path)))
@@ -64,7 +64,7 @@ def test_builtin_split_and_completion_only_mask(tmp_path):
 
 def test_batches_are_a_function_of_seed_and_epoch(tmp_path):
     tok = models.load_tokenizer(str(tiny_model_dir(tmp_path)))
-    rows = data.load_rows("t", {"builtin": "arithmetic", "split": "train", "limit": 40}, seed=1)
+    rows = load_rows("t", {"builtin": "arithmetic", "split": "train", "limit": 40}, seed=1)
     ex = [data.encode_example(tok, r, 96, True, True) for r in rows]
     a, b = data.make_batches(ex, 8, 5, 0), data.make_batches(ex, 8, 5, 0)
     assert [[e.ids for e in x] for x in a] == [[e.ids for e in x] for x in b]

@@ -122,8 +122,8 @@ def test_rl_shards_prompts_by_rank_and_resumes_each_ranks_batch(tmp_path, shardi
     # Each rank generated 2 of the 4 prompts (x 3 samples); rank 0's checkpoint holds both ranks' batches.
     state = torch.load(run_dir / "checkpoints/rl/step-000001/training_state.pt", weights_only=False)
     gens = [r["extra"]["gen"] for r in state["ranks"]]
-    assert [g["seq"]["input_ids"].shape[0] for g in gens] == [6, 6]
-    assert not torch.equal(gens[0]["seq"]["input_ids"], gens[1]["seq"]["input_ids"])
+    assert [g["input_ids"].shape[0] for g in gens] == [6, 6]
+    assert not torch.equal(gens[0]["input_ids"], gens[1]["input_ids"])
     logs = [e["message"] for e in events if e["type"] == "log"]
     assert any("2 prompts per rank on 2 ranks" in m for m in logs), logs
 

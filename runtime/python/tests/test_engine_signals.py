@@ -19,7 +19,7 @@ from engine_helpers import (
 )
 
 from srlm_engine.run import EXIT_STOPPED
-from srlm_engine.signals import EXIT_IMMEDIATE
+from srlm_engine.signals import EXIT_IMMEDIATE, STOP_REQUEST_FILE
 
 
 def _start(tmp_path):
@@ -59,6 +59,29 @@ def test_first_signal_checkpoints_and_stops(tmp_path):
         len(ck) == 1
         and json.loads(open(os.path.join(ck[0]["path"], "meta.json")).read())["step"] == ck[0]["step"]
     )
+
+
+def test_stop_request_file_checkpoints_and_stops(tmp_path):
+    # Windows has no SIGTERM between processes: the supervisor creates stop.request in the run folder instead.
+    proc, run_dir = _start(tmp_path)
+    (run_dir / STOP_REQUEST_FILE).write_text("now\n")
+    assert proc.wait(timeout=120) == EXIT_STOPPED, proc.stderr.read()
+    events = read_events(run_dir)
+    assert_events_valid(events)
+    assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "stopped"
+    assert [e["status"] for e in events if e["type"] == "stage_finished"] == ["stopped"]
+    assert [e for e in events if e["type"] == "checkpoint"], "a checkpoint before stopping"
+
+
+def test_stop_flag_reads_the_request_file_only_when_watching(tmp_path):
+    from srlm_engine.signals import StopFlag
+
+    flag = StopFlag()
+    request = tmp_path / STOP_REQUEST_FILE
+    request.write_text("")
+    assert not flag.requested, "not watching yet"
+    flag.watch_file(request)
+    assert flag.requested and flag.signal_name == "stop request"
 
 
 def test_second_signal_exits_at_once(monkeypatch):

@@ -24,3 +24,5 @@ def test_gpu_bench_tiny_runs_and_writes_json(tmp_path):
     g = result["grpo_step"]
     assert g["generation_s"] > 0 and g["scoring_s"] >= 0 and g["update_s"] > 0
     assert abs(g["total_s"] - (g["generation_s"] + g["scoring_s"] + g["update_s"])) < 1e-6
+    # The GRPO step is the engine's: its rollout backend and policy_update (which reports entropy and clipping).
+    assert g["backend"] == "hf" and g["entropy"] > 0 and g["clip_fraction"] == 0.0

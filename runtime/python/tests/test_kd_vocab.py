@@ -5,10 +5,14 @@ import torch
 from engine_helpers import tiny_model_dir
 
 from srlm_engine import models
+from srlm_engine.plan import from_partial
+from srlm_engine.plan_types import ModelSpec
 
 
 def _load(d):
-    return models.load_model({"source": str(d), "weights": "random"}, torch.device("cpu"), 0)
+    return models.load_model(
+        from_partial(ModelSpec, {"source": str(d), "weights": "random"}), torch.device("cpu"), 0
+    )
 
 
 def test_padding_rows_are_sliced_and_a_real_mismatch_is_refused(tmp_path):
@@ -27,6 +31,8 @@ def test_padding_rows_are_sliced_and_a_real_mismatch_is_refused(tmp_path):
 
 def test_a_missing_model_names_where_the_engine_looked(tmp_path):
     with pytest.raises(models.ModelLoadError, match="folder not found"):
-        models.load_model({"source": str(tmp_path / "nope")}, torch.device("cpu"), 0)
+        models.load_model(from_partial(ModelSpec, {"source": str(tmp_path / "nope")}), torch.device("cpu"), 0)
     with pytest.raises(models.ModelLoadError, match="Hugging Face cache"):
-        models.load_model({"source": "no-such-org/no-such-model"}, torch.device("cpu"), 0)
+        models.load_model(
+            from_partial(ModelSpec, {"source": "no-such-org/no-such-model"}), torch.device("cpu"), 0
+        )

@@ -153,6 +153,28 @@ def test_kd_losses_are_zero_for_identical_distributions_and_ignore_masked_positi
         assert moved == pytest.approx(base, abs=1e-12)
 
 
+def test_kd_token_sum_by_hand_on_a_shared_vocabulary():
+    # Position 0 is kept: the student is uniform over 3 ids, the teacher puts 1/2, 1/4, 1/4 on them (logit ln 2
+    # on id 0) and a huge logit on a 4th padding id that `vocab = 3` slices away. Position 1 is masked.
+    student = torch.tensor([[[0.0, 0.0, 0.0], [5.0, -5.0, 0.0]]], dtype=torch.float64)
+    teacher = torch.tensor([[[math.log(2), 0.0, 0.0, 100.0], [0.0, 9.0, 0.0, 100.0]]], dtype=torch.float64)
+    mask = torch.tensor([[True, False]])
+    # KL(p || q) = 1/2 ln(1.5) + 2 · 1/4 ln(0.75) = 1/2 ln(9/8); KL(q || p) = 1/3 (ln(2/3) + 2 ln(4/3)) = 1/3 ln(32/27).
+    forward = L.kd_token_sum(student[..., :3], teacher, mask, "forward_kl", None, 1.0, vocab=3)
+    assert forward.item() == pytest.approx(0.5 * math.log(9 / 8), abs=1e-12)
+    reverse = L.kd_token_sum(student[..., :3], teacher, mask, "reverse_kl", None, 1.0, vocab=3)
+    assert reverse.item() == pytest.approx(math.log(32 / 27) / 3, abs=1e-12)
+    # Temperature 2 on doubled logits is the same pair of distributions.
+    doubled = L.kd_token_sum(2 * student[..., :3], 2 * teacher, mask, "forward_kl", None, 2.0, vocab=3)
+    assert doubled.item() == pytest.approx(forward.item(), abs=1e-12)
+    # Two kept positions sum: the second one's own divergence is added, not averaged in.
+    both = L.kd_token_sum(student, teacher[..., :3], torch.tensor([[True, True]]), "forward_kl", None, 1.0)
+    second = L.kd_loss(student[:, 1:], teacher[:, 1:, :3], torch.tensor([[True]]), "forward_kl").item()
+    assert both.item() == pytest.approx(forward.item() + second, abs=1e-12)
+    with pytest.raises(ValueError, match="beta"):
+        L.kd_token_sum(student[..., :3], teacher, mask, "jsd", None, 1.0, vocab=3)
+
+
 def test_kd_gradients_finite_and_only_on_kept_positions():
     m = make_mask()
     for name in L.KD_LOSSES:

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from srlm_engine import data, heads, packing
 from srlm_engine.assets import model_dir
+from srlm_engine.plan import from_partial
+from srlm_engine.plan_types import KdConfig, LoraConfig
 from srlm_engine.stages.kd import KDLoss
 from srlm_engine.stages.sft import ce_loss
 
@@ -112,7 +116,8 @@ def test_sft_fused_loss_equals_full_logits_loss(monkeypatch):
 
 
 def _kd(teacher, loss, mix):
-    kd = KDLoss(None, {"config": {"loss": loss, "temperature": 1.5, "mix": mix}}, None)
+    cfg = from_partial(KdConfig, {"data": "d", "teacher": "t", "loss": loss, "temperature": 1.5, "mix": mix})
+    kd = KDLoss(None, cfg, None)
     kd.teacher, kd.vocab = teacher, 384
     return kd
 
@@ -136,7 +141,7 @@ def test_kd_loss_fused_packed_and_plain_padded_agree(monkeypatch, loss):
 def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fused(monkeypatch):
     from srlm_engine import models
 
-    lora = {"rank": 4, "alpha": 8, "dropout": 0.0, "targets": ["q_proj", "v_proj"]}
+    lora = LoraConfig(rank=4, alpha=8, dropout=0.0, targets=["q_proj", "v_proj"])
     model = models.apply_lora(_model(), lora)
     with torch.no_grad():  # lora_B starts at zero; non-zero makes the adapters count
         for name, p in model.named_parameters():
@@ -149,7 +154,7 @@ def test_sft_fused_loss_with_lora_equals_full_logits_and_a_lora_head_is_not_fuse
     plain, _ = ce_loss(model, batch, 11.0, 0)
     _assert_same_loss_and_grads(model, fused, plain)
     monkeypatch.delenv("SRLM_FUSED_LOSS")
-    head_lora = models.apply_lora(_model(), {**lora, "targets": ["q_proj", "lm_head"]})
+    head_lora = models.apply_lora(_model(), dataclasses.replace(lora, targets=["q_proj", "lm_head"]))
     assert heads.split(head_lora) is None
 
 

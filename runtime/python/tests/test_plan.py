@@ -4,7 +4,8 @@ import json
 import pytest
 from engine_helpers import base_plan
 
-from srlm_engine.plan import PlanError, load, validate
+from srlm_engine.plan import PlanError, from_partial, load, validate
+from srlm_engine.plan_types import DataPart, DatasetSpec, KdConfig, KdLoss, LoraConfig, RlConfig, SftConfig
 
 
 def _plan():
@@ -27,22 +28,46 @@ def _plan():
 def test_defaults_come_from_the_schema_and_algorithm():
     plan = validate(_plan())
     a, b, c = plan.stages
-    assert a["config"]["lr"] == 2e-5 and a["config"]["scheduler"] == "cosine" and a["config"]["lora"] is None
-    assert b["config"]["lr"] == 1e-6
+    assert a.config.lr == 2e-5 and a.config.scheduler == "cosine" and a.config.lora is None
+    assert a.config.warmup == 0.03  # the schema's default (the engine once fell back to 0.0 on its own)
+    assert b.config.lr == 1e-6
     # dapo sets epsilon_high 0.28 and its own aggregation; batch_size 0 means one group of 8 samples.
-    assert b["config"]["epsilon_high"] == 0.28 and b["config"]["loss_agg"] == "dapo"
-    assert b["config"]["batch_size"] == 8 and b["config"]["scale_rewards"] is True
-    assert c["config"]["loss"] == {"name": "jsd", "beta": 0.5}
-    assert plan.evals["t"]["metrics"] == ["accuracy"]
-    assert c["_teacher"].kind == "stage" and b["_init"].kind == "stage"
+    assert isinstance(b.config, RlConfig)
+    assert b.config.epsilon_high == 0.28 and b.config.loss_agg == "dapo"
+    assert b.config.batch_size == 8 and b.config.scale_rewards is True
+    assert isinstance(c.config, KdConfig) and c.config.loss == KdLoss(name="jsd", beta=0.5)
+    assert plan.evals["t"].metrics == ["accuracy"]
+    assert c.teacher_ref is not None and c.teacher_ref.kind == "stage" and b.init_ref.kind == "stage"
     assert plan.evals_for("b") == ["t"]
+
+
+def test_the_plan_is_built_into_typed_objects():
+    p = _plan()
+    p["stages"][0]["config"].update(lora={"rank": 4}, data=[{"dataset": "train", "weight": 1}])
+    a, _, c = validate(p).stages
+    assert isinstance(a.config, SftConfig)
+    # A nested block gets its own class, its absent fields the schema's defaults.
+    assert a.config.lora == LoraConfig(
+        rank=4, alpha=32, dropout=0.05, targets=["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
+    assert a.config.data == [DataPart(dataset="train", weight=1)]
+    assert c.config.data == "train" and c.teacher_ref is not None and c.teacher_ref.name == "a"
+
+
+def test_a_block_written_in_part_takes_the_schema_defaults():
+    ds = from_partial(DatasetSpec, {"path": "/data/x.jsonl", "answer": "gold"})
+    # `path` is the former name of `source`; everything absent is the schema's default.
+    assert ds.source == "/data/x.jsonl" and ds.answer == "gold"
+    assert (ds.split, ds.prompt, ds.shuffle, ds.limit, ds.format) == ("train", "prompt", True, None, "auto")
+    assert from_partial(KdConfig, {"data": "d", "teacher": "t"}).loss == KdLoss(name="jsd", beta=0.5)
 
 
 def test_dr_grpo_does_not_scale_rewards():
     p = _plan()
     p["stages"][1]["config"]["algorithm"] = "dr_grpo"
-    cfg = validate(p).stages[1]["config"]
-    assert cfg["scale_rewards"] is False and cfg["epsilon_high"] == 0.2 and cfg["loss_agg"] == "dr_grpo"
+    cfg = validate(p).stages[1].config
+    assert isinstance(cfg, RlConfig)
+    assert cfg.scale_rewards is False and cfg.epsilon_high == 0.2 and cfg.loss_agg == "dr_grpo"
 
 
 @pytest.mark.parametrize(
@@ -57,7 +82,7 @@ def test_dr_grpo_does_not_scale_rewards():
 def test_rl_batch_size_zero_means_one_group_and_explicit_values_are_kept(given, expected):
     p = _plan()
     p["stages"][1]["config"].update(prompts_per_step=3, group=4, **given)
-    assert validate(p).stages[1]["config"]["batch_size"] == expected
+    assert validate(p).stages[1].config.batch_size == expected
 
 
 def test_rl_explicit_batch_size_keeps_its_divisibility_check():

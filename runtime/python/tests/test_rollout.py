@@ -14,6 +14,7 @@ from engine_helpers import assert_events_valid, base_plan, read_events, tiny_mod
 
 from srlm_engine import models, rollout
 from srlm_engine.generation import generate
+from srlm_engine.plan_types import LoraConfig
 from srlm_engine.run import EXIT_OK, run
 
 EOS = 2  # the tiny tokenizer's EOS id
@@ -294,7 +295,7 @@ def test_sync_pushes_every_weight_under_its_hf_name_when_the_step_changed(tmp_pa
 
 
 def test_sync_of_a_lora_policy_pushes_merged_weights_and_leaves_the_base_untouched(tmp_path):
-    lora = {"rank": 4, "alpha": 8, "dropout": 0.0, "targets": ["q_proj", "v_proj"]}
+    lora = LoraConfig(rank=4, alpha=8, dropout=0.0, targets=["q_proj", "v_proj"])
     model, tok = _policy(tmp_path, lora)
     base_before = {k: v.clone() for k, v in model.state_dict().items() if "base_layer" in k}
     backend = _vllm_backend(model, tok)

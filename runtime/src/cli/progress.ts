@@ -3,6 +3,7 @@
 // lines for stage boundaries, evals and problems, and plain timestamped lines when stdout is not a terminal
 // (CI logs, pipes). The libraries we looked at draw bars, not this mix, and pull in dependencies for ~100 lines.
 import type { AnyEvent, LineWarning } from '../events/lines';
+import { evalColumns, scoreEntries } from '../events/eval-metrics';
 import type { RunState, StageState } from '../events/state';
 import { formatDuration, formatNumber, table } from './run-common';
 
@@ -51,9 +52,6 @@ export function statusLine(state: RunState, now: number): string {
     parts.push(`starting ${formatDuration((now - s.startedMs) / 1000)}`);
   return parts.join('  ');
 }
-
-/** Eval metrics that are scores; timings and lengths stay in `srlm show --json` and the dashboard. */
-const SCORE_METRIC = /^(accuracy|pass@|maj@)/;
 
 const C = { green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', dim: '\x1b[2m', reset: '\x1b[0m' };
 
@@ -116,9 +114,12 @@ export class ProgressRenderer {
         }
         break;
       case 'eval': {
-        const all = Object.entries((ev.metrics as Record<string, number | null>) ?? {});
-        const scores = all.filter(([k]) => SCORE_METRIC.test(k));
-        const metrics = (scores.length > 0 ? scores : all).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ');
+        // The scores; timings and lengths stay in `srlm show --json` and the dashboard.
+        const all = (ev.metrics as Record<string, number | null>) ?? {};
+        const scores = scoreEntries(all);
+        const metrics = (scores.length > 0 ? scores : Object.entries(all))
+          .map(([k, v]) => `${k} ${formatNumber(v)}`)
+          .join(', ');
         const who = typeof ev.stage === 'string' ? ev.stage : 'init model';
         this.line(
           `  eval ${String(ev.eval ?? '')} ${ev.when === 'before' ? 'before' : 'after'} ${who}${typeof ev.step === 'number' && ev.when === 'during' ? ` at step ${ev.step}` : ''}: ${metrics}`,
@@ -127,6 +128,7 @@ export class ProgressRenderer {
       }
       case 'warning':
         this.line(this.paint('yellow', `warning: ${String(ev.message)}`));
+        if (typeof ev.hint === 'string') this.line(this.paint('yellow', `  hint: ${ev.hint}`));
         break;
       case 'error':
         this.line(this.paint('red', `error: ${String(ev.message)}`));
@@ -171,17 +173,15 @@ export class ProgressRenderer {
   }
 }
 
-/** The end-of-run table: one row per stage with its status, steps, time, last headline metric and last eval. */
+/** The end-of-run table: one row per stage with its status, steps, time, last headline metric and the latest
+ * score metrics of each eval block (`test/avg@8` columns when the run has several blocks). */
 export function summaryTable(state: RunState): string {
-  const evalKeys = new Set<string>();
-  // Only the score metrics: timings and lengths are in `srlm show --json` and the dashboard.
-  for (const s of state.stages)
-    for (const k of Object.keys(s.lastEval?.metrics ?? {})) if (SCORE_METRIC.test(k)) evalKeys.add(k);
-  const evalCols = [...evalKeys].sort();
+  const cols = evalColumns(state.stages.flatMap((s) => s.latestEvals));
   const rows = state.stages.map((s) => {
     const metric = headlineMetric(s);
     const took =
       s.startedMs !== undefined && s.finishedMs !== undefined ? (s.finishedMs - s.startedMs) / 1000 : undefined;
+    const latest = s.latestEvals;
     return [
       s.name,
       s.kind ?? '-',
@@ -189,8 +189,8 @@ export function summaryTable(state: RunState): string {
       s.status === 'cached' ? '-' : s.totalSteps ? `${s.step}/${s.totalSteps}` : String(s.step),
       s.status === 'cached' ? '-' : formatDuration(took),
       s.latest(metric) !== undefined ? `${metric} ${formatNumber(s.latest(metric))}` : '-',
-      ...evalCols.map((k) => formatNumber(s.lastEval?.metrics[k])),
+      ...cols.map((c) => formatNumber(latest.find((e) => e.name === c.eval)?.metrics[c.metric])),
     ];
   });
-  return table(['stage', 'kind', 'status', 'steps', 'time', 'last', ...evalCols], rows);
+  return table(['stage', 'kind', 'status', 'steps', 'time', 'last', ...cols.map((c) => c.label)], rows);
 }

@@ -2,6 +2,7 @@ import type { CliCommand } from './command';
 import { cardCommand } from './commands/card';
 import { checkCommand } from './commands/check';
 import { exportCommand } from './commands/export';
+import { compareCommand } from './commands/compare';
 import { completionCommand } from './commands/completion';
 import { fmtCommand } from './commands/fmt';
 import { generateCommand } from './commands/generate';
@@ -24,6 +25,7 @@ export const commands: readonly CliCommand[] = [
   pullCommand,
   runsCommand,
   showCommand,
+  compareCommand,
   watchCommand,
   stopCommand,
   resumeCommand,

@@ -5,6 +5,7 @@
 import { MetricSeries, DEFAULT_MAX_POINTS } from './series';
 import { eventTimeMs, type RunStatus, type Sample, type StageStatus } from './types';
 import type { AnyEvent } from './lines';
+import { parseSampling, type EvalSampling } from './eval-metrics';
 
 export type RunPhase = 'pending' | 'running' | RunStatus;
 export type StagePhase = 'pending' | 'running' | StageStatus;
@@ -36,6 +37,8 @@ export interface EvalRecord {
   readonly n: number | undefined;
   readonly timeMs: number;
   readonly metrics: Readonly<Record<string, number | null>>;
+  /** How the sampled metrics (avg@K, pass@K, maj@K) were drawn; absent when the eval has none. */
+  readonly sampling?: EvalSampling;
 }
 
 export interface SampleBatch {
@@ -58,6 +61,9 @@ export interface Message {
   readonly stage: string | undefined;
   readonly message: string;
   readonly traceback?: string;
+  /** The event's `code` (e.g. `no_learning_signal`) and, for warnings, what the user can do (`hint`). */
+  readonly code?: string;
+  readonly hint?: string;
   readonly timeMs: number;
   /** 'supervisor' when written by the supervisor rather than the engine. */
   readonly origin?: string;
@@ -151,6 +157,12 @@ export class StageState {
     return this.evals[this.evals.length - 1];
   }
 
+  /** The latest result of each eval block on this stage (a validation and a test eval, say), in the order the
+   * blocks first reported. */
+  get latestEvals(): EvalRecord[] {
+    return latestPerEval(this.evals);
+  }
+
   /** @internal */
   noteStep(step: number, timeMs: number): void {
     if (!Number.isFinite(step)) return;
@@ -179,6 +191,13 @@ export class StageState {
     this.evals.push(r);
     if (this.evals.length > this.budget.maxEvals) this.evals.splice(0, this.evals.length - this.budget.maxEvals);
   }
+}
+
+/** The last record of each eval name, in the order the names first appear. */
+export function latestPerEval(records: readonly EvalRecord[]): EvalRecord[] {
+  const byName = new Map<string | undefined, EvalRecord>();
+  for (const r of records) byName.set(r.name, r); // a Map keeps a key's first position when it is set again
+  return [...byName.values()];
 }
 
 export class RunState {
@@ -335,6 +354,7 @@ export class RunState {
         return;
       }
       case 'eval': {
+        const sampling = parseSampling(ev.sampling);
         const rec: EvalRecord = {
           name: typeof ev.eval === 'string' ? ev.eval : undefined,
           when: typeof ev.when === 'string' ? (ev.when as EvalRecord['when']) : undefined,
@@ -342,6 +362,7 @@ export class RunState {
           n: typeof ev.n === 'number' ? ev.n : undefined,
           timeMs: t,
           metrics: ev.metrics as Record<string, number | null>,
+          ...(sampling ? { sampling } : {}),
         };
         // An eval with no stage measures an init model before any stage trains it: the run's baseline.
         if (typeof ev.stage === 'string') this.stage(ev.stage).pushEval(rec);
@@ -383,6 +404,8 @@ export class RunState {
           stage: typeof ev.stage === 'string' ? ev.stage : undefined,
           message: String(ev.message),
           traceback: typeof ev.traceback === 'string' ? ev.traceback : undefined,
+          code: typeof ev.code === 'string' ? ev.code : undefined,
+          hint: typeof ev.hint === 'string' ? ev.hint : undefined,
           timeMs: t,
           origin: typeof ev.origin === 'string' ? ev.origin : undefined,
         };

@@ -95,6 +95,8 @@ export interface EvalEvent extends EventBase {
   readonly n: number;
   readonly metrics: Readonly<Record<string, number | null>>;
   readonly duration_s?: number;
+  /** How the sampled metrics (avg@K, pass@K, maj@K) were drawn; absent when the eval has none. */
+  readonly sampling?: { readonly temperature: number; readonly top_p: number; readonly samples_per_prompt: number };
 }
 
 export interface Sample {
@@ -138,6 +140,8 @@ export interface WarningEvent extends EventBase {
   readonly type: 'warning';
   readonly message: string;
   readonly code?: string | null;
+  /** What the user can do about it (e.g. for `no_learning_signal`). */
+  readonly hint?: string;
 }
 
 export interface ErrorEvent extends EventBase {

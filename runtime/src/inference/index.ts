@@ -3,7 +3,7 @@
 export { CheckpointGenerator, type PromptOptions } from './checkpoint-generator';
 export type { FinishReason, GeneratedToken, GenerationOptions, GenerationResult } from './generate';
 export { ExportNotFoundError, findExportDir, hasExport, readManifest, type OnnxManifest } from './manifest';
-export type { ExecutionProviderName, ProviderPreference } from './ort';
+export { OrtUnavailableError, type ExecutionProviderName, type ProviderPreference } from './ort';
 export { extractAnswer, isCorrect } from './answer';
 export { bytesLabel, tokenBytes, tokenRuns, type RunToken, type TokenRun } from './token-runs';
 export { readCheckpointInfo, findRunDir, type CheckpointInfo, type EvalSample } from './checkpoint-info';

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
+import { ortUnavailableMessage } from './ort-targets';
 
 export type Ort = typeof OrtModule;
 export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu';
@@ -10,10 +11,25 @@ export type ProviderPreference = 'auto' | ExecutionProviderName;
 
 let cached: Ort | undefined;
 
-export function loadOrt(): Ort {
+/** This installation cannot load onnxruntime-node (a universal or darwin-x64 package, or a broken binary). */
+export class OrtUnavailableError extends Error {}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const requireOrt = (): Ort => require('onnxruntime-node') as Ort;
+
+export function loadOrt(load: () => Ort = requireOrt): Ort {
+  if (cached) return cached;
   // A plain require keeps the package external to the bundle (esbuild.mjs) and defers the native load to here.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  cached ??= require('onnxruntime-node') as Ort;
+  // Packages without the binaries (scripts/package-vsix.ts) fail here with MODULE_NOT_FOUND; a binary that
+  // cannot be loaded (an older C library, a missing system DLL) fails with the loader's error: both mean no
+  // generation in this build, said once, in words.
+  try {
+    cached = load();
+  } catch (err) {
+    throw new OrtUnavailableError(
+      ortUnavailableMessage(process.platform, process.arch, err instanceof Error ? err.message : String(err)),
+    );
+  }
   return cached;
 }
 
@@ -38,7 +54,8 @@ function cudaLibraryInstalled(): boolean {
   try {
     const binding = path.dirname(require.resolve('onnxruntime-node/package.json'));
     const dir = path.join(binding, 'bin', `napi-v6`, process.platform, process.arch);
-    return existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'));
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(path.join(dir, lib));
   } catch {
     return false;
   }

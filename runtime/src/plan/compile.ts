@@ -2,6 +2,7 @@
 // schema (server/src/core/schema) through `resolveDefaults`, paths become absolute, and each stage gets a content
 // hash so the stage cache can tell when a stage's result would be the same as one already trained.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   blockSpec,
@@ -10,6 +11,7 @@ import {
   encodingDiagnostic,
   isInlineTemplate,
   isLocalSource,
+  expandHome,
   LineIndex,
   resolveDefaults,
   stageKindSpec,
@@ -83,8 +85,7 @@ type Json = Record<string, JsonValue>;
 
 function absPath(base: string, p: JsonValue | undefined): JsonValue | undefined {
   if (typeof p !== 'string') return p;
-  if (p.startsWith('~/') || p === '~') return path.join(process.env.HOME ?? '~', p.slice(1));
-  return path.resolve(base, p);
+  return path.resolve(base, expandHome(p, os.homedir()));
 }
 
 /** Resolved values of a block: its own fields, path fields absolute, and nested blocks (or null) resolved too. */

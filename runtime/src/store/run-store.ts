@@ -60,6 +60,11 @@ export const RUN_FILES = {
   events: 'events.jsonl',
   log: 'engine.log',
   checkpoints: 'checkpoints',
+  /**
+   * A stop request the engine reads at its next step boundary (`srlm_engine.signals`): how the supervisor asks
+   * for a clean stop where there are no signals (Windows). Removed before each launch.
+   */
+  stopRequest: 'stop.request',
 } as const;
 
 /** Unknown or ambiguous run names. */

@@ -3,13 +3,15 @@
 // extension's tree view do not re-read every events file each time; it is derived data and safe to delete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { scoreEntries } from '../events/eval-metrics';
 import { RunState } from '../events/state';
 import { readEventsFile } from '../events/tail';
 import type { LineWarning } from '../events/lines';
 import { readJsonFile, writeFileAtomic } from './fs-util';
 import { type RunRecord, type RunRecordStatus, type RunStore } from './run-store';
 
-export const INDEX_VERSION = 1;
+// 2: stages carry `evals` and runs `final` (every eval block's latest metrics, not only the last block's).
+export const INDEX_VERSION = 2;
 /** The eval metric the index reports as a run's best. */
 export const INDEX_METRIC = 'accuracy';
 
@@ -21,7 +23,10 @@ export interface StageSummary {
   readonly cached: boolean;
   /** Final checkpoint folder when the stage completed. */
   readonly checkpoint?: string;
+  /** Metrics of the stage's last eval event (whichever block reported last). */
   readonly lastEval?: Readonly<Record<string, number | null>>;
+  /** The latest metrics of each eval block on this stage, by block name (a validation and a test eval). */
+  readonly evals?: Readonly<Record<string, Readonly<Record<string, number | null>>>>;
 }
 
 export interface RunSummary {
@@ -33,6 +38,9 @@ export interface RunSummary {
   /** Seconds from the first run_started to the last event (or run_finished). */
   readonly durationS?: number;
   readonly best?: { readonly metric: string; readonly value: number };
+  /** Score metrics (accuracy, avg@K, pass@K, maj@K) of the last stage that was evaluated, keyed
+   * "<eval>/<metric>" like the comparison tables of studies. */
+  readonly final?: Readonly<Record<string, number>>;
   readonly stages: readonly StageSummary[];
   readonly attempts: number;
   readonly message?: string;
@@ -89,9 +97,15 @@ export function summarize(store: RunStore, record: RunRecord, state: RunState): 
       ...(s.finalCheckpoint && (s.status === 'completed' || s.status === 'cached')
         ? { checkpoint: s.finalCheckpoint }
         : {}),
-      ...(s.lastEval ? { lastEval: s.lastEval.metrics } : {}),
+      ...(s.lastEval
+        ? {
+            lastEval: s.lastEval.metrics,
+            evals: Object.fromEntries(s.latestEvals.map((e) => [e.name ?? 'eval', e.metrics])),
+          }
+        : {}),
     };
   });
+  const final = finalScores(state);
   return {
     id: record.id,
     pipeline: record.pipeline,
@@ -102,11 +116,22 @@ export function summarize(store: RunStore, record: RunRecord, state: RunState): 
       ? { durationS: Math.max(0, (end - state.startedMs) / 1000) }
       : {}),
     ...(best !== undefined ? { best: { metric: INDEX_METRIC, value: best } } : {}),
+    ...(final ? { final } : {}),
     stages,
     attempts: record.attempts,
     ...(record.message ? { message: record.message } : {}),
     key: summaryKey(store, record.id),
   };
+}
+
+/** The score metrics of the last evaluated stage ("<eval>/<metric>" → value), or undefined when none was. */
+export function finalScores(state: RunState): Record<string, number> | undefined {
+  const stage = [...state.stages].reverse().find((s) => s.evals.length > 0);
+  if (!stage) return undefined;
+  const out: Record<string, number> = {};
+  for (const e of stage.latestEvals)
+    for (const [metric, v] of scoreEntries(e.metrics)) out[`${e.name ?? 'eval'}/${metric}`] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**

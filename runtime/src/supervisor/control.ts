@@ -158,7 +158,7 @@ export async function stopRun(store: RunStore, id: string, timeoutMs = 30_000): 
   const alive = () => isProcessAlive(engine.pid, engine.pidStart);
   rec.stopRequested = { at: new Date().toISOString() };
   store.write(rec);
-  const signal = (sig: NodeJS.Signals) => {
+  const signal = (sig: 'SIGTERM' | 'SIGKILL') => {
     try {
       signalEngine(engine, sig);
     } catch (err) {

@@ -1,5 +1,6 @@
-// Public surface of the run supervisor for the extension: start, follow, stop, resume and list runs, without
-// going through the CLI. See docs/runs.md.
+// Public surface of the run supervisor: start, follow, stop, resume and list runs. The `srlm` CLI drives runs
+// through it; the extension launches them through the CLI (client/src/cli.ts) and takes only the run store and
+// reconciliation from here. See docs/runs.md.
 export { startRun, type StartRunOptions, type StartedRun } from './start';
 export {
   createRun,

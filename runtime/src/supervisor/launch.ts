@@ -1,8 +1,11 @@
 // Starts the engine as a detached process in its own process group, with stdout and stderr appended to the
 // run's engine.log. Detached, so the run outlives the CLI or a reloaded editor window; its own group, so a stop
-// signal reaches the engine and anything it spawned (reward workers, rollout servers) at once.
+// signal reaches the engine and anything it spawned (reward workers, rollout servers) at once. On Windows there
+// are no such groups: a stop goes through a stop-request file and `taskkill /T` (process-win32.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES } from '../store/run-store';
 import { ENGINE_MODULE } from './python';
 import { processStartTime } from './process';
 
@@ -35,12 +38,16 @@ export function engineArgs(o: Pick<LaunchOptions, 'planPath' | 'runDir' | 'resum
 
 export function launchEngine(o: LaunchOptions): Promise<LaunchedEngine> {
   const args = engineArgs(o);
+  // A stop request left by an earlier attempt would stop this one at its first step.
+  fs.rmSync(path.join(o.runDir, RUN_FILES.stopRequest), { force: true });
   const fd = fs.openSync(o.engineLog, 'a');
   try {
     fs.writeSync(fd, `--- srlm ${new Date().toISOString()}: ${o.python} ${args.join(' ')}\n`);
     const child = spawn(o.python, args, {
       cwd: o.runDir,
       detached: true,
+      // Detached on Windows means a console of its own: hidden, not a window popping up beside the editor.
+      windowsHide: true,
       stdio: ['ignore', fd, fd],
       env: { ...o.env, PYTHONUNBUFFERED: '1' },
     });

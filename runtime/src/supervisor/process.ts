@@ -1,154 +1,163 @@
-// Process identity and signalling for engines the supervisor may not be the parent of (a run launched by an
-// earlier `srlm run --detach`, or before a window reload).
-import { execFileSync } from 'node:child_process';
+// Process identity and stopping for engines the supervisor may not be the parent of (a run launched by an
+// earlier `srlm run --detach`, or before a window reload). The rules are here; what each operating system
+// offers (process facts, groups, how a stop is delivered) is a ProcessPlatform chosen from process.platform.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENGINE_MODULE } from './python';
+import { linuxPlatform } from './process-linux';
+import {
+  systemFacts,
+  type EngineIdentity,
+  type OsFacts,
+  type ProcessInfo,
+  type ProcessPlatform,
+} from './process-platform';
+import { psPlatform } from './process-ps';
+import { win32Platform } from './process-win32';
 
-function procStat(pid: number | 'self'): string[] | undefined {
+export type { EngineIdentity } from './process-platform';
+
+/** The implementation for an operating system (`process.platform`'s names), reading the system through `facts`. */
+export function processPlatform(name: NodeJS.Platform, facts: OsFacts, hasProc = false): ProcessPlatform {
+  if (name === 'win32') return win32Platform(facts);
+  if (name === 'linux' && hasProc) return linuxPlatform(facts);
+  // macOS, the BSDs, and a Linux without /proc: ps and POSIX process groups.
+  return psPlatform(facts, name === 'linux' ? 'linux-ps' : name);
+}
+
+let current: ProcessPlatform | undefined;
+function here(): ProcessPlatform {
+  current ??= processPlatform(process.platform, systemFacts, fs.existsSync('/proc/self/stat'));
+  return current;
+}
+
+/**
+ * The kernel's start time of a process (Linux: field 22 of /proc/<pid>/stat; macOS and the BSDs: `ps -o lstart`;
+ * Windows: the creation date), or undefined when the process is gone or it cannot be read. Together with the pid
+ * it names one process for good: pids are recycled, start times of a recycled pid differ.
+ */
+export function processStartTime(pid: number, p: ProcessPlatform = here()): string | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return p.info(pid)?.start;
+}
+
+function exists(pid: number, facts: OsFacts): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is parenthesised and may contain spaces or ')': split after the last ')'.
-    // rest[0] is field 3 (state), rest[2] field 5 (process group), rest[19] field 22 (start time).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
+    facts.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else, so it cannot be our engine unless we lost privileges.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 /**
- * The kernel's start time of a process (field 22 of /proc/<pid>/stat, in clock ticks since boot; on macOS and
- * the BSDs, `ps -o lstart`), or undefined where neither is available or the process is gone. Together with the
- * pid it names one process for good: pids are recycled, start times of a recycled pid differ.
+ * How old an answer about a process the liveness check may reuse: a pid that still exists and had the recorded
+ * start time moments ago is taken as the same process (where asking is cheap, the platform asks anyway). A stop
+ * always asks afresh (`refuseSignal`).
  */
-export function processStartTime(pid: number): string | undefined {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  if (HAS_PROC) return procStat(pid)?.[19];
-  if (process.platform === 'win32') return undefined;
-  try {
-    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, LC_ALL: 'C' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return out || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const HAS_PROC = fs.existsSync('/proc/self/stat');
-
-/** True when a zombie: exited but not yet reaped by its parent. Such a process is dead for our purposes. */
-function isZombie(pid: number): boolean {
-  return procStat(pid)?.[0] === 'Z';
-}
+const LIVENESS_INFO_MAX_AGE_MS = 10_000;
 
 /** Whether the process `pid` (started at `startTime`, when known) is still running. */
-export function isProcessAlive(pid: number, startTime?: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else, so it cannot be our engine unless we lost privileges.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (isZombie(pid)) return false;
-  if (startTime !== undefined) {
-    const now = processStartTime(pid);
-    if (now !== undefined && now !== startTime) return false;
-  }
+export function isProcessAlive(
+  pid: number,
+  startTime?: string,
+  p: ProcessPlatform = here(),
+  facts: OsFacts = systemFacts,
+): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !exists(pid, facts)) return false;
+  const info = p.info(pid, LIVENESS_INFO_MAX_AGE_MS);
+  if (info?.zombie) return false;
+  if (startTime !== undefined && info !== undefined && info.start !== startTime) return false;
   return true;
 }
 
-/** The engine of one run, as run.json records it: what a signal may be sent to. */
-export interface EngineIdentity {
-  readonly pid: number;
-  readonly pidStart: string | undefined;
-  /** The run folder: the engine's command line names it (`--run-dir`). */
-  readonly runDir: string;
-}
+/** The last path segment, split at / and \\ alike: run ids have neither, and Windows paths use both. */
+const base = (p: string) => path.win32.basename(p);
 
-function ownGroup(): number | undefined {
-  const g = Number(procStat('self')?.[2]);
-  return Number.isSafeInteger(g) ? g : undefined;
-}
-
-/** The process's arguments (Linux), or undefined where they cannot be read. */
-function commandLine(pid: number): string[] | undefined {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return undefined;
+/**
+ * Whether the command line is `… -m srlm_engine … --run-dir <this run's folder> [--resume]`. Arguments one by
+ * one (Linux, Windows) are compared as such; a joined string (`ps`) by what follows `--run-dir `, which
+ * engineArgs() puts last but for `--resume`, so a folder with spaces is still read whole.
+ */
+export function runsEngineOf(info: ProcessInfo, runDir: string): boolean {
+  const id = base(runDir);
+  if (info.argv) {
+    const cmd = info.argv;
+    const m = cmd.indexOf('-m');
+    const d = cmd.indexOf('--run-dir');
+    return m >= 0 && cmd[m + 1] === ENGINE_MODULE && d >= 0 && base(cmd[d + 1] ?? '') === id;
   }
+  const line = info.command ?? '';
+  if (!new RegExp(`(^|\\s)-m ${ENGINE_MODULE}(\\s|$)`).test(line)) return false;
+  const at = line.lastIndexOf(' --run-dir ');
+  if (at < 0) return false;
+  const dir = line.slice(at + ' --run-dir '.length).replace(/ --resume$/, '');
+  return base(dir) === id;
+}
+
+function commandText(info: ProcessInfo): string {
+  return (info.argv ? info.argv.join(' ') : (info.command ?? '')).trim().slice(0, 200);
 }
 
 /**
- * Why `e.pid` must not be signalled as the run's engine, or undefined when it may. A run folder may be forged
- * (a workspace can carry one), so a pid is signalled only when it is above 1 (0 is our own group, 1 init, and
+ * Why `e.pid` must not be stopped as the run's engine, or undefined when it may. A run folder may be forged
+ * (a workspace can carry one), so a pid is stopped only when it is above 1 (0 is our own group, 1 init, and
  * kill(-1) every process we may signal), is not this process or its group, still has the start time recorded
  * when the engine was launched, and — where the command line can be read — runs `-m srlm_engine` for this run
- * folder. A process that is gone is not refused here; there is simply nothing to signal.
+ * folder. The same on every platform: on Windows a forced stop is `taskkill /T /F`, no less dangerous. A
+ * process that is gone is not refused here; there is simply nothing to stop.
  */
-export function refuseSignal(e: EngineIdentity): string | undefined {
+export function refuseSignal(
+  e: EngineIdentity,
+  p: ProcessPlatform = here(),
+  facts: OsFacts = systemFacts,
+): string | undefined {
   if (!Number.isSafeInteger(e.pid) || e.pid <= 1) return `pid ${e.pid} is not a process the supervisor started`;
-  if (e.pid === process.pid || e.pid === ownGroup()) return `pid ${e.pid} is this process or its group`;
-  if (e.pidStart === undefined && process.platform !== 'win32')
+  if (e.pid === facts.pid || e.pid === p.ownGroup()) return `pid ${e.pid} is this process or its group`;
+  if (e.pidStart === undefined)
     return `run.json records no start time for pid ${e.pid}, so it cannot be told from another process`;
-  const now = processStartTime(e.pid);
-  if (now === undefined) {
-    if (!isProcessAlive(e.pid) || process.platform === 'win32') return undefined; // gone: nothing to signal
+  const info = p.info(e.pid);
+  if (info === undefined) {
+    if (!exists(e.pid, facts)) return undefined; // gone: nothing to stop
     return `the start time of pid ${e.pid} cannot be read, so it cannot be told from another process`;
   }
-  if (now !== e.pidStart) return `pid ${e.pid} is now a different process (its start time is not the recorded one)`;
-  const cmd = commandLine(e.pid);
-  if (cmd) {
-    const m = cmd.indexOf('-m');
-    const d = cmd.indexOf('--run-dir');
-    const engine = m >= 0 && cmd[m + 1] === ENGINE_MODULE;
-    if (!engine || d < 0 || path.basename(cmd[d + 1] ?? '') !== path.basename(e.runDir))
-      return `pid ${e.pid} is not the engine of ${path.basename(e.runDir)} (command: ${cmd.join(' ').trim().slice(0, 200)})`;
-  }
+  if (info.start !== e.pidStart)
+    return `pid ${e.pid} is now a different process (its start time is not the recorded one)`;
+  if ((info.argv || info.command !== undefined) && !runsEngineOf(info, e.runDir))
+    return `pid ${e.pid} is not the engine of ${base(e.runDir)} (command: ${commandText(info)})`;
   return undefined;
 }
 
-/** Signals one process group; false when it is gone. Callers check the group is the engine's first. */
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
-
 /**
- * Signals the engine's process group (the engine, its ranks and reward workers) after checking, at this moment,
- * that the pid is still the engine (`refuseSignal`). Returns false when the engine is gone; throws
- * UnsafeSignalError when the pid is not the engine's.
+ * Stops the engine and what it started (POSIX: SIGTERM or SIGKILL to its process group; Windows: a stop request
+ * or `taskkill /T /F`) after checking, at this moment, that the pid is still the engine (`refuseSignal`).
+ * Returns false when the engine is gone; throws UnsafeSignalError when the pid is not the engine's.
  */
-export function signalEngine(e: EngineIdentity, signal: NodeJS.Signals): boolean {
-  const why = refuseSignal(e);
+export function signalEngine(
+  e: EngineIdentity,
+  signal: 'SIGTERM' | 'SIGKILL',
+  p: ProcessPlatform = here(),
+  facts: OsFacts = systemFacts,
+): boolean {
+  const why = refuseSignal(e, p, facts);
   if (why) throw new UnsafeSignalError(why);
-  if (!isProcessAlive(e.pid)) return false;
-  // The engine is launched as a session leader, so its group id is its pid; were it not, only it is signalled.
-  const group = procStat(e.pid)?.[2];
-  if (group !== undefined && Number(group) !== e.pid) {
-    process.kill(e.pid, signal);
-    return true;
-  }
-  return killGroup(e.pid, signal);
+  if (!isProcessAlive(e.pid, undefined, p, facts)) return false;
+  return p.stop(e, signal === 'SIGKILL' ? 'force' : 'graceful');
 }
 
 /**
- * After the engine (verified before, while alive) has exited: SIGKILL to whatever is left of its process group
- * (a reward worker stuck in user code). The kernel does not reuse a pid while a group of that id exists, so a
- * surviving group is the engine's; if a process with the pid exists again, it is a new one and is left alone.
+ * After the engine (verified before, while alive) has exited: ends whatever is left of what it started. If a
+ * process with the pid exists again, it is a new one and is left alone.
  */
-export function killEngineLeftovers(e: EngineIdentity): boolean {
-  if (!Number.isSafeInteger(e.pid) || e.pid <= 1 || e.pid === ownGroup()) return false;
-  if (isProcessAlive(e.pid)) return false;
-  return killGroup(e.pid, 'SIGKILL');
+export function killEngineLeftovers(
+  e: EngineIdentity,
+  p: ProcessPlatform = here(),
+  facts: OsFacts = systemFacts,
+): boolean {
+  if (!Number.isSafeInteger(e.pid) || e.pid <= 1 || e.pid === p.ownGroup()) return false;
+  if (isProcessAlive(e.pid, undefined, p, facts)) return false;
+  return p.killLeftovers(e);
 }
 
 /** A pid that run.json names is not the run's engine; nothing was signalled. */

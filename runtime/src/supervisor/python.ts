@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { EXPECTED_ENGINE_VERSION } from '../plan/types';
 import { defaultEnvDir } from '../setup/layout';
 import { setUpPython } from '../setup/marker';
+import { isBatchFile, spawnCommand } from './spawn-command';
 
 export { EXPECTED_ENGINE_VERSION };
 
@@ -61,8 +62,15 @@ function venvPython(dir: string): string | undefined {
   return candidates.find((p) => fs.existsSync(p));
 }
 
+/** PATH, read as Windows does (names are case-insensitive there, and a copied environment often says `Path`). */
+export function pathVariable(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== 'win32') return env.PATH ?? '';
+  const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
+  return key === undefined ? '' : (env[key] ?? '');
+}
+
 function onPath(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const dirs = pathVariable(env).split(path.delimiter).filter(Boolean);
   for (const name of names) {
     for (const d of dirs) {
       const p = path.join(d, name);
@@ -163,36 +171,45 @@ const PROBE = [
 ].join('\n');
 
 export function probeEngine(python: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<EngineProbe> {
+  const c = spawnCommand(python, ['-c', PROBE]);
+  const options = { env, timeout: timeoutMs, encoding: 'utf8' as const, windowsHide: true };
   return new Promise((resolve, reject) => {
-    execFile(python, ['-c', PROBE], { env, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        if (e.code === 'ENOENT') reject(new EngineSetupError(`Python not found at ${python}`));
-        else if (e.code === 'EACCES') reject(new EngineSetupError(`${python} is not executable`));
-        else if (e.killed) reject(new EngineSetupError(`${python} did not answer within ${timeoutMs / 1000}s`));
-        else
-          reject(new EngineSetupError(`${python} failed to start: ${(stderr || e.message).trim().split('\n').pop()}`));
-        return;
-      }
-      try {
-        const o = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
-        resolve({
-          python,
-          pythonVersion: String(o.python),
-          executable: String(o.executable),
-          engineVersion: typeof o.engine === 'string' ? o.engine : undefined,
-          engineError: typeof o.engine_error === 'string' ? o.engine_error : undefined,
-          torch: o.torch === true,
-          missing: Array.isArray(o.missing) ? o.missing.map(String) : [],
-        });
-      } catch {
-        reject(
-          new EngineSetupError(
-            `${python} is not a Python interpreter this tool understands (output: ${stdout.slice(0, 200)})`,
-          ),
-        );
-      }
-    });
+    execFile(
+      c.file,
+      c.args,
+      { ...options, windowsVerbatimArguments: c.windowsVerbatimArguments },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = err as NodeJS.ErrnoException & { killed?: boolean };
+          if (e.code === 'ENOENT') reject(new EngineSetupError(`Python not found at ${python}`));
+          else if (e.code === 'EACCES') reject(new EngineSetupError(`${python} is not executable`));
+          else if (e.killed) reject(new EngineSetupError(`${python} did not answer within ${timeoutMs / 1000}s`));
+          else
+            reject(
+              new EngineSetupError(`${python} failed to start: ${(stderr || e.message).trim().split('\n').pop()}`),
+            );
+          return;
+        }
+        try {
+          const o = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+          resolve({
+            python,
+            pythonVersion: String(o.python),
+            executable: String(o.executable),
+            engineVersion: typeof o.engine === 'string' ? o.engine : undefined,
+            engineError: typeof o.engine_error === 'string' ? o.engine_error : undefined,
+            torch: o.torch === true,
+            missing: Array.isArray(o.missing) ? o.missing.map(String) : [],
+          });
+        } catch {
+          reject(
+            new EngineSetupError(
+              `${python} is not a Python interpreter this tool understands (output: ${stdout.slice(0, 200)})`,
+            ),
+          );
+        }
+      },
+    );
   });
 }
 
@@ -255,7 +272,9 @@ export async function checkEngine(opts: FindPythonOptions & { expectedVersion?: 
     );
   }
   return {
-    python: choice.python,
+    // A batch-file shim (Windows) is resolved to the interpreter it runs, so that every later start (pull, data
+    // check, the engine itself) is a plain process start, and the engine's pid is Python's, not cmd.exe's.
+    python: isBatchFile(choice.python) ? probe.executable : choice.python,
     origin: choice.origin,
     engineVersion: probe.engineVersion,
     pythonVersion: probe.pythonVersion,

@@ -10,7 +10,7 @@ import { rewardSignature } from './schema/rewardCall';
 import { templateFileCheck } from './templateCheck';
 import type { JsonValue } from './schema/types';
 import type { Span } from './text/lineIndex';
-import { DATA_FILE_RE, datasetSourceKind, isLocalSource } from './semantics/sources';
+import { DATA_FILE_RE, datasetSourceKind, expandHome, isLocalSource } from './semantics/sources';
 
 export interface FileStat {
   type: 'file' | 'directory';
@@ -131,7 +131,7 @@ function splitCsvLine(line: string): string[] {
   return out.map((s) => s.trim());
 }
 
-export { isLocalSource };
+export { expandHome, isLocalSource };
 
 /** Model folders shipped inside the engine package (`srlm_engine/assets/models`), named `builtin:NAME`. */
 export const BUILTIN_MODELS: readonly string[] = ['tiny-teacher', 'tiny-student'];

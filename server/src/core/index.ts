@@ -60,6 +60,7 @@ export {
   datasetSampleDiagnostics,
   defaultHostChecks,
   isLocalSource,
+  expandHome,
   builtinModelName,
   BUILTIN_MODELS,
   modelFileCheck,

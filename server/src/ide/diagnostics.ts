@@ -8,6 +8,7 @@
 import {
   Codes,
   check,
+  isLocalSource,
   modelFileCheck,
   rewardFileCheck,
   type CheckHost,
@@ -23,7 +24,7 @@ import type { IdeEnv } from './env';
 import { effectiveValues, layoutText, modelOf, rootModel, stageEstimate } from './estimates';
 import { datasetCheck, pullCommand } from './datasetCheck';
 import { lengthCheck } from './lengthCheck';
-import { compareVocab, expandPath, looksLikePath } from './models';
+import { compareVocab, expandPath } from './models';
 import { datasetSampleOf } from './workspaceFiles';
 
 export type IdeDiagnostic = Diagnostic;
@@ -196,7 +197,7 @@ export function hubCacheCheck(doc: IdeDocument, env: IdeEnv): HostCheck {
     for (const sym of doc.model.symbols) {
       if (sym.kind !== 'model') continue;
       const v = doc.model.configs.get(sym)?.values;
-      if (!v || typeof v.source !== 'string' || looksLikePath(v.source) || v.weights === 'random') continue;
+      if (!v || typeof v.source !== 'string' || isLocalSource(v.source) || v.weights === 'random') continue;
       const facts = modelOf(doc, sym, env);
       if (!facts || facts.where === 'local' || facts.where === 'hub-cache') continue;
       out.push({

@@ -1,6 +1,6 @@
 // Hover: schema documentation for block kinds, stage kinds and fields; a summary of the target for a
 // reference; facts from config.json for a model; documentation of enum values, losses, metrics and rewards.
-import { BUILTIN_REWARDS, KD_LOSSES, METRICS_DOC } from '../core/schema/blocks';
+import { BUILTIN_REWARDS, KD_LOSSES, METRIC_ALIASES, METRICS_DOC } from '../core/schema/blocks';
 import { blockSpec, fieldDoc, findField, stageKindSpec } from '../core/schema/lookup';
 import { SyntaxKind } from '../core/syntax/kinds';
 import { formatCount } from '../core/estimate';
@@ -139,9 +139,10 @@ export function hover(doc: IdeDocument, offset: number, env: IdeEnv): IdeHover |
   }
   if (t.kind === 'kdLoss' && KD_LOSSES[word]) return { markdown: `**${word}** — ${KD_LOSSES[word]}`, span };
   if (t.kind === 'metrics') {
-    const key = word.replace(/@\d+$/, '@K');
-    const d = METRICS_DOC[key] ?? METRICS_DOC[word];
-    if (d) return { markdown: `**${word}** — ${d}`, span };
+    const [kind, k] = word.split('@');
+    const alias = kind !== undefined && k !== undefined ? METRIC_ALIASES[kind] : undefined;
+    const d = METRICS_DOC[`${alias ?? kind}@K`] ?? METRICS_DOC[word];
+    if (d) return { markdown: `**${word}**${alias ? ` (alias of \`${alias}@${k}\`)` : ''} — ${d}`, span };
   }
   if (t.kind === 'reward') {
     if (BUILTIN_REWARDS[word]) return { markdown: `**${word}** — built-in reward\n\n${BUILTIN_REWARDS[word]}`, span };

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { expandPath, looksLikePath } from './models';
+import { isLocalSource } from '../core';
+import { expandPath } from './models';
 import type { IdeLink } from './types';
 
 export function documentLinks(doc: IdeDocument, env: IdeEnv): IdeLink[] {
@@ -21,7 +22,7 @@ export function documentLinks(doc: IdeDocument, env: IdeEnv): IdeLink[] {
       if (typeof raw !== 'string' || raw === '') continue;
       // A dataset source that exists on disk is a file or folder; otherwise it is a hub id (stat says).
       const isPath = field.type.kind === 'path' || (field.type.kind === 'string' && field.type.datasetSource === true);
-      const isLocalModel = field.type.kind === 'string' && field.type.modelSource === true && looksLikePath(raw);
+      const isLocalModel = field.type.kind === 'string' && field.type.modelSource === true && isLocalSource(raw);
       if (!isPath && !isLocalModel) continue;
       const abs = expandPath(raw, base);
       const kind = env.stat(abs);

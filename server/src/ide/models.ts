@@ -3,6 +3,7 @@
 // the chat template.
 import { isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
+import { expandHome, isLocalSource } from '../core';
 import { type ModelArch, archFromConfig, knownArch, paramCount } from '../core/estimate';
 import type { IdeEnv } from './env';
 
@@ -22,14 +23,9 @@ export interface ModelFacts {
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
-/** A source names a folder when it looks like a path (./x, ../x, /x, ~/x) or such a folder exists. */
-export function looksLikePath(source: string): boolean {
-  return /^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(source) || source === '.' || source === '..';
-}
-
+/** A path-valued field's folder or file: `~` is the user's home, a relative path is under `baseDir`. */
 export function expandPath(p: string, baseDir: string): string {
-  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
-  return isAbsolute(p) ? p : resolve(baseDir, p);
+  return resolve(baseDir, expandHome(p, homedir()));
 }
 
 /** The snapshot folder of a cached hub repo (`models--Org--Name/snapshots/<ref>`, or `datasets--…`), if present. */
@@ -107,7 +103,7 @@ function factsFromFolder(env: IdeEnv, source: string, folder: string, where: 'lo
 }
 
 export function modelFacts(env: IdeEnv, source: string, baseDir: string | undefined, revision = 'main'): ModelFacts {
-  if (looksLikePath(source) || (baseDir && !HUB_ID.test(source))) {
+  if (isLocalSource(source) || (baseDir && !HUB_ID.test(source))) {
     if (!baseDir && !isAbsolute(source))
       return { source, where: 'missing', hasTokenizerConfig: false, problem: 'relative path in an unsaved file' };
     const folder = expandPath(source, baseDir ?? '/');

@@ -1,5 +1,5 @@
 // Extension-host checks: activation, contributed commands, diagnostics over the real language server, the Runs
-// view and a dashboard over a run folder written here (no training needed).
+// view, a dashboard over a run folder and the Study view over a study file written here (no training needed).
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -95,6 +95,52 @@ export const cases: [string, () => Promise<void>][] = [
         vscode.window.tabGroups.all
           .flatMap((g) => g.tabs)
           .find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.includes('srlm.dashboard')),
+      );
+    },
+  ],
+  [
+    'a kept study opens in the Study view',
+    async () => {
+      const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      const dir = path.join(folder, '.srlm', 'studies');
+      mkdirSync(dir, { recursive: true });
+      const id = 'handmade-20260101-000000';
+      const row = (variant: string, accuracy: number) => ({
+        variant,
+        run: `20260101-000000-${variant}-abcd`,
+        runDir: path.join(folder, '.srlm', 'runs', `20260101-000000-${variant}-abcd`),
+        status: 'completed',
+        initial: { 'arith/accuracy': 0.1 },
+        stages: [
+          {
+            name: 's',
+            kind: 'sft',
+            status: 'completed',
+            cached: false,
+            timeS: 3,
+            metrics: { 'arith/accuracy': accuracy },
+          },
+        ],
+        final: { 'arith/accuracy': accuracy },
+        timeS: 3,
+      });
+      writeFileSync(
+        path.join(dir, `${id}.json`),
+        JSON.stringify({
+          version: 1,
+          id,
+          study: 'handmade',
+          created: new Date(1_767_225_600_000).toISOString(),
+          metrics: ['arith/accuracy'],
+          variants: ['a', 'b'],
+          rows: [row('a', 0.5), row('b', 0.7)],
+        }),
+      );
+      await vscode.commands.executeCommand('srlm.openStudy', id);
+      await until('the Study view tab', () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.includes('srlm.study')),
       );
     },
   ],

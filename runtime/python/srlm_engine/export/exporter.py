@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -89,6 +90,7 @@ def _export_graph(wrapper: KVCacheCausalLM, path: Path, exporter: str) -> None:
             optimize=True,
             verbose=False,
         )
+        assert program is not None  # dynamo=True returns the exported program
         program.save(str(path), external_data=True)
     else:
         axes = {
@@ -155,7 +157,7 @@ def export_checkpoint(
     started = time.perf_counter()
     folder = Path(checkpoint).resolve()
     out = Path(out_dir).resolve() if out_dir is not None else folder / "onnx"
-    model = load_for_export(folder, base)
+    model: Any = load_for_export(folder, None if base is None else Path(base))  # a transformers model
     wrapper = KVCacheCausalLM(model).eval()
     layers, kv_heads, head_dim = cache_geometry(model.config)
 

@@ -7,6 +7,8 @@ the first (prefill) call and every later step run through the same graph.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from transformers.cache_utils import DynamicCache
 
@@ -22,7 +24,7 @@ def output_names(num_layers: int) -> list[str]:
 
 
 class KVCacheCausalLM(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: Any) -> None:  # a transformers causal LM
         super().__init__()
         self.model = model
         self.num_layers = int(model.config.num_hidden_layers)

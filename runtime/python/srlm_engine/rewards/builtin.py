@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 __all__ = [
     "accuracy",
@@ -86,7 +87,7 @@ def _math_verify_equal(gold: str, pred: str) -> bool:
     # math-verify's timeouts use SIGALRM, which only the main thread may install (elsewhere it raises
     # ValueError). Off the main thread run without its timeout: the RewardRunner's worker process enforces one.
     on_main = threading.current_thread() is threading.main_thread()
-    t = 5 if on_main else None
+    t: Any = 5 if on_main else None  # math-verify takes None as "no timeout" (its annotation says int)
     config = [LatexExtractionConfig(boxed_match_priority=0)]
     gold_parsed = parse("\\boxed{" + gold + "}", extraction_config=config, parsing_timeout=t)
     if not gold_parsed:

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from ..plan_types import RewardTerm
 from .registry import RewardError, resolve_rewards
 from .signature import call_reward
 
@@ -39,7 +40,7 @@ class RewardSpec:
 class RewardResult:
     """``total[i] = Σ weight·per_fn[name][i]``; ``seconds[name]`` is each function's wall time on this batch."""
 
-    total: list[float]
+    total: Sequence[float]
     per_fn: dict[str, list[float]]
     seconds: dict[str, float]
 
@@ -60,6 +61,8 @@ def _normalize_specs(rewards) -> list[RewardSpec]:
     for r in rewards:
         if isinstance(r, RewardSpec):
             specs.append(r)
+        elif isinstance(r, RewardTerm):  # the plan's `reward` terms
+            specs.append(RewardSpec(r.fn, float(r.weight), dict(r.args or {})))
         elif isinstance(r, str):
             specs.append(RewardSpec(r))
         elif isinstance(r, Mapping):
@@ -241,8 +244,8 @@ class RewardRunner:
         self.reward_file = str(Path(reward_file).resolve()) if reward_file else None
         self.timeout = float(timeout)
         self.start_timeout = float(start_timeout)
-        self._proc = None
-        self._conn = None
+        self._proc: subprocess.Popen | None = None
+        self._conn: Any = None  # the worker's Connection once started
         self._finalizer = None
         self._output = _OutputBudget(output_limit)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 from .base import Sink
 
@@ -15,8 +16,8 @@ class CsvSink(Sink):
     def __init__(self, info, path: Path | None = None):
         super().__init__(info)
         self.path = Path(path) if path else info.run_dir / "metrics.csv"
-        self._file = None
-        self._csv = None
+        self._file: Any = None
+        self._csv: Any = None  # a csv writer once open
         self.rows = 0
 
     def open(self) -> None:

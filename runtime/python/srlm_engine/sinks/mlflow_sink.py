@@ -12,6 +12,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from .base import Sink
 
@@ -32,8 +33,8 @@ class MlflowSink(Sink):
 
     def __init__(self, info):
         super().__init__(info)
-        self._client = None
-        self._run_id: str | None = None
+        self._client: Any = None  # an MlflowClient once open
+        self._run_id: Any = None  # str once open
         self.tracking_uri = (
             info.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(info.run_dir)
         )

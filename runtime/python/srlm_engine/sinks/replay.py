@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from ..runinfo import ResultsError, RunFolder
 from . import BACKENDS, EXPORT_TARGETS, SinkUnavailable, create, iter_events, require
@@ -32,8 +33,8 @@ def export_run(run_dir: str | Path, to: str, out: str | Path | None = None) -> d
                 f"{target} already holds TensorBoard event files (the run reported to TensorBoard live?); "
                 "pass --out DIR to write a second copy elsewhere"
             )
-    info = RunInfo.from_plan(run.plan, run.path, run.run_id)
-    sink = create(to, info, out_path)
+    info = RunInfo.from_plan(run.plan.resolved_json, run.path, run.run_id)
+    sink: Any = create(to, info, out_path)  # the chosen back-end's class: each names its output its own way
     sink.open()
     status = None
     points = events = 0

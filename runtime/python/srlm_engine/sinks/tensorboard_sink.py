@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .base import Sink, markdown_table
 
@@ -14,7 +15,7 @@ class TensorBoardSink(Sink):
     def __init__(self, info, logdir: Path | None = None):
         super().__init__(info)
         self.logdir = Path(logdir) if logdir else info.run_dir / "tensorboard"
-        self._writer = None
+        self._writer: Any = None  # a SummaryWriter once open
 
     def open(self) -> None:
         from torch.utils.tensorboard import SummaryWriter

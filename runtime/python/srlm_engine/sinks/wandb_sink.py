@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import Any
 
 from .base import SAMPLE_COLUMNS, Sink
 
@@ -24,7 +25,7 @@ class WandbSink(Sink):
 
     def __init__(self, info):
         super().__init__(info)
-        self._run = None
+        self._run: Any = None  # the wandb run once open
         self._stages: set[str] = set()
 
     def open(self) -> None:

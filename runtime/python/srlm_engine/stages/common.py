@@ -10,12 +10,17 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .. import checkpoint, distributed, models
-from ..plan import Ref
+from ..plan_types import Ref, Stage, StageConfig
+
+if TYPE_CHECKING:
+    from ..run import Context
 
 
 def lr_lambda(kind: str, warmup_steps: int, total_steps: int):
@@ -33,20 +38,18 @@ def lr_lambda(kind: str, warmup_steps: int, total_steps: int):
     return f
 
 
-def make_optimizer(model, cfg: dict, total_steps: int):
+def make_optimizer(model, cfg: StageConfig, total_steps: int):
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [
-        {"params": decay, "weight_decay": cfg.get("weight_decay", 0.0)},
+        {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
     fused = bool(params) and params[0].is_cuda
-    opt = torch.optim.AdamW(groups, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8, fused=fused or None)
-    warmup = int(round(cfg.get("warmup", 0.0) * total_steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lr_lambda(cfg.get("scheduler", "cosine"), warmup, total_steps)
-    )
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, fused=fused or None)
+    warmup = int(round(cfg.warmup * total_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg.scheduler, warmup, total_steps))
     return opt, sched
 
 
@@ -59,20 +62,22 @@ def gpu_mem_gb(device) -> float | None:
 
 
 class StageLoop:
-    def __init__(self, ctx, stage: dict, total_steps: int, before_evals: list[str]):
+    def __init__(self, ctx: Context, stage: Stage, total_steps: int, before_evals: list[str]):
         self.ctx = ctx
         self.stage = stage
-        self.name = stage["name"]
-        self.cfg = stage["config"]
+        self.name = stage.name
+        self.cfg = stage.config
         self.total_steps = total_steps
         self.before_evals = before_evals
         self.root: Path = ctx.ckpt_root(self.name)
         self.t0 = time.time()
         self.last_metrics: dict = {}
-        self.during_evals = [
-            e for e in ctx.plan.evals_for(self.name) if ctx.plan.evals[e].get("every", 0) > 0
-        ]
-        self.model = self.tokenizer = self.optimizer = self.scheduler = None
+        self.during_evals = [e for e in ctx.plan.evals_for(self.name) if ctx.plan.evals[e].every > 0]
+        # Built by build_policy and build_optimizer, which every stage calls before it trains.
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.optimizer: Any = None
+        self.scheduler: Any = None
         self.scaler = None  # fp16 loss scaling (models.grad_scaler)
         self.sharded = ctx.sharded  # FSDP: each rank holds a shard of the weights and optimizer state
         self._stopping = False  # this step's stop decision, the same on every rank
@@ -83,9 +88,9 @@ class StageLoop:
 
     # ------------------------------------------------------------------ set-up
     def build_policy(self):
-        model, tok, desc = self.ctx.load_ref(self.stage["_init"])
+        model, tok, desc = self.ctx.load_ref(self.stage.init_ref)
         self.init_desc = desc
-        if self.cfg.get("grad_checkpointing"):
+        if self.cfg.grad_checkpointing:
             # transformers 5 renamed it; older releases (>= 4.51 is supported) only have the old name.
             if hasattr(model, "activation_checkpointing_enable"):
                 model.activation_checkpointing_enable(
@@ -94,9 +99,9 @@ class StageLoop:
             else:
                 model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             model.config.use_cache = False
-        if self.cfg.get("lora"):
+        if self.cfg.lora is not None:
             self.base_checkpoint = self._lora_base(model, tok)
-            model = models.apply_lora(model, self.cfg["lora"])
+            model = models.apply_lora(model, self.cfg.lora)
         model.train()
         self.model, self.tokenizer = model, tok
         return model, tok
@@ -108,13 +113,13 @@ class StageLoop:
         `weights = random` model exists nowhere on disk, so its base is written once to `<stage>/base/`;
         paths inside the run folder are recorded relative to the step checkpoint so the run folder can move.
         """
-        ref = self.stage["_init"]
+        ref = self.stage.init_ref
         if ref.kind == "stage":
             target = self.ctx.final_checkpoint(ref.name)
         else:
             spec = self.ctx.plan.models[ref.name]
-            if spec.get("weights") != "random":
-                return spec["source"]
+            if spec.weights != "random":
+                return spec.source
             target = self.root / "base"
             if self.ctx.is_main and not (target / "meta.json").is_file():
                 checkpoint.save(self.root, "base", model, tok, {"stage": self.name, "base_of_lora": True})
@@ -131,7 +136,7 @@ class StageLoop:
         A stage that needs a frozen copy of its initial policy (RL's KL reference) takes it before this."""
         self.scaler = models.grad_scaler()
         if self.sharded:
-            if self.cfg.get("lora"):
+            if self.cfg.lora is not None:
                 raise ValueError(
                     f"stage {self.name}: sharding = fsdp does not support lora; a LoRA stage trains so few "
                     "parameters that data parallelism (sharding = none) already fits"
@@ -166,7 +171,7 @@ class StageLoop:
             total_steps=self.total_steps,
             init=self.init_desc,
             resumed_from_step=start,
-            hash=self.stage.get("hash"),
+            hash=self.stage.hash,
         )
         if start:
             self._log(start, f"resumed from {latest}")
@@ -219,7 +224,7 @@ class StageLoop:
             distributed.average_gradients(params, self.ctx.world_size)  # FSDP averages in its reduce-scatter
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)  # clip the true gradient, not the scaled one
-        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.get("max_grad_norm", 1.0))
+        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.max_grad_norm)
         stepped = True
         if self.scaler is not None:
             # Skips the update when the gradient overflowed and lowers the scale; raises it after a calm run.
@@ -237,7 +242,9 @@ class StageLoop:
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
-    def end_step(self, step: int, metrics: dict, extra_state=None) -> bool:
+    def end_step(
+        self, step: int, metrics: dict, extra_state: dict | Callable[[], dict] | None = None
+    ) -> bool:
         """Log, checkpoint and eval as configured; True when the stage must stop now (stop requested).
 
         `metrics` are this rank's; every rank reaches here each step, so they are combined over ranks here."""
@@ -250,13 +257,13 @@ class StageLoop:
         if self.scaler is not None:
             metrics["loss_scale"] = float(self.scaler.get_scale())
         self.last_metrics = metrics
-        if step % self.cfg.get("log_every", 1) == 0 or step == self.total_steps:
+        if step % self.cfg.log_every == 0 or step == self.total_steps:
             self.ctx.events.emit(
                 "metrics", stage=self.name, step=step, total_steps=self.total_steps, metrics=metrics
             )
         stop = distributed.any_rank(self.ctx.check_stop())
         self._stopping = stop
-        save_every = self.cfg.get("save_every", 0)
+        save_every = self.cfg.save_every
         if (stop and step < self.total_steps) or (
             save_every and step % save_every == 0 and step < self.total_steps
         ):
@@ -265,7 +272,7 @@ class StageLoop:
             due = [
                 e
                 for e in self.during_evals
-                if step % self.ctx.plan.evals[e]["every"] == 0 and step < self.total_steps
+                if step % self.ctx.plan.evals[e].every == 0 and step < self.total_steps
             ]
             if due:
                 self.evals(due, "during", step)
@@ -301,12 +308,12 @@ class StageLoop:
             self.tokenizer,
             self._meta(step, final=False),
             training_state=state,
-            keep_last=self.cfg.get("keep_last", 2),
+            keep_last=self.cfg.keep_last,
             state_dict=weights,
         )
         # A checkpoint written because of a stop is not exported: the supervisor kills an engine that does not
         # exit soon after SIGTERM, and export of a real model takes minutes.
-        export = self.cfg.get("export_onnx", "none") == "all" and not self._stopping
+        export = self.cfg.export_onnx == "all" and not self._stopping
         self._announce_checkpoint(path, step, final=False, export=export)
         return path
 
@@ -364,19 +371,20 @@ class StageLoop:
 
     def _meta(self, step: int, final: bool) -> dict:
         plan = self.ctx.plan
+        base = self.ctx.root_model(self.stage.init_ref)
         meta = {
             "stage": self.name,
-            "kind": self.stage["kind"],
+            "kind": self.stage.kind,
             "step": step,
             "total_steps": self.total_steps,
             "final": final,
             "metrics": self.last_metrics,
             "plan_sha256": plan.sha256,
-            "stage_hash": self.stage.get("hash"),
-            "pipeline": plan.raw.get("pipeline"),
-            "base_model": self.ctx.root_model(self.stage["_init"]).get("source"),
+            "stage_hash": self.stage.hash,
+            "pipeline": plan.pipeline,
+            "base_model": base.source,
             # The hub commit the base model resolved to (null for a local folder): a new commit is another model.
-            "resolved_revision": self.ctx.root_model(self.stage["_init"]).get("resolved_revision"),
+            "resolved_revision": base.resolved_revision,
         }
         # Only step checkpoints of a LoRA stage hold an adapter; the final one is merged.
         if self.base_checkpoint is not None and not final:
@@ -397,7 +405,7 @@ class StageLoop:
             names,
             when,
             step,
-            self.cfg.get("chat_template", True),
+            self.cfg.chat_template,
         )
 
     # ------------------------------------------------------------------ end
@@ -405,15 +413,8 @@ class StageLoop:
         if self.ctx.world_size > 1 and not stopped:
             self._check_replicas(step)
         if stopped:
-            self.ctx.events.emit(
-                "stage_finished",
-                stage=self.name,
-                step=step,
-                status="stopped",
-                cached=False,
-                checkpoint=None,
-                duration_s=time.time() - self.t0,
-                metrics=self.last_metrics,
+            self.ctx.events.stage_finished(
+                self.name, step, "stopped", checkpoint=None, started=self.t0, metrics=self.last_metrics
             )
             return "stopped"
         path = None
@@ -428,17 +429,15 @@ class StageLoop:
                 merge_lora=True,
                 state_dict=weights,
             )
-            export = self.cfg.get("export_onnx", "none") in ("final", "all")
+            export = self.cfg.export_onnx in ("final", "all")
             self._announce_checkpoint(path, step, final=True, export=export)
         self.evals(self.ctx.plan.evals_for(self.name), "after", step)
-        self.ctx.events.emit(
-            "stage_finished",
-            stage=self.name,
-            step=step,
-            status="completed",
-            cached=False,
+        self.ctx.events.stage_finished(
+            self.name,
+            step,
+            "completed",
             checkpoint=str(path) if path else None,
-            duration_s=time.time() - self.t0,
+            started=self.t0,
             metrics=self.last_metrics,
         )
         return "completed"

@@ -9,48 +9,48 @@ resumed run makes the same choices.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import torch
 
 from .. import data as data_mod
 from .. import heads, losses, models, packing
 from ..generation import generate
+from ..plan_types import KdConfig, Ref, Stage
 from .sft import supervised_loop
+
+if TYPE_CHECKING:
+    from ..run import Context
+    from .common import StageLoop
 
 
 def kd_token_sum(
-    student_logits, teacher_logits, mask, loss: dict, temperature: float, vocab: int
+    student_logits, teacher_logits, mask, loss, temperature: float, vocab: int | None
 ) -> torch.Tensor:
-    per_token = losses.kd_per_token(
-        student_logits[..., :vocab],
-        teacher_logits[..., :vocab],
-        loss["name"],
-        loss.get("beta", 0.5),
-        temperature,
-    )
-    m = mask.bool()
-    return torch.where(m, per_token, torch.zeros_like(per_token)).sum()
+    """TEMPORARY (issue 14): the former home of this loss, kept for stages/rl.py until it calls
+    `losses.kd_token_sum` itself."""
+    return losses.kd_token_sum(student_logits, teacher_logits, mask, loss.name, loss.beta, temperature, vocab)
 
 
 class KDLoss:
-    def __init__(self, ctx, stage: dict, teacher_ref):
-        self.ctx, self.stage, self.cfg = ctx, stage, stage["config"]
+    def __init__(self, ctx: Context, cfg: KdConfig, teacher_ref: Ref):
+        self.ctx, self.cfg = ctx, cfg
         self.teacher_ref = teacher_ref
-        mix = self.cfg.get("mix") or {}
-        self.w_kd = float(mix.get("kd", 1.0))
-        self.w_ce = float(mix.get("sft", 0.0))
+        self.w_kd = cfg.mix.kd if cfg.mix else 1.0
+        self.w_ce = cfg.mix.sft if cfg.mix else 0.0
         self.teacher = None
-        self.vocab = None
+        self.vocab: int | None = None
 
-    def setup(self, loop) -> None:
+    def setup(self, loop: StageLoop) -> None:
         self.teacher, desc = loop.load_teacher(self.teacher_ref)
         self.vocab, warning = models.check_kd_vocab(loop.model, self.teacher, loop.tokenizer)
         if warning:
             self.ctx.events.emit("warning", stage=loop.name, message=warning, code="kd_vocab_sliced")
-        if self.cfg.get("on_policy", 0) > 0 and self.cfg.get("packing"):
+        if self.cfg.on_policy > 0 and self.cfg.packing:
             raise ValueError(f"stage {loop.name}: on_policy KD needs unpacked examples; set packing = false")
 
     def __call__(self, model, batch, num_items, step):
+        assert self.teacher is not None, "KDLoss.setup loads the teacher first"
         ids = batch["input_ids"]
         split, t_split = heads.split(model), heads.split(self.teacher)
         if split is not None and t_split is not None:
@@ -60,7 +60,11 @@ class KDLoss:
             t_logits = self.teacher(**packing.model_inputs(self.teacher, batch)).logits
         s, labels, mask = losses.shift_for_next_token(logits, ids, batch["loss_mask"])
         t = t_logits[:, :-1, :]
-        kd = kd_token_sum(s, t, mask, self.cfg["loss"], self.cfg["temperature"], self.vocab) / num_items
+        loss_cfg = self.cfg.loss
+        kd = (
+            losses.kd_token_sum(s, t, mask, loss_cfg.name, loss_cfg.beta, self.cfg.temperature, self.vocab)
+            / num_items
+        )
         loss = self.w_kd * kd
         parts = {"kd": float(kd.detach())}
         if self.w_ce > 0:
@@ -76,16 +80,15 @@ class KDLoss:
         with torch.no_grad():
             t_hidden = heads.hidden_states(t_decoder, packing.model_inputs(self.teacher, batch))
         h, labels, mask = losses.shift_for_next_token(hidden, batch["input_ids"], batch["loss_mask"])
-        loss_cfg = self.cfg["loss"]
         return losses.fused_kd(
             h,
             head,
             t_hidden[:, :-1],
             t_head,
             mask,
-            loss_cfg["name"],
-            loss_cfg.get("beta", 0.5),
-            self.cfg["temperature"],
+            self.cfg.loss.name,
+            self.cfg.loss.beta,
+            self.cfg.temperature,
             vocab=self.vocab,
             num_items=num_items,
             kd_weight=self.w_kd,
@@ -94,21 +97,21 @@ class KDLoss:
         )
 
 
-def on_policy_prepare(ctx, cfg):
-    lam = float(cfg.get("on_policy", 0.0))
+def on_policy_prepare(ctx: Context, cfg: KdConfig):
+    lam = cfg.on_policy
 
-    def prepare(loop, step, micro):
+    def prepare(loop: StageLoop, step: int, micro):
         if lam <= 0 or random.Random(ctx.seed * 1000003 + step).random() >= lam:
             return micro, {"on_policy": 0.0}
         tok = loop.tokenizer
         out = []
         for batch in micro:
             prompts = [ex.ids[: ex.prompt_len] for ex in batch]
-            comps = generate(loop.model, tok, prompts, cfg["max_new_tokens"], temperature=1.0)
+            comps = generate(loop.model, tok, prompts, cfg.max_new_tokens, temperature=1.0)
             new = []
             for p, c in zip(prompts, comps, strict=True):
-                ids = (p + c.ids)[: cfg["max_len"]]
-                mask = ([0] * len(p) + [1] * len(c.ids))[: cfg["max_len"]]
+                ids = (p + c.ids)[: cfg.max_len]
+                mask = ([0] * len(p) + [1] * len(c.ids))[: cfg.max_len]
                 new.append(data_mod.Example(ids, mask, len(p)))
             out.append(new)
         return out, {"on_policy": 1.0}
@@ -116,8 +119,8 @@ def on_policy_prepare(ctx, cfg):
     return prepare
 
 
-def run_kd(ctx, stage: dict, before_evals: list[str]) -> str:
-    loss = KDLoss(ctx, stage, stage["_teacher"])
-    return supervised_loop(
-        ctx, stage, before_evals, "kd", loss, prepare=on_policy_prepare(ctx, stage["config"])
-    )
+def run_kd(ctx: Context, stage: Stage, before_evals: list[str]) -> str:
+    cfg = stage.config
+    assert isinstance(cfg, KdConfig) and stage.teacher_ref is not None
+    loss = KDLoss(ctx, cfg, stage.teacher_ref)
+    return supervised_loop(ctx, stage, before_evals, "kd", loss, prepare=on_policy_prepare(ctx, cfg))

@@ -8,27 +8,32 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 from .. import data as data_mod
 from .. import distributed, heads, losses, models, packing
+from ..plan_types import KdConfig, SftConfig, Stage
 from ..templates import encode_example
 from .common import StageLoop
+
+if TYPE_CHECKING:
+    from ..run import Context
+
+SupervisedConfig = SftConfig | KdConfig
 
 
 class SupervisedData:
     """Encoded examples and the deterministic micro-batch order (a pure function of the micro-batch index)."""
 
-    def __init__(self, ctx, cfg: dict, tokenizer, stage_name: str):
-        rows = ctx.rows(cfg["data"])
-        chat = ctx.chat_format(stage_name, cfg["data"], cfg.get("chat_template", True))
-        self.examples = [
-            encode_example(tokenizer, r, cfg["max_len"], chat, cfg.get("completion_only", True)) for r in rows
-        ]
+    def __init__(self, ctx: Context, cfg: SupervisedConfig, tokenizer, stage_name: str):
+        rows = ctx.rows(cfg.data)
+        chat = ctx.chat_format(stage_name, cfg.data, cfg.chat_template)
+        self.examples = [encode_example(tokenizer, r, cfg.max_len, chat, cfg.completion_only) for r in rows]
         self.rows = rows
-        if cfg.get("packing"):
-            self.examples = data_mod.pack(self.examples, cfg["max_len"])
+        if cfg.packing:
+            self.examples = data_mod.pack(self.examples, cfg.max_len)
         self.seed = ctx.seed
-        self.batch_size = cfg["batch_size"]
+        self.batch_size = cfg.batch_size
         self.rank, self.world = ctx.rank, ctx.world_size
         self._epoch, self._batches = -1, []
         self.per_epoch = max(1, math.ceil(len(self.examples) / self.batch_size))
@@ -41,26 +46,30 @@ class SupervisedData:
             self._epoch = epoch
         return self._batches[pos]
 
-    def total_steps(self, cfg: dict) -> int:
-        if cfg.get("steps"):
-            return int(cfg["steps"])
-        return max(1, math.ceil(cfg["epochs"] * self.per_epoch / (cfg["grad_accum"] * self.world)))
+    def total_steps(self, cfg: SupervisedConfig) -> int:
+        if cfg.steps:
+            return cfg.steps
+        return max(1, math.ceil(cfg.epochs * self.per_epoch / (cfg.grad_accum * self.world)))
 
 
-def supervised_loop(ctx, stage: dict, before_evals: list[str], kind: str, loss_fn, prepare=None) -> str:
+def supervised_loop(
+    ctx: Context, stage: Stage, before_evals: list[str], kind: str, loss_fn, prepare=None
+) -> str:
     """Shared SFT/KD loop. `loss_fn(model, batch, num_items, step) -> (loss, parts)` on one micro-batch;
-    `prepare(step, micro_batches) -> micro_batches` may replace completions (on-policy KD)."""
-    cfg = stage["config"]
+    `prepare(loop, step, micro_batches) -> (micro_batches, metrics)` may replace the completions (on-policy
+    KD); `loss_fn.setup(loop)`, when it exists, runs once the optimizer is built (KD loads its teacher)."""
+    cfg = stage.config
+    assert isinstance(cfg, SftConfig | KdConfig), f"stage {stage.name}: not a supervised stage"
     loop = StageLoop(ctx, stage, 0, before_evals)
     model, tok = loop.build_policy()
-    data = SupervisedData(ctx, cfg, tok, stage["name"])
+    data = SupervisedData(ctx, cfg, tok, stage.name)
     loop.total_steps = data.total_steps(cfg)
     loop.build_optimizer()
     extra_setup = getattr(loss_fn, "setup", None)
     if extra_setup:
         extra_setup(loop)
     step, _ = loop.start(kind)
-    accum = cfg["grad_accum"]
+    accum = cfg.grad_accum
     pad = tok.pad_token_id
     stopped = False
     while step < loop.total_steps:
@@ -125,5 +134,5 @@ def ce_loss(model, batch, num_items, step):
     return loss, {"ce": float(loss.detach())}
 
 
-def run_sft(ctx, stage: dict, before_evals: list[str]) -> str:
+def run_sft(ctx: Context, stage: Stage, before_evals: list[str]) -> str:
     return supervised_loop(ctx, stage, before_evals, "sft", ce_loss)

@@ -7,11 +7,13 @@ import {
   CheckpointGenerator,
   ExportNotFoundError,
   hasExport,
+  OrtUnavailableError,
   tokenRuns,
   type GeneratedToken,
   type ProviderPreference,
 } from '../../inference';
 import { findPython } from '../../supervisor/python';
+import { spawnCommand } from '../../supervisor/spawn-command';
 
 const usage = `usage: srlm generate CHECKPOINT --prompt TEXT [options]
 
@@ -131,8 +133,11 @@ function runExport(checkpoint: string, args: Args, io: CliIO): Promise<number> {
   }
   io.stderr.write(`exporting ${checkpoint} to ONNX with ${choice.python} …\n`);
   return new Promise((resolve) => {
-    const child = spawn(choice.python, ['-m', 'srlm_engine.export', checkpoint], {
+    const c = spawnCommand(choice.python, ['-m', 'srlm_engine.export', checkpoint]);
+    const child = spawn(c.file, c.args, {
       stdio: ['ignore', 'ignore', 'pipe'],
+      windowsVerbatimArguments: c.windowsVerbatimArguments,
+      windowsHide: true,
     });
     let tail = '';
     child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
@@ -160,6 +165,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     if (err instanceof ExportNotFoundError) {
       io.stderr.write(`srlm generate: ${err.message} (or pass --export)\n`);
+      return 1;
+    }
+    if (err instanceof OrtUnavailableError) {
+      io.stderr.write(`srlm generate: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -1,5 +1,6 @@
-// `srlm runs`: the run list (status, pipeline, start, duration, best eval), newest last.
+// `srlm runs`: the run list (status, pipeline, start, duration, best eval, final eval scores), newest last.
 import type { CliCommand, CliIO } from '../command';
+import { compactEvals } from '../../events/eval-metrics';
 import { listRunsReconciled } from '../../supervisor/control';
 import {
   formatDuration,
@@ -14,8 +15,9 @@ import {
 
 const usage = `usage: srlm runs [options]
 
-Lists the runs in the runs folder, oldest first, with status, pipeline, start time, duration and best eval
-accuracy. A run whose engine died without finishing is marked failed here.
+Lists the runs in the runs folder, oldest first, with status, pipeline, start time, duration, best eval
+accuracy and the final eval's scores (accuracy, avg@K, pass@K, maj@K of the last evaluated stage, per eval
+block). A run whose engine died without finishing is marked failed here.
 
 options:
 ${STORE_USAGE}
@@ -45,8 +47,10 @@ export const runsCommand: CliCommand = {
       formatDuration(r.durationS),
       `${r.stages.filter((s) => s.status === 'completed' || s.status === 'cached').length}/${r.stages.length}`,
       r.best ? `${r.best.metric} ${formatNumber(r.best.value)}` : '-',
+      r.final ? compactEvals(r.final, formatNumber) || '-' : '-',
     ]);
-    io.stdout.write(`${table(['run', 'pipeline', 'status', 'started', 'duration', 'stages', 'best'], rows)}\n`);
+    const header = ['run', 'pipeline', 'status', 'started', 'duration', 'stages', 'best', 'final eval'];
+    io.stdout.write(`${table(header, rows)}\n`);
     return 0;
   },
 };

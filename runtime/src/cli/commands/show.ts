@@ -2,19 +2,35 @@
 import type { CliCommand, CliIO } from '../command';
 import { reconcileRun } from '../../supervisor/control';
 import { loadRunState } from '../../store/run-summary';
+import { compareMetrics, describeSampling, isScoreMetric, scoreEntries } from '../../events/eval-metrics';
+import type { EvalRecord, RunState } from '../../events/state';
 import type { LineWarning } from '../../events/lines';
 import { summaryTable } from '../progress';
 import { formatDuration, formatNumber, formatWhen, locateRun, parse, STORE_OPTIONS, STORE_USAGE } from '../run-common';
 
 const usage = `usage: srlm show RUN [options]
 
-Shows one run: its stages (status, steps, time, last metric, eval results), final checkpoints, and any
-warnings or errors. RUN is a run id, a unique part of one (e.g. the pipeline name), 'last', or the path
-of a run folder.
+Shows one run: its stages (status, steps, time, last metric, the latest scores of each eval block), how each
+eval decoded (greedy accuracy; avg@K, pass@K, maj@K from how many samples at what temperature and top_p),
+final checkpoints, and any warnings or errors. RUN is a run id, a unique part of one (e.g. the pipeline name),
+'last', or the path of a run folder.
 
 options:
 ${STORE_USAGE}
   --json                print the run record and stage summaries as JSON`;
+
+/** One line per eval block: how many prompts it scored and how its metrics were decoded. */
+function evalLegend(st: RunState): string[] {
+  const last = new Map<string, EvalRecord>();
+  for (const e of [...st.baselineEvals, ...st.stages.flatMap((s) => s.evals)]) if (e.name) last.set(e.name, e);
+  return [...last].map(([name, e]) => {
+    const metrics = Object.keys(e.metrics).filter(isScoreMetric).sort(compareMetrics);
+    const greedy = metrics.includes('accuracy') ? ['accuracy greedy'] : [];
+    const sampled = metrics.filter((m) => m !== 'accuracy');
+    const how = sampled.length > 0 && e.sampling ? [`${sampled.join(', ')} from ${describeSampling(e.sampling)}`] : [];
+    return `${name}: ${e.n ?? '?'} prompts${[...greedy, ...how].map((x) => `; ${x}`).join('')}`;
+  });
+}
 
 export const showCommand: CliCommand = {
   name: 'show',
@@ -62,13 +78,14 @@ export const showCommand: CliCommand = {
     ];
     if (st.baselineEvals.length > 0) {
       lines.push('', 'before training:');
-      for (const e of st.baselineEvals)
-        lines.push(
-          `  ${e.name ?? 'eval'}: ${Object.entries(e.metrics)
-            .map(([k, v]) => `${k} ${formatNumber(v)}`)
-            .join(', ')}`,
-        );
+      for (const e of st.baselineEvals) {
+        const scores = scoreEntries(e.metrics);
+        const shown = scores.length > 0 ? scores : Object.entries(e.metrics);
+        lines.push(`  ${e.name ?? 'eval'}: ${shown.map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}`);
+      }
     }
+    const evals = evalLegend(st);
+    if (evals.length > 0) lines.push('', 'evals:', ...evals.map((l) => `  ${l}`));
     const ckpts = st.stages.filter((s) => s.finalCheckpoint);
     if (ckpts.length > 0) {
       lines.push('', 'checkpoints:');

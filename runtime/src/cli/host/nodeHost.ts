@@ -4,7 +4,7 @@
 import { open, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CheckHost, FileStat } from '../../../../server/src/core';
+import { type CheckHost, expandHome, type FileStat } from '../../../../server/src/core';
 
 export class NodeFileSystemHost implements CheckHost {
   /** @param baseDir folder of the .srlm file (relative paths in it resolve here) */
@@ -15,8 +15,7 @@ export class NodeFileSystemHost implements CheckHost {
   }
 
   resolve(p: string): string {
-    if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
-    return path.resolve(this.baseDir, p);
+    return path.resolve(this.baseDir, expandHome(p, os.homedir()));
   }
 
   async stat(absPath: string): Promise<FileStat | undefined> {

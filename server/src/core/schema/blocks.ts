@@ -565,6 +565,38 @@ export const rlSpec: StageKindSpec = {
       doc: 'Divide advantages by the group standard deviation.',
     },
     {
+      name: 'dynamic_sampling',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'DAPO dynamic sampling: drop groups whose rewards are all equal (zero advantage) and draw more prompts until the generation batch is full, at most `max_resample` extra draws.',
+    },
+    {
+      name: 'max_resample',
+      type: { kind: 'int', min: 0 },
+      default: 3,
+      unit: 'draws',
+      doc: 'Cap on extra generation draws per batch under `dynamic_sampling`; when reached, uniform groups fill the rest of the batch.',
+    },
+    {
+      name: 'overlong_filter',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'DAPO overlong filtering: truncated completions (hit `max_new_tokens`) are left out of the loss.',
+    },
+    {
+      name: 'overlong_buffer',
+      type: { kind: 'int', min: 0 },
+      default: 0,
+      unit: 'tokens',
+      doc: 'DAPO soft overlong punishment: a reward falling linearly from 0 to −`overlong_penalty` over the last this many tokens before `max_new_tokens`; 0 turns it off.',
+    },
+    {
+      name: 'overlong_penalty',
+      type: { kind: 'number', min: 0 },
+      default: 1.0,
+      doc: 'Factor of the soft overlong punishment (1 in the DAPO paper).',
+    },
+    {
       name: 'reward',
       type: { kind: 'reward' },
       default: [{ fn: 'accuracy', weight: 1.0 }],
@@ -711,13 +743,26 @@ export const evalSpec: BlockSpec = {
       unit: 'steps',
       doc: 'Also evaluate every N optimizer steps inside a stage; 0 evaluates only at stage end.',
     },
-    { name: 'metrics', type: { kind: 'metrics' }, default: ['accuracy'], doc: '`accuracy`, `pass@K`, `maj@K`.' },
+    {
+      name: 'metrics',
+      type: { kind: 'metrics' },
+      default: ['accuracy'],
+      doc:
+        '`accuracy` (greedy), and the sampled `avg@K` (alias `mean@K`), `pass@K`, `maj@K`, all computed from one ' +
+        'set of max(K) samples per prompt.',
+    },
     { name: 'max_new_tokens', type: { kind: 'int', min: 1 }, default: 256, unit: 'tokens', doc: 'Generation length.' },
     {
       name: 'temperature',
-      type: { kind: 'number', min: 0 },
-      default: 0.0,
-      doc: 'Decoding temperature; 0 is greedy for `accuracy`, and sampling metrics use 1.0 when this is 0.',
+      type: { kind: 'number', min: 0, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Sampling temperature of `avg@K`, `pass@K` and `maj@K`; `accuracy` always decodes greedily.',
+    },
+    {
+      name: 'top_p',
+      type: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
+      default: 1.0,
+      doc: 'Nucleus sampling of `avg@K`, `pass@K` and `maj@K`.',
     },
     { name: 'limit', type: { kind: 'int', min: 1 }, unit: 'rows', doc: 'Evaluate only the first N rows.' },
     {
@@ -776,10 +821,16 @@ export const KD_LOSSES: Readonly<Record<string, string>> = table({
 });
 
 export const METRICS_DOC: Readonly<Record<string, string>> = table({
-  accuracy: 'Fraction of prompts whose (greedy) answer is correct.',
-  'pass@K': 'Fraction of prompts with at least one correct answer among K samples.',
+  accuracy: 'Fraction of prompts whose greedy answer is correct.',
+  'avg@K':
+    'Mean accuracy of K samples per prompt at the eval `temperature` and `top_p` (alias `mean@K`; avg@K of the seed and its peers).',
+  'pass@K':
+    'Fraction of prompts with at least one correct answer among K samples (unbiased estimator over max(K) samples).',
   'maj@K': 'Fraction of prompts whose majority answer over K samples is correct.',
 });
+
+/** Other spellings of eval metrics, compiled to the canonical name (`mean@8` → `avg@8`). */
+export const METRIC_ALIASES: Readonly<Record<string, string>> = table({ mean: 'avg' });
 
 /** Block kinds by the kind of the block they sit in ('' = top level). */
 export const topLevelBlocks: readonly string[] = ['pipeline'];

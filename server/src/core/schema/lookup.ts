@@ -111,7 +111,7 @@ export function describeType(t: FieldType): string {
     case 'reward':
       return 'reward expression (weighted sum)';
     case 'metrics':
-      return 'list of accuracy, pass@K, maj@K';
+      return 'list of accuracy, avg@K, pass@K, maj@K';
   }
 }
 

@@ -6,6 +6,7 @@ import { datasetSpec, evalSpec, modelSpec, pipelineSpec, stageKinds } from './bl
 import { blockSpec } from './lookup';
 import { REWARD_FUNCTION_DECLARATION } from './rewardCall';
 import type { BlockSpec, FieldSpec, FieldType, JsonValue, StageKindSpec } from './types';
+import { writeOrCheckGenerated } from './generatedFile';
 
 type Schema = { [key: string]: JsonValue };
 
@@ -96,7 +97,7 @@ function valueSchema(t: FieldType): Schema {
     case 'metrics':
       return {
         type: 'array',
-        items: { type: 'string', pattern: '^(accuracy|pass@[1-9][0-9]*|maj@[1-9][0-9]*)$' },
+        items: { type: 'string', pattern: '^(accuracy|(avg|pass|maj)@[1-9][0-9]*)$' },
         minItems: 1,
       };
   }
@@ -278,22 +279,5 @@ export function renderPlanSchemaText(): string {
   return JSON.stringify(renderPlanSchema(), null, 2) + '\n';
 }
 
-if (require.main === module) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fs = require('node:fs') as typeof import('node:fs');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require('node:path') as typeof import('node:path');
-  const target = path.join(__dirname, '..', '..', '..', '..', PLAN_SCHEMA_PATH);
-  const want = renderPlanSchemaText();
-  if (process.argv.includes('--check')) {
-    const have = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
-    if (have !== want) {
-      console.error(`${PLAN_SCHEMA_PATH} is out of date: run npx tsx server/src/core/schema/planSchema.ts`);
-      process.exit(1);
-    }
-    console.log(`${PLAN_SCHEMA_PATH} is up to date`);
-  } else {
-    fs.writeFileSync(target, want);
-    console.log(`wrote ${PLAN_SCHEMA_PATH}`);
-  }
-}
+if (require.main === module)
+  writeOrCheckGenerated(PLAN_SCHEMA_PATH, renderPlanSchemaText(), 'npx tsx server/src/core/schema/planSchema.ts');

@@ -39,7 +39,7 @@ export type FieldType =
   | { kind: 'kdLoss' }
   /** A weighted sum of reward functions: `accuracy + 0.2 * format`. */
   | { kind: 'reward' }
-  /** A list of eval metrics: `accuracy`, `pass@K`, `maj@K`. */
+  /** A list of eval metrics: `accuracy`, `avg@K` (alias `mean@K`), `pass@K`, `maj@K`. */
   | { kind: 'metrics' };
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

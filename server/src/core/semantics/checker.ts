@@ -18,6 +18,7 @@ import type { Span } from '../text/lineIndex';
 import type { BlockSymbol, Bindings, Reference } from './binder';
 import { checkFieldValue as checkFieldValueImport } from './fieldValues';
 import { findStageCycles, type StageCycle } from './cycles';
+import { mayShareRows } from './dataOverlap';
 import { similar } from './similar';
 import { datasetSourceKind } from './sources';
 import { valueOf as valueOfImport } from './values';
@@ -512,7 +513,7 @@ class Checker {
     for (const [sym, cfg] of this.configs) {
       if (sym.kind === 'dataset') this.checkDataset(cfg);
       else if (sym.kind === 'stage') this.checkStageRules(sym, cfg);
-      else if (sym.kind === 'eval') this.needColumns(cfg, 'data', ['answer'], 'evaluation');
+      else if (sym.kind === 'eval') this.checkEvalRules(sym, cfg);
     }
     const pipeline = this.b.pipeline;
     if (pipeline && !this.b.symbols.some((s) => s.kind === 'stage')) {
@@ -601,6 +602,53 @@ class Checker {
       if (cfg.attributes.has(f) && !cfg.attributes.has('completion'))
         ignored(f, `'${f}' rewrites completions; this dataset names no 'completion' column`);
     }
+  }
+
+  private checkEvalRules(sym: BlockSymbol, cfg: BlockConfig): void {
+    this.needColumns(cfg, 'data', ['answer'], 'evaluation');
+    // `accuracy` decodes greedily; the sampling settings only shape the sampled metrics.
+    const metrics = resolvedValue(cfg.spec, cfg.values, 'metrics');
+    const invalidMetrics = cfg.attributes.has('metrics') && cfg.values.metrics === undefined;
+    if (!invalidMetrics && Array.isArray(metrics) && !metrics.some((m) => String(m).includes('@'))) {
+      for (const f of ['temperature', 'top_p']) {
+        if (!cfg.attributes.has(f)) continue;
+        this.report({
+          info: Codes.ignoredOption,
+          message: `'${f}' applies to the sampled metrics (avg@K, pass@K, maj@K), which this eval does not ask for; accuracy always decodes greedily`,
+          span: this.keySpan(cfg, f) as Span,
+          tags: ['unnecessary'],
+        });
+      }
+    }
+    this.checkEvalOnTrainingData(sym, cfg);
+  }
+
+  /** An eval that reads rows a stage trains on measures memory, not skill: the seed's tuning-on-test mistake. */
+  private checkEvalOnTrainingData(sym: BlockSymbol, cfg: BlockConfig): void {
+    const [target] = this.datasetsOf(cfg, 'data');
+    if (!target) return;
+    const related: { span: Span; message: string }[] = [];
+    const stages: string[] = [];
+    for (const [stage, scfg] of this.configs) {
+      if (stage.kind !== 'stage') continue;
+      const hit = this.datasetsOf(scfg, 'data').find(
+        (d) => d.sym === target.sym || mayShareRows(d.cfg.values, target.cfg.values),
+      );
+      if (!hit) continue;
+      const same = hit.sym === target.sym ? `dataset '${hit.sym.name}'` : `'${hit.sym.name}', the same rows`;
+      related.push({ span: this.valueSpan(scfg, 'data') as Span, message: `stage ${stage.name} trains on ${same}` });
+      stages.push(stage.name);
+    }
+    if (stages.length === 0) return;
+    const who = stages.length === 1 ? `stage ${stages[0]} trains` : `stages ${stages.join(', ')} train`;
+    this.report({
+      info: Codes.suspicious,
+      message:
+        `eval ${sym.name} reads rows that ${who} on (dataset '${target.sym.name}'), so its scores reward memorisation; ` +
+        'evaluate on another split (built-in tasks: validation, test), or carve one off with holdout and part = holdout',
+      span: this.valueSpan(cfg, 'data') as Span,
+      related,
+    });
   }
 
   /** The dataset configs a stage or eval's `field` points at: one name, or each part of a weighted mix. */
@@ -730,6 +778,7 @@ class Checker {
           span: this.valueSpan(cfg, 'scale_rewards') as Span,
         });
       }
+      this.checkOverlongBuffer(cfg, resolved('max_new_tokens'));
       const kdReg = cfg.nested.get('kd');
       if (kdReg && kdReg.values.teacher !== undefined && kdReg.values.teacher === cfg.values.init) {
         this.report({
@@ -738,6 +787,29 @@ class Checker {
           span: this.valueSpan(kdReg, 'teacher') as Span,
         });
       }
+    }
+  }
+
+  // The soft overlong punishment is the built-in length_penalty over the last overlong_buffer tokens: the engine
+  // refuses a buffer past max_new_tokens and a second length_penalty in the reward.
+  private checkOverlongBuffer(cfg: BlockConfig, maxNew: unknown): void {
+    const buffer = cfg.values.overlong_buffer;
+    if (typeof buffer !== 'number' || buffer <= 0) return;
+    const span = this.valueSpan(cfg, 'overlong_buffer') as Span;
+    if (typeof maxNew === 'number' && buffer > maxNew) {
+      this.report({
+        info: Codes.incompatibleOptions,
+        message: `overlong_buffer (${buffer}) is longer than max_new_tokens (${maxNew})`,
+        span,
+      });
+    }
+    const reward = cfg.values.reward;
+    if (Array.isArray(reward) && reward.some((t) => (t as { fn?: unknown }).fn === 'length_penalty')) {
+      this.report({
+        info: Codes.incompatibleOptions,
+        message: 'overlong_buffer adds length_penalty to the reward, which already has it; keep one of them',
+        span,
+      });
     }
   }
 

@@ -3,7 +3,7 @@
 import { Codes, type CodeInfo } from '../diagnostics/codes';
 import type { RawDiagnostic } from '../diagnostics/diagnostic';
 import { encodeString } from '../syntax/lexer';
-import { BUILTIN_REWARD_ARGS, BUILTIN_REWARDS, KD_LOSSES } from '../schema/blocks';
+import { BUILTIN_REWARD_ARGS, BUILTIN_REWARDS, KD_LOSSES, METRIC_ALIASES } from '../schema/blocks';
 import { describeType } from '../schema/lookup';
 import type { FieldSpec, JsonValue } from '../schema/types';
 import type { Span } from '../text/lineIndex';
@@ -441,7 +441,7 @@ function checkReward(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue |
   });
 }
 
-const METRIC_RE = /^(accuracy|(pass|maj)@([0-9]+))$/;
+const METRIC_RE = new RegExp(`^(accuracy|(avg|pass|maj|${Object.keys(METRIC_ALIASES).join('|')})@([0-9]+))$`);
 
 function checkMetrics(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue | undefined {
   const items = v.type === 'list' ? v.items : [v];
@@ -457,11 +457,16 @@ function checkMetrics(field: FieldSpec, v: Value, ctx: ValueContext): JsonValue 
     if (!m || (m[3] !== undefined && Number(m[3]) < 1)) {
       ctx.report({
         info: Codes.unknownEnum,
-        message: `unknown metric ${name === undefined ? describeValue(item) : `'${name}'`}: expected accuracy, pass@K or maj@K (K ≥ 1)`,
+        message: `unknown metric ${name === undefined ? describeValue(item) : `'${name}'`}: expected accuracy, avg@K (or mean@K), pass@K or maj@K (K ≥ 1)`,
         span: span(item),
       });
       ok = false;
-    } else out.push(name as string);
+      continue;
+    }
+    // The plan carries canonical names only, each once: `mean@8` is `avg@8`.
+    const kind = m[2] === undefined ? undefined : (METRIC_ALIASES[m[2]] ?? m[2]);
+    const canonical = kind === undefined ? m[1]! : `${kind}@${Number(m[3])}`;
+    if (!out.includes(canonical)) out.push(canonical);
   }
   if (ok && v.type === 'ident') {
     ctx.report({

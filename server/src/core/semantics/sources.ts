@@ -1,9 +1,18 @@
 // What a `source` string names, from its text alone (the core never touches the file system): a model source
 // is a hub id or a local folder; a dataset source is a hub id, a data file or a local folder.
 
-/** A model `source` names a local folder when it looks like a path; otherwise it is a hub id. */
+/**
+ * A `source` names a local path when it looks like one (`./x`, `../x`, `/x`, `C:\x`, `~`, `~/x`, and `~x`, which
+ * no hub id can be: the engine's `expanduser` reads it as user x's home); otherwise it is a hub id. The one
+ * rule for the checker, the IDE and the compiler.
+ */
 export function isLocalSource(source: string): boolean {
-  return /^(\.{1,2}[\\/]|[\\/]|~[\\/]?|[A-Za-z]:[\\/])/.test(source) || source === '.' || source === '..';
+  return /^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])/.test(source) || source === '.' || source === '..';
+}
+
+/** `~` and `~/…` (or `~\…`) with `home` (the caller's home folder) in place of the `~`; other text as it is. */
+export function expandHome(p: string, home: string): string {
+  return p === '~' || /^~[\\/]/.test(p) ? home + p.slice(1) : p;
 }
 
 /** Data file extensions the engine reads, by format. */

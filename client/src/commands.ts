@@ -142,9 +142,12 @@ async function launch(
   );
   if (res.code !== 0) {
     const msg = (res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n');
-    void vscode.window
-      .showErrorMessage(`SRLM: the run did not start.\n${msg}`, 'Show Output')
-      .then((p) => p && ctx.output.show());
+    // An engine set-up problem (the message ends by pointing at `srlm setup`) gets the command one click away.
+    const setUp = /srlm setup/.test(msg) ? ['Set Up Python Environment'] : [];
+    void vscode.window.showErrorMessage(`SRLM: the run did not start.\n${msg}`, ...setUp, 'Show Output').then((p) => {
+      if (p === 'Show Output') ctx.output.show();
+      else if (p) void vscode.commands.executeCommand('srlm.setupPython');
+    });
     return;
   }
   const run = parseDetachedRun(res.stdout);

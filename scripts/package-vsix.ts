@@ -148,6 +148,9 @@ async function main(): Promise<number> {
     // One production build for every target: the bundles are the same JavaScript on every platform.
     const b = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: root, stdio: 'inherit' });
     if (b.status !== 0) return 1;
+    // The engine wheel "Set Up Python Environment" installs (dist/engine/, pure Python: one for every target).
+    const w = spawnSync(process.execPath, ['scripts/build-engine-wheel.mjs'], { cwd: root, stdio: 'inherit' });
+    if (w.status !== 0) return 1;
   }
   const t0 = Date.now();
   const results = await packageTargets(args.targets, args.out);

@@ -10,6 +10,7 @@ import { requireTrust } from './trust';
 import { RunStore } from '../../runtime/src/store/run-store';
 import type { Plan } from '../../runtime/src/plan/types';
 import { pushCheckpoint } from './pushCheckpoint';
+import { setupPython } from './setupPython';
 import { stagesIn, type StageSymbol } from './stageSymbols';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
@@ -20,6 +21,8 @@ export interface CommandContext {
   extensionUri: vscode.Uri;
   cliPath: string;
   output: vscode.OutputChannel;
+  /** Folder of the environment "Set Up Python Environment" manages (in global storage). */
+  envDir: string;
   registry: RunRegistry;
   statusBar: RunStatusBar;
 }
@@ -139,9 +142,12 @@ async function launch(
   );
   if (res.code !== 0) {
     const msg = (res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n');
-    void vscode.window
-      .showErrorMessage(`SRLM: the run did not start.\n${msg}`, 'Show Output')
-      .then((p) => p && ctx.output.show());
+    // An engine set-up problem (the message ends by pointing at `srlm setup`) gets the command one click away.
+    const setUp = /srlm setup/.test(msg) ? ['Set Up Python Environment'] : [];
+    void vscode.window.showErrorMessage(`SRLM: the run did not start.\n${msg}`, ...setUp, 'Show Output').then((p) => {
+      if (p === 'Show Output') ctx.output.show();
+      else if (p) void vscode.commands.executeCommand('srlm.setupPython');
+    });
     return;
   }
   const run = parseDetachedRun(res.stdout);
@@ -265,19 +271,6 @@ async function showLogs(ctx: CommandContext, arg: RunArg): Promise<void> {
   const ed = await vscode.window.showTextDocument(doc, { preview: true });
   const end = doc.lineAt(Math.max(0, doc.lineCount - 1)).range.end;
   ed.revealRange(new vscode.Range(end, end));
-}
-
-function setupPython(ctx: CommandContext): void {
-  if (!requireTrust('Setting up the Python environment')) return;
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  const term = vscode.window.createTerminal({
-    name: 'SRLM: Python set-up',
-    shellPath: process.execPath,
-    shellArgs: [ctx.cliPath, 'setup'],
-    cwd: folder?.uri.fsPath,
-    env: { ELECTRON_RUN_AS_NODE: '1' },
-  });
-  term.show();
 }
 
 function nodePath(ctx: CommandContext, node: RunsNode | undefined): string | undefined {

@@ -20,6 +20,9 @@ import { RunStatusBar } from './runs/statusBar';
 import { RunWarningNotifier } from './runs/warningNotifier';
 import { KeptStudies } from './study/keptStudies';
 import { registerStudy } from './study';
+import { useSetupEnvDir } from './python';
+import { PYTHON_READY_CONTEXT } from './setupPython';
+import { setUpPython } from '../../runtime/src/setup/marker';
 
 let client: LanguageClient | undefined;
 
@@ -59,10 +62,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
+  // The set-up's environment lives in global storage, outside the extension folder: an update keeps it.
+  const envDir = path.join(context.globalStorageUri.fsPath, 'python');
+  useSetupEnvDir(envDir);
+  // The walkthrough's first step is done when an environment is set up, not merely when the command ran.
+  void vscode.commands.executeCommand('setContext', PYTHON_READY_CONTEXT, setUpPython(envDir) !== undefined);
   const ctx = {
     extensionUri: context.extensionUri,
     cliPath: context.asAbsolutePath(path.join('dist', 'srlm.js')),
     output,
+    envDir,
     registry,
     statusBar,
   };
@@ -82,7 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Checkpoint nodes of the Runs view are passed as is: the inspector reads their `path`.
   registerInspector(context);
   context.subscriptions.push(registerNewPipeline(context), registerSrlmTasks(ctx.cliPath));
-  void putCliOnTerminalPath(context, ctx.cliPath, output);
+  void putCliOnTerminalPath(context, ctx.cliPath, envDir, output);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: DashboardState | undefined) => {
@@ -127,17 +136,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 async function putCliOnTerminalPath(
   context: vscode.ExtensionContext,
   cliPath: string,
+  envDir: string,
   output: vscode.LogOutputChannel,
 ): Promise<void> {
   const env = context.environmentVariableCollection;
   const apply = async () => {
-    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) {
-      env.clear();
-      return;
-    }
+    env.clear();
+    // `srlm setup` and `srlm run` typed in a terminal use the same environment as the editor's commands.
+    env.replace('SRLM_ENV_DIR', envDir);
+    env.description = 'SRLM Studio: the `srlm` command and its Python environment';
+    if (!vscode.workspace.getConfiguration(SECTION).get<boolean>('terminal.addToPath', true)) return;
     try {
       const bin = await installLaunchers(path.join(context.globalStorageUri.fsPath, 'bin'), process.execPath, cliPath);
-      env.description = 'Puts the `srlm` command of SRLM Studio on the PATH';
       env.prepend('PATH', bin + path.delimiter);
     } catch (err) {
       output.warn(`could not put srlm on the terminal PATH: ${String(err)}`);

@@ -29,8 +29,8 @@ export function missingPrerequisites(): string[] {
   return missing;
 }
 
-function env(): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${path.dirname(node24)}:${process.env.PATH ?? ''}` };
+function env(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, PATH: `${path.dirname(node24)}:${base.PATH ?? ''}` };
 }
 
 export function freePort(): Promise<number> {
@@ -91,6 +91,8 @@ export async function startCodeServer(o: {
   logFile: string;
   /** false: Workspace Trust stays on, so the folder opens in Restricted Mode. */
   trusted?: boolean;
+  /** The environment code-server (and so the extension host) starts with; default this process's. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<CodeServer> {
   const port = await freePort();
   const out = openSync(o.logFile, 'a');
@@ -112,7 +114,7 @@ export async function startCodeServer(o: {
       o.extensionsDir,
       o.workspace,
     ],
-    { detached: true, stdio: ['ignore', out, out], env: env() },
+    { detached: true, stdio: ['ignore', out, out], env: env(o.env) },
   );
   const pgid = child.pid!;
   let exited = false;

@@ -11,6 +11,23 @@ import { screenshot, waitForWorkbench } from './workbench';
 
 export const python = path.join(root, '.venv', 'bin', 'python');
 
+/** A quiet workbench: no tips, updates, telemetry or AI features; untrusted folders open without a prompt. */
+export const WORKBENCH_SETTINGS: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'editor.quickSuggestions': { other: false, comments: false, strings: false },
+  'editor.minimap.enabled': false,
+  // An untrusted folder opens in Restricted Mode without the modal question.
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+};
+
 export interface Session {
   base: string;
   workspace: string;
@@ -30,19 +47,7 @@ export async function openSession(o: { trusted: boolean; name: string }): Promis
   symlinkSync(path.join(root, 'runtime'), path.join(workspace, 'runtime'));
   const udd = path.join(base, 'user-data');
   writeUserSettings(udd, {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'editor.quickSuggestions': { other: false, comments: false, strings: false },
-    'editor.minimap.enabled': false,
-    // An untrusted folder opens in Restricted Mode without the modal question.
-    'security.workspace.trust.startupPrompt': 'never',
-    'security.workspace.trust.banner': 'never',
+    ...WORKBENCH_SETTINGS,
     'srlm.pythonPath': python,
     'srlm.dashboardRefreshRate': 10,
   });

@@ -143,6 +143,11 @@ describe('every platform’s VSIX', () => {
         [...names].some((n) => n.startsWith('dist/templates/')),
         `${target}: the pipeline templates`,
       );
+      assert.equal(
+        [...names].filter((n) => /^dist\/engine\/srlm_engine-[\w.+]+-py3-none-any\.whl$/.test(n)).length,
+        1,
+        `${target}: the engine wheel the set-up installs`,
+      );
     }
   });
 

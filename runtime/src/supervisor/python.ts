@@ -1,10 +1,14 @@
 // Finds the Python that runs the engine and checks it can, before any run folder or GPU time is spent.
 // Order: an explicit choice (--python flag or the editor setting), SRLM_PYTHON, a `.venv` in the workspace or
-// one of its parents, the `.venv` of this installation (what scripts/setup-python.sh creates), then PATH.
+// one of its parents, the `.venv` of this installation (what scripts/setup-python.sh creates), the environment
+// `srlm setup` made outside a repository (runtime/src/setup; its folder from SRLM_ENV_DIR or the user data folder),
+// then PATH.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXPECTED_ENGINE_VERSION } from '../plan/types';
+import { defaultEnvDir } from '../setup/layout';
+import { setUpPython } from '../setup/marker';
 import { isBatchFile, spawnCommand } from './spawn-command';
 
 export { EXPECTED_ENGINE_VERSION };
@@ -14,7 +18,7 @@ export const MIN_PYTHON = [3, 10] as const;
 /** Packages the engine imports at start besides torch (runtime/python/pyproject.toml), checked up front. */
 export const ENGINE_PACKAGES = ['transformers', 'peft', 'safetensors'] as const;
 
-export type PythonOrigin = 'flag' | 'env' | 'venv' | 'path';
+export type PythonOrigin = 'flag' | 'env' | 'venv' | 'setup' | 'path';
 
 export interface PythonChoice {
   readonly python: string;
@@ -89,6 +93,7 @@ export function pythonSearchDescription(opts: FindPythonOptions): string {
     'SRLM_PYTHON',
     ...venvDirs.slice(0, 4).map((d) => path.join(d, '.venv')),
     ...(venvDirs.length > 4 ? ['(and the parents of those folders)'] : []),
+    `the srlm setup environment in ${defaultEnvDir(opts.env)}`,
     'python3 and python on PATH',
   ].join(', ');
 }
@@ -123,6 +128,8 @@ export function findPython(opts: FindPythonOptions): PythonChoice | undefined {
     const p = venvPython(dir);
     if (p) return { python: p, origin: 'venv' };
   }
+  const setUp = setUpPython(defaultEnvDir(opts.env));
+  if (setUp) return { python: setUp, origin: 'setup' };
   const p = onPath(process.platform === 'win32' ? ['python.exe', 'python3.exe'] : ['python3', 'python'], opts.env);
   return p ? { python: p, origin: 'path' } : undefined;
 }
@@ -215,7 +222,7 @@ export function engineVersionMatches(found: string, expected = EXPECTED_ENGINE_V
 }
 
 const SETUP_HINT =
-  'Run `srlm setup` to create the project environment (.venv with PyTorch and the engine), or point --python / SRLM_PYTHON at a Python that has them.';
+  'Run `srlm setup` (in VS Code: "SRLM: Set Up Python Environment") to create an environment with PyTorch and the engine, or point --python / SRLM_PYTHON at a Python that has them.';
 
 export interface CheckedEngine {
   readonly python: string;

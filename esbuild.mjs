@@ -8,11 +8,11 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 // Generation's text libraries (tokenizers, jinja) are their own bundle, loaded when the inspector or
-// `srlm generate` first tokenises (runtime/src/inference/text-libs.ts), not parsed at activation.
+// `srlm generate` first tokenises (runtime/src/inference/textLibs.ts), not parsed at activation.
 const textLibsApart = {
   name: 'text-libs-apart',
   setup(build) {
-    build.onResolve({ filter: /^\.\/text-libs$/ }, () => ({ path: './text-libs.js', external: true }));
+    build.onResolve({ filter: /^\.\/textLibs$/ }, () => ({ path: './text-libs.js', external: true }));
   },
 };
 
@@ -40,7 +40,7 @@ const targets = [
   // A shebang on the server too: the stand-alone npm package (packages/cli) installs it as `srlm-language-server`.
   { ...node, entryPoints: { server: 'server/src/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { srlm: 'runtime/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  { ...node, entryPoints: { 'text-libs': 'runtime/src/inference/text-libs.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'text-libs': 'runtime/src/inference/textLibs.ts' }, outdir: 'dist' },
 ];
 if (webviewEntries.length > 0) {
   targets.push({

@@ -1,6 +1,6 @@
 // Builds the engine wheel that the VSIX carries (dist/engine/srlm_engine-<version>-py3-none-any.whl): what
 // "SRLM: Set Up Python Environment" installs when no repository is around. Built from a copy of runtime/python,
-// as test/runtime/engine-wheel.test.ts does, so setuptools' build/ and *.egg-info never land in the checkout; with
+// as test/runtime/engineWheel.test.ts does, so setuptools' build/ and *.egg-info never land in the checkout; with
 // the project environment's setuptools (no build isolation, no download).
 // Usage: node scripts/build-engine-wheel.mjs [OUT_DIR]   (Python: $PYTHON, else .venv/bin/python, else python3)
 import { execFileSync } from 'node:child_process';

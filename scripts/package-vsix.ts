@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createVSIX, listFiles, PackageManager } from '@vscode/vsce';
-import { VSIX_TARGETS, type VsixTarget } from '../runtime/src/inference/ort-targets';
+import { VSIX_TARGETS, type VsixTarget } from '../runtime/src/inference/ortTargets';
 
 const root = path.resolve(__dirname, '..');
 /** Where the packages' onnxruntime files go; the content check (test/packaging) expects exactly this. */

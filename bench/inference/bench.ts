@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CheckpointGenerator } from '../../runtime/src/inference/checkpoint-generator';
+import { CheckpointGenerator } from '../../runtime/src/inference/checkpointGenerator';
 import { generate } from '../../runtime/src/inference/generate';
 
 const repo = path.resolve(__dirname, '..', '..');

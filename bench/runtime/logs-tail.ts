@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { createRun } from '../../runtime/src/supervisor/control';
 import { main } from '../../runtime/src/cli/main';
 import { Writable } from 'node:stream';

@@ -7,7 +7,7 @@ import { cliEnv, parseDetachedRun, runCli } from './cli';
 import { runsFolder } from './config';
 import { choosePython } from './python';
 import { requireTrust } from './trust';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import type { Plan } from '../../runtime/src/plan/types';
 import { pushCheckpoint } from './pushCheckpoint';
 import { setupPython } from './setupPython';

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { cliEnv, runCli } from './cli';
 import { pythonExtensionInterpreter } from './python';
 import { requireTrust } from './trust';
-import { parseStepLine } from '../../runtime/src/setup/step-line';
+import { parseStepLine } from '../../runtime/src/setup/stepLine';
 
 /** Context key: an environment is set up (the walkthrough's first step completes on it). */
 export const PYTHON_READY_CONTEXT = 'srlm.pythonReady';

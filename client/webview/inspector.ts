@@ -11,7 +11,7 @@ import {
   type WebviewMessage,
 } from '../src/inspector/protocol';
 import { runView, type RunView } from '../src/inspector/tokenText';
-import { tokenRuns } from '../../runtime/src/inference/token-runs';
+import { tokenRuns } from '../../runtime/src/inference/tokenRuns';
 
 declare function acquireVsCodeApi(): {
   postMessage(msg: unknown): void;

@@ -1,4 +1,4 @@
-// The chaos suite's `check`/`fmt` fuzz, run as a child of cli-fuzz.test.ts so that a hang fails by timeout
+// The chaos suite's `check`/`fmt` fuzz, run as a child of cliFuzz.test.ts so that a hang fails by timeout
 // instead of freezing the runner. Mutants of the examples and fixtures go through the CLI entry in process
 // (and a few through the bundle as processes); prints one JSON line of { category: { tried, failed } } plus the
 // first failures with their seed and iteration.
@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { srlm } from '../runtime/cli-helpers';
+import { srlm } from '../runtime/cliHelpers';
 import { compilePlan } from '../../runtime/src/plan/compile';
 import { analyze, forEachToken, parse, SyntaxKind } from '../../server/src/core';
 import { exampleFiles, fixtures, rng, root, srlmFiles } from '../core/helpers';

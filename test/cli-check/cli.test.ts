@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../runtime/src/cli/main';
-import { workspace } from '../runtime/cli-helpers';
+import { workspace } from '../runtime/cliHelpers';
 
 const HUB_CACHE = path.resolve(__dirname, '../fixtures/hubcache');
 

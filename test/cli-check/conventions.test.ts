@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { srlm, workspace } from '../runtime/cli-helpers';
+import { srlm, workspace } from '../runtime/cliHelpers';
 import { commands } from '../../runtime/src/cli/registry';
 
 // The environment checks read the Hugging Face cache and the GPU: a fixture cache holds the model these pipelines

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveRunReconciler, recordedLive } from '../../client/src/runs/reconcile';
 import { createRun, engineAlive, launchRun, type RunRecord } from '../../runtime/src/supervisor';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { fakeEnv, makePlan, readEvents, systemPython, tmpStore } from '../runtime/helpers';
 
 test('a fake engine killed while nobody watched: the live run is reconciled to failed, once', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { RunIndexReader } from '../../client/src/runs/runIndex';
-import { listRuns, summaryKey } from '../../runtime/src/store/run-summary';
+import { listRuns, summaryKey } from '../../runtime/src/store/runSummary';
 import { tmpStore } from '../runtime/helpers';
 
 const ev = (o: Record<string, unknown>) => JSON.stringify({ v: 1, run_id: 'r1', ...o }) + '\n';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandHome, isLocalSource } from '../../server/src/core';
-import { expandPath } from '../../server/src/ide/models';
+import { expandPath } from '../../server/src/ide/modelFacts';
 import { NodeFileSystemHost } from '../../runtime/src/cli/host/nodeHost';
 
 test('a source is local when it looks like a path, `~x` included; otherwise a hub id', () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codeActions, slowDiagnostics } from '../../server/src/ide';
-import { compareVocab } from '../../server/src/ide/models';
+import { compareVocab } from '../../server/src/ide/modelFacts';
 import { env, fixture } from './helpers';
 
 const codes = async (src: string, e = env()) => {

@@ -8,11 +8,11 @@ import * as path from 'node:path';
 import { InspectorController } from '../../client/src/inspector/controller';
 import { inspectorHtml, makeNonce } from '../../client/src/inspector/html';
 import { logprobBand, type HostMessage } from '../../client/src/inspector/protocol';
-import { CheckpointGenerator } from '../../runtime/src/inference/checkpoint-generator';
-import { readCheckpointInfo } from '../../runtime/src/inference/checkpoint-info';
+import { CheckpointGenerator } from '../../runtime/src/inference/checkpointGenerator';
+import { readCheckpointInfo } from '../../runtime/src/inference/checkpointInfo';
 import Ajv2020 from 'ajv/dist/2020';
 import { hasPython, inferenceFixture, type InferenceFixture } from '../fixtures/inference/fixture';
-import { makeInspectableRun } from '../fixtures/inference/run-scenario';
+import { makeInspectableRun } from '../fixtures/inference/runScenario';
 
 describe('inspector page', () => {
   it('allows only its nonce script, its own styles, and no network', () => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { VSIX_TARGETS, type VsixTarget } from '../../runtime/src/inference/ort-targets';
+import { VSIX_TARGETS, type VsixTarget } from '../../runtime/src/inference/ortTargets';
 import { hostTarget, nativeFiles, ORT_DIR_IN_VSIX, vsixName } from '../../scripts/package-vsix';
 import { ZipFile } from '../helpers/zip';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyStageCache, CacheOptionError, finishedStagesByHash } from '../../runtime/src/plan/cache';
-import type { RunSummary, StageSummary } from '../../runtime/src/store/run-summary';
+import type { RunSummary, StageSummary } from '../../runtime/src/store/runSummary';
 import { makePlan, stage, tmpDir } from './helpers';
 
 function checkpoint(dir: string, name: string, complete = true): string {

@@ -13,8 +13,8 @@ import { createRun } from '../../runtime/src/supervisor/control';
 import { isProcessAlive, processStartTime, waitUntilDead } from '../../runtime/src/supervisor/process';
 import { LiveRunReconciler } from '../../client/src/runs/reconcile';
 import { fakeEnv, makePlan, systemPython, tmpDir } from './helpers';
-import { srlm } from './cli-helpers';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { srlm } from './cliHelpers';
+import { RunStore } from '../../runtime/src/store/runStore';
 
 /** Every file and folder under `dir` except the runs folder, with size and mtime: a write shows as a change. */
 function snapshot(dir: string, skip: string): Map<string, string> {

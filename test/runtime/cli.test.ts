@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { createRun } from '../../runtime/src/supervisor/control';
 import {
   fakeEngineDir,
@@ -16,7 +16,7 @@ import {
   tmpDir,
 } from './helpers';
 import { parseDetachedRun } from '../../client/src/cli';
-import { srlm } from './cli-helpers';
+import { srlm } from './cliHelpers';
 
 const fixture = path.join(root, 'test', 'fixtures', 'runtime', 'pipelines', 'three.srlm');
 

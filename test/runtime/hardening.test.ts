@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import { createRun, launchRun, resumeRun } from '../../runtime/src/supervisor/control';
 import { isProcessAlive, processStartTime, refuseSignal, waitUntilDead } from '../../runtime/src/supervisor/process';
 import { RunWatcher } from '../../runtime/src/supervisor/watch';
-import { NAME_RE, RUN_ID_RE } from '../../runtime/src/store/run-folder';
-import type { RunRecord, RunStore } from '../../runtime/src/store/run-store';
+import { NAME_RE, RUN_ID_RE } from '../../runtime/src/store/runFolder';
+import type { RunRecord, RunStore } from '../../runtime/src/store/runStore';
 import { lex } from '../../server/src/core/syntax/lexer';
 import { SyntaxKind } from '../../server/src/core/syntax/kinds';
 import { fakeEnv, makePlan, systemPython, tmpStore } from './helpers';
-import { srlm } from './cli-helpers';
+import { srlm } from './cliHelpers';
 
 /** A harmless process in its own group that must outlive every forged stop. */
 function sentinel(): { child: ChildProcess; start: string } {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Plan, PlanStage } from '../../runtime/src/plan/types';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const fakeEngineDir = path.join(root, 'test', 'fixtures', 'runtime', 'fake-engine');

@@ -8,7 +8,7 @@ import { RunWatcher, type WatchResult } from '../../runtime/src/supervisor/watch
 import { PreflightError, checkRunsFolder } from '../../runtime/src/supervisor/preflight';
 import { isProcessAlive } from '../../runtime/src/supervisor/process';
 import type { LineWarning } from '../../runtime/src/events';
-import type { RunStore } from '../../runtime/src/store/run-store';
+import type { RunStore } from '../../runtime/src/store/runStore';
 import type { Plan } from '../../runtime/src/plan/types';
 import { fakeEnv, makePlan, metricSteps, range, readEvents, root, systemPython, tmpStore } from './helpers';
 

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chooseTorchBuild, parseNvidiaSmi } from '../../runtime/src/setup/torch-build';
-import { distillPipError } from '../../runtime/src/setup/pip-errors';
-import { parseBaseProbe, pickBasePython } from '../../runtime/src/setup/base-python';
+import { chooseTorchBuild, parseNvidiaSmi } from '../../runtime/src/setup/torchBuild';
+import { distillPipError } from '../../runtime/src/setup/pipErrors';
+import { parseBaseProbe, pickBasePython } from '../../runtime/src/setup/basePython';
 import { planSetup, type SetupMarker, type SetupWant } from '../../runtime/src/setup/marker';
 import { defaultEnvDir, managedPython } from '../../runtime/src/setup/layout';
-import { formatStepLine, parseStepLine } from '../../runtime/src/setup/step-line';
+import { formatStepLine, parseStepLine } from '../../runtime/src/setup/stepLine';
 import { findEngineWheel, TORCH_REQUIREMENT, torchRequirement } from '../../runtime/src/setup/environment';
 
 const root = path.resolve(__dirname, '..', '..');

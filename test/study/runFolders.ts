@@ -3,7 +3,7 @@
 // reused from the stage cache.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord, RunStore } from '../../runtime/src/store/run-store';
+import type { RunRecord, RunStore } from '../../runtime/src/store/runStore';
 import { makePlan, stage as planStage } from '../runtime/helpers';
 
 export interface FakeStage {

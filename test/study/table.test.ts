@@ -13,8 +13,8 @@ import {
   studiesDir,
   writeStudy,
 } from '../../runtime/src/study/table';
-import { RunNotFoundError } from '../../runtime/src/store/run-store';
-import { DataFileError } from '../../runtime/src/store/fs-util';
+import { RunNotFoundError } from '../../runtime/src/store/runStore';
+import { DataFileError } from '../../runtime/src/store/fileIo';
 import { tmpStore } from '../runtime/helpers';
 import { studyRuns, writeRun } from './runFolders';
 

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventTailer } from '../../../runtime/src/events/tail';
-import { parseSampling } from '../../../runtime/src/events/eval-metrics';
+import { parseSampling } from '../../../runtime/src/events/evalMetrics';
 import { RunState, type StageState } from '../../../runtime/src/events/state';
 import type { AnyEvent } from '../../../runtime/src/events/lines';
 import { SeriesBuffer } from '../../webview/dashboard/series';

@@ -1,8 +1,8 @@
 // The inspector's host-side logic, free of the vscode module so tests drive it directly: it answers webview
 // messages by reading checkpoint info, generating on each column's checkpoint concurrently, and streaming tokens.
 import { extractAnswer, isCorrect } from '../../../runtime/src/inference/answer';
-import { readCheckpointInfo } from '../../../runtime/src/inference/checkpoint-info';
-import type { CheckpointGenerator } from '../../../runtime/src/inference/checkpoint-generator';
+import { readCheckpointInfo } from '../../../runtime/src/inference/checkpointInfo';
+import type { CheckpointGenerator } from '../../../runtime/src/inference/checkpointGenerator';
 import type { GeneratedToken } from '../../../runtime/src/inference/generate';
 import type { GenerateRequest, GoldCheck, HostMessage, TokenView, WebviewMessage } from './protocol';
 

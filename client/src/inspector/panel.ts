@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CheckpointGenerator } from '../../../runtime/src/inference/checkpoint-generator';
+import { CheckpointGenerator } from '../../../runtime/src/inference/checkpointGenerator';
 import type { ProviderPreference } from '../../../runtime/src/inference/ort';
 import { findPython } from '../../../runtime/src/supervisor/python';
-import { spawnCommand } from '../../../runtime/src/supervisor/spawn-command';
+import { spawnCommand } from '../../../runtime/src/supervisor/spawnCommand';
 import { choosePython } from '../python';
 import { InspectorController, type ControllerDeps } from './controller';
 import { inspectorHtml, makeNonce } from './html';

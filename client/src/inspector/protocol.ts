@@ -1,6 +1,6 @@
 // Messages between the inspector's extension-host side and its webview. Plain data only; both sides import
 // this file (the webview bundle takes the pure helpers, the host the types).
-import type { CheckpointInfo } from '../../../runtime/src/inference/checkpoint-info';
+import type { CheckpointInfo } from '../../../runtime/src/inference/checkpointInfo';
 
 export type { CheckpointInfo };
 

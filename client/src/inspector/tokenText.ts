@@ -1,8 +1,8 @@
 // How the inspector shows generated tokens: one span per run of tokens that decodes to whole characters
-// (runtime/src/inference/token-runs.ts), coloured by the run's probability, with one mark per token when a character
+// (runtime/src/inference/tokenRuns.ts), coloured by the run's probability, with one mark per token when a character
 // took several tokens, so no token's probability is hidden behind an empty span. Plain data, no DOM: the webview
 // turns it into elements with textContent, and the tests read it directly.
-import { bytesLabel, type TokenRun } from '../../../runtime/src/inference/token-runs';
+import { bytesLabel, type TokenRun } from '../../../runtime/src/inference/tokenRuns';
 import { logprobBand, type TokenView } from './protocol';
 
 export interface TokenPart {

@@ -1,6 +1,6 @@
 // Short human strings for the tree, the status bar and tooltips.
 import { formatElapsed } from '../../../server/src/core/text/duration';
-import { describeSampling, scoreEntries } from '../../../runtime/src/events/eval-metrics';
+import { describeSampling, scoreEntries } from '../../../runtime/src/events/evalMetrics';
 import { latestPerEval, type EvalRecord, type StageState } from '../../../runtime/src/events/state';
 
 /** Elapsed time or ETA (the one style of server/src/core/text/duration.ts). */

@@ -4,7 +4,7 @@
 // the run is expanded. Read-only here: the extension never writes the index. Free of `vscode`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INDEX_VERSION, type RunSummary } from '../../../runtime/src/store/run-summary';
+import { INDEX_VERSION, type RunSummary } from '../../../runtime/src/store/runSummary';
 
 const FINISHED = new Set(['completed', 'failed', 'stopped']);
 

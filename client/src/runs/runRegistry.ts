@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EventTailer } from '../../../runtime/src/events/tail';
 import { RunState } from '../../../runtime/src/events/state';
-import { RunStore, type RunRecord } from '../../../runtime/src/store/run-store';
-import type { RunSummary } from '../../../runtime/src/store/run-summary';
+import { RunStore, type RunRecord } from '../../../runtime/src/store/runStore';
+import type { RunSummary } from '../../../runtime/src/store/runSummary';
 import { LiveRunReconciler, recordedLive } from './reconcile';
 import { RunIndexReader } from './runIndex';
 
@@ -267,7 +267,7 @@ export class RunRegistry implements vscode.Disposable {
   }
 }
 
-// Run folders are read through the runtime's checked reader (runtime/src/store/run-folder.ts): a workspace may
+// Run folders are read through the runtime's checked reader (runtime/src/store/runFolder.ts): a workspace may
 // carry a forged run.json or plan.json, and a record that does not name its own folder is not shown as a run's.
 function readRecord(dir: string): RunRecord | undefined {
   return new RunStore(path.dirname(dir)).tryRead(path.basename(dir));

@@ -6,12 +6,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckpointRecord, StageState } from '../../../runtime/src/events/state';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runRegistry';
-import { compactEvals } from '../../../runtime/src/events/eval-metrics';
-import { finalScores } from '../../../runtime/src/store/run-summary';
+import { compactEvals } from '../../../runtime/src/events/evalMetrics';
+import { finalScores } from '../../../runtime/src/store/runSummary';
 import { duration, evalLines, keyMetric, num } from './format';
 import type { KeptStudies } from '../study/keptStudies';
 import type { StudyListing } from '../../../runtime/src/study/table';
-import { formatWhen } from '../../../runtime/src/cli/run-common';
+import { formatWhen } from '../../../runtime/src/cli/runArgs';
 
 export type RunsNode =
   | { type: 'run'; runId: string }

@@ -2,7 +2,7 @@
 // (finished runs picked together, or selected together in the Runs view), and the serializer that reopens the
 // view after a window reload.
 import * as vscode from 'vscode';
-import { formatWhen } from '../../../runtime/src/cli/run-common';
+import { formatWhen } from '../../../runtime/src/cli/runArgs';
 import { isLive, runStatus, type RunRegistry } from '../runs/runRegistry';
 import type { RunsTreeNode } from '../runs/runsTree';
 import type { KeptStudies } from './keptStudies';

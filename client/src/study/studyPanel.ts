@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunStore } from '../../../runtime/src/store/run-store';
+import { RunStore } from '../../../runtime/src/store/runStore';
 import { buildComparison, readStudy, type ComparisonTable } from '../../../runtime/src/study/table';
 import { makeNonce, studyHtml, studyMessageHtml } from './html';
 import { isSource, type StudySource, type StudyState, type StudyWebviewMessage } from './protocol';

@@ -1,6 +1,6 @@
 // The webview's copy of one run: metric columns per (stage, metric), stage list, RL samples and eval rows.
 // Fed only by host messages; the engine's events.jsonl stays the truth and a reload replays it.
-import { isScoreMetric } from '../../../runtime/src/events/eval-metrics';
+import { isScoreMetric } from '../../../runtime/src/events/evalMetrics';
 import { SeriesBuffer } from './series';
 import {
   FAMILY_PREFIXES,

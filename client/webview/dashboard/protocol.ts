@@ -1,7 +1,7 @@
 // Messages between the dashboard host (client/src/dashboard) and the dashboard webview. Metrics travel as
 // columns of typed arrays, never as one object per point, so a million-point replay is three array copies.
 
-import type { EvalSampling } from '../../../runtime/src/events/eval-metrics';
+import type { EvalSampling } from '../../../runtime/src/events/evalMetrics';
 
 export type StageKind = 'sft' | 'kd' | 'rl' | 'eval' | string;
 export type Status = 'pending' | 'running' | 'completed' | 'failed' | 'stopped' | 'cached' | string;

@@ -1,7 +1,7 @@
 // The dashboard page: toolbar, stage timeline, per-stage chart sections, RL samples and eval tables. Renders
 // at most once per animation frame however many messages arrive; the header and timeline every time, the charts
 // and tables only when the run's data or the overlay changed.
-import { compareMetrics, describeSampling } from '../../../runtime/src/events/eval-metrics';
+import { compareMetrics, describeSampling } from '../../../runtime/src/events/evalMetrics';
 import { formatElapsed } from '../../../server/src/core/text/duration';
 import { MetricChart, type ChartLine, type Theme, type ViewOptions } from './chart';
 import { RunModel, metricFamily, orderFamilies } from './model';

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 EXIT_IMMEDIATE = 130
-# The supervisor's name for it: RUN_FILES.stopRequest in runtime/src/store/run-store.ts.
+# The supervisor's name for it: RUN_FILES.stopRequest in runtime/src/store/runStore.ts.
 STOP_REQUEST_FILE = "stop.request"
 
 

@@ -2,11 +2,11 @@
 // (first: stop the run gracefully; second: stop waiting and leave the rest to `srlm stop`).
 import type { CliIO } from './command';
 import { ProgressRenderer, summaryTable } from './progress';
-import { formatDuration, formatNumber } from './run-common';
+import { formatDuration, formatNumber } from './runArgs';
 import type { LaunchedEngine } from '../supervisor/launch';
 import { RunWatcher } from '../supervisor/watch';
 import { stopRun } from '../supervisor/control';
-import type { RunStore } from '../store/run-store';
+import type { RunStore } from '../store/runStore';
 
 export interface FollowOptions {
   readonly engine?: LaunchedEngine;

@@ -2,8 +2,8 @@
 // a directory stands for every .srlm file below it, anything else is a file. Failures are one human line each.
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fsErrorReason } from '../store/fs-util';
-import { readSourceFile } from './source-file';
+import { fsErrorReason } from '../store/fileIo';
+import { readSourceFile } from './sourceFile';
 import type { CliIO } from './command';
 import { decodeUtf8, type DecodedText } from '../../../server/src/core';
 

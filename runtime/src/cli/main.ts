@@ -1,7 +1,7 @@
 // Entry of the `srlm` command-line tool: dispatches to the commands in ./commands.
 import { UsageError, type CliIO } from './command';
 import { commands } from './registry';
-import { DataFileError } from '../store/fs-util';
+import { DataFileError } from '../store/fileIo';
 import { similar } from '../../../server/src/core/semantics/similar';
 import { CLI_VERSION } from './version';
 

@@ -3,9 +3,9 @@
 // lines for stage boundaries, evals and problems, and plain timestamped lines when stdout is not a terminal
 // (CI logs, pipes). The libraries we looked at draw bars, not this mix, and pull in dependencies for ~100 lines.
 import type { AnyEvent, LineWarning } from '../events/lines';
-import { evalColumns, scoreEntries } from '../events/eval-metrics';
+import { evalColumns, scoreEntries } from '../events/evalMetrics';
 import type { RunState, StageState } from '../events/state';
-import { formatDuration, formatNumber, table } from './run-common';
+import { formatDuration, formatNumber, table } from './runArgs';
 
 export interface ProgressOptions {
   readonly out: NodeJS.WritableStream;

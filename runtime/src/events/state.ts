@@ -5,7 +5,7 @@
 import { MetricSeries, DEFAULT_MAX_POINTS } from './series';
 import { eventTimeMs, type RunStatus, type Sample, type StageStatus } from './types';
 import type { AnyEvent } from './lines';
-import { parseSampling, type EvalSampling } from './eval-metrics';
+import { parseSampling, type EvalSampling } from './evalMetrics';
 
 export type RunPhase = 'pending' | 'running' | RunStatus;
 export type StagePhase = 'pending' | 'running' | StageStatus;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
-import { ortUnavailableMessage } from './ort-targets';
+import { ortUnavailableMessage } from './ortTargets';
 
 export type Ort = typeof OrtModule;
 export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu';

@@ -43,9 +43,9 @@ export class ChatTokenizer {
     if (!existsSync(tokPath)) throw new Error(`${tokPath}: missing; the checkpoint has no tokenizer`);
     const cfgPath = path.join(dir, 'tokenizer_config.json');
     const config = existsSync(cfgPath) ? (JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>) : {};
-    // A plain require of a sibling module: the bundles make it the separate dist/text-libs.js (text-libs.ts).
+    // A plain require of a sibling module: the bundles make it the separate dist/text-libs.js (textLibs.ts).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadTextLibs } = require('./text-libs') as typeof import('./text-libs');
+    const { loadTextLibs } = require('./textLibs') as typeof import('./textLibs');
     const { Tokenizer, Template } = await loadTextLibs();
     const tokenizer = new Tokenizer(JSON.parse(readFileSync(tokPath, 'utf8')) as object, config);
     const source = pickTemplate(config, dir);

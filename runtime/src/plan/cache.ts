@@ -4,7 +4,7 @@
 // engine emits stage_finished with cached=true.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunSummary } from '../store/run-summary';
+import type { RunSummary } from '../store/runSummary';
 import type { Plan, PlanStage } from './types';
 
 export interface CacheOptions {

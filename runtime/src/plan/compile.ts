@@ -24,7 +24,7 @@ import {
   type JsonValue,
 } from '../../../server/src/core';
 import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
-import { fsErrorReason } from '../store/fs-util';
+import { fsErrorReason } from '../store/fileIo';
 import { canonicalJson, sha256, sha256File, sha256Tree } from './hash';
 import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
 

@@ -6,15 +6,9 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeFsError } from '../store/fs-util';
+import { describeFsError } from '../store/fileIo';
 import { checkEngine, EngineSetupError, ENGINE_MODULE } from '../supervisor/python';
-import {
-  BASE_PYTHON_PROBE,
-  basePythonNames,
-  parseBaseProbe,
-  pickBasePython,
-  type BasePythonProbe,
-} from './base-python';
+import { BASE_PYTHON_PROBE, basePythonNames, parseBaseProbe, pickBasePython, type BasePythonProbe } from './basePython';
 import { defaultEnvDir, managedPython } from './layout';
 import {
   MARKER_FILE,
@@ -25,8 +19,8 @@ import {
   type SetupStep,
   type SetupWant,
 } from './marker';
-import { distillPipError, type SetupFailureKind } from './pip-errors';
-import { chooseTorchBuild, parseNvidiaSmi, TORCH_QUERY_ARGS, type TorchPreference } from './torch-build';
+import { distillPipError, type SetupFailureKind } from './pipErrors';
+import { chooseTorchBuild, parseNvidiaSmi, TORCH_QUERY_ARGS, type TorchPreference } from './torchBuild';
 
 /** The engine's torch floor (runtime/python/pyproject.toml; a test keeps them equal). */
 export const TORCH_REQUIREMENT = 'torch>=2.6,<3';

@@ -8,7 +8,7 @@ export const MARKER_FILE = 'setup.json';
 export const MARKER_VERSION = 1;
 
 export interface TorchWant {
-  /** `cpu` or a CUDA tag (torch-build.ts). */
+  /** `cpu` or a CUDA tag (torchBuild.ts). */
   readonly tag: string;
   /** pip requirement, e.g. `torch>=2.6,<3` or `torch==2.13.0`. */
   readonly requirement: string;

@@ -4,7 +4,7 @@
 // variant runs is built, kept next to the runs, and returned for printing.
 import type { CacheDecision } from '../plan/cache';
 import { compileStudy, type CompiledStudy } from '../plan/study';
-import type { RunStore } from '../store/run-store';
+import type { RunStore } from '../store/runStore';
 import { startRun, type StartedRun, type StartRunOptions } from '../supervisor/start';
 import { buildComparison, newStudyId, writeStudy, type ComparisonRow, type StoredStudy } from './table';
 

@@ -4,13 +4,13 @@
 // next to the runs (<runs>/../studies/<id>.json) so the editor and `srlm compare --study` can reopen it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataFileError, readJsonFile, writeFileAtomic } from '../store/fs-util';
-import { isRunId } from '../store/run-folder';
-import type { RunStore } from '../store/run-store';
+import { DataFileError, readJsonFile, writeFileAtomic } from '../store/fileIo';
+import { isRunId } from '../store/runFolder';
+import type { RunStore } from '../store/runStore';
 import type { Plan, PlanStage } from '../plan/types';
-import { loadRunState } from '../store/run-summary';
+import { loadRunState } from '../store/runSummary';
 import type { EvalRecord, RunState } from '../events/state';
-import { formatDuration, formatNumber, formatWhen, table } from '../cli/run-common';
+import { formatDuration, formatNumber, formatWhen, table } from '../cli/runArgs';
 
 export const COMPARISON_VERSION = 1;
 

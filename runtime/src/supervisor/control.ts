@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types';
-import { describeFsError, writeFileAtomic } from '../store/fs-util';
-import { stageCheckpointDir } from '../store/run-folder';
-import { RunStore, type RunRecord } from '../store/run-store';
-import { listRuns, loadRunState, type RunSummary } from '../store/run-summary';
+import { describeFsError, writeFileAtomic } from '../store/fileIo';
+import { stageCheckpointDir } from '../store/runFolder';
+import { RunStore, type RunRecord } from '../store/runStore';
+import { listRuns, loadRunState, type RunSummary } from '../store/runSummary';
 import { launchEngine, type LaunchedEngine } from './launch';
 import {
   isProcessAlive,

@@ -1,11 +1,11 @@
 // Starts the engine as a detached process in its own process group, with stdout and stderr appended to the
 // run's engine.log. Detached, so the run outlives the CLI or a reloaded editor window; its own group, so a stop
 // signal reaches the engine and anything it spawned (reward workers, rollout servers) at once. On Windows there
-// are no such groups: a stop goes through a stop-request file and `taskkill /T` (process-win32.ts).
+// are no such groups: a stop goes through a stop-request file and `taskkill /T` (processWin32.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUN_FILES } from '../store/run-store';
+import { RUN_FILES } from '../store/runStore';
 import { ENGINE_MODULE } from './python';
 import { processStartTime } from './process';
 

@@ -2,7 +2,7 @@
 // clear message up front rather than a traceback minutes into training.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeFsError } from '../store/fs-util';
+import { describeFsError } from '../store/fileIo';
 
 /** One problem that prevents a run; the message says what and where. */
 export class PreflightError extends Error {}

@@ -4,18 +4,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENGINE_MODULE } from './python';
-import { linuxPlatform } from './process-linux';
+import { linuxPlatform } from './processLinux';
 import {
   systemFacts,
   type EngineIdentity,
   type OsFacts,
   type ProcessInfo,
   type ProcessPlatform,
-} from './process-platform';
-import { psPlatform } from './process-ps';
-import { win32Platform } from './process-win32';
+} from './processPlatform';
+import { psPlatform } from './processPs';
+import { win32Platform } from './processWin32';
 
-export type { EngineIdentity } from './process-platform';
+export type { EngineIdentity } from './processPlatform';
 
 /** The implementation for an operating system (`process.platform`'s names), reading the system through `facts`. */
 export function processPlatform(name: NodeJS.Platform, facts: OsFacts, hasProc = false): ProcessPlatform {

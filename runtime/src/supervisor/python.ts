@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { EXPECTED_ENGINE_VERSION } from '../plan/types';
 import { defaultEnvDir } from '../setup/layout';
 import { setUpPython } from '../setup/marker';
-import { isBatchFile, spawnCommand } from './spawn-command';
+import { isBatchFile, spawnCommand } from './spawnCommand';
 
 export { EXPECTED_ENGINE_VERSION };
 

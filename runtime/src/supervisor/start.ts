@@ -5,14 +5,14 @@ import { compilePlan, DEFAULT_RUNS_DIR } from '../plan/compile';
 import { applyStageCache, type CacheDecision, type CacheOptions } from '../plan/cache';
 import type { Plan } from '../plan/types';
 import type { Diagnostic, LineIndex } from '../../../server/src/core';
-import { RunStore } from '../store/run-store';
+import { RunStore } from '../store/runStore';
 import { createRun, launchRun, listRunsReconciled } from './control';
 import type { LaunchedEngine } from './launch';
 import { minFreeBytes } from './preflight';
 import { checkEngine, type CheckedEngine } from './python';
 import { resolveHub, resolvedDatasetRevisions, resolvedRevisions, type HubEvent } from './resolve';
-import { assertSinksInstalled } from './sinks-env';
-import { assertDataReadable } from './data-check';
+import { assertSinksInstalled } from './sinksEnv';
+import { assertDataReadable } from './dataCheck';
 
 export interface StartRunOptions extends CacheOptions {
   /** The .srlm file (absolute, or relative to `workspace`). */

@@ -11,7 +11,7 @@ import type { BlockSymbol } from '../core/semantics/binder';
 import { cursorContext, type BlockFrame, type CursorContext } from './cursor';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { cachedHubModels, expandPath } from './models';
+import { cachedHubModels, expandPath } from './modelFacts';
 import { datasetColumns, userRewardFunctions } from './workspaceFiles';
 import { stageSnippet, blockSnippet, settingsSnippet } from './snippets';
 import type { IdeCompletion } from './types';

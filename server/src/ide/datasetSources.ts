@@ -6,7 +6,7 @@
 import { extname, join } from 'node:path';
 import type { IdeEnv } from './env';
 import { datasetSourceKind } from '../core';
-import { expandPath, hubSnapshot } from './models';
+import { expandPath, hubSnapshot } from './modelFacts';
 
 export type ShardFormat = 'jsonl' | 'json' | 'csv' | 'parquet' | 'arrow';
 

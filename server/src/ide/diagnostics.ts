@@ -24,7 +24,7 @@ import type { IdeEnv } from './env';
 import { effectiveValues, layoutText, modelOf, rootModel, stageEstimate } from './estimates';
 import { datasetCheck, pullCommand } from './datasetCheck';
 import { lengthCheck } from './lengthCheck';
-import { compareVocab, expandPath } from './models';
+import { compareVocab, expandPath } from './modelFacts';
 import { datasetSampleOf } from './workspaceFiles';
 
 export type IdeDiagnostic = Diagnostic;
@@ -273,7 +273,7 @@ export function environmentChecks(doc: IdeDocument, env: IdeEnv): HostCheck[] {
 /**
  * Text and environment diagnostics of a document, sorted by position: what `srlm check` prints. `extra` checks
  * run after the shared list: ones only a host with more reach can make (`srlm check` asks the engine's Python
- * about `report_to` back-ends, runtime/src/supervisor/sinks-env.ts).
+ * about `report_to` back-ends, runtime/src/supervisor/sinksEnv.ts).
  */
 export function checkDocument(
   doc: IdeDocument,

@@ -18,7 +18,7 @@ import type { JsonValue } from '../core/schema/types';
 import type { BlockSymbol } from '../core/semantics/binder';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { modelFacts, type ModelFacts } from './models';
+import { modelFacts, type ModelFacts } from './modelFacts';
 import { datasetSampleOf } from './workspaceFiles';
 
 /** About 3.5 characters per token for English and arithmetic with BPE vocabularies of this size. */

@@ -7,7 +7,7 @@ import { formatCount } from '../core/estimate';
 import { cursorContext, enclosingBlocks } from './cursor';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
-import { modelFacts, type ModelFacts } from './models';
+import { modelFacts, type ModelFacts } from './modelFacts';
 import { summary } from './completion';
 import { userRewardFunctions } from './workspaceFiles';
 import { stageEstimate, estimateMarkdown } from './estimates';

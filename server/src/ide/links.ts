@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { IdeDocument } from './document';
 import type { IdeEnv } from './env';
 import { isLocalSource } from '../core';
-import { expandPath } from './models';
+import { expandPath } from './modelFacts';
 import type { IdeLink } from './types';
 
 export function documentLinks(doc: IdeDocument, env: IdeEnv): IdeLink[] {

@@ -5,7 +5,7 @@ import type { BlockSymbol } from '../core/semantics/binder';
 import type { IdeDocument } from './document';
 import { type IdeEnv } from './env';
 import { datasetRequest, isLocalDataset, locateDataset, rememberedParquetRows } from './datasetSources';
-import { expandPath } from './models';
+import { expandPath } from './modelFacts';
 
 export const SAMPLE_ROWS = 50;
 

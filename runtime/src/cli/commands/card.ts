@@ -1,8 +1,8 @@
 // `srlm card RUN [--stage S]`: writes a model card (README.md, with training_curves.png) into a stage's final
 // checkpoint — what the Hugging Face Hub shows once the checkpoint is pushed (docs/results.md).
 import type { CliCommand, CliIO } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
-import { parse } from '../run-common';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engineResults';
+import { parse } from '../runArgs';
 
 const usage = `usage: srlm card RUN [--stage S] [options]
 

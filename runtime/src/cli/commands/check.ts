@@ -2,7 +2,7 @@
 // from the terminal (and CI). Exit 0 without errors, 1 with errors (warnings do not fail), 2 on bad usage or an unreadable
 // file. FILE may be `-` (standard input) or a folder (every .srlm file below it).
 import { readInputs } from '../inputs';
-import { githubAnnotations, sarifLog, type ReportedDiagnostic } from '../check-report';
+import { githubAnnotations, sarifLog, type ReportedDiagnostic } from '../checkReport';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import * as path from 'node:path';
 import { encodingDiagnostic, LineIndex, type Diagnostic } from '../../../../server/src/core';
@@ -15,7 +15,7 @@ import {
   type IdeDocument,
   type IdeEnv,
 } from '../../../../server/src/ide/checks';
-import { sinkEnvironmentCheck } from '../../supervisor/sinks-env';
+import { sinkEnvironmentCheck } from '../../supervisor/sinksEnv';
 
 const usage = `usage: srlm check FILE|DIR|-... [options]
 

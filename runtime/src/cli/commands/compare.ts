@@ -18,7 +18,7 @@ import {
   type ComparedRun,
   type StoredStudy,
 } from '../../study/table';
-import { locateRun, parse, STORE_OPTIONS, STORE_USAGE, storeFor } from '../run-common';
+import { locateRun, parse, STORE_OPTIONS, STORE_USAGE, storeFor } from '../runArgs';
 
 const usage = `usage: srlm compare RUN... [options]
        srlm compare --study ID [options]

@@ -2,8 +2,8 @@
 // runs that did not report live join the rest of a team's experiments (docs/results.md).
 import type { CliCommand, CliIO } from '../command';
 import { UsageError } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
-import { parse } from '../run-common';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engineResults';
+import { parse } from '../runArgs';
 
 const TARGETS = ['tensorboard', 'wandb', 'mlflow', 'csv'] as const;
 

@@ -5,8 +5,8 @@
 // usage or an unreadable file.
 import { writeFile } from 'node:fs/promises';
 import { readInputs } from '../inputs';
-import { fsErrorReason } from '../../store/fs-util';
-import { unifiedDiff } from '../unified-diff';
+import { fsErrorReason } from '../../store/fileIo';
+import { unifiedDiff } from '../unifiedDiff';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { encodingDiagnostic, format, LineIndex, type Diagnostic } from '../../../../server/src/core';
 

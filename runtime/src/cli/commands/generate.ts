@@ -13,7 +13,7 @@ import {
   type ProviderPreference,
 } from '../../inference';
 import { findPython } from '../../supervisor/python';
-import { spawnCommand } from '../../supervisor/spawn-command';
+import { spawnCommand } from '../../supervisor/spawnCommand';
 
 const usage = `usage: srlm generate CHECKPOINT --prompt TEXT [options]
 

@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import type { CliCommand, CliIO } from '../command';
 import { engineAlive, reconcileRun } from '../../supervisor/control';
-import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../runArgs';
 import { UsageError } from '../command';
-import { lastLinesOffset } from '../../store/fs-util';
+import { lastLinesOffset } from '../../store/fileIo';
 
 const usage = `usage: srlm logs RUN [options]
 

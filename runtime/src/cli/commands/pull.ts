@@ -7,7 +7,7 @@ import { renderHuman } from './check';
 import { engineFor } from './run';
 import { compilePlan, CompileError } from '../../plan/compile';
 import { hubProgressPrinter, hubRepos, HubResolveError, resolveHub } from '../../supervisor/resolve';
-import { parse } from '../run-common';
+import { parse } from '../runArgs';
 
 const usage = `usage: srlm pull FILE [options]
 

@@ -2,8 +2,8 @@
 // Hub (huggingface_hub in the engine's Python; its progress bars show on stderr). docs/results.md.
 import type { CliCommand, CliIO } from '../command';
 import { UsageError } from '../command';
-import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engine-results';
-import { parse } from '../run-common';
+import { ENGINE_OPTIONS, ENGINE_USAGE, printResult, runEngineCommand } from '../engineResults';
+import { parse } from '../runArgs';
 
 const usage = `usage: srlm push RUN --stage S --repo NAMESPACE/NAME [options]
 

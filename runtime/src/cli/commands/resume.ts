@@ -3,7 +3,7 @@
 import type { CliCommand, CliIO } from '../command';
 import { resumeRun, RunStateError } from '../../supervisor/control';
 import { followRun } from '../follow';
-import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../runArgs';
 import { engineFor } from './run';
 
 const usage = `usage: srlm resume RUN [options]

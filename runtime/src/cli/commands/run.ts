@@ -5,14 +5,14 @@ import { UsageError, type CliCommand, type CliIO } from '../command';
 import { renderHuman } from './check';
 import { CompileError } from '../../plan/compile';
 import { CacheOptionError, type CacheDecision } from '../../plan/cache';
-import { describeDecision, refuseOnCheckErrors } from '../start-report';
+import { describeDecision, refuseOnCheckErrors } from '../startReport';
 import { checkEngine, EngineSetupError, type CheckedEngine } from '../../supervisor/python';
 import { PreflightError } from '../../supervisor/preflight';
 import { hubProgressPrinter } from '../../supervisor/resolve';
 import { startRun, type StartedRun } from '../../supervisor/start';
 import { followRun } from '../follow';
-import { parse } from '../run-common';
-import { runStudyCommand } from '../study-run';
+import { parse } from '../runArgs';
+import { runStudyCommand } from '../studyRun';
 import { fileDeclaresStudy } from '../../plan/study';
 
 const usage = `usage: srlm run FILE [options]

@@ -1,6 +1,6 @@
 // `srlm runs`: the run list (status, pipeline, start, duration, best eval, final eval scores), newest last.
 import type { CliCommand, CliIO } from '../command';
-import { compactEvals } from '../../events/eval-metrics';
+import { compactEvals } from '../../events/evalMetrics';
 import { listRunsReconciled } from '../../supervisor/control';
 import {
   formatDuration,
@@ -11,7 +11,7 @@ import {
   STORE_USAGE,
   storeFor,
   table,
-} from '../run-common';
+} from '../runArgs';
 
 const usage = `usage: srlm runs [options]
 

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { checkEngine, EngineSetupError, installRoot } from '../../supervisor/python';
-import { parse } from '../run-common';
+import { parse } from '../runArgs';
 import { defaultEnvDir, findEngineWheel, SetupError, setUpEnvironment } from '../../setup/environment';
-import { formatStepLine } from '../../setup/step-line';
-import type { TorchPreference } from '../../setup/torch-build';
+import { formatStepLine } from '../../setup/stepLine';
+import type { TorchPreference } from '../../setup/torchBuild';
 
 const usage = `usage: srlm setup [options]
 

@@ -1,12 +1,12 @@
 // `srlm show RUN`: one run in detail: stages with steps, time, last metrics, evals and checkpoints; problems.
 import type { CliCommand, CliIO } from '../command';
 import { reconcileRun } from '../../supervisor/control';
-import { loadRunState } from '../../store/run-summary';
-import { compareMetrics, describeSampling, isScoreMetric, scoreEntries } from '../../events/eval-metrics';
+import { loadRunState } from '../../store/runSummary';
+import { compareMetrics, describeSampling, isScoreMetric, scoreEntries } from '../../events/evalMetrics';
 import type { EvalRecord, RunState } from '../../events/state';
 import type { LineWarning } from '../../events/lines';
 import { summaryTable } from '../progress';
-import { formatDuration, formatNumber, formatWhen, locateRun, parse, STORE_OPTIONS, STORE_USAGE } from '../run-common';
+import { formatDuration, formatNumber, formatWhen, locateRun, parse, STORE_OPTIONS, STORE_USAGE } from '../runArgs';
 
 const usage = `usage: srlm show RUN [options]
 

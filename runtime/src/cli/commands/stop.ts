@@ -2,7 +2,7 @@
 // the timeout.
 import type { CliCommand, CliIO } from '../command';
 import { RunStateError, stopRun } from '../../supervisor/control';
-import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../runArgs';
 import { UsageError } from '../command';
 
 const usage = `usage: srlm stop RUN [options]

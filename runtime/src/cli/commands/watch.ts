@@ -1,7 +1,7 @@
 // `srlm watch RUN`: re-attach to a run (live progress if it is running; its summary if it has ended).
 import type { CliCommand, CliIO } from '../command';
 import { followRun } from '../follow';
-import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../run-common';
+import { parse, locateRun, STORE_OPTIONS, STORE_USAGE } from '../runArgs';
 
 const usage = `usage: srlm watch RUN [options]
 

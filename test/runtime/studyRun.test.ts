@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { followRun } from '../../runtime/src/cli/follow';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { runStudy } from '../../runtime/src/study/runner';
 import { PreflightError } from '../../runtime/src/supervisor/preflight';
 import { fakeEnv, metricSteps, range, readEvents, root, systemPython, tmpDir } from './helpers';

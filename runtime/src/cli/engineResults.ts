@@ -3,7 +3,7 @@
 // user named, passes its progress (stderr) through, and returns the JSON object it prints.
 import { spawn } from 'node:child_process';
 import type { CliIO } from './command';
-import { locateRun } from './run-common';
+import { locateRun } from './runArgs';
 import { checkEngine, ENGINE_MODULE, EngineSetupError } from '../supervisor/python';
 
 export const ENGINE_OPTIONS = {

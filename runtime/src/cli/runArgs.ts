@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatElapsed } from '../../../server/src/core/text/duration';
 import { UsageError, type CliIO } from './command';
 import { DEFAULT_RUNS_DIR } from '../plan/compile';
-import { RunStore, RunNotFoundError, RUN_FILES } from '../store/run-store';
+import { RunStore, RunNotFoundError, RUN_FILES } from '../store/runStore';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../runtime/src/store/run-store';
-import { srlm } from './cli-helpers';
+import { RunStore } from '../../runtime/src/store/runStore';
+import { srlm } from './cliHelpers';
 import { root, tmpDir } from './helpers';
 
 const venvPython = path.join(root, '.venv', 'bin', 'python');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fsErrorReason } from '../store/fs-util';
+import { fsErrorReason } from '../store/fileIo';
 import type { CliIO } from './command';
 import { decodeUtf8, type DecodedText } from '../../../server/src/core';
 

@@ -7,7 +7,7 @@ import {
   type ProcessInfo,
   type ProcessPlatform,
   type StopKind,
-} from './process-platform';
+} from './processPlatform';
 
 /** `lstart` is always five words in the C locale: "Wed Dec  2 11:43:37 2026". */
 const PS_LINE = /^\s*(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\d{4})\s+(\S+)\s+(\d+)\s?(.*)$/;

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { createRun, launchRun, stopRun } from '../../runtime/src/supervisor/control';
 import { refuseSignal } from '../../runtime/src/supervisor/process';
 import { checkEngine, pathVariable } from '../../runtime/src/supervisor/python';
-import { isBatchFile, quoteForCmd, spawnCommand } from '../../runtime/src/supervisor/spawn-command';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { isBatchFile, quoteForCmd, spawnCommand } from '../../runtime/src/supervisor/spawnCommand';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { fakeEnv, makePlan, systemPython, tmpDir } from './helpers';
 
 test('an .exe, or anything off Windows, starts directly with its arguments untouched', () => {

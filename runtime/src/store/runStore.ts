@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readJsonFile, writeFileAtomic } from './fs-util';
-import { checkNoLinks, checkPlanStages, checkRunId, checkRunRecord, isRunId } from './run-folder';
+import { readJsonFile, writeFileAtomic } from './fileIo';
+import { checkNoLinks, checkPlanStages, checkRunId, checkRunRecord, isRunId } from './runFolder';
 import type { Plan } from '../plan/types';
 
 export const RUN_RECORD_VERSION = 1;
@@ -73,7 +73,7 @@ export class RunNotFoundError extends Error {}
 export class RunStore {
   constructor(readonly root: string) {}
 
-  /** The folder of run `id`; an id that is not one safe path segment is refused (see run-folder.ts). */
+  /** The folder of run `id`; an id that is not one safe path segment is refused (see runFolder.ts). */
   dir(id: string): string {
     return path.join(this.root, checkRunId(id, this.root));
   }

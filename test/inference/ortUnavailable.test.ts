@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOrt, OrtUnavailableError } from '../../runtime/src/inference/ort';
-import { generationTargets, ortUnavailableMessage } from '../../runtime/src/inference/ort-targets';
+import { generationTargets, ortUnavailableMessage } from '../../runtime/src/inference/ortTargets';
 
 test('a failing onnxruntime-node load becomes one OrtUnavailableError naming this platform', () => {
   const missing = () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../runtime/src/store/run-store';
+import { RunStore } from '../../runtime/src/store/runStore';
 import { metricSteps, range, readEvents, root, tmpDir } from './helpers';
 
 const venvPython = path.join(root, '.venv', 'bin', 'python');

@@ -3,8 +3,8 @@
 // and `tasklist` shows neither). A clean stop is a stop-request file in the run folder, which the engine reads at
 // its next step boundary; a forced one is `taskkill /T /F` on the engine's tree.
 import * as path from 'node:path';
-import { RUN_FILES } from '../store/run-store';
-import type { EngineIdentity, OsFacts, ProcessInfo, ProcessPlatform, StopKind } from './process-platform';
+import { RUN_FILES } from '../store/runStore';
+import type { EngineIdentity, OsFacts, ProcessInfo, ProcessPlatform, StopKind } from './processPlatform';
 
 /** Prints the creation date (UTC, ISO 8601) and the command line on two lines, or nothing for no such process. */
 export function cimScript(pid: number): string {

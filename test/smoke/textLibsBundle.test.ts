@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { TextLibs } from '../../runtime/src/inference/text-libs';
+import type { TextLibs } from '../../runtime/src/inference/textLibs';
 
 const root = path.resolve(__dirname, '..', '..');
 const dist = (f: string) => path.join(root, 'dist', f);

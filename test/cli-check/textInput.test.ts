@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { srlm } from '../runtime/cli-helpers';
+import { srlm } from '../runtime/cliHelpers';
 import { compilePlan } from '../../runtime/src/plan/compile';
 import { analyze, decodeUtf8, firstInvalidByte } from '../../server/src/core';
 import { rng } from '../core/helpers';

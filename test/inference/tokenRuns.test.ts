@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ChatTokenizer } from '../../runtime/src/inference/tokenizer';
 import { generate, type GeneratedToken } from '../../runtime/src/inference/generate';
 import type { OnnxCausalLM } from '../../runtime/src/inference/model';
-import { tokenBytes, tokenRuns } from '../../runtime/src/inference/token-runs';
+import { tokenBytes, tokenRuns } from '../../runtime/src/inference/tokenRuns';
 import { runView } from '../../client/src/inspector/tokenText';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'inference', 'multilingual-tokenizer');

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeIssue, refusalMessage } from '../../runtime/src/supervisor/data-check';
-import { srlm } from './cli-helpers';
+import { describeIssue, refusalMessage } from '../../runtime/src/supervisor/dataCheck';
+import { srlm } from './cliHelpers';
 import { root, tmpDir } from './helpers';
 
 const python = path.join(root, '.venv', 'bin', 'python');

@@ -1,6 +1,6 @@
 // Linux: everything from /proc, and POSIX process groups (the engine is launched as a session leader).
-import type { EngineIdentity, OsFacts, ProcessInfo, ProcessPlatform } from './process-platform';
-import { posixStop, posixLeftovers } from './process-ps';
+import type { EngineIdentity, OsFacts, ProcessInfo, ProcessPlatform } from './processPlatform';
+import { posixStop, posixLeftovers } from './processPs';
 
 /**
  * Fields of /proc/<pid>/stat after the command name, which is parenthesised and may hold spaces or ')': split

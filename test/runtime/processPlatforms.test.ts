@@ -14,10 +14,10 @@ import {
   UnsafeSignalError,
   type EngineIdentity,
 } from '../../runtime/src/supervisor/process';
-import { parseProcStat } from '../../runtime/src/supervisor/process-linux';
-import type { OsFacts } from '../../runtime/src/supervisor/process-platform';
-import { parsePsLine } from '../../runtime/src/supervisor/process-ps';
-import { parseCimOutput, splitWindowsCommandLine } from '../../runtime/src/supervisor/process-win32';
+import { parseProcStat } from '../../runtime/src/supervisor/processLinux';
+import type { OsFacts } from '../../runtime/src/supervisor/processPlatform';
+import { parsePsLine } from '../../runtime/src/supervisor/processPs';
+import { parseCimOutput, splitWindowsCommandLine } from '../../runtime/src/supervisor/processWin32';
 
 interface Fake {
   facts: OsFacts;

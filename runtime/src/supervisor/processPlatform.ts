@@ -1,6 +1,6 @@
 // What the supervisor needs to know about a process and how it stops one, per operating system. Each
 // implementation reads the system only through `OsFacts` (files, commands, signals), so its parsing and the
-// commands it issues are unit-tested on any machine with injected facts (test/runtime/process-platforms.test.ts).
+// commands it issues are unit-tested on any machine with injected facts (test/runtime/processPlatforms.test.ts).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 

@@ -1,16 +1,16 @@
-// How eval results show outside the dashboard: the metric order and columns (runtime/src/events/eval-metrics.ts),
+// How eval results show outside the dashboard: the metric order and columns (runtime/src/events/evalMetrics.ts),
 // the run summary's per-eval metrics, and `srlm show` / `srlm runs` on a run folder with a validation and a test
 // eval, the validation one with sampled metrics (written by hand: no engine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compactEvals, compareMetrics, evalColumns, scoreEntries } from '../../runtime/src/events/eval-metrics';
-import { RunStore } from '../../runtime/src/store/run-store';
-import { listRuns } from '../../runtime/src/store/run-summary';
+import { compactEvals, compareMetrics, evalColumns, scoreEntries } from '../../runtime/src/events/evalMetrics';
+import { RunStore } from '../../runtime/src/store/runStore';
+import { listRuns } from '../../runtime/src/store/runSummary';
 import { createRun } from '../../runtime/src/supervisor/control';
 import { makePlan, stage, tmpDir } from './helpers';
-import { srlm } from './cli-helpers';
+import { srlm } from './cliHelpers';
 
 test('score metrics come first, accuracy then avg@K, pass@K, maj@K by K; timings after', () => {
   const names = ['eval_time_s', 'maj@8', 'pass@16', 'avg@8', 'pass@2', 'accuracy', 'avg@16', 'completion_len_mean'];

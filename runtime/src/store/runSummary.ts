@@ -3,12 +3,12 @@
 // extension's tree view do not re-read every events file each time; it is derived data and safe to delete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scoreEntries } from '../events/eval-metrics';
+import { scoreEntries } from '../events/evalMetrics';
 import { RunState } from '../events/state';
 import { readEventsFile } from '../events/tail';
 import type { LineWarning } from '../events/lines';
-import { readJsonFile, writeFileAtomic } from './fs-util';
-import { type RunRecord, type RunRecordStatus, type RunStore } from './run-store';
+import { readJsonFile, writeFileAtomic } from './fileIo';
+import { type RunRecord, type RunRecordStatus, type RunStore } from './runStore';
 
 // 2: stages carry `evals` and runs `final` (every eval block's latest metrics, not only the last block's).
 export const INDEX_VERSION = 2;

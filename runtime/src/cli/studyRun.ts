@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { UsageError, type CliIO } from './command';
 import { followRun } from './follow';
-import { describeDecision, refuseOnCheckErrors } from './start-report';
+import { describeDecision, refuseOnCheckErrors } from './startReport';
 import { CompileError } from '../plan/compile';
 import { compileStudy } from '../plan/study';
 import { runStudy, StudyOptionError } from '../study/runner';

@@ -4,7 +4,7 @@
 // plan's stage names goes through here, so a forged value is refused once, with the file and field named.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataFileError } from './fs-util';
+import { DataFileError } from './fileIo';
 
 /**
  * What a run id may look like: one path segment that cannot be `.`/`..`, no separators, no leading dot or dash.

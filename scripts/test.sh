@@ -17,7 +17,8 @@ bash scripts/setup-python.sh || { echo "python set-up failed"; exit 1; }
 
 step "typecheck" npx tsc -p tsconfig.json
 generated_files() {
-  npx tsx server/src/core/schema/planSchema.ts --check && npx tsx server/src/core/schema/planTypes.ts --check
+  npx tsx server/src/core/schema/planSchema.ts --check && npx tsx server/src/core/schema/planTypes.ts --check &&
+    npx tsx server/src/core/schema/planDoc.ts --check
 }
 step "generated files" generated_files
 step "lint (typescript)" npm run --silent lint

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderFieldsDoc } from '../../server/src/core/schema/fieldsDoc';
+import { fieldTable, renderPlanDoc } from '../../server/src/core/schema/planDoc';
 import {
   allCodes,
   analyze,
@@ -29,6 +30,17 @@ import { root } from './helpers';
 test('docs/fields.md is generated from the current schema', () => {
   const committed = readFileSync(path.join(root, 'docs', 'fields.md'), 'utf8');
   assert.equal(committed, renderFieldsDoc(), 'run: npx tsx server/src/core/schema/fieldsDoc.ts');
+});
+
+test("docs/plan.md's field tables are generated from the current schema", () => {
+  const committed = readFileSync(path.join(root, 'docs', 'plan.md'), 'utf8');
+  assert.equal(committed, renderPlanDoc(committed), 'run: npx tsx server/src/core/schema/planDoc.ts');
+  // A hand edit inside a marked table is overwritten; an unmarked end is refused.
+  const edited = committed.replace(/^\| seed \|.*$/m, '| seed | anything | 7 | hand-written |');
+  assert.notEqual(edited, committed);
+  assert.equal(renderPlanDoc(edited), committed);
+  assert.throws(() => renderPlanDoc('<!-- fields: eval -->\n| x |\n'), /no <!-- end fields -->/);
+  assert.match(fieldTable('stage rl').join('\n'), /^\| kd \{ teacher, weight, loss, temperature \} \| block/m);
 });
 
 /** Field names per `### …` section of docs/plan.md, from the first cell of each table row. */

@@ -349,6 +349,7 @@ const sftFields: FieldSpec[] = [
     type: { kind: 'ref', targets: ['dataset'], weighted: true },
     required: true,
     doc: 'Training dataset, or a weighted mix of datasets (`0.7 * cot + 0.3 * r1`: sampling proportions); each needs `completion` or `messages`.',
+    planForm: 'a name, or a mix: `[{ "dataset": "cot", "weight": 0.7 }, …]` with weights summing to 1',
   },
   {
     name: 'epochs',
@@ -412,6 +413,7 @@ const kdOnlyFields: FieldSpec[] = [
     type: { kind: 'kdLoss' },
     default: { name: 'jsd', beta: 0.5 },
     defaultText: 'jsd(beta = 0.5)',
+    planForm: '`{ "name": "jsd", "beta": 0.5 }` (`beta` only for jsd)',
     doc: `Distillation divergence: ${kdLossDoc}`,
   },
   {
@@ -476,6 +478,7 @@ export const rlSpec: StageKindSpec = {
       type: { kind: 'ref', targets: ['dataset'], weighted: true },
       required: true,
       doc: 'Prompt dataset, or a weighted mix of datasets (`0.5 * gsm8k + 0.5 * math`); each needs `answer` for the rewards.',
+      planForm: 'a name, or a mix: `[{ "dataset": "cot", "weight": 0.7 }, …]` with weights summing to 1',
     },
     {
       name: 'algorithm',
@@ -601,6 +604,8 @@ export const rlSpec: StageKindSpec = {
       type: { kind: 'reward' },
       default: [{ fn: 'accuracy', weight: 1.0 }],
       defaultText: 'accuracy',
+      planForm:
+        '`[{ "fn": "accuracy", "weight": 1.0 }, { "fn": "length_penalty", "weight": 0.1, "args": { "max": 512 } }]` (`args` only when given)',
       doc: 'Weighted sum of reward functions, e.g. `accuracy + 0.2 * format + 0.1 * length_penalty(max = 512)`. Built in: `accuracy`, `format`, `length_penalty`; others come from `reward_file` and may take keyword arguments too.',
     },
     {

@@ -60,6 +60,8 @@ export interface FieldSpec {
   readonly aliases?: readonly string[];
   /** Former names that stay valid without a warning (`path` for a dataset's `source`: old files keep working). */
   readonly synonyms?: readonly string[];
+  /** How the value is written in plan.json when that differs from the `.srlm` text (docs/plan.md shows it). */
+  readonly planForm?: string;
 }
 
 export interface BlockSpec {

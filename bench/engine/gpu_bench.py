@@ -233,21 +233,22 @@ def bench_grpo(
     )
     for p in ref.parameters():
         p.requires_grad_(False)
+    # The stage's own defaults (grpo, kl 0.04, epsilon 0.2, temperature 1) with the benchmark's shape.
     cfg = from_partial(
-        RlConfig, {"data": "bench", "lr": 1e-6, "warmup": 0.0, "scheduler": "constant"}
+        RlConfig,
+        {
+            "data": "bench",
+            "lr": 1e-6,
+            "warmup": 0.0,
+            "scheduler": "constant",
+            "prompts_per_step": prompts,
+            "group": group,
+            "batch_size": micro,
+            "max_new_tokens": max_new,
+        },
     )
     opt, _ = make_optimizer(model, cfg, 10)
-    settings = GRPOSettings(
-        group=group,
-        micro=micro,
-        temperature=1.0,
-        epsilon=0.2,
-        epsilon_high=0.2,
-        kl=0.04,
-        loss_agg="grpo",
-        max_new_tokens=max_new,
-        overlong_filter=False,
-    )
+    settings = GRPOSettings.of(cfg)
     g = torch.Generator().manual_seed(1)
     prompt_ids = [
         torch.randint(3, vocab, (prompt_len,), generator=g).tolist()
@@ -292,7 +293,7 @@ def bench_grpo(
         rewards=scores.total,
         advantages=adv,
     )
-    batch.ref_logp = batch_logprobs(ref, batch, micro, 1.0)
+    batch.ref_logp = batch_logprobs(ref, batch, settings.micro, settings.temperature)
     update = policy_update(model, batch, settings, lambda loss: loss.backward())
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()

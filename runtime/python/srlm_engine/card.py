@@ -101,19 +101,19 @@ def draw_curves(run: RunFolder, stages: list[Stage], path: Path) -> bool:
             (e["step"], e["metrics"][metric])
             for e in run.events
             if e.get("type") == "metrics"
-            and e.get("stage") == st["name"]
+            and e.get("stage") == st.name
             and isinstance(e.get("metrics", {}).get(metric), (int, float))
         ]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], color="tab:blue", label=metric)
-        ax.set_title(f"{st['name']} ({st.get('kind')})")
+        ax.set_title(f"{st.name} ({st.kind})")
         ax.set_xlabel("step")
         ax.set_ylabel(metric)
         acc = [
             (e.get("step") or 0, e["metrics"]["accuracy"])
             for e in run.events
             if e.get("type") == "eval"
-            and e.get("stage") == st["name"]
+            and e.get("stage") == st.name
             and isinstance(e.get("metrics", {}).get("accuracy"), (int, float))
         ]
         if acc:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from .generation import generate
+from .plan_types import EvalSpec
 from .scoring import extract_answer, is_correct
 from .templates import ChatFormat, encode_prompts, prompt_text
 
@@ -86,15 +87,15 @@ def sampled_scores(
     return out
 
 
-def sampling_of(ev: dict) -> dict | None:
+def sampling_of(ev: EvalSpec) -> dict | None:
     """How an eval block draws its sampled metrics (None when it asks for none): temperature, top_p and the
     samples per prompt, n = max(k)."""
-    sampled = sampled_metric_names(ev["metrics"])
+    sampled = sampled_metric_names(ev.metrics)
     if not sampled:
         return None
     return {
-        "temperature": ev.get("temperature", 1.0),
-        "top_p": ev.get("top_p", 1.0),
+        "temperature": ev.temperature,
+        "top_p": ev.top_p,
         "samples_per_prompt": max(k for _, _, k in sampled),
     }
 
@@ -124,23 +125,21 @@ def evaluate(
     model,
     tokenizer,
     rows: list[dict],
-    ev: dict,
+    ev: EvalSpec,
     chat: ChatFormat | bool,
     batch_size: int = 64,
     seed: int = 0,
 ):
-    """Returns (metrics, samples). `ev` is a plan eval block with defaults applied; `seed` seeds the sampling."""
+    """Returns (metrics, samples) of the eval block `ev`; `seed` seeds the sampling."""
     t0 = time.perf_counter()
-    rows = rows[: ev["limit"]] if ev.get("limit") else rows
+    rows = rows[: ev.limit] if ev.limit else rows
     prompts = encode_prompts(tokenizer, rows, chat)
     metrics: dict[str, float] = {}
     samples: list[dict] = []
-    keep = ev.get("samples", 8)
+    keep = ev.samples
     sampling = sampling_of(ev)
-    if "accuracy" in ev["metrics"]:
-        outs = generate(
-            model, tokenizer, prompts, ev["max_new_tokens"], temperature=0.0, batch_size=batch_size
-        )
+    if "accuracy" in ev.metrics:
+        outs = generate(model, tokenizer, prompts, ev.max_new_tokens, temperature=0.0, batch_size=batch_size)
         correct = [is_correct(o.text, r["answer"]) for o, r in zip(outs, rows, strict=True)]
         metrics["accuracy"] = sum(correct) / len(rows)
         metrics["completion_len_mean"] = sum(len(o.ids) for o in outs) / len(outs)
@@ -154,7 +153,7 @@ def evaluate(
                 model,
                 tokenizer,
                 prompts,
-                ev["max_new_tokens"],
+                ev.max_new_tokens,
                 temperature=sampling["temperature"],
                 top_p=sampling["top_p"],
                 num_return_sequences=n,
@@ -163,7 +162,7 @@ def evaluate(
         groups = [outs[i * n : (i + 1) * n] for i in range(len(rows))]
         correct_s = [[is_correct(o.text, r["answer"]) for o in g] for g, r in zip(groups, rows, strict=True)]
         answers = [[extract_answer(o.text) for o in g] for g in groups]
-        metrics.update(sampled_scores(correct_s, answers, ev["metrics"]))
+        metrics.update(sampled_scores(correct_s, answers, ev.metrics))
         metrics["sampled_len_mean"] = sum(len(o.ids) for o in outs) / len(outs)
         metrics["sampled_truncation_rate"] = sum(o.truncated for o in outs) / len(outs)
         if not samples:

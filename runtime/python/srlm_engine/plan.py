@@ -21,6 +21,7 @@ from .plan_types import (
     DatasetSpec,
     EvalSpec,
     KdConfig,
+    KdMix,
     ModelSpec,
     Ref,
     RlConfig,
@@ -87,13 +88,17 @@ def _fill_defaults(value: Any, schema: dict, root: dict) -> None:
 def _apply_kind_defaults(stage: dict, root: dict, where: str) -> None:
     kind_schema = root["$defs"][f"stage_{stage['kind']}"]
     _fill_defaults(stage, kind_schema, root)
-    cfg = stage["config"]
+    _derive_defaults(stage["kind"], stage["config"], where)
+
+
+def _derive_defaults(kind: str, cfg: dict, where: str) -> None:
+    """The defaults that depend on other fields (docs/plan.md): JSD's beta, the `algorithm` presets of rl."""
     for block in ("loss",):
         if isinstance(cfg.get(block), dict) and cfg[block].get("name") == "jsd":
             cfg[block].setdefault("beta", 0.5)
     if isinstance(cfg.get("kd"), dict) and cfg["kd"]["loss"].get("name") == "jsd":
         cfg["kd"]["loss"].setdefault("beta", 0.5)
-    if stage["kind"] == "rl":
+    if kind == "rl":
         algo = cfg["algorithm"]
         if cfg.get("epsilon_high") is None:
             cfg["epsilon_high"] = 0.28 if algo == "dapo" else cfg["epsilon"]
@@ -183,8 +188,9 @@ _DECLARED_AT: dict[type, tuple[str, ...]] = {
     SftConfig: ("$defs", "stage_sft", "properties", "config"),
     KdConfig: ("$defs", "stage_kd", "properties", "config"),
     RlConfig: ("$defs", "stage_rl", "properties", "config"),
+    KdMix: ("$defs", "stage_kd", "properties", "config", "properties", "mix"),
 }
-_Part = TypeVar("_Part", ModelSpec, DatasetSpec, EvalSpec, SftConfig, KdConfig, RlConfig)
+_Part = TypeVar("_Part", ModelSpec, DatasetSpec, EvalSpec, SftConfig, KdConfig, RlConfig, KdMix)
 
 
 def from_partial(cls: type[_Part], written: Mapping[str, Any]) -> _Part:
@@ -199,6 +205,8 @@ def from_partial(cls: type[_Part], written: Mapping[str, Any]) -> _Part:
     _fill_defaults(value, node, schema)
     if cls is DatasetSpec:
         _rename_synonyms(value)
+    if cls is KdConfig or cls is RlConfig:
+        _derive_defaults("rl" if cls is RlConfig else "kd", value, cls.__name__)
     return cls.from_json(value)
 
 

@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from .plan_record import PlanRecord
-
 _T = TypeVar("_T")
 
 
@@ -30,7 +28,7 @@ class Ref:
 
 
 @dataclass
-class Settings(PlanRecord):
+class Settings:
     """The `settings` of the pipeline block."""
 
     seed: int
@@ -67,7 +65,7 @@ class Settings(PlanRecord):
 
 
 @dataclass
-class ModelSpec(PlanRecord):
+class ModelSpec:
     """A model: a Hugging Face hub id or a local folder in Hugging Face layout."""
 
     source: str
@@ -98,7 +96,7 @@ class ModelSpec(PlanRecord):
 
 
 @dataclass
-class DatasetSpec(PlanRecord):
+class DatasetSpec:
     """A dataset: a hub dataset, a local file or folder (read through Hugging Face `datasets`), or a built-in generated task. Exactly one of `source` and `builtin`. Guide: docs/data.md."""
 
     source: str | None
@@ -151,7 +149,7 @@ class DatasetSpec(PlanRecord):
 
 
 @dataclass
-class EvalSpec(PlanRecord):
+class EvalSpec:
     """Evaluation on a dataset with an answer column, after stages and optionally during them."""
 
     data: str
@@ -182,7 +180,7 @@ class EvalSpec(PlanRecord):
 
 
 @dataclass
-class SftConfig(PlanRecord):
+class SftConfig:
     """Supervised fine-tuning: token cross-entropy on completions (prompt tokens masked). Full or LoRA."""
 
     init: str | dict[str, str] | None
@@ -235,7 +233,7 @@ class SftConfig(PlanRecord):
 
 
 @dataclass
-class DataPart(PlanRecord):
+class DataPart:
     """One dataset of a weighted mix; the weights of a mix sum to 1."""
 
     dataset: str
@@ -250,7 +248,7 @@ class DataPart(PlanRecord):
 
 
 @dataclass
-class LoraConfig(PlanRecord):
+class LoraConfig:
     """Train LoRA adapters instead of all weights."""
 
     rank: int
@@ -269,7 +267,7 @@ class LoraConfig(PlanRecord):
 
 
 @dataclass
-class KdConfig(PlanRecord):
+class KdConfig:
     """Knowledge distillation from a teacher; every sft field applies, plus the distillation settings."""
 
     init: str | dict[str, str] | None
@@ -334,7 +332,7 @@ class KdConfig(PlanRecord):
 
 
 @dataclass
-class KdLoss(PlanRecord):
+class KdLoss:
     """Distillation divergence: `forward_kl`, `reverse_kl`, or `jsd(beta = B)` (generalised Jensen–Shannon, B in 0..1)."""
 
     name: Literal["forward_kl", "reverse_kl", "jsd"]
@@ -349,7 +347,7 @@ class KdLoss(PlanRecord):
 
 
 @dataclass
-class KdMix(PlanRecord):
+class KdMix:
     """Hybrid objective: loss = sft · CE + kd · KD."""
 
     sft: float
@@ -364,7 +362,7 @@ class KdMix(PlanRecord):
 
 
 @dataclass
-class RlConfig(PlanRecord):
+class RlConfig:
     """Reinforcement learning with verifiable rewards (GRPO family): G samples per prompt, group-normalised advantages, clipped ratio, optional KL to a reference and KD regulariser."""
 
     init: str | dict[str, str] | None
@@ -451,7 +449,7 @@ class RlConfig(PlanRecord):
 
 
 @dataclass
-class RewardTerm(PlanRecord):
+class RewardTerm:
     """One weighted function of a reward sum, with its keyword arguments."""
 
     fn: str
@@ -468,7 +466,7 @@ class RewardTerm(PlanRecord):
 
 
 @dataclass
-class RlKd(PlanRecord):
+class RlKd:
     """KD regulariser inside an rl stage: adds weight · KD(teacher ‖ policy) to the RL loss."""
 
     teacher: str | dict[str, str]
@@ -491,7 +489,7 @@ StageConfig = SftConfig | KdConfig | RlConfig
 
 
 @dataclass
-class Stage(PlanRecord):
+class Stage:
     """A stage of the pipeline: its config and what surrounds it."""
 
     name: str

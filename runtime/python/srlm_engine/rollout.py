@@ -16,6 +16,7 @@ this repository's tests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -25,14 +26,19 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
 from . import models
 from .generation import Completion
 from .generation import generate as hf_generate
+from .plan_types import RlConfig
 from .templates import encode_prompts, open_think_prefix, prompt_text
+
+if TYPE_CHECKING:
+    from .run import Context
+    from .stages.common import StageLoop
 
 DEFAULT_GPU_MEMORY = 0.3
 
@@ -120,7 +126,7 @@ class PagedRollout:
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.tokenizer, self.device = tokenizer, device
         with device:  # built on the device: its random init is overwritten by the sync below anyway
-            self.copy = AutoModelForCausalLM.from_config(
+            self.copy: Any = AutoModelForCausalLM.from_config(
                 base.config, dtype=dtype, attn_implementation=base.config._attn_implementation
             )
         self.copy.eval().requires_grad_(False)
@@ -244,7 +250,9 @@ def hf_named_weights(model) -> Iterator[tuple[str, torch.Tensor]]:
                 if a in getattr(mod, "lora_A", {}) and a not in getattr(mod, "merged_adapters", [])
             ]
             if live:
-                deltas[mod_name] = lambda mod=mod, live=live: sum(mod.get_delta_weight(a) for a in live)
+                deltas[mod_name] = lambda mod=mod, live=live: functools.reduce(
+                    torch.add, [mod.get_delta_weight(a) for a in live]
+                )
     for name, t in base.state_dict().items():
         hf = _peft_name(name)
         if hf is None:
@@ -322,7 +330,7 @@ class VLLMRollout:
         # Prefix caching keeps KV blocks computed by the old weights; it is only safe where the cache can be
         # reset after a sync.
         self.prefix_caching = hasattr(vllm.LLM, "reset_prefix_cache")
-        self.llm = vllm.LLM(
+        self.llm: Any = vllm.LLM(
             model=str(self.folder),
             tokenizer=str(self.folder),
             dtype="bfloat16",
@@ -504,23 +512,21 @@ def longest_prompt(tokenizer, rows: list[dict], chat) -> int:
     return max((len(p) for p in encode_prompts(tokenizer, rows, chat)), default=0)
 
 
-def for_stage(ctx, loop, cfg: dict, rows: list[dict]) -> RolloutBackend:
+def for_stage(ctx: Context, loop: StageLoop, cfg: RlConfig, rows: list[dict]) -> RolloutBackend:
     """The RL stage's backend; a `rollout_fallback` warning when vLLM was asked for but cannot be used."""
     backend, why = select_backend(
-        cfg.get("rollout", "hf"),
+        cfg.rollout,
         loop.model,
         loop.tokenizer,
         ctx.device,
         seed=ctx.seed,
         max_model_len=lambda: (
-            longest_prompt(
-                loop.tokenizer, rows, ctx.chat_format(loop.name, cfg["data"], cfg.get("chat_template", True))
-            )
-            + cfg["max_new_tokens"]
+            longest_prompt(loop.tokenizer, rows, ctx.chat_format(loop.name, cfg.data, cfg.chat_template))
+            + cfg.max_new_tokens
         ),
         # One generate call for this rank's whole generation batch: decoding is bound by per-step latency, and
         # the update's micro-batch (`batch_size`, one group by default) would serialise 8 decodes per step.
-        hf_batch_size=max(cfg["group"], cfg["prompts_per_step"] // max(ctx.world_size, 1) * cfg["group"]),
+        hf_batch_size=max(cfg.group, cfg.prompts_per_step // max(ctx.world_size, 1) * cfg.group),
         world_size=ctx.world_size,
         sharded=ctx.sharded,
     )

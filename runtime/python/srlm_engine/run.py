@@ -18,7 +18,6 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import torch
 
@@ -159,15 +158,7 @@ def run_evals(
         ev = ctx.plan.evals[name]
         rows = ctx.rows(ev.data)
         chat = ctx.chat_format(stage_name, ev.data, chat_template)
-        # TEMPORARY (issue 14): evaluation.py still annotates `ev` as a dict and reads it through PlanRecord.
-        metrics, samples = evaluate(
-            model,
-            tokenizer,
-            rows,
-            ev,  # pyright: ignore[reportArgumentType]
-            chat,
-            seed=eval_seed(ctx.seed, name),
-        )
+        metrics, samples = evaluate(model, tokenizer, rows, ev, chat, seed=eval_seed(ctx.seed, name))
         n = min(len(rows), ev.limit) if ev.limit else len(rows)
         ctx.events.emit(
             "eval",
@@ -179,7 +170,7 @@ def run_evals(
             metrics=metrics,
             duration_s=metrics.get("eval_time_s"),
             # How the sampled metrics were drawn, so a table of avg@k or pass@k can say at what temperature.
-            sampling=sampling_of(ev),  # pyright: ignore[reportArgumentType]
+            sampling=sampling_of(ev),
         )
         if samples:
             ctx.events.emit("samples", stage=stage_name, step=step, source="eval", eval=name, samples=samples)
@@ -194,8 +185,7 @@ def _stage_runner(kind: str) -> Callable[[Context, Stage, list[str]], str]:
         from .stages.kd import run_kd as fn
     else:
         from .stages.rl import run_rl as fn
-    # TEMPORARY (issue 14): stages/rl.py still annotates its stage as a dict and reads it through PlanRecord.
-    return cast(Callable[[Context, Stage, list[str]], str], fn)
+    return fn
 
 
 def _run_cached(ctx: Context, st: Stage) -> None:
@@ -263,7 +253,7 @@ def run(
                 def sink_failed(message: str) -> None:
                     events.emit("warning", message=message, code="sink_failed")
 
-                events.sinks = sinks.open_live(plan.resolved_json, run_dir_p, sink_failed)
+                events.sinks = sinks.open_live(plan, run_dir_p, sink_failed)
         except (PlanError, sinks.SinkUnavailable) as e:
             events.emit("error", message=str(e), code="invalid_plan")
             events.emit("run_finished", status="failed", duration_s=time.time() - t0, message=str(e))

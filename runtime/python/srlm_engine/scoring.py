@@ -7,11 +7,14 @@ Eval checks answers in-process (`answer_is_correct`, no user code involved). RL 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from .losses import uniform_groups
+from .plan_types import RewardTerm, RlConfig
 from .rewards import RewardError, RewardRunner, answer_is_correct
 from .rewards import extract_answer as _extract
 
@@ -27,7 +30,9 @@ def extract_answer(completion: str) -> str | None:
 class RewardScorer:
     """Scores RL completions; `score` returns the runner's result or raises RewardError."""
 
-    def __init__(self, terms: list[dict], reward_file: str | None, timeout: float):
+    def __init__(
+        self, terms: Sequence[RewardTerm | Mapping[str, Any]], reward_file: str | None, timeout: float
+    ):
         self.runner = RewardRunner(terms, reward_file=reward_file, timeout=timeout)
         self.runner.start()  # a missing user function or a bad file fails here, before any generation
 
@@ -84,29 +89,26 @@ class Scores:
         )
 
 
-def reward_terms(stage: str, cfg: dict) -> list[dict]:
+def reward_terms(stage: str, cfg: RlConfig) -> list[RewardTerm]:
     """The stage's reward terms, with DAPO's soft overlong punishment added when `overlong_buffer` > 0.
 
     The punishment is the built-in `length_penalty` with its limit at `max_new_tokens` and a buffer of
     `overlong_buffer` tokens, weighted by `overlong_penalty` (DAPO's factor, 1 in the paper): 0 up to
     max_new_tokens − overlong_buffer tokens, then falling linearly to −overlong_penalty at max_new_tokens."""
-    terms = list(cfg["reward"])
-    buffer = int(cfg.get("overlong_buffer", 0))
+    terms = list(cfg.reward)
+    buffer = cfg.overlong_buffer
     if buffer <= 0:
         return terms
-    if buffer > cfg["max_new_tokens"]:
+    if buffer > cfg.max_new_tokens:
         raise ValueError(
-            f"stage {stage}: overlong_buffer = {buffer} is longer than max_new_tokens = {cfg['max_new_tokens']}"
+            f"stage {stage}: overlong_buffer = {buffer} is longer than max_new_tokens = {cfg.max_new_tokens}"
         )
-    if any(t.get("fn") == "length_penalty" for t in terms):
+    if any(t.fn == "length_penalty" for t in terms):
         raise ValueError(
             f"stage {stage}: reward already has length_penalty and overlong_buffer = {buffer} adds it again; "
             "keep one of them"
         )
-    return [
-        *terms,
-        {"fn": "length_penalty", "weight": float(cfg["overlong_penalty"]), "args": {"cache": buffer}},
-    ]
+    return [*terms, RewardTerm(fn="length_penalty", weight=cfg.overlong_penalty, args={"cache": buffer})]
 
 
 __all__ = ["RewardError", "RewardScorer", "extract_answer", "is_correct"]

@@ -21,7 +21,8 @@ from srlm_engine.evaluation import (
     sampling_of,
 )
 from srlm_engine.generation import generate
-from srlm_engine.plan import PlanError, validate
+from srlm_engine.plan import PlanError, from_partial, validate
+from srlm_engine.plan_types import EvalSpec
 from srlm_engine.run import EXIT_OK, run
 from srlm_engine.tasks import arithmetic
 from srlm_engine.templates import encode_prompts
@@ -75,8 +76,13 @@ def test_sampled_scores_refuse_too_few_samples_and_unknown_metrics():
 
 
 def test_sampling_settings_and_seed():
-    assert sampling_of({"metrics": ["accuracy"], "temperature": 0.5}) is None
-    ev = {"metrics": ["accuracy", "avg@4", "pass@8"], "temperature": 0.6, "top_p": 0.95}
+    assert (
+        sampling_of(from_partial(EvalSpec, {"data": "t", "metrics": ["accuracy"], "temperature": 0.5}))
+        is None
+    )
+    ev = from_partial(
+        EvalSpec, {"data": "t", "metrics": ["accuracy", "avg@4", "pass@8"], "temperature": 0.6, "top_p": 0.95}
+    )
     assert sampling_of(ev) == {"temperature": 0.6, "top_p": 0.95, "samples_per_prompt": 8}
     assert eval_seed(7, "valid") == eval_seed(7, "valid")
     assert len({eval_seed(7, "valid"), eval_seed(7, "test"), eval_seed(8, "valid")}) == 3
@@ -88,7 +94,7 @@ def test_a_plan_of_an_earlier_compiler_with_eval_temperature_0_still_loads(tmp_p
     evals = {"t": {"data": "test", "metrics": ["accuracy", "pass@2"], "temperature": 0.0}}
     raw = base_plan({"m": tmp_path}, [stage], evals=evals)
     plan = validate(raw)
-    assert plan.evals["t"]["temperature"] == 1.0 and plan.evals["t"]["top_p"] == 1.0
+    assert plan.evals["t"].temperature == 1.0 and plan.evals["t"].top_p == 1.0
     assert raw["evals"]["t"]["temperature"] == 0.0, "the caller's plan is not modified"
     raw["evals"]["t"]["temperature"] = -1.0
     with pytest.raises(PlanError, match="evals.t.temperature"):
@@ -110,7 +116,7 @@ def tiny():
 
 def _eval(tiny, seed, **ev):
     model, tok, rows = tiny
-    spec = {"max_new_tokens": 6, "samples": 4, **ev}
+    spec = from_partial(EvalSpec, {"data": "validation", "max_new_tokens": 6, "samples": 4, **ev})
     metrics, samples = evaluate(model, tok, rows, spec, chat=False, batch_size=16, seed=seed)
     metrics.pop("eval_time_s")
     return metrics, samples

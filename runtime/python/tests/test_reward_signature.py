@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from srlm_engine.plan import load_schema
+from srlm_engine.plan_types import RlConfig
 from srlm_engine.rewards import SIGNATURE, RewardError, RewardRunner, length_penalty
 from srlm_engine.rewards.signature import ARGUMENTS, EXTRAS
 
@@ -109,7 +110,8 @@ def test_reward_args_in_a_plan_are_validated_by_the_schema(tmp_path: Path):
         ],
     )
     plan = load(write_plan(tmp_path, base_plan({"m": tiny_model_dir(tmp_path)}, [rl])))
-    assert plan.stages[0]["config"]["reward"][1]["args"] == {"max": 64}
+    cfg = plan.stages[0].config
+    assert isinstance(cfg, RlConfig) and cfg.reward[1].args == {"max": 64}
     bad = json.loads((tmp_path / "plan.json").read_text())
     bad["stages"][0]["config"]["reward"][1]["args"] = {"max": [64]}
     (tmp_path / "plan.json").write_text(json.dumps(bad))

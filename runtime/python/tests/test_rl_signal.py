@@ -13,6 +13,8 @@ from engine_helpers import assert_events_valid, base_plan, read_events, stage, t
 
 from srlm_engine import losses
 from srlm_engine.generation import Completion
+from srlm_engine.plan import from_partial
+from srlm_engine.plan_types import RewardTerm, RlConfig
 from srlm_engine.rollout import Rollout, pick_groups
 from srlm_engine.run import EXIT_OK, run
 from srlm_engine.scoring import RewardScorer, Scores, reward_terms
@@ -163,11 +165,15 @@ def test_overlong_filter_leaves_truncated_completions_out_of_the_loss():
     assert not uniform.has_signal
 
 
+def _rl(**written) -> RlConfig:
+    return from_partial(RlConfig, {"data": "train", "max_new_tokens": 10, **written})
+
+
 def test_overlong_buffer_adds_dapo_soft_punishment_to_the_rewards():
-    cfg = {"reward": [{"fn": "accuracy", "weight": 1.0}], "max_new_tokens": 10, "overlong_buffer": 4}
-    terms = reward_terms("rl", {**cfg, "overlong_penalty": 0.5})
-    assert terms[-1] == {"fn": "length_penalty", "weight": 0.5, "args": {"cache": 4}}
-    assert reward_terms("rl", {**cfg, "overlong_buffer": 0, "overlong_penalty": 1.0}) == cfg["reward"]
+    accuracy = [{"fn": "accuracy", "weight": 1.0}]
+    terms = reward_terms("rl", _rl(reward=accuracy, overlong_buffer=4, overlong_penalty=0.5))
+    assert terms[-1] == RewardTerm(fn="length_penalty", weight=0.5, args={"cache": 4})
+    assert reward_terms("rl", _rl(reward=accuracy, overlong_buffer=0)) == [RewardTerm("accuracy", 1.0, None)]
     scorer = RewardScorer(terms, None, 30)
     try:
         lengths = [6, 7, 8, 10]  # 0 up to 10 - 4 = 6 tokens, then linear to -1 at 10; times 0.5
@@ -182,11 +188,11 @@ def test_overlong_buffer_adds_dapo_soft_punishment_to_the_rewards():
 
 
 def test_overlong_buffer_refuses_a_second_length_penalty_and_a_buffer_past_the_limit():
-    cfg = {"reward": [{"fn": "length_penalty", "weight": 1.0}], "max_new_tokens": 10, "overlong_penalty": 1.0}
+    length = [{"fn": "length_penalty", "weight": 1.0}]
     with pytest.raises(ValueError, match="stage rl: reward already has length_penalty"):
-        reward_terms("rl", {**cfg, "overlong_buffer": 4})
+        reward_terms("rl", _rl(reward=length, overlong_buffer=4))
     with pytest.raises(ValueError, match="overlong_buffer = 11 is longer than max_new_tokens = 10"):
-        reward_terms("rl", {**cfg, "reward": [], "overlong_buffer": 11})
+        reward_terms("rl", _rl(reward=[], overlong_buffer=11))
 
 
 # ---------------------------------------------------------------------------------------------- clip fraction, entropy

@@ -14,9 +14,13 @@ import json
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import RunInfo, Sink
 from .guard import GuardedSink
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 # report_to name → (module the sink imports, distribution to install, engine extra that installs it)
 BACKENDS: dict[str, tuple[str, str, str]] = {
@@ -95,9 +99,9 @@ def create(name: str, info: RunInfo, out: Path | None = None) -> Sink:
     raise SinkUnavailable(f"unknown back-end '{name}' (expected {', '.join(EXPORT_TARGETS)})")
 
 
-def open_live(plan: dict, run_dir: Path, warn: Callable[[str], None]) -> list[GuardedSink]:
+def open_live(plan: Plan, run_dir: Path, warn: Callable[[str], None]) -> list[GuardedSink]:
     """Sinks for a live run, each on its own thread; raises SinkUnavailable before anything starts."""
-    names = list(dict.fromkeys((plan.get("settings") or {}).get("report_to") or []))
+    names: list[str] = list(dict.fromkeys(plan.settings.report_to))
     if not names:
         return []
     require(names)

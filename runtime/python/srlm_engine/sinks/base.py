@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 
 @dataclass
@@ -29,29 +32,31 @@ class RunInfo:
     pipeline_text: str | None = None
 
     @classmethod
-    def from_plan(cls, plan: dict, run_dir: Path, run_id: str | None = None) -> RunInfo:
-        settings = plan.get("settings") or {}
+    def from_plan(cls, plan: Plan, run_dir: Path, run_id: str | None = None) -> RunInfo:
+        settings = plan.settings
         run_dir = Path(run_dir)
         run_id = run_id or run_dir.name
         return cls(
             run_id=run_id,
             run_dir=run_dir,
-            pipeline=str(plan.get("pipeline") or "pipeline"),
-            project=settings.get("project") or str(plan.get("pipeline") or "srlm"),
-            run_name=settings.get("run_name") or run_id,
-            tags=[str(t) for t in settings.get("tags") or []],
-            tracking_uri=settings.get("tracking_uri"),
-            plan=plan,
-            pipeline_text=pipeline_text(run_dir, plan),
+            pipeline=plan.pipeline,
+            # Absent (null) project and run_name mean the pipeline name and the run id (the schema's docs).
+            project=settings.project or plan.pipeline,
+            run_name=settings.run_name or run_id,
+            tags=list(settings.tags),
+            tracking_uri=settings.tracking_uri,
+            plan=plan.resolved_json,
+            pipeline_text=pipeline_text(run_dir, plan.resolved_json),
         )
 
     def config(self) -> dict:
         """The run's configuration as flat `key: value` pairs (W&B config, MLflow params, TensorBoard hparams)."""
         out: dict[str, Any] = {"pipeline": self.pipeline, "srlm_run_id": self.run_id}
-        out.update(flatten({"settings": self.plan.get("settings") or {}}))
-        for st in self.plan.get("stages") or []:
-            out[f"{st['name']}.kind"] = st.get("kind")
-            out.update(flatten(st.get("config") or {}, f"{st['name']}."))
+        # `plan` is the validated plan's JSON, every default applied: settings and each stage's config are there.
+        out.update(flatten({"settings": self.plan["settings"]}))
+        for st in self.plan["stages"]:
+            out[f"{st['name']}.kind"] = st["kind"]
+            out.update(flatten(st["config"], f"{st['name']}."))
         return out
 
 

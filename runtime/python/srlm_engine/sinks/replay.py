@@ -33,7 +33,7 @@ def export_run(run_dir: str | Path, to: str, out: str | Path | None = None) -> d
                 f"{target} already holds TensorBoard event files (the run reported to TensorBoard live?); "
                 "pass --out DIR to write a second copy elsewhere"
             )
-    info = RunInfo.from_plan(run.plan.resolved_json, run.path, run.run_id)
+    info = RunInfo.from_plan(run.plan, run.path, run.run_id)
     sink: Any = create(to, info, out_path)  # the chosen back-end's class: each names its output its own way
     sink.open()
     status = None

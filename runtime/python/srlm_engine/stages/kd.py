@@ -16,7 +16,8 @@ import torch
 from .. import data as data_mod
 from .. import heads, losses, models, packing
 from ..generation import generate
-from ..plan_types import KdConfig, Ref, Stage
+from ..plan import from_partial
+from ..plan_types import KdConfig, KdMix, Ref, Stage
 from .sft import supervised_loop
 
 if TYPE_CHECKING:
@@ -24,20 +25,13 @@ if TYPE_CHECKING:
     from .common import StageLoop
 
 
-def kd_token_sum(
-    student_logits, teacher_logits, mask, loss, temperature: float, vocab: int | None
-) -> torch.Tensor:
-    """TEMPORARY (issue 14): the former home of this loss, kept for stages/rl.py until it calls
-    `losses.kd_token_sum` itself."""
-    return losses.kd_token_sum(student_logits, teacher_logits, mask, loss.name, loss.beta, temperature, vocab)
-
-
 class KDLoss:
     def __init__(self, ctx: Context, cfg: KdConfig, teacher_ref: Ref):
         self.ctx, self.cfg = ctx, cfg
         self.teacher_ref = teacher_ref
-        self.w_kd = cfg.mix.kd if cfg.mix else 1.0
-        self.w_ce = cfg.mix.sft if cfg.mix else 0.0
+        # Without a `mix` block the loss is the mix of the block's declared defaults (KD alone).
+        mix = cfg.mix or from_partial(KdMix, {})
+        self.w_kd, self.w_ce = mix.kd, mix.sft
         self.teacher = None
         self.vocab: int | None = None
 

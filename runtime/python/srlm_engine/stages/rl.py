@@ -20,15 +20,20 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 
 from .. import data as data_mod
 from .. import distributed, losses, models, rollout
+from ..plan_types import RlConfig, RlKd, Stage
 from ..rollout import Rollout
 from ..scoring import RewardError, RewardScorer, Scores, reward_terms
 from .common import StageLoop
-from .kd import kd_token_sum
+
+if TYPE_CHECKING:
+    from ..rollout import RolloutBackend
+    from ..run import Context
 
 SAMPLE_EVERY = 10
 MAX_REWARD_FAILURES = 3
@@ -56,18 +61,29 @@ class GRPOSettings:
     overlong_filter: bool
 
     @classmethod
-    def of(cls, cfg: dict) -> GRPOSettings:
+    def of(cls, cfg: RlConfig) -> GRPOSettings:
         return cls(
-            group=int(cfg["group"]),
-            micro=int(cfg["batch_size"]),
-            temperature=float(cfg["temperature"]),
-            epsilon=float(cfg["epsilon"]),
-            epsilon_high=float(cfg["epsilon_high"]),
-            kl=float(cfg["kl"]),
-            loss_agg=str(cfg["loss_agg"]),
-            max_new_tokens=int(cfg["max_new_tokens"]),
-            overlong_filter=bool(cfg.get("overlong_filter", False)),
+            group=cfg.group,
+            micro=cfg.batch_size,
+            temperature=cfg.temperature,
+            epsilon=cfg.epsilon,
+            epsilon_high=derived(cfg.epsilon_high, "epsilon_high"),
+            kl=cfg.kl,
+            loss_agg=derived(cfg.loss_agg, "loss_agg"),
+            max_new_tokens=cfg.max_new_tokens,
+            overlong_filter=cfg.overlong_filter,
         )
+
+
+_Derived = TypeVar("_Derived")
+
+
+def derived(value: _Derived | None, name: str) -> _Derived:
+    """A field whose default depends on `algorithm`: the schema leaves it null and plan.py derives it, so a
+    typed RlConfig always carries it."""
+    if value is None:
+        raise ValueError(f"rl config: `{name}` is unset; build the config through plan.py, which derives it")
+    return value
 
 
 @dataclass
@@ -103,13 +119,14 @@ class RLBatch:
     def completion_ids(self) -> torch.Tensor:
         return self.input_ids[:, self.prompt_width :]
 
-    def to_state(self) -> dict:
+    def to_state(self) -> dict[str, Any]:
         """Plain tensors and numbers for a checkpoint (loaded with weights_only)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_state(cls, state: dict, device) -> RLBatch:
-        return cls(**{k: v.to(device) if torch.is_tensor(v) else v for k, v in state.items()})
+    def from_state(cls, state: dict[str, Any], device) -> RLBatch:
+        moved: dict[str, Any] = {k: v.to(device) if torch.is_tensor(v) else v for k, v in state.items()}
+        return cls(**moved)
 
 
 def build_batch(
@@ -190,7 +207,7 @@ def batch_logprobs(model, batch: RLBatch, micro: int, temperature: float) -> tor
 @dataclass
 class KDRegulariser:
     teacher: torch.nn.Module
-    cfg: dict  # the stage's `kd` block: weight, loss, temperature
+    cfg: RlKd  # the stage's `kd` block: weight, loss, temperature
     vocab: int
 
 
@@ -233,8 +250,13 @@ def policy_update(
         if kd is not None:
             with torch.no_grad():
                 t_lg = completion_logits(kd.teacher, batch, sl)
-            kd_term = kd_token_sum(lg, t_lg, m, kd.cfg["loss"], kd.cfg["temperature"], kd.vocab) / kept_total
-            loss = loss + kd.cfg["weight"] * kd_term
+            kd_term = (
+                losses.kd_token_sum(
+                    lg, t_lg, m, kd.cfg.loss.name, kd.cfg.loss.beta, kd.cfg.temperature, kd.vocab
+                )
+                / kept_total
+            )
+            loss = loss + kd.cfg.weight * kd_term
             out["kd"] += float(kd_term.detach())
         backward(loss)
         out["loss"] += float(loss.detach())
@@ -275,18 +297,18 @@ def _prompt_rows(
     return out
 
 
-def _prompts_per_rank(stage: str, cfg: dict, world: int) -> int:
-    pps, micro = cfg["prompts_per_step"], cfg["batch_size"]
+def _prompts_per_rank(stage: str, cfg: RlConfig, world: int) -> int:
+    pps, micro, group = cfg.prompts_per_step, cfg.batch_size, cfg.group
     if pps % world:
         raise ValueError(
             f"stage {stage}: prompts_per_step = {pps} must be a multiple of the {world} ranks, so that every "
             "rank samples whole groups"
         )
     per_rank = pps // world
-    if (per_rank * cfg["group"]) % micro:
+    if (per_rank * group) % micro:
         raise ValueError(
-            f"stage {stage}: batch_size = {micro} must divide each rank's {per_rank * cfg['group']} sequences "
-            f"(prompts_per_step / ranks x group = {pps} / {world} x {cfg['group']})"
+            f"stage {stage}: batch_size = {micro} must divide each rank's {per_rank * group} sequences "
+            f"(prompts_per_step / ranks x group = {pps} / {world} x {group})"
         )
     return per_rank
 
@@ -304,33 +326,41 @@ class Drawn:
 class GroupSampler:
     """Rollout and scoring of a generation batch, with DAPO's dynamic sampling when the stage asks for it."""
 
-    def __init__(self, ctx, loop: StageLoop, cfg: dict, rows: list[dict], backend, scorer: RewardScorer):
+    def __init__(
+        self,
+        ctx: Context,
+        loop: StageLoop,
+        cfg: RlConfig,
+        rows: list[dict],
+        backend: RolloutBackend,
+        scorer: RewardScorer,
+    ):
         self.ctx, self.loop, self.cfg, self.rows = ctx, loop, cfg, rows
         self.backend, self.scorer = backend, scorer
         self.per_rank = _prompts_per_rank(loop.name, cfg, ctx.world_size)
-        self.dynamic = bool(cfg.get("dynamic_sampling", False))
-        self.max_resample = int(cfg.get("max_resample", 0))
-        self.chat = ctx.chat_format(loop.name, cfg["data"], cfg.get("chat_template", True))
+        self.dynamic = cfg.dynamic_sampling
+        self.max_resample = cfg.max_resample
+        self.chat = ctx.chat_format(loop.name, cfg.data, cfg.chat_template)
 
     def _draw(self, gen_index: int) -> tuple[Rollout, Scores, float, float]:
         cfg, ctx = self.cfg, self.ctx
         t0 = time.perf_counter()
         batch_rows = _prompt_rows(
-            self.rows, ctx.seed, gen_index, cfg["prompts_per_step"], ctx.rank, ctx.world_size
+            self.rows, ctx.seed, gen_index, cfg.prompts_per_step, ctx.rank, ctx.world_size
         )
         ro = rollout.sample(
             self.backend,
             self.loop.tokenizer,
             batch_rows,
             self.chat,
-            group=cfg["group"],
-            max_new_tokens=cfg["max_new_tokens"],
-            temperature=cfg["temperature"],
-            top_p=cfg["top_p"],
+            group=cfg.group,
+            max_new_tokens=cfg.max_new_tokens,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
             seed=ctx.seed * 1_000_003 + gen_index,
         )
         t1 = time.perf_counter()
-        scores = self.scorer.score_rollout(ro, cfg["max_new_tokens"])
+        scores = self.scorer.score_rollout(ro, cfg.max_new_tokens)
         return ro, scores, t1 - t0, time.perf_counter() - t1
 
     def draw(self, gen_index: int, step: int) -> tuple[Drawn | None, int, dict[str, float]]:
@@ -409,11 +439,14 @@ def _samples(ro: Rollout, sc: Scores, n: int = 4) -> list[dict]:
     ]
 
 
-def make_batch(ctx, loop: StageLoop, cfg: dict, drawn: Drawn, ref_model, use_adapter_as_ref: bool) -> RLBatch:
+def make_batch(
+    ctx: Context, loop: StageLoop, cfg: RlConfig, drawn: Drawn, ref_model, use_adapter_as_ref: bool
+) -> RLBatch:
     """Advantages, sequences and the old/reference log-probs of the drawn groups."""
     s = GRPOSettings.of(cfg)
     model = loop.model
-    adv, _ = losses.group_advantages(drawn.scores.total, s.group, scale=cfg["scale_rewards"])
+    scale = derived(cfg.scale_rewards, "scale_rewards")
+    adv, _ = losses.group_advantages(drawn.scores.total, s.group, scale=scale)
     comps = drawn.rollout.completions
     batch = build_batch(
         drawn.rollout.prompts,
@@ -426,7 +459,7 @@ def make_batch(ctx, loop: StageLoop, cfg: dict, drawn: Drawn, ref_model, use_ada
         truncated=[c.truncated for c in comps] if s.overlong_filter else None,
     )
     batch.metrics = dict(drawn.metrics)
-    if cfg["updates_per_batch"] > 1:
+    if cfg.updates_per_batch > 1:
         batch.old_logp = batch_logprobs(model, batch, s.micro, s.temperature)
     if ref_model is not None:
         batch.ref_logp = batch_logprobs(ref_model, batch, s.micro, s.temperature)
@@ -436,23 +469,24 @@ def make_batch(ctx, loop: StageLoop, cfg: dict, drawn: Drawn, ref_model, use_ada
     return batch
 
 
-def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
-    cfg = stage["config"]
-    mu = cfg["updates_per_batch"]
-    loop = StageLoop(ctx, stage, int(cfg["steps"]), before_evals)
+def run_rl(ctx: Context, stage: Stage, before_evals: list[str]) -> str:
+    cfg = stage.config
+    assert isinstance(cfg, RlConfig)
+    mu = cfg.updates_per_batch
+    loop = StageLoop(ctx, stage, cfg.steps, before_evals)
     model, tok = loop.build_policy()
     ev = ctx.events
-    rows = ctx.rows(cfg["data"])
+    rows = ctx.rows(cfg.data)
     if any(r.get("answer") is None for r in rows[:1]):
-        raise ValueError(f"stage {loop.name}: dataset '{cfg['data']}' rows have no answer for the rewards")
+        raise ValueError(f"stage {loop.name}: dataset '{cfg.data}' rows have no answer for the rewards")
     # Built before resume loads a checkpoint's weights: the backend's weights are version 0 (the initial policy),
     # and the first rollout of a resumed stage syncs the loaded ones.
     backend = rollout.for_stage(ctx, loop, cfg, rows)
-    scorer = RewardScorer(reward_terms(loop.name, cfg), cfg.get("reward_file"), cfg.get("reward_timeout", 10))
+    scorer = RewardScorer(reward_terms(loop.name, cfg), cfg.reward_file, cfg.reward_timeout)
     ref_model = None
     use_adapter_as_ref = False
-    if cfg["kl"] > 0:
-        if cfg.get("lora"):
+    if cfg.kl > 0:
+        if cfg.lora is not None:
             use_adapter_as_ref = True  # the base weights under a disabled adapter are the reference
         else:
             # Copied before build_optimizer, which may shard the policy: the reference stays whole on every rank.
@@ -461,12 +495,13 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
                 p.requires_grad_(False)
     loop.build_optimizer()
     kd = None
-    if cfg.get("kd"):
-        teacher, _ = loop.load_teacher(stage["_teacher"])
+    if cfg.kd is not None:
+        assert stage.teacher_ref is not None  # plan.py resolves the teacher of a `kd` block
+        teacher, _ = loop.load_teacher(stage.teacher_ref)
         vocab, warning = models.check_kd_vocab(model, teacher, tok)
         if warning:
             ev.emit("warning", stage=loop.name, message=warning, code="kd_vocab_sliced")
-        kd = KDRegulariser(teacher, cfg["kd"], vocab)
+        kd = KDRegulariser(teacher, cfg.kd, vocab)
     step, extra = loop.start("rl")
     sampler = GroupSampler(ctx, loop, cfg, rows, backend, scorer)
     if ctx.world_size > 1:
@@ -474,7 +509,7 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             "log",
             stage=loop.name,
             level="info",
-            message=f"generation batch of {cfg['prompts_per_step']} prompts x {cfg['group']} samples: "
+            message=f"generation batch of {cfg.prompts_per_step} prompts x {cfg.group} samples: "
             f"{sampler.per_rank} prompts per rank on {ctx.world_size} ranks",
         )
     settings = GRPOSettings.of(cfg)
@@ -528,7 +563,7 @@ def run_rl(ctx, stage: dict, before_evals: list[str]) -> str:
             }
             if gen_metrics and drawn is not None and ((step - 1) // mu) % SAMPLE_EVERY == 0:
                 ev.emit("samples", stage=loop.name, step=step, source="rl", samples=drawn.samples)
-            state = {"skipped": skipped, "no_signal_run": watch.run}
+            state: dict[str, Any] = {"skipped": skipped, "no_signal_run": watch.run}
             if step % mu:
                 state["gen"] = batch.to_state()
             if loop.end_step(step, metrics, state):

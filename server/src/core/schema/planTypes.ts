@@ -59,7 +59,7 @@ class Emitter {
     this.classes.set(name, { shape, text: '' }); // reserve the name (and the order) before nested classes
     const props = (s.properties ?? {}) as Record<string, Schema>;
     const required = new Set((s.required ?? []) as string[]);
-    const lines = ['@dataclass', `class ${name}(PlanRecord):`, `    ${pyDocstring(doc)}`, ''];
+    const lines = ['@dataclass', `class ${name}:`, `    ${pyDocstring(doc)}`, ''];
     const args: string[] = [];
     for (const [key, sub] of Object.entries({ ...props, ...opts.replace })) {
       if (opts.skip?.has(key)) continue;
@@ -194,8 +194,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
-
-from .plan_record import PlanRecord
 
 _T = TypeVar("_T")
 

@@ -125,7 +125,7 @@ def bench_sft(model, device, batch: int, seq: int, steps: int, warmup: int) -> d
     from srlm_engine import losses, models
     from srlm_engine.plan import from_partial
     from srlm_engine.plan_types import SftConfig
-    from srlm_engine.stages.common import make_optimizer
+    from srlm_engine.stages.loop import make_optimizer
 
     cfg = from_partial(
         SftConfig, {"data": "bench", "lr": 1e-5, "warmup": 0.0, "scheduler": "constant"}
@@ -217,7 +217,7 @@ def bench_grpo(
     from srlm_engine.plan import from_partial
     from srlm_engine.plan_types import RlConfig
     from srlm_engine.scoring import RewardScorer
-    from srlm_engine.stages.common import make_optimizer
+    from srlm_engine.stages.loop import make_optimizer
     from srlm_engine.stages.rl import (
         GRPOSettings,
         batch_logprobs,

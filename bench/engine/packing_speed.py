@@ -1,5 +1,5 @@
 """CPU benchmark: SFT tokens/s with padded batches against padding-free packed rows, through the engine's own
-code (`data.make_batches` / `data.pack` / `data.collate`, `stages.sft.ce_loss`, `stages.common.make_optimizer`).
+code (`data.make_batches` / `data.pack` / `data.collate`, `stages.sft.ce_loss`, `stages.loop.make_optimizer`).
 
 Both modes train epochs over the same examples (lengths drawn like chain-of-thought SFT data: a short prompt and
 a long-tailed completion) from the same initial weights, alternating, `--rounds` epochs each; the figure is the
@@ -43,7 +43,7 @@ def _examples(n: int, max_len: int, vocab: int, seed: int):
 def _trainer(model_cfg: dict, attn: str):
     """A model and its optimizer, built the same way for both modes (same seed, same initial weights)."""
     import torch
-    from srlm_engine.stages.common import make_optimizer
+    from srlm_engine.stages.loop import make_optimizer
     from transformers import AutoConfig, AutoModelForCausalLM
 
     torch.manual_seed(0)

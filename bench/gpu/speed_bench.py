@@ -6,7 +6,7 @@ the engine's own code (random weights of Qwen2.5 shapes; nothing downloaded).
     before issue 18, `SRLM_FUSED_LOSS=0`), `fused` = the loss fused with the LM head on the same padded batches,
     `fused_packed` = fused loss on padding-free packed rows, `fused_packed_ckpt` = the same with per-layer
     activation checkpointing. Real (non-padding) tokens/s, MFU, peak memory.
-    Each step is `stages.sft.ce_loss` + backward + clipping + the engine's AdamW (`stages.common.make_optimizer`).
+    Each step is `stages.sft.ce_loss` + backward + clipping + the engine's AdamW (`stages.loop.make_optimizer`).
   * KD at 8k tokens with a Qwen2.5-1.5B-shaped bf16 teacher: peak memory and step time of `stages.kd.KDLoss`
     (JSD) with full logits against the fused loss.
   * GRPO generation with each rollout backend (`rollout.select_backend`: hf, static, paged), its warm-up
@@ -86,7 +86,7 @@ def build(cfg: dict, device, dtype, attn: str):
 
 
 def checkpointing(model, on: bool) -> None:
-    """Per-layer activation checkpointing on or off, as `stages.common.StageLoop.build_policy` turns it on."""
+    """Per-layer activation checkpointing on or off, as `stages.loop.StageLoop.build_policy` turns it on."""
     if on and hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5
         model.activation_checkpointing_enable(
             activation_checkpointing_kwargs={"use_reentrant": False}
@@ -148,7 +148,7 @@ def bench_sft_variant(
 ) -> dict:
     import torch
     from srlm_engine import data, models
-    from srlm_engine.stages.common import make_optimizer
+    from srlm_engine.stages.loop import make_optimizer
     from srlm_engine.stages.sft import ce_loss
 
     opt, _ = make_optimizer(
@@ -248,8 +248,8 @@ def ratios(cell: dict) -> dict:
 def bench_kd(student, teacher, device, seq: int) -> dict:
 
     from srlm_engine import data, models
-    from srlm_engine.stages.common import make_optimizer
     from srlm_engine.stages.kd import KDLoss
+    from srlm_engine.stages.loop import make_optimizer
 
     kd = KDLoss(
         None,

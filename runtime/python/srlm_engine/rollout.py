@@ -38,7 +38,7 @@ from .templates import encode_prompts, open_think_prefix, prompt_text
 
 if TYPE_CHECKING:
     from .run import Context
-    from .stages.common import StageLoop
+    from .stages.loop import StageLoop
 
 DEFAULT_GPU_MEMORY = 0.3
 

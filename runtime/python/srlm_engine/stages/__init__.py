@@ -1,1 +1,1 @@
-"""Stage trainers: sft.py, kd.py and rl.py over the shared loop machinery of common.py."""
+"""Stage trainers: sft.py, kd.py and rl.py over the shared loop machinery of loop.py (`StageLoop`)."""

@@ -22,7 +22,7 @@ from .sft import supervised_loop
 
 if TYPE_CHECKING:
     from ..run import Context
-    from .common import StageLoop
+    from .loop import StageLoop
 
 
 class KDLoss:

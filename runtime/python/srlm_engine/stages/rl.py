@@ -29,7 +29,7 @@ from .. import distributed, losses, models, rollout
 from ..plan_types import RlConfig, RlKd, Stage
 from ..rollout import Rollout
 from ..scoring import RewardError, RewardScorer, Scores, reward_terms
-from .common import StageLoop
+from .loop import StageLoop
 
 if TYPE_CHECKING:
     from ..rollout import RolloutBackend

@@ -14,7 +14,7 @@ from .. import data as data_mod
 from .. import distributed, heads, losses, models, packing
 from ..plan_types import KdConfig, SftConfig, Stage
 from ..templates import encode_example
-from .common import StageLoop
+from .loop import StageLoop
 
 if TYPE_CHECKING:
     from ..run import Context

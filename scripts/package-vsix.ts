@@ -76,7 +76,11 @@ export async function packageTargets(
   log: (line: string) => void = console.log,
 ): Promise<PackageResult[]> {
   const nodeModules = fs.realpathSync(path.join(root, 'node_modules'));
-  const files = await listFiles({ cwd: root, packageManager: PackageManager.None });
+  // vsce's own matching lets `!runtime/python/srlm_engine/**` win over a later `**/__pycache__/**`, so byte code
+  // left by a test run would ship: it is dropped here.
+  const files = (await listFiles({ cwd: root, packageManager: PackageManager.None })).filter(
+    (f) => !/(^|\/)__pycache__\//.test(f) && !f.endsWith('.pyc'),
+  );
   fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
   const work = fs.mkdtempSync(path.join(root, 'dist', '.vsix-stage-'));

@@ -43,6 +43,8 @@ def _examples(n: int, max_len: int, vocab: int, seed: int):
 def _trainer(model_cfg: dict, attn: str):
     """A model and its optimizer, built the same way for both modes (same seed, same initial weights)."""
     import torch
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import SftConfig
     from srlm_engine.stages.loop import make_optimizer
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -51,9 +53,17 @@ def _trainer(model_cfg: dict, attn: str):
         AutoConfig.for_model(**model_cfg), attn_implementation=attn
     )
     model.train()
-    opt, _ = make_optimizer(
-        model, {"lr": 1e-4, "warmup": 0.0, "scheduler": "constant"}, 1000
+    cfg = from_partial(
+        SftConfig,
+        {
+            "init": "m",
+            "data": "bench",
+            "lr": 1e-4,
+            "warmup": 0.0,
+            "scheduler": "constant",
+        },
     )
+    opt, _ = make_optimizer(model, cfg, 1000)
     return model, opt
 
 

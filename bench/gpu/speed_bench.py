@@ -143,19 +143,32 @@ def sft_examples(seq: int, tokens: int, vocab: int, seed: int):
     return out
 
 
+def bench_config(cls):
+    """A stage config as the benchmarks train with: the schema's defaults, lr 1e-6, no warm-up, constant."""
+    from srlm_engine.plan import from_partial
+
+    return from_partial(
+        cls,
+        {
+            "init": "s",
+            "data": "bench",
+            "lr": 1e-6,
+            "warmup": 0.0,
+            "scheduler": "constant",
+        },
+    )
+
+
 def bench_sft_variant(
     model, device, batches, variant: str, mean_len: float, warmup: int = 1
 ) -> dict:
     import torch
     from srlm_engine import data, models
+    from srlm_engine.plan_types import SftConfig
     from srlm_engine.stages.loop import make_optimizer
     from srlm_engine.stages.sft import ce_loss
 
-    opt, _ = make_optimizer(
-        model,
-        {"lr": 1e-6, "warmup": 0.0, "scheduler": "constant"},
-        len(batches) + warmup,
-    )
+    opt, _ = make_optimizer(model, bench_config(SftConfig), len(batches) + warmup)
     reset_peak(device)
     real = 0
     t0 = None
@@ -248,18 +261,14 @@ def ratios(cell: dict) -> dict:
 def bench_kd(student, teacher, device, seq: int) -> dict:
 
     from srlm_engine import data, models
+    from srlm_engine.plan import from_partial
+    from srlm_engine.plan_types import KdConfig, SftConfig
     from srlm_engine.stages.kd import KDLoss
     from srlm_engine.stages.loop import make_optimizer
 
     kd = KDLoss(
-        None,
-        {
-            "config": {
-                "loss": {"name": "jsd", "beta": 0.5},
-                "temperature": 1.0,
-                "mix": {},
-            }
-        },
+        None,  # no run context: the benchmark drives the loss itself
+        from_partial(KdConfig, {"init": "s", "teacher": "t", "data": "bench"}),
         None,
     )
     kd.teacher, kd.vocab = (
@@ -279,9 +288,7 @@ def bench_kd(student, teacher, device, seq: int) -> dict:
         "teacher_params": sum(p.numel() for p in teacher.parameters()),
     }
     for variant in ("plain", "fused"):
-        opt, _ = make_optimizer(
-            student, {"lr": 1e-6, "warmup": 0.0, "scheduler": "constant"}, 3
-        )
+        opt, _ = make_optimizer(student, bench_config(SftConfig), 3)
         reset_peak(device)
         try:
             with fused_loss(variant == "fused"):

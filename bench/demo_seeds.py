@@ -29,15 +29,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from demo_summary import avg_at_k, read_events
+
 DEFAULT_SEEDS = [1234, 7, 42, 99]
 STAGES = ("teacher", "student", "polish")
 
 
-def stage_block(text: str, stage: str) -> tuple[int, int]:
-    """Character span of `stage KIND NAME { … }`'s body (between the braces) in a .srlm text."""
-    m = re.search(rf"^\s*stage\s+\w+\s+{re.escape(stage)}\s*\{{", text, re.M)
+def block_span(text: str, name: str) -> tuple[int, int]:
+    """Character span of the body (between the braces) of `stage KIND NAME { … }` or `eval NAME { … }`."""
+    m = re.search(
+        rf"^\s*(?:stage\s+\w+|eval)\s+{re.escape(name)}\s*\{{", text, re.MULTILINE
+    )
     if not m:
-        raise SystemExit(f"--set: no stage {stage!r} in the pipeline")
+        raise SystemExit(f"--set: no stage or eval {name!r} in the pipeline")
     depth, i = 1, m.end()
     while depth:
         depth += {"{": 1, "}": -1}.get(text[i], 0)
@@ -46,14 +51,16 @@ def stage_block(text: str, stage: str) -> tuple[int, int]:
 
 
 def apply_set(text: str, assignment: str) -> str:
-    """`STAGE.FIELD=VALUE`: replace the field's line in that stage (one-line fields), or add it."""
+    """`BLOCK.FIELD=VALUE` (a stage or eval): replace the field's line in that block (one-line fields), or add it."""
     m = re.fullmatch(r"(\w+)\.(\w+)=(.+)", assignment)
     if not m:
-        raise SystemExit(f"--set {assignment!r}: expected STAGE.FIELD=VALUE")
-    stage, field, value = m.groups()
-    lo, hi = stage_block(text, stage)
+        raise SystemExit(f"--set {assignment!r}: expected BLOCK.FIELD=VALUE")
+    block, field, value = m.groups()
+    lo, hi = block_span(text, block)
     body = text[lo:hi]
-    line = re.compile(rf"^(\s*){re.escape(field)}\s*=.*$", re.M)
+    line = re.compile(
+        rf"^(\s*){re.escape(field)}\s*=.*$", re.MULTILINE
+    )  # a field on its own line
     if line.search(body):
         body = line.sub(lambda x: f"{x.group(1)}{field} = {value}", body, count=1)
     else:
@@ -63,37 +70,40 @@ def apply_set(text: str, assignment: str) -> str:
 
 def pipeline_for(src: Path, seed: int, sets: list[str]) -> str:
     text = src.read_text()
-    text = re.sub(r"^(\s*)seed\s*=\s*\d+", lambda m: f"{m.group(1)}seed = {seed}", text, count=1, flags=re.M)
+    text = re.sub(
+        r"^(\s*)seed\s*=\s*\d+",
+        lambda m: f"{m.group(1)}seed = {seed}",
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
     # The scratch copy lives elsewhere: make relative model and data paths absolute.
     text = re.sub(
-        r'"(\.\.?/[^"]*)"', lambda m: json.dumps(str((src.parent / m.group(1)).resolve())), text
+        r'"(\.\.?/[^"]*)"',
+        lambda m: json.dumps(str((src.parent / m.group(1)).resolve())),
+        text,
     )
     for s in sets:
         text = apply_set(text, s)
     return text
 
 
-def read_events(run_dir: Path) -> list[dict]:
-    lines = (run_dir / "events.jsonl").read_text().splitlines()
-    return [json.loads(x) for x in lines if x.strip()]
-
-
-def avg_at_k(metrics: dict) -> float | None:
-    for name, value in metrics.items():
-        if name.startswith("avg@"):
-            return value
-    return metrics.get("pass@1")
-
-
 def summarise(events: list[dict], eval_name: str) -> dict:
     out: dict = {"status": "running", "stage_s": {}, "cached": {}}
     for e in events:
         t = e["type"]
-        if t == "eval" and e["eval"] == eval_name:
-            key = "untrained" if e["stage"] == "student" and e["when"] == "before" else e["stage"]
+        if t == "eval" and e["eval"] == eval_name and e["when"] in ("before", "after"):
+            key = (
+                "untrained"
+                if e["stage"] == "student" and e["when"] == "before"
+                else e["stage"]
+            )
             if e["when"] == "before" and key != "untrained":
                 continue
-            out[key] = {"greedy": e["metrics"].get("accuracy"), "avg": avg_at_k(e["metrics"])}
+            out[key] = {
+                "greedy": e["metrics"].get("accuracy"),
+                "avg": avg_at_k(e["metrics"])[0],
+            }
         elif t == "stage_finished":
             out["stage_s"][e["stage"]] = e.get("duration_s")
             out["cached"][e["stage"]] = bool(e.get("cached"))
@@ -103,7 +113,9 @@ def summarise(events: list[dict], eval_name: str) -> dict:
     return out
 
 
-def run_seed(src: Path, seed: int, sets: list[str], runs: Path, no_cache: bool, scratch: Path) -> Path:
+def run_seed(
+    src: Path, seed: int, sets: list[str], runs: Path, no_cache: bool, scratch: Path
+) -> Path:
     plan = scratch / f"demo-seed-{seed}.srlm"
     plan.write_text(pipeline_for(src, seed, sets))
     before = set(runs.iterdir()) if runs.is_dir() else set()
@@ -113,7 +125,11 @@ def run_seed(src: Path, seed: int, sets: list[str], runs: Path, no_cache: bool, 
     log = scratch / f"demo-seed-{seed}.log"
     with log.open("w") as f:
         rc = subprocess.call(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-    new = [p for p in runs.iterdir() if p.is_dir() and p not in before and (p / "events.jsonl").is_file()]
+    new = [
+        p
+        for p in runs.iterdir()
+        if p.is_dir() and p not in before and (p / "events.jsonl").is_file()
+    ]
     if rc != 0 or not new:
         sys.stderr.write(log.read_text()[-3000:])
         raise SystemExit(f"seed {seed}: srlm run exited {rc} (log {log})")
@@ -141,7 +157,9 @@ def table(rows: list[tuple[int, dict]]) -> str:
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for seed, s in rows:
-        u, kd, rl, te = (s.get(k) or {} for k in ("untrained", "student", "polish", "teacher"))
+        u, kd, rl, te = (
+            s.get(k) or {} for k in ("untrained", "student", "polish", "teacher")
+        )
         st, c = s["stage_s"], s["cached"]
         lines.append(
             f"| {seed} | {pct(u.get('greedy'))} | {pct(kd.get('greedy'))} | {pct(kd.get('avg'))} "
@@ -158,11 +176,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--file", type=Path, default=ROOT / "examples" / "demo.srlm")
     ap.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS)
-    ap.add_argument("--eval", default="test", help="eval block to report (default test)")
+    ap.add_argument(
+        "--eval", default="test", help="eval block to report (default test)"
+    )
     ap.add_argument("--set", action="append", default=[], metavar="STAGE.FIELD=VALUE")
     ap.add_argument("--no-cache", action="store_true")
-    ap.add_argument("--summarise", type=Path, nargs="*", metavar="RUN_DIR", help="only summarise these runs")
-    ap.add_argument("--json", action="store_true", help="also print each seed's summary as JSON")
+    ap.add_argument(
+        "--summarise",
+        type=Path,
+        nargs="*",
+        metavar="RUN_DIR",
+        help="only summarise these runs",
+    )
+    ap.add_argument(
+        "--json", action="store_true", help="also print each seed's summary as JSON"
+    )
     args = ap.parse_args(argv)
 
     rows: list[tuple[int, dict]] = []
@@ -170,18 +198,28 @@ def main(argv: list[str] | None = None) -> int:
         for d in args.summarise:
             events = read_events(d)
             plan = json.loads((d / "plan.json").read_text())
-            rows.append((plan.get("settings", {}).get("seed", 0), summarise(events, args.eval)))
+            rows.append(
+                (plan.get("settings", {}).get("seed", 0), summarise(events, args.eval))
+            )
     else:
-        runs = ROOT / ".srlm" / "runs"  # the CLI's runs folder, from its working directory
+        runs = (
+            ROOT / ".srlm" / "runs"
+        )  # the CLI's runs folder, from its working directory
         runs.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="demo-seeds-"))
         for seed in args.seeds:
             t0 = time.time()
-            run_dir = run_seed(args.file.resolve(), seed, args.set, runs, args.no_cache, scratch)
+            run_dir = run_seed(
+                args.file.resolve(), seed, args.set, runs, args.no_cache, scratch
+            )
             s = summarise(read_events(run_dir), args.eval)
             s["run"] = str(run_dir)
             rows.append((seed, s))
-            print(f"seed {seed}: {run_dir.name} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"seed {seed}: {run_dir.name} ({time.time() - t0:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
             if args.json:
                 print(json.dumps({"seed": seed, **s}), flush=True)
     print(f"eval `{args.eval}`; settings: {' '.join(args.set) or '(file as is)'}")

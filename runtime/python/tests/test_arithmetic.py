@@ -19,10 +19,7 @@ def check_row(row, level):
     assert m.group(2) == row["answer"]
     steps = STEP.findall(m.group(1))
     assert " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps) == m.group(1)
-    if arithmetic.is_direct(row["prompt"], level.direct_fraction):
-        assert steps == []  # answered without the worked steps
-    else:
-        assert level.min_steps <= len(steps) <= level.max_steps
+    assert level.min_steps <= len(steps) <= level.max_steps
     prev = None
     for a, op, b, c in steps:
         a, b, c = int(a), int(b), int(c)
@@ -96,20 +93,6 @@ def test_easy_level_is_small_and_short():
     assert all(r["prompt"].count(" ") <= 6 for r in rows)
     ops = "".join(r["prompt"] for r in rows)
     assert all(op in ops for op in "+-*")
-
-
-def test_easy_level_answers_a_fixed_share_directly():
-    rows = arithmetic.generate("train", 2000, "easy")
-    direct = [r for r in rows if r["completion"].startswith("<think></think>")]
-    assert 0.25 < len(direct) / len(rows) < 0.35
-    assert all(arithmetic.is_direct(r["prompt"], 0.3) for r in direct)
-    # The choice belongs to the problem: the same prompt is direct in every seed's draw.
-    again = {r["prompt"]: r["completion"] for r in arithmetic.generate("train", 2000, "easy", seed=5)}
-    shared = [r for r in rows if r["prompt"] in again]
-    assert shared and all(again[r["prompt"]] == r["completion"] for r in shared)
-    assert not any(arithmetic.is_direct(r["prompt"], 0.0) for r in rows)
-    with pytest.raises(ValueError, match="direct_fraction"):
-        arithmetic.Level(1, 1, 5, 10, direct_fraction=1.0)
 
 
 def test_custom_level_and_errors():

@@ -13,8 +13,7 @@ level allows it, is exact), so a tiny model only ever sees small whole numbers.
 Public API
 ----------
 ``LEVELS: dict[str, Level]``
-    ``easy`` (1–2 steps, operands 1–9, + − ×, values ≤ 99: learnable by a tiny model in CPU minutes; 30 % of
-    its problems answered directly, without the worked steps — see ``Level.direct_fraction``),
+    ``easy`` (1–2 steps, operands 1–9, + − ×, values ≤ 99: learnable by a tiny model in CPU minutes),
     ``medium`` (2–3 steps, operands 1–20, values ≤ 400) and ``hard`` (3–5 steps, operands 1–50, ÷ too, values
     ≤ 2000). ``Level`` is a frozen dataclass; pass one directly for other knobs.
 ``generate(split="train", n=None, level="easy", seed=0, test_fraction=0.1, validation_fraction=0.1) -> list[dict]``
@@ -27,9 +26,6 @@ Public API
     ``test_fraction`` is test, the next ``validation_fraction`` validation, the rest train. (Before the
     validation split existed, test held the lowest 0.2; validation was carved from that held-out region so
     that train, and with it every trained demo model, stayed exactly as it was.)
-``is_direct(prompt, direct_fraction) -> bool``
-    Whether a problem's completion skips the steps (``<think></think> \\boxed{N}``): a hash of the prompt, so the
-    same problem is direct in every split, seed and level with that fraction.
 ``make_problem(rng, level) -> Problem``
     One random problem (``Problem`` has ``prompt``, ``completion``, ``answer``, ``steps`` and ``as_row()``).
 ``solve(prompt) -> int``
@@ -52,7 +48,6 @@ __all__ = [
     "Level",
     "Problem",
     "generate",
-    "is_direct",
     "make_problem",
     "solve",
     "split_of",
@@ -68,11 +63,6 @@ class Level:
     ops: str = "+-*"
     # Multiplying by large numbers overshoots max_value almost always; a separate cap keeps products reachable.
     max_multiplier: int = 9
-    # The fraction of problems whose completion gives the answer without the worked steps
-    # (`<think></think> \boxed{N}`), chosen by a hash of the prompt. A model trained on the mix answers some
-    # problems directly, which a small model gets wrong far more often than it gets the steps wrong: the reliable
-    # habit is there to be reinforced, which is what RL on the embedded demo shows.
-    direct_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_steps <= self.max_steps:
@@ -81,20 +71,10 @@ class Level:
             raise ValueError("need 1 <= max_operand <= max_value")
         if not self.ops or set(self.ops) - set("+-*/"):
             raise ValueError(f"ops must be a non-empty subset of '+-*/', got {self.ops!r}")
-        if not 0.0 <= self.direct_fraction < 1.0:
-            raise ValueError(f"need 0 <= direct_fraction < 1, got {self.direct_fraction}")
 
 
 LEVELS: dict[str, Level] = {
-    "easy": Level(
-        min_steps=1,
-        max_steps=2,
-        max_operand=9,
-        max_value=99,
-        ops="+-*",
-        max_multiplier=5,
-        direct_fraction=0.3,
-    ),
+    "easy": Level(min_steps=1, max_steps=2, max_operand=9, max_value=99, ops="+-*", max_multiplier=5),
     "medium": Level(min_steps=2, max_steps=3, max_operand=20, max_value=400, ops="+-*", max_multiplier=9),
     "hard": Level(min_steps=3, max_steps=5, max_operand=50, max_value=2000, ops="+-*/", max_multiplier=12),
 }
@@ -169,15 +149,8 @@ def make_problem(rng: random.Random, level: Level) -> Problem:
         if len(steps) == n_steps:
             break
     prompt = f"Compute {expr}."
-    work = "" if is_direct(prompt, level.direct_fraction) else " ".join(steps)
-    completion = "<think>" + work + "</think> \\boxed{" + str(value) + "}"
+    completion = "<think>" + " ".join(steps) + "</think> \\boxed{" + str(value) + "}"
     return Problem(prompt=prompt, completion=completion, answer=str(value), steps=tuple(steps))
-
-
-def is_direct(prompt: str, direct_fraction: float) -> bool:
-    """Whether the problem's completion skips the worked steps: a hash of the prompt (not the split's hash)."""
-    digest = hashlib.sha256(("direct/" + prompt).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < direct_fraction
 
 
 def split_of(prompt: str, test_fraction: float = 0.1, validation_fraction: float = 0.1) -> str:

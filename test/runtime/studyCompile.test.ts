@@ -39,18 +39,16 @@ test('examples/study.srlm: one plan per variant; shared stages have one hash, th
       ['sft_rl', ['sft_student<-student_init', 'polish<-sft_student']],
       ['kd_rl', ['teacher<-teacher_init', 'kd_student<-student_init', 'polish<-kd_student']],
       ['rl_kd_reg', ['teacher<-teacher_init', 'polish<-student_init']],
-      ['kd_rl_lora', ['teacher<-teacher_init', 'kd_student<-student_init', 'polish<-kd_student']],
     ],
   );
   const h = Object.fromEntries(study.variants.filter((v) => v.plan).map((v) => [v.name, hashes(v.plan)]));
   // Shared prefixes: trained once.
   assert.equal(h.sft_rl!.sft_student, h.sft_only!.sft_student);
   assert.equal(h.kd_rl!.kd_student, h.kd_only!.kd_student);
-  assert.equal(h.kd_rl_lora!.kd_student, h.kd_only!.kd_student);
-  for (const v of ['kd_only', 'kd_rl', 'rl_kd_reg', 'kd_rl_lora']) assert.equal(h[v]!.teacher, h.kd_only!.teacher);
+  for (const v of ['kd_only', 'kd_rl', 'rl_kd_reg']) assert.equal(h[v]!.teacher, h.kd_only!.teacher);
   // Different parents or settings: different stages.
-  const polish = new Set(['direct_rl', 'sft_rl', 'kd_rl', 'rl_kd_reg', 'kd_rl_lora'].map((v) => h[v]!.polish));
-  assert.equal(polish.size, 5);
+  const polish = new Set(['direct_rl', 'sft_rl', 'kd_rl', 'rl_kd_reg'].map((v) => h[v]!.polish));
+  assert.equal(polish.size, 4);
   // The usual hashes: the pipeline as written compiles its stages to the same ones.
   const plain = hashes((await compilePlan({ file: example, workspace: root, fileChecks: false })).plan);
   for (const s of ['teacher', 'sft_student', 'kd_student']) assert.equal(h.kd_rl![s] ?? h.sft_rl![s], plain[s]);
@@ -61,15 +59,7 @@ test('examples/study.srlm: one plan per variant; shared stages have one hash, th
   assert.equal(byName.kd_rl!.plan!.settings!.project, 'study', 'one W&B project / MLflow experiment per study');
   const reg = byName.rl_kd_reg!.plan!.stages.find((s) => s.name === 'polish')!;
   assert.deepEqual(reg.config.kd, { teacher: 'teacher', weight: 0.1, loss: { name: 'reverse_kl' }, temperature: 1 });
-  const lora = byName.kd_rl_lora!.plan!.stages.find((s) => s.name === 'polish')!;
-  assert.equal(lora.config.lr, 1e-3);
-  assert.deepEqual(lora.config.lora, {
-    rank: 8,
-    alpha: 32,
-    dropout: 0.05,
-    targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
-  });
-  assert.equal(byName.kd_rl!.plan!.stages.find((s) => s.name === 'polish')!.config.lora, null);
+  assert.equal(byName.kd_rl!.plan!.stages.find((s) => s.name === 'polish')!.config.kd, null);
   // The untrained baseline is read from the first run that evaluates student_init before training.
   assert.deepEqual(byName.untrained!.baseline, { model: 'student_init', from: 'sft_only' });
   // Every variant's plan is a plan like any other: it validates against the plan schema.

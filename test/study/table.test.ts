@@ -9,6 +9,7 @@ import {
   listStudies,
   newStudyId,
   readStudy,
+  isAuxiliaryMetric,
   stageColumns,
   studiesDir,
   writeStudy,
@@ -243,4 +244,49 @@ test('a damaged study file is refused naming the file and field, and skipped by 
   assert.throws(() => readStudy(store.root, 'bad'), /bad\.json: rows\[0\]\.variant: expected a string/);
   assert.throws(() => readStudy(store.root, 'cut'), /cut\.json is not valid JSON/);
   assert.deepEqual(listStudies(store.root), []);
+});
+
+test('stage columns put every stage after the stages that precede it in some variant', () => {
+  const row = (variant: string, stages: string[]) => ({
+    variant,
+    run: variant,
+    runDir: `/runs/${variant}`,
+    status: 'completed',
+    initial: {},
+    stages: stages.map((name) => ({
+      name,
+      kind: undefined,
+      status: 'completed',
+      cached: false,
+      timeS: 1,
+      metrics: {},
+    })),
+    final: {},
+    timeS: 1,
+  });
+  // The order a study lists its variants in: a late stage (polish) seen first must still come last.
+  const t = {
+    version: 1 as const,
+    created: '2026-12-02T00:00:00Z',
+    metrics: [],
+    rows: [
+      row('direct_rl', ['polish']),
+      row('sft_only', ['sft_student']),
+      row('kd_rl', ['teacher', 'kd_student', 'polish']),
+      row('sft_rl', ['sft_student', 'polish']),
+    ],
+  };
+  assert.deepEqual(stageColumns(t), ['sft_student', 'teacher', 'kd_student', 'polish']);
+});
+
+test('lengths, truncation and durations of sampled and greedy evals are kept but not shown as columns', () => {
+  for (const m of [
+    'completion_len_mean',
+    'truncation_rate',
+    'sampled_len_mean',
+    'sampled_truncation_rate',
+    'eval_time_s',
+  ])
+    assert.equal(isAuxiliaryMetric(`arith/${m}`), true, m);
+  for (const m of ['accuracy', 'avg@8', 'pass@8', 'maj@8']) assert.equal(isAuxiliaryMetric(`arith/${m}`), false, m);
 });

@@ -76,7 +76,11 @@ export interface ComparisonMeta {
  */
 export function isAuxiliaryMetric(key: string): boolean {
   const metric = key.slice(key.lastIndexOf('/') + 1);
-  return metric.endsWith('_time_s') || metric === 'completion_len_mean' || metric === 'truncation_rate';
+  return (
+    metric.endsWith('_time_s') ||
+    /^(sampled_)?(completion_)?len_mean$/.test(metric) ||
+    /^(sampled_)?truncation_rate$/.test(metric)
+  );
 }
 
 /** "<eval>/<metric>" → value for the numeric metrics of eval records, later records overriding earlier ones. */
@@ -269,18 +273,27 @@ export function availableMetrics(t: ComparisonTable): string[] {
   return [...out];
 }
 
-/** Stage names across rows, in the order they first appear (shared prefixes line up in one column). */
+/**
+ * Stage names across rows, each after every stage that precedes it in some row (a variant's chain), ties broken
+ * by first appearance: shared prefixes line up in one column and a later stage never comes first.
+ */
 export function stageColumns(t: ComparisonTable): string[] {
-  const names: string[] = [];
-  for (const r of t.rows) {
-    let at = 0;
-    for (const s of r.stages) {
-      const i = names.indexOf(s.name);
-      if (i < 0) names.splice(at++, 0, s.name);
-      else at = i + 1;
-    }
+  const seen: string[] = [];
+  const after = new Map<string, Set<string>>();
+  for (const r of t.rows)
+    r.stages.forEach((s, i) => {
+      if (!seen.includes(s.name)) seen.push(s.name);
+      const preds = after.get(s.name) ?? new Set<string>();
+      for (const p of r.stages.slice(0, i)) preds.add(p.name);
+      after.set(s.name, preds);
+    });
+  const out: string[] = [];
+  while (out.length < seen.length) {
+    const ready = seen.find((n) => !out.includes(n) && [...after.get(n)!].every((p) => out.includes(p)));
+    // Rows are chains, so some stage is always ready; the fallback only guards against a damaged table.
+    out.push(ready ?? seen.find((n) => !out.includes(n))!);
   }
-  return names;
+  return out;
 }
 
 /** Text cells of the table's blocks, shared by the text and markdown forms (and the Study view). */

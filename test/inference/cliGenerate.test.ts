@@ -4,20 +4,10 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../runtime/src/cli/main';
+import { srlm } from '../runtime/cliHelpers';
 import { hasPython, inferenceFixture, venvPython, type InferenceFixture } from '../fixtures/inference/fixture';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(args, { stdout: out, stderr: err, cwd: process.cwd(), env: process.env });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => srlm(args, process.cwd(), process.env);
 
 describe('srlm generate', { skip: !hasPython() && 'needs the .venv python' }, () => {
   let fx: InferenceFixture;

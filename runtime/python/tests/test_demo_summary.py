@@ -1,5 +1,6 @@
 """The demo's reporting scripts: scripts/demo_summary.py (printed by scripts/demo.sh) reads greedy accuracy and
-avg@k from a run's eval events, and bench/demo_seeds.py writes each seed's pipeline with its overrides."""
+avg@k from a run's eval events, bench/demo_seeds.py writes each seed's pipeline with its overrides and
+bench/demo_resample.py finds each stage's checkpoint."""
 
 import importlib.util
 import json
@@ -93,3 +94,25 @@ def test_demo_seeds_writes_the_seed_and_overrides_into_the_pipeline():
     val = text[text.index("eval val") :]
     assert "every = 50" in val[: val.index("}")]
     assert '"../' not in text  # model paths made absolute for the scratch copy
+
+
+def test_demo_resample_reads_each_stage_checkpoint_from_the_run_events(tmp_path):
+    mod = _load("bench/demo_resample.py", "demo_resample_t")
+    run = tmp_path / "run"
+    run.mkdir()
+    events = [
+        {
+            "type": "stage_finished",
+            "stage": "teacher",
+            "cached": True,
+            "checkpoint": "/runs/a/checkpoints/teacher/final",
+        },
+        {"type": "stage_finished", "stage": "student", "cached": False, "checkpoint": str(run / "student")},
+        {"type": "eval", "stage": "student", "when": "after", "eval": "val", "metrics": {}},
+        {"type": "stage_finished", "stage": "polish", "status": "failed", "checkpoint": None},
+    ]
+    (run / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    assert mod.checkpoints(run) == {
+        "teacher": "/runs/a/checkpoints/teacher/final",
+        "student": str(run / "student"),
+    }

@@ -10,6 +10,7 @@ import type { RunStore } from '../store/runStore';
 import type { Plan, PlanStage } from '../plan/types';
 import { loadRunState } from '../store/runSummary';
 import type { EvalRecord, RunState } from '../events/state';
+import { isScoreMetric } from '../events/evalMetrics';
 import { formatDuration, formatNumber, formatWhen, table } from '../cli/runArgs';
 
 export const COMPARISON_VERSION = 1;
@@ -71,16 +72,12 @@ export interface ComparisonMeta {
 }
 
 /**
- * Metrics the engine reports beside the quality ones (durations, lengths, truncation). Kept in each row, but not
- * shown as columns unless asked for: a table of every metric would be too wide to read.
+ * Metrics the engine reports beside the scores (durations, lengths, truncation): kept in each row, but not shown as
+ * columns unless asked for, since a table of every metric would be too wide to read. What a score is, is decided
+ * once, by the eval display rules (`isScoreMetric`).
  */
 export function isAuxiliaryMetric(key: string): boolean {
-  const metric = key.slice(key.lastIndexOf('/') + 1);
-  return (
-    metric.endsWith('_time_s') ||
-    /^(sampled_)?(completion_)?len_mean$/.test(metric) ||
-    /^(sampled_)?truncation_rate$/.test(metric)
-  );
+  return !isScoreMetric(key.slice(key.lastIndexOf('/') + 1));
 }
 
 /** "<eval>/<metric>" → value for the numeric metrics of eval records, later records overriding earlier ones. */

@@ -22,7 +22,8 @@ import { defaultText, describeType } from './lookup';
 import { REWARD_ARGUMENTS, REWARD_EXTRAS, REWARD_RETURNS, REWARD_SIGNATURE } from './rewardCall';
 import type { BlockSpec } from './types';
 
-function cell(s: string): string {
+/** Text for one markdown table cell: pipes escaped, newlines flattened. */
+export function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 

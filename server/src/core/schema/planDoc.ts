@@ -4,15 +4,12 @@
 // `npx tsx server/src/core/schema/planDoc.ts` to rewrite the tables, `--check` in CI to fail when they are stale.
 import { blockSpec, defaultText, describeType } from './lookup';
 import { stageKinds } from './blocks';
+import { cell } from './fieldsDoc';
 import { writeOrCheckGenerated } from './generatedFile';
 import type { BlockSpec, FieldSpec } from './types';
 
 const START = /^<!-- fields: ([a-z ]+) -->$/;
 const END = '<!-- end fields -->';
-
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
 
 function fieldRow(f: FieldSpec): string {
   const type = `${describeType(f.type)}${f.unit ? ` (${f.unit})` : ''}${f.required ? ', required' : ''}`;

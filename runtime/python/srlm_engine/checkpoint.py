@@ -22,6 +22,7 @@ import re
 import shutil
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,17 @@ def rng_state() -> dict:
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+def seed_stage(pipeline_seed: int, stage: str) -> int:
+    """Seeds python, numpy and torch (every device) for one stage from the pipeline seed and the stage's name, so
+    that a stage draws the same stream whether the stages before it trained in this process, came from the
+    stage cache, or ran in an earlier run (`--from`). Returns the seed."""
+    seed = (pipeline_seed * 1_000_003 + zlib.crc32(f"srlm-stage/{stage}".encode())) % (2**32)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
 
 
 def set_rng_state(state: dict) -> None:

@@ -158,8 +158,10 @@ def load_model(
     try:
         if spec.weights == "random" and path_override is None:
             config = AutoConfig.from_pretrained(path, **kwargs)
-            torch.manual_seed(seed)
-            model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn)
+            # The init draws from its own seeded stream and leaves the stage's stream where it was.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn)
         else:
             model = AutoModelForCausalLM.from_pretrained(
                 path, dtype=dtype, attn_implementation=attn, **kwargs

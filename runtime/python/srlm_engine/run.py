@@ -304,6 +304,7 @@ def run(
             before = []
             if st.init_ref.kind == "model":
                 before = [e for e in plan.evals_for(st.name) if plan.evals[e].before]
+            checkpoint.seed_stage(seed, st.name)
             result = _stage_runner(st.kind)(ctx, st, before)
             if result == "stopped":
                 status = "stopped"

@@ -174,9 +174,10 @@ def test_evals_before_and_after_each_stage(pipeline):
 
 
 def test_from_stage_and_cached_reuse(pipeline, tmp_path):
+    """A stage draws the same random stream whether the stage before it trained in this process or came from the
+    cache: the cached run's GRPO repeats the full run's rollouts and updates exactly."""
     plan = json.loads(pipeline["plan"].read_text())
     plan["stages"][1]["reuse"] = str(pipeline["run_dir"] / "checkpoints" / "distill" / "final")
-    plan["stages"][2]["config"]["steps"] = 1
     plan["evals"] = {}
     p = tmp_path / "plan.json"
     p.write_text(json.dumps(plan))
@@ -186,6 +187,9 @@ def test_from_stage_and_cached_reuse(pipeline, tmp_path):
     assert_events_valid(ev)
     done = [(e["stage"], e["cached"]) for e in ev if e["type"] == "stage_finished"]
     assert done == [("distill", True), ("grpo", False)]
+    for name in ("completion_len_mean", "reward", "loss", "grad_norm"):
+        full = metric_series(pipeline["events"], "grpo", name)
+        assert len(full) == 3 and metric_series(ev, "grpo", name) == full, name
 
 
 def test_invalid_plan_exits_2_with_an_error_event(tmp_path):

@@ -26,7 +26,13 @@ import {
 import { checkDocument, checkEnvironment, documentOf } from '../../../server/src/ide/checks';
 import { fsErrorReason } from '../store/fileIo';
 import { canonicalJson, sha256, sha256File, sha256Tree } from './hash';
-import { EXPECTED_ENGINE_VERSION, PLAN_SCHEMA_VERSION, type Plan, type PlanStage } from './types';
+import {
+  ENGINE_RESULTS_REVISION,
+  EXPECTED_ENGINE_VERSION,
+  PLAN_SCHEMA_VERSION,
+  type Plan,
+  type PlanStage,
+} from './types';
 
 /** The default runs folder, relative to the workspace. */
 export const DEFAULT_RUNS_DIR = path.join('.srlm', 'runs');
@@ -343,6 +349,7 @@ export function planOf(checked: CheckedSource, o: CompileOptions, variant: strin
         // default, so single-process results keep the keys they were cached under.
         ...(settings.processes !== 1 ? { processes: settings.processes, sharding: settings.sharding } : {}),
         engine_version: engineVersion,
+        results_revision: ENGINE_RESULTS_REVISION,
       }),
     );
     identities.set(sym.name, hash);

@@ -6,6 +6,14 @@ export const PLAN_SCHEMA_VERSION = 1;
 /** The engine release plans are compiled for (and hashed with); engines with the same major.minor are accepted. */
 export const EXPECTED_ENGINE_VERSION = '0.1.0';
 
+/**
+ * Bumped whenever the engine computes something different for the same plan without a new engine version: how
+ * stages seed their random streams, the rows a built-in task generates. Part of every stage hash, so the stage
+ * cache never hands back a checkpoint the current engine would not have trained.
+ * 2: each stage seeded from the pipeline seed and its name; random inits on their own stream.
+ */
+export const ENGINE_RESULTS_REVISION = 2;
+
 export interface SourcePosition {
   readonly line: number;
   readonly character: number;

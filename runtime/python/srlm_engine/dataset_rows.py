@@ -203,7 +203,10 @@ def _builtin_rows(spec: DatasetSpec, seed: int) -> list[dict]:
         )
     n = spec.limit if not spec.holdout else None
     return [
-        dict(r) for r in arithmetic.generate(split=split, n=n or arithmetic.DEFAULT_SIZES[split], seed=seed)
+        dict(r)
+        for r in arithmetic.generate(
+            split=split, n=n or arithmetic.DEFAULT_SIZES[split], level=spec.level or "easy", seed=seed
+        )
     ]
 
 

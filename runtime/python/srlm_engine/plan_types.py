@@ -101,6 +101,7 @@ class DatasetSpec:
 
     source: str | None
     builtin: Literal["arithmetic"] | None
+    level: Literal["easy", "medium", "hard"] | None
     subset: str | None
     split: str
     revision: str
@@ -126,6 +127,7 @@ class DatasetSpec:
         return cls(
             source=d["source"],
             builtin=d["builtin"],
+            level=d["level"],
             subset=d["subset"],
             split=d["split"],
             revision=d["revision"],

@@ -238,6 +238,24 @@ def test_builtin_arithmetic_has_a_validation_split_disjoint_from_train_and_test(
         load_rows("x", {"builtin": "arithmetic", "split": "dev"}, 0)
 
 
+def test_builtin_level_picks_the_difficulty_and_keeps_the_splits_disjoint():
+    from srlm_engine.tasks import arithmetic
+
+    def rows(split, level=None):
+        spec = {"builtin": "arithmetic", "split": split, "limit": 120, **({"level": level} if level else {})}
+        return load_rows(split, spec, 3)
+
+    def steps(row):
+        return row["completion"].count(" = ")
+
+    easy, hard = rows("train"), rows("train", "hard")
+    assert max(steps(r) for r in easy) <= 2 and min(steps(r) for r in hard) >= 3
+    assert all(arithmetic.solve(r["prompt"]) == int(r["answer"]) for r in hard)
+    assert {r["prompt"] for r in rows("train", "medium")} != {r["prompt"] for r in easy}
+    # A problem's split is a hash of its text, whatever the level: a medium test problem is never a training one.
+    assert not {r["prompt"] for r in rows("test", "medium")} & {r["prompt"] for r in rows("train", "medium")}
+
+
 # ---- weighted mixes ---------------------------------------------------------------------------------------
 
 

@@ -196,6 +196,14 @@ export const datasetSpec: BlockSpec = {
       doc: 'A procedurally generated task of the embedded default (multi-step arithmetic with worked steps).',
     },
     {
+      name: 'level',
+      type: { kind: 'enum', values: ['easy', 'medium', 'hard'] },
+      doc:
+        'Difficulty of a built-in task (default `easy`). Arithmetic: `easy` 1–2 steps, operands 1–9, + − ×, values ' +
+        '≤ 99 (about 2,600 distinct training problems); `medium` 2–3 steps, operands 1–20, values ≤ 400; `hard` 3–5 ' +
+        'steps, operands 1–50, ÷ too, values ≤ 2000. The splits stay disjoint across levels.',
+    },
+    {
       name: 'subset',
       type: { kind: 'string' },
       aliases: ['config', 'config_name'],

@@ -118,22 +118,20 @@ def run_seed(
 ) -> Path:
     plan = scratch / f"demo-seed-{seed}.srlm"
     plan.write_text(pipeline_for(src, seed, sets))
-    before = set(runs.iterdir()) if runs.is_dir() else set()
     cmd = ["node", str(ROOT / "dist" / "srlm.js"), "run", str(plan)]
     if no_cache:
         cmd.append("--no-cache")
     log = scratch / f"demo-seed-{seed}.log"
     with log.open("w") as f:
         rc = subprocess.call(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-    new = [
-        p
-        for p in runs.iterdir()
-        if p.is_dir() and p not in before and (p / "events.jsonl").is_file()
-    ]
-    if rc != 0 or not new:
+    # The CLI's first line names the run ("run ID (PATH)"): other runs may start in the same folder meanwhile.
+    first = log.read_text().splitlines()[:1]
+    m = re.match(r"run (\S+) ", first[0]) if first else None
+    run_dir = runs / m.group(1) if m else None
+    if rc != 0 or run_dir is None or not (run_dir / "events.jsonl").is_file():
         sys.stderr.write(log.read_text()[-3000:])
         raise SystemExit(f"seed {seed}: srlm run exited {rc} (log {log})")
-    return max(new, key=lambda p: p.stat().st_mtime)
+    return run_dir
 
 
 def pct(x: float | None) -> str:

@@ -1,0 +1,94 @@
+// What the editor shows while it runs a study through `srlm run FILE --json` (client/src/study/runStudy.ts):
+// the variant choice, the progress line, and the one message at the end. Plain data, tested without VS Code.
+import type { StudyRunEvent } from '../../../runtime/src/cli/studyRun';
+
+export type VariantEvent = Extract<StudyRunEvent, { event: 'variant' }>;
+export type StudyEndEvent = Extract<StudyRunEvent, { event: 'study' }>;
+
+export interface VariantChoice {
+  readonly label: string;
+  readonly description?: string;
+  /** The variant to run alone (`--variant`); undefined: every variant. */
+  readonly variant: string | undefined;
+}
+
+/** Every variant first (the default, as `srlm run FILE`), then each one alone (`srlm run FILE --variant NAME`). */
+export function variantChoices(variants: readonly string[]): VariantChoice[] {
+  return [
+    {
+      label: `All ${variants.length} variants`,
+      description: 'one run after another; stages they share train once',
+      variant: undefined,
+    },
+    ...variants.map((v) => ({ label: v, description: 'this variant alone', variant: v })),
+  ];
+}
+
+/** The `srlm` arguments that run the study (or one variant) for the editor. */
+export function studyArgs(file: string, variant: string | undefined, python: string | undefined): string[] {
+  const args = ['run', file, '--json'];
+  if (variant !== undefined) args.push('--variant', variant);
+  if (python) args.push('--python', python);
+  return args;
+}
+
+/** One line of `srlm run STUDY --json`'s stdout, or undefined for anything else. */
+export function parseStudyEvent(line: string): StudyRunEvent | undefined {
+  try {
+    const v = JSON.parse(line) as Partial<StudyRunEvent> | null;
+    if (
+      v?.event === 'variant' &&
+      typeof v.variant === 'string' &&
+      typeof v.id === 'string' &&
+      typeof v.dir === 'string'
+    )
+      return v as VariantEvent;
+    if (v?.event === 'study' && typeof v.id === 'string' && typeof v.runsDir === 'string' && typeof v.code === 'number')
+      return v as StudyEndEvent;
+  } catch {
+    // a line that is not JSON: not an event
+  }
+  return undefined;
+}
+
+/** The progress notification's line: which variant runs, and the engine's latest progress under it. */
+export function progressText(current: VariantEvent | undefined, detail: string | undefined): string {
+  if (!current) return detail ?? 'checking the file…';
+  const head = `variant ${current.index}/${current.runs}: ${current.variant}`;
+  return detail ? `${head} — ${detail}` : head;
+}
+
+export interface StudyOutcome {
+  readonly level: 'info' | 'error';
+  readonly text: string;
+}
+
+/**
+ * The message at the end of a study: none when every variant completed (the Study view opens); otherwise which
+ * variant (file and line) did not complete and why, what was not run, and that what finished is kept.
+ */
+export function studyOutcome(end: StudyEndEvent, fileName: string): StudyOutcome | undefined {
+  const failed = end.failed;
+  if (end.code === 0 || !failed) return undefined;
+  const where = `${fileName}:${failed.line}`;
+  const rest = end.skipped.filter((v) => v !== failed.variant);
+  const notRun = rest.length > 0 ? ` Not run: ${rest.join(', ')}.` : '';
+  const kept = ' The variants that finished are in the Study view.';
+  if (failed.status === 'stopped')
+    return {
+      level: 'info',
+      text: `SRLM: study ${end.study} stopped at variant ${failed.variant} (${where}).${notRun}${kept}`,
+    };
+  const what =
+    failed.status === undefined ? 'could not start' : failed.status === 'failed' ? 'failed' : `ended ${failed.status}`;
+  return {
+    level: 'error',
+    text: `SRLM: study ${end.study}: variant ${failed.variant} (${where}) ${what}.${notRun}${kept}`,
+  };
+}
+
+/** Why the study did not run at all: the command's last lines (the check errors name file, line and variant). */
+export function notStartedText(fileName: string, output: string): string {
+  const tail = output.trim().split('\n').slice(-6).join('\n');
+  return `SRLM: the study in ${fileName} did not run.\n${tail}`;
+}

@@ -4,7 +4,7 @@
 // every variant. Seconds, not minutes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -186,6 +186,32 @@ test('--json (the editor): one event per variant run as it starts, then the kept
   const last = JSON.parse(stopped.stdout.trim().split('\n').pop()!) as StudyRunEvent;
   assert.deepEqual(last.event === 'study' && [last.failed?.variant, last.skipped], ['sft_only', ['sft_rl']]);
   assert.equal(store.ids().length, 4, 'the variant after the failed one did not start');
+});
+
+test('srlm stop on the running variant (Stop in the editor): the study starts no further variant', async () => {
+  const { dir, file, store } = workspace();
+  const env = fakeEnv({ SRLM_PROGRESS_INTERVAL_MS: '0', NO_COLOR: '1', FAKE_STEP_S: '0.5' });
+  const child = spawn(process.execPath, [cli, 'run', file, '--json', '--python', systemPython], { cwd: dir, env });
+  let stdout = '';
+  let stopped: ReturnType<typeof spawnSync> | undefined;
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+    const first = /"event":"variant".*?"id":"([^"]+)"/.exec(stdout);
+    if (first && !stopped) {
+      stopped = spawnSync(process.execPath, [cli, 'stop', first[1]!], { cwd: dir, env, encoding: 'utf8' });
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stopped?.status, 0, String(stopped?.stderr));
+  assert.equal(code, 1);
+  const end = JSON.parse(stdout.trim().split('\n').pop()!) as StudyRunEvent;
+  assert.deepEqual(end.event === 'study' && [end.failed?.variant, end.failed?.status, end.skipped], [
+    'sft_only',
+    'stopped',
+    ['sft_rl'],
+  ]);
+  assert.equal(store.ids().length, 1, 'only the stopped variant ran');
+  assert.ok(fs.existsSync(end.event === 'study' ? end.path : ''), 'the study of what ran is kept');
 });
 
 test('which variants a run trains: all, or one and the variant a baseline reads its row from', () => {

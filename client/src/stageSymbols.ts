@@ -6,6 +6,8 @@ export interface SymbolLike<R> {
   readonly name: string;
   readonly detail?: string;
   readonly selectionRange: R;
+  /** The whole block (vscode.DocumentSymbol's `range`). */
+  readonly range?: R;
   readonly children: readonly SymbolLike<R>[];
 }
 
@@ -28,20 +30,22 @@ export function stagesIn<R>(symbols: readonly SymbolLike<R>[]): StageSymbol<R>[]
   return out;
 }
 
-export interface StudySymbol {
+export interface StudySymbol<R> {
   readonly name: string;
-  /** Variant names in file order. */
-  readonly variants: readonly string[];
+  /** Variants in file order, with their blocks' ranges. */
+  readonly variants: readonly { readonly name: string; readonly range: R | undefined }[];
 }
 
 /**
  * The study block among the symbols (detailed `study`, its variants `variant`), when the file declares one. A
  * field whose value reads `study` is detailed so too, but has no children.
  */
-export function studyIn<R>(symbols: readonly SymbolLike<R>[]): StudySymbol | undefined {
+export function studyIn<R>(symbols: readonly SymbolLike<R>[]): StudySymbol<R> | undefined {
   for (const s of symbols) {
-    if (s.detail === 'study' && s.children.length > 0)
-      return { name: s.name, variants: s.children.filter((c) => c.detail === 'variant').map((c) => c.name) };
+    if (s.detail === 'study' && s.children.length > 0) {
+      const variants = s.children.filter((c) => c.detail === 'variant');
+      return { name: s.name, variants: variants.map((c) => ({ name: c.name, range: c.range })) };
+    }
     const inner = studyIn(s.children);
     if (inner) return inner;
   }

@@ -24,6 +24,7 @@ const toLike = (s: IdeSymbol): Like => ({
   name: s.name,
   detail: s.detail,
   selectionRange: s.selectionSpan,
+  range: s.span,
   children: s.children.map(toLike),
 });
 
@@ -43,6 +44,14 @@ test("a study and its variants from the server's document symbols; none in a fil
     `  eval e { data = d  note = study }\n  study compare {\n    variant direct { stages = [grpo] }\n    variant warm_rl { stages = [warmup, grpo]  grpo { lr = 1e-5 } }\n  }\n}\n`,
   );
   const symbols = documentSymbols(analyzeDocument('file:///s.srlm', study)).map(toLike);
-  assert.deepEqual(studyIn(symbols), { name: 'compare', variants: ['direct', 'warm_rl'] });
+  const found = studyIn(symbols);
+  assert.equal(found?.name, 'compare');
+  assert.deepEqual(
+    found?.variants.map((v) => [v.name, v.range && study.slice(v.range.start, v.range.end)]),
+    [
+      ['direct', 'variant direct { stages = [grpo] }'],
+      ['warm_rl', 'variant warm_rl { stages = [warmup, grpo]  grpo { lr = 1e-5 } }'],
+    ],
+  );
   assert.equal(studyIn(documentSymbols(analyzeDocument('file:///p.srlm', src)).map(toLike)), undefined);
 });

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  firstCheckError,
   notStartedText,
   parseStudyEvent,
   progressText,
@@ -91,9 +92,29 @@ test('the message at the end: none when all completed; the variant, file and lin
     'study.srlm',
   );
   assert.match(notStarted!.text, /variant kd_rl \(study\.srlm:97\) could not start\. Not run: rl_kd_reg\./);
-  const text = notStartedText('study.srlm', 'a\nb\nc\nd\ne\nf\nstudy.srlm:97:13: error SRLM035: variant kd_rl …\n');
+});
+
+test('a study that did not run: its first check error with the line and the variant, or the last lines', () => {
+  // What `srlm run` writes to stderr when it refuses the file (runtime/src/cli/startReport.ts).
+  const refused = [
+    "/ws/two.srlm:34:38: error SRLM030: no stage named 'nosuch'; defined: warm, polish",
+    ' 34 |     variant sft_rl { stages = [warm, nosuch] }',
+    '    |                                      ^^^^^^',
+    '',
+    'srlm run: 1 error in /ws/two.srlm (first: …); fix them before running',
+  ].join('\n');
+  assert.deepEqual(firstCheckError(refused), { line: 34, message: "no stage named 'nosuch'; defined: warm, polish" });
   assert.equal(
-    text,
-    'SRLM: the study in study.srlm did not run.\nb\nc\nd\ne\nf\nstudy.srlm:97:13: error SRLM035: variant kd_rl …',
+    notStartedText('two.srlm', refused, (line) => (line === 34 ? 'sft_rl' : undefined)),
+    "SRLM: the study in two.srlm did not run: two.srlm:34 (variant sft_rl): no stage named 'nosuch'; defined: warm, polish",
+  );
+  assert.equal(
+    notStartedText('two.srlm', refused),
+    "SRLM: the study in two.srlm did not run: two.srlm:34: no stage named 'nosuch'; defined: warm, polish",
+  );
+  const setUp = 'a\nb\nc\nd\ne\nf\nsrlm run: no Python with the engine; run srlm setup\n';
+  assert.equal(
+    notStartedText('two.srlm', setUp),
+    'SRLM: the study in two.srlm did not run.\nb\nc\nd\ne\nf\nsrlm run: no Python with the engine; run srlm setup',
   );
 });

@@ -25,14 +25,14 @@ export interface StudyLaunch {
   readonly cwd: string;
   readonly python: string | undefined;
   /** The study as the language server sees it; undefined while the server is not up (then every variant runs). */
-  readonly study: StudySymbol | undefined;
+  readonly study: StudySymbol<vscode.Range> | undefined;
 }
 
 export async function launchStudy(ctx: CommandContext, hooks: DashboardHooks, o: StudyLaunch): Promise<void> {
   const fileName = vscode.workspace.asRelativePath(o.uri);
   let variant: string | undefined;
   if (o.study && o.study.variants.length > 1) {
-    const pick = await vscode.window.showQuickPick(variantChoices(o.study.variants), {
+    const pick = await vscode.window.showQuickPick(variantChoices(o.study.variants.map((v) => v.name)), {
       placeHolder: `Run which variants of study ${o.study.name}?`,
     });
     if (!pick) return;
@@ -76,7 +76,11 @@ export async function launchStudy(ctx: CommandContext, hooks: DashboardHooks, o:
   );
   ctx.registry.refresh();
   if (!end) {
-    void vscode.window.showErrorMessage(notStartedText(fileName, res.stderr || res.stdout), 'Show Output').then((p) => {
+    // The check errors' lines are 1-based; the symbols' ranges, 0-based.
+    const variantAt = (line: number) =>
+      o.study?.variants.find((v) => v.range?.contains(new vscode.Position(line - 1, 0)))?.name;
+    const text = notStartedText(fileName, res.stderr || res.stdout, variantAt);
+    void vscode.window.showErrorMessage(text, 'Show Output').then((p) => {
       if (p === 'Show Output') ctx.output.show();
     });
     return;
@@ -86,9 +90,10 @@ export async function launchStudy(ctx: CommandContext, hooks: DashboardHooks, o:
   if (!outcome) return;
   const ran = end.failed?.status !== undefined && current?.variant === end.failed.variant;
   const failedRun = ran ? current?.id : undefined;
-  // A variant that could not start says why in the command's last line (`srlm run: …`).
-  const reason = ran
-    ? undefined
+  // Why: the engine's last error for a run that failed, the command's `srlm run: …` line for a variant that
+  // could not start.
+  const reason = failedRun
+    ? ctx.registry.get(failedRun)?.state.errors.last()?.message
     : res.stderr
         .split('\n')
         .filter((l) => l.startsWith('srlm run:'))

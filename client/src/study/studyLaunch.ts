@@ -87,8 +87,26 @@ export function studyOutcome(end: StudyEndEvent, fileName: string): StudyOutcome
   };
 }
 
-/** Why the study did not run at all: the command's last lines (the check errors name file, line and variant). */
-export function notStartedText(fileName: string, output: string): string {
+/** The first error `srlm run` lists as `file:line:col: error CODE: message`, when it refused the file. */
+export function firstCheckError(output: string): { line: number; message: string } | undefined {
+  const m = /^.+?:(\d+):\d+: error \w+: (.*)$/m.exec(output);
+  return m ? { line: Number(m[1]), message: m[2]! } : undefined;
+}
+
+/**
+ * Why the study did not run at all, in one message: the first check error with its line and the variant it is
+ * in (`variantAt`, from the editor's symbols), or else the command's last lines (an engine set-up problem…).
+ */
+export function notStartedText(
+  fileName: string,
+  output: string,
+  variantAt: (line: number) => string | undefined = () => undefined,
+): string {
+  const err = firstCheckError(output);
+  if (err) {
+    const variant = variantAt(err.line);
+    return `SRLM: the study in ${fileName} did not run: ${fileName}:${err.line}${variant ? ` (variant ${variant})` : ''}: ${err.message}`;
+  }
   const tail = output.trim().split('\n').slice(-6).join('\n');
   return `SRLM: the study in ${fileName} did not run.\n${tail}`;
 }

@@ -79,7 +79,7 @@ test('the message at the end: none when all completed; the variant, file and lin
   );
   assert.deepEqual(failed, {
     level: 'error',
-    text: 'SRLM: study seed: variant kd_rl (examples/study.srlm:97) failed. Not run: rl_kd_reg. The variants that finished are in the Study view.',
+    text: 'SRLM: study seed: variant kd_rl (examples/study.srlm:97) failed. Not run: rl_kd_reg. The Study view shows what ran.',
   });
   const stopped = studyOutcome(
     { ...end, code: 1, failed: { variant: 'kd_rl', line: 97, status: 'stopped' }, skipped: ['rl_kd_reg'] },
@@ -103,9 +103,13 @@ test('a study that did not run: its first check error with the line and the vari
     '',
     'srlm run: 1 error in /ws/two.srlm (first: …); fix them before running',
   ].join('\n');
-  assert.deepEqual(firstCheckError(refused), { line: 34, message: "no stage named 'nosuch'; defined: warm, polish" });
+  assert.deepEqual(firstCheckError(refused), {
+    line: 34,
+    column: 38,
+    message: "no stage named 'nosuch'; defined: warm, polish",
+  });
   assert.equal(
-    notStartedText('two.srlm', refused, (line) => (line === 34 ? 'sft_rl' : undefined)),
+    notStartedText('two.srlm', refused, (line, column) => (line === 34 && column === 38 ? 'sft_rl' : undefined)),
     "SRLM: the study in two.srlm did not run: two.srlm:34 (variant sft_rl): no stage named 'nosuch'; defined: warm, polish",
   );
   assert.equal(

@@ -2,7 +2,7 @@
 // run per variant in the Runs view, and the Study view with a row for each variant when the study is kept.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { missingPrerequisites, sleep } from './codeServer';
@@ -87,6 +87,96 @@ describe('a study run from the editor (code-server + Chromium)', { skip }, () =>
       assert.equal(runs.filter((r) => /short_study\.sft_(only|rl)/.test(r)).length, 2, runs.join(', '));
       assert.equal(readdirSync(path.join(ws, 'studies')).filter((f) => f.startsWith('e2e-')).length, 1);
       assert.doesNotMatch(await notifications(page), /did not run|failed/);
+      await runCommand(page, 'View: Close All Editors');
     },
   );
+
+  /** Writes a copy of the study fixture into the workspace with `edit` applied, and opens it. */
+  async function studyFile(name: string, edit: (text: string) => string): Promise<void> {
+    const examples = path.join(session.workspace, 'examples');
+    writeFileSync(path.join(examples, name), edit(readFileSync(path.join(examples, 'study-short.srlm'), 'utf8')));
+    await openFile(page, name);
+  }
+
+  /** Runs the open study with every variant (the pick's default). */
+  async function runAllVariants(): Promise<void> {
+    await runCommand(page, 'SRLM: Run Pipeline');
+    await until(
+      'the variant pick',
+      async () => (await page.locator('.quick-input-widget .monaco-list-row').allInnerTexts())[0]?.startsWith('All'),
+      30_000,
+    );
+    await page.keyboard.press('Enter');
+  }
+
+  test(
+    'Cancel in the notification stops the running variant; the study starts no further one',
+    { timeout: 300_000 },
+    async () => {
+      // Long enough to be stopped while it trains; new step counts, so nothing comes from the stage cache.
+      await studyFile('study-stop.srlm', (t) => t.replace('steps = 4', 'steps = 5000'));
+      const runsDir = path.join(session.workspace, '.srlm', 'runs');
+      const before = new Set(readdirSync(runsDir));
+      await runAllVariants();
+      const cancel = page.locator('.notifications-toasts .monaco-button', { hasText: 'Cancel' }).first();
+      await until(
+        'the first variant training',
+        async () => /variant 1\/2: sft_only — .*step/.test(await notifications(page)),
+        120_000,
+        500,
+      ).catch(async (err: Error) => {
+        await screenshot(page, '22-no-variant-progress');
+        throw new Error(`${err.message}\nnotifications: ${await notifications(page)}`);
+      });
+      await cancel.click();
+      const message = await until(
+        'the stopped study',
+        async () => {
+          const n = await notifications(page);
+          return /stopped at variant/.test(n) ? n : undefined;
+        },
+        120_000,
+        500,
+      );
+      await screenshot(page, '22-study-stopped');
+      assert.match(
+        message,
+        /study e2e stopped at variant sft_only \(examples\/study-stop\.srlm:\d+\)\. Not run: sft_rl\./,
+      );
+      const started = readdirSync(runsDir).filter((r) => !before.has(r));
+      assert.equal(started.length, 1, `one run started: ${started.join(', ')}`);
+      assert.match(started[0]!, /short_study\.sft_only/);
+      const frame = await until('the Study view of what ran', () => webviewFrame(page, 'figure.chart'), 60_000, 500);
+      const statuses = await frame.evaluate(() =>
+        [...document.querySelectorAll('tr')].map((tr) => tr.textContent ?? '').filter((t) => t.startsWith('sft_only')),
+      );
+      assert.ok(
+        statuses.some((t) => /stopped/.test(t)),
+        statuses.join(' | '),
+      );
+      await runCommand(page, 'View: Close All Editors');
+    },
+  );
+
+  test('a study with an error in a variant runs nothing and names the file, line and variant', async () => {
+    await studyFile('study-broken.srlm', (t) => t.replace('stages = [warm, polish]', 'stages = [warm, nosuch]'));
+    const runsDir = path.join(session.workspace, '.srlm', 'runs');
+    const before = readdirSync(runsDir).length;
+    await runAllVariants();
+    const message = await until(
+      'the error message',
+      async () => {
+        const n = await notifications(page);
+        return /did not run/.test(n) ? n : undefined;
+      },
+      60_000,
+      500,
+    );
+    await screenshot(page, '23-study-error');
+    assert.match(
+      message,
+      /the study in examples\/study-broken\.srlm did not run: examples\/study-broken\.srlm:\d+ \(variant sft_rl\): no stage named 'nosuch'/,
+    );
+    assert.equal(readdirSync(runsDir).length, before, 'nothing ran');
+  });
 });

@@ -76,9 +76,9 @@ export async function launchStudy(ctx: CommandContext, hooks: DashboardHooks, o:
   );
   ctx.registry.refresh();
   if (!end) {
-    // The check errors' lines are 1-based; the symbols' ranges, 0-based.
-    const variantAt = (line: number) =>
-      o.study?.variants.find((v) => v.range?.contains(new vscode.Position(line - 1, 0)))?.name;
+    // The check errors' lines and columns are 1-based; the symbols' positions, 0-based.
+    const variantAt = (line: number, column: number) =>
+      o.study?.variants.find((v) => v.range?.contains(new vscode.Position(line - 1, column - 1)))?.name;
     const text = notStartedText(fileName, res.stderr || res.stdout, variantAt);
     void vscode.window.showErrorMessage(text, 'Show Output').then((p) => {
       if (p === 'Show Output') ctx.output.show();

@@ -73,7 +73,7 @@ export function studyOutcome(end: StudyEndEvent, fileName: string): StudyOutcome
   const where = `${fileName}:${failed.line}`;
   const rest = end.skipped.filter((v) => v !== failed.variant);
   const notRun = rest.length > 0 ? ` Not run: ${rest.join(', ')}.` : '';
-  const kept = ' The variants that finished are in the Study view.';
+  const kept = ' The Study view shows what ran.';
   if (failed.status === 'stopped')
     return {
       level: 'info',
@@ -88,9 +88,9 @@ export function studyOutcome(end: StudyEndEvent, fileName: string): StudyOutcome
 }
 
 /** The first error `srlm run` lists as `file:line:col: error CODE: message`, when it refused the file. */
-export function firstCheckError(output: string): { line: number; message: string } | undefined {
-  const m = /^.+?:(\d+):\d+: error \w+: (.*)$/m.exec(output);
-  return m ? { line: Number(m[1]), message: m[2]! } : undefined;
+export function firstCheckError(output: string): { line: number; column: number; message: string } | undefined {
+  const m = /^.+?:(\d+):(\d+): error \w+: (.*)$/m.exec(output);
+  return m ? { line: Number(m[1]), column: Number(m[2]), message: m[3]! } : undefined;
 }
 
 /**
@@ -100,11 +100,11 @@ export function firstCheckError(output: string): { line: number; message: string
 export function notStartedText(
   fileName: string,
   output: string,
-  variantAt: (line: number) => string | undefined = () => undefined,
+  variantAt: (line: number, column: number) => string | undefined = () => undefined,
 ): string {
   const err = firstCheckError(output);
   if (err) {
-    const variant = variantAt(err.line);
+    const variant = variantAt(err.line, err.column);
     return `SRLM: the study in ${fileName} did not run: ${fileName}:${err.line}${variant ? ` (variant ${variant})` : ''}: ${err.message}`;
   }
   const tail = output.trim().split('\n').slice(-6).join('\n');

@@ -98,6 +98,19 @@ describe('a study run from the editor (code-server + Chromium)', { skip }, () =>
     await openFile(page, name);
   }
 
+  /** The notifications' text once it matches `re`. */
+  function notificationMatching(what: string, re: RegExp, timeoutMs: number): Promise<string> {
+    return until(
+      what,
+      async () => {
+        const n = await notifications(page);
+        return re.test(n) ? n : undefined;
+      },
+      timeoutMs,
+      500,
+    );
+  }
+
   /** Runs the open study with every variant (the pick's default). */
   async function runAllVariants(): Promise<void> {
     await runCommand(page, 'SRLM: Run Pipeline');
@@ -129,15 +142,7 @@ describe('a study run from the editor (code-server + Chromium)', { skip }, () =>
         throw new Error(`${err.message}\nnotifications: ${await notifications(page)}`);
       });
       await cancel.click();
-      const message = await until(
-        'the stopped study',
-        async () => {
-          const n = await notifications(page);
-          return /stopped at variant/.test(n) ? n : undefined;
-        },
-        120_000,
-        500,
-      );
+      const message = await notificationMatching('the stopped study', /stopped at variant/, 120_000);
       await screenshot(page, '22-study-stopped');
       assert.match(
         message,
@@ -163,15 +168,7 @@ describe('a study run from the editor (code-server + Chromium)', { skip }, () =>
     const runsDir = path.join(session.workspace, '.srlm', 'runs');
     const before = readdirSync(runsDir).length;
     await runAllVariants();
-    const message = await until(
-      'the error message',
-      async () => {
-        const n = await notifications(page);
-        return /did not run/.test(n) ? n : undefined;
-      },
-      60_000,
-      500,
-    );
+    const message = await notificationMatching('the error message', /did not run/, 60_000);
     await screenshot(page, '23-study-error');
     assert.match(
       message,

@@ -29,6 +29,8 @@ export function runCli(
     signal?: AbortSignal;
     /** Each line the command writes to stderr (its progress), as it comes. */
     onStderrLine?: (line: string) => void;
+    /** Each complete line the command writes to stdout, as it comes (the JSON lines of `srlm run STUDY --json`). */
+    onStdoutLine?: (line: string) => void;
   },
 ): Promise<CliResult> {
   return new Promise((resolve) => {
@@ -40,10 +42,15 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
+    let partial = '';
     child.stdout.on('data', (b: Buffer) => {
       const s = b.toString();
       stdout += s;
       opts.output.append(s);
+      if (!opts.onStdoutLine) return;
+      const lines = (partial + s).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) opts.onStdoutLine(l);
     });
     child.stderr.on('data', (b: Buffer) => {
       const s = b.toString();
@@ -72,6 +79,7 @@ export function runCli(
     });
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
+      if (partial.trim()) opts.onStdoutLine?.(partial);
       opts.output.appendLine(`(exit ${code ?? 'signal'})`);
       resolve({ code: code ?? 1, stdout, stderr });
     });

@@ -11,7 +11,9 @@ import { RunStore } from '../../runtime/src/store/runStore';
 import type { Plan } from '../../runtime/src/plan/types';
 import { pushCheckpoint } from './pushCheckpoint';
 import { setupPython } from './setupPython';
-import { stagesIn, type StageSymbol } from './stageSymbols';
+import { stagesIn, studyIn, type StageSymbol } from './stageSymbols';
+import { launchStudy } from './study/runStudy';
+import { fileDeclaresStudy } from '../../runtime/src/plan/study';
 import { DashboardPanel, type DashboardHooks } from './dashboard/dashboardPanel';
 import { isLive, runStatus, type RunEntry, type RunRegistry } from './runs/runRegistry';
 import type { RunsNode } from './runs/runsTree';
@@ -116,10 +118,16 @@ async function launch(
   const cwd = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
   const python = await choosePython(uri);
   const runs = runsFolder(folder);
+  ctx.output.appendLine(`python: ${python.python ?? '(runtime search: SRLM_PYTHON, .venv, PATH)'} [${python.origin}]`);
+  // A file that declares a study runs its variants, as `srlm run FILE` does (the same syntax-only test as the
+  // CLI's, so the editor and a terminal never disagree); Run From Stage runs the pipeline as written.
+  if (fromStage === undefined && fileDeclaresStudy(uri.fsPath)) {
+    const study = studyIn(await documentSymbols(uri));
+    return launchStudy(ctx, hooks, { uri, cwd, python: python.python, study });
+  }
   const args = ['run', uri.fsPath, '--detach', '--json'];
   if (stage) args.push('--from', stage);
   if (python.python) args.push('--python', python.python);
-  ctx.output.appendLine(`python: ${python.python ?? '(runtime search: SRLM_PYTHON, .venv, PATH)'} [${python.origin}]`);
   // No time limit: the preflight before a launch fetches missing hub models and datasets (gigabytes on a first run)
   // and reads every dataset row. Its progress lines show in the notification, which can cancel it.
   const res = await vscode.window.withProgress(
@@ -348,13 +356,18 @@ async function revealStage(
   } else void vscode.window.showInformationMessage(`SRLM: stage ${stage} is no longer in ${path.basename(file)}.`);
 }
 
-/** The stages of an open or openable document; empty while the language server is not running. */
-async function stageSymbols(uri: vscode.Uri): Promise<StageSymbol<vscode.Range>[]> {
+/** The document symbols of an open or openable document; empty while the language server is not running. */
+async function documentSymbols(uri: vscode.Uri): Promise<vscode.DocumentSymbol[]> {
   const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>(
     'vscode.executeDocumentSymbolProvider',
     uri,
   );
-  return stagesIn(symbols ?? []);
+  return symbols ?? [];
+}
+
+/** The stages of an open or openable document; empty while the language server is not running. */
+async function stageSymbols(uri: vscode.Uri): Promise<StageSymbol<vscode.Range>[]> {
+  return stagesIn(await documentSymbols(uri));
 }
 
 function readPlan(dir: string): Plan | undefined {

@@ -39,3 +39,17 @@ test('runCli passes progress lines on as they come and a cancellation ends the c
   assert.match(lines[0]!, /^fetching q: \d+%$/);
   assert.match(res.stderr, /cancelled/);
 });
+
+test('runCli passes each stdout line on whole, however the writes split it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srlm-cli-'));
+  const script = path.join(dir, 'lines.js');
+  fs.writeFileSync(
+    script,
+    'process.stdout.write(\'{"a":\'); setTimeout(() => { process.stdout.write(\'1}\\n\\n{"b":2}\\n{"c"\'); setTimeout(() => process.stdout.write(\':3}\'), 50); }, 50);\n',
+  );
+  const output = { append: () => {}, appendLine: () => {} } as unknown as Parameters<typeof runCli>[2]['output'];
+  const lines: string[] = [];
+  const res = await runCli(script, ['run'], { cwd: dir, env: process.env, output, onStdoutLine: (l) => lines.push(l) });
+  assert.equal(res.code, 0);
+  assert.deepEqual(lines, ['{"a":1}', '{"b":2}', '{"c":3}'], 'the last line counts without its newline');
+});

@@ -1,6 +1,6 @@
 // One end-to-end session: a scratch workspace with the example pipelines, code-server with the VSIX installed,
 // and a Chromium page on the workbench. Shared by the suites so each starts from the same state.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +10,14 @@ import { installExtension, root, startCodeServer, writeUserSettings, type CodeSe
 import { screenshot, waitForWorkbench } from './workbench';
 
 export const python = path.join(root, '.venv', 'bin', 'python');
+
+/** Why the training scenarios cannot run here, or undefined when they can. */
+export function runSkipReason(): string | undefined {
+  if (!existsSync(python)) return `no Python environment at ${python} (bash scripts/setup-python.sh creates it)`;
+  const probe = spawnSync(python, ['-c', 'import srlm_engine, torch'], { encoding: 'utf8', timeout: 120_000 });
+  if (probe.status !== 0) return `the engine does not import in ${python}: ${probe.stderr.trim().split('\n').pop()}`;
+  return undefined;
+}
 
 /** A quiet workbench: no tips, updates, telemetry or AI features; untrusted folders open without a prompt. */
 export const WORKBENCH_SETTINGS: Record<string, unknown> = {

@@ -12,7 +12,7 @@ import { RunStore } from '../../runtime/src/store/runStore';
 import { buildComparison, writeStudy } from '../../runtime/src/study/table';
 import { studyRuns } from '../study/runFolders';
 import { missingPrerequisites, root, sleep } from './codeServer';
-import { groupProcesses, openSession, python, type Session } from './session';
+import { groupProcesses, openSession, python, runSkipReason, type Session } from './session';
 import {
   dashboardFrame,
   editorText,
@@ -28,14 +28,6 @@ import {
   until,
   webviewFrame,
 } from './workbench';
-
-/** Why the training scenarios cannot run here, or undefined when they can. */
-function runSkipReason(): string | undefined {
-  if (!existsSync(python)) return `no Python environment at ${python} (bash scripts/setup-python.sh creates it)`;
-  const probe = spawnSync(python, ['-c', 'import srlm_engine, torch'], { encoding: 'utf8', timeout: 120_000 });
-  if (probe.status !== 0) return `the engine does not import in ${python}: ${probe.stderr.trim().split('\n').pop()}`;
-  return undefined;
-}
 
 const missing = missingPrerequisites();
 const skipAll = missing.length

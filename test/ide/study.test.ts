@@ -2,7 +2,15 @@
 // blocks and of a variant's settings blocks (named by stage, with that stage kind's fields).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completion, definition, documentSymbols, hover, references, semanticTokens } from '../../server/src/ide';
+import {
+  codeLenses,
+  completion,
+  definition,
+  documentSymbols,
+  hover,
+  references,
+  semanticTokens,
+} from '../../server/src/ide';
 import { env, fixture } from './helpers';
 
 const PIPELINE = `pipeline p {
@@ -98,4 +106,20 @@ test('highlighting: a settings block name is a reference, study and variant are 
     study.children.map((c) => [c.name, c.detail]),
     [['a', 'variant']],
   );
+});
+
+test('code lenses: a file with a study says Run study (above the pipeline and the study), not Run pipeline', () => {
+  const lenses = (src: string) =>
+    codeLenses(fixture(src).doc).map((l) => [l.title, src.slice(l.span.start, l.span.end), l.command]);
+  const plain = `${PIPELINE}}\n`;
+  assert.deepEqual(lenses(plain), [
+    ['▶ Run pipeline', 'pipeline p', 'srlm.runPipeline'],
+    ['▶ Run from here', 'stage kd distill', 'srlm.runFromStage'],
+    ['▶ Run from here', 'stage rl polish', 'srlm.runFromStage'],
+  ]);
+  const study = `${PIPELINE}  study s {\n    variant a { stages = [polish] }\n    variant b { stages = [distill, polish] }\n  }\n}\n`;
+  assert.deepEqual(lenses(study).slice(0, 2), [
+    ['▶ Run study s (2 variants)', 'pipeline p', 'srlm.runPipeline'],
+    ['▶ Run study s (2 variants)', 'study s', 'srlm.runPipeline'],
+  ]);
 });

@@ -4,13 +4,16 @@
 // every variant. Seconds, not minutes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { followRun } from '../../runtime/src/cli/follow';
 import { RunStore } from '../../runtime/src/store/runStore';
-import { runStudy } from '../../runtime/src/study/runner';
+import type { StudyRunEvent } from '../../runtime/src/cli/studyRun';
+import type { CompiledStudy } from '../../runtime/src/plan/study';
+import type { Plan } from '../../runtime/src/plan/types';
+import { runStudy, StudyOptionError, variantsToRun } from '../../runtime/src/study/runner';
 import { PreflightError } from '../../runtime/src/supervisor/preflight';
 import { fakeEnv, metricSteps, range, readEvents, root, systemPython, tmpDir } from './helpers';
 
@@ -27,10 +30,14 @@ function workspace(): { dir: string; file: string; store: RunStore } {
   return { dir, file, store: new RunStore(path.join(dir, '.srlm', 'runs')) };
 }
 
-function srlm(args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
+function srlm(
+  args: string[],
+  cwd: string,
+  knobs: Record<string, string> = {},
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args, '--python', systemPython], {
     cwd,
-    env: fakeEnv({ SRLM_PROGRESS_INTERVAL_MS: '0', NO_COLOR: '1' }),
+    env: fakeEnv({ SRLM_PROGRESS_INTERVAL_MS: '0', NO_COLOR: '1', ...knobs }),
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -117,6 +124,116 @@ test('a two-variant study: the shared stage trains once, and the table holds eve
   assert.doesNotMatch(b.stdout, /^\| sft_rl \|/m);
 });
 
+test('--json (the editor): one event per variant run as it starts, then the kept study; the rest on stderr', () => {
+  const { dir, file, store } = workspace();
+  const lineOf = (variant: string) =>
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(`variant ${variant} `)) + 1;
+  const r = srlm(['run', file, '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as StudyRunEvent);
+  const [first, second] = store.ids();
+  assert.deepEqual(events.slice(0, 2), [
+    {
+      event: 'variant',
+      variant: 'sft_only',
+      index: 1,
+      runs: 2,
+      line: lineOf('sft_only'),
+      id: first,
+      dir: store.dir(first!),
+    },
+    {
+      event: 'variant',
+      variant: 'sft_rl',
+      index: 2,
+      runs: 2,
+      line: lineOf('sft_rl'),
+      id: second,
+      dir: store.dir(second!),
+    },
+  ]);
+  const [kept] = keptStudies(dir);
+  assert.deepEqual(events.slice(2), [
+    {
+      event: 'study',
+      study: 'compare',
+      id: kept!.id,
+      path: path.join(dir, '.srlm', 'studies', `${String(kept!.id)}.json`),
+      runsDir: store.root,
+      code: 0,
+      skipped: [],
+    },
+  ]);
+  assert.match(r.stderr, /^sft_rl +completed /m, 'the table goes to stderr');
+
+  // A variant that fails: the study stops there, names it, and keeps what ran.
+  const failed = srlm(['run', file, '--json', '--variant', 'sft_only', '--no-cache'], dir, { FAKE_FAIL_AT: 'warm:2' });
+  assert.equal(failed.code, 1, failed.stderr);
+  const end = JSON.parse(failed.stdout.trim().split('\n').pop()!) as StudyRunEvent;
+  assert.equal(end.event, 'study');
+  assert.deepEqual(end.event === 'study' && [end.code, end.failed, end.skipped], [
+    1,
+    { variant: 'sft_only', line: lineOf('sft_only'), status: 'failed' },
+    [],
+  ]);
+  const stopped = srlm(['run', file, '--json', '--no-cache'], dir, { FAKE_FAIL_AT: 'warm:2' });
+  const last = JSON.parse(stopped.stdout.trim().split('\n').pop()!) as StudyRunEvent;
+  assert.deepEqual(last.event === 'study' && [last.failed?.variant, last.skipped], ['sft_only', ['sft_rl']]);
+  assert.equal(store.ids().length, 4, 'the variant after the failed one did not start');
+});
+
+test('srlm stop on the running variant (Stop in the editor): the study starts no further variant', async () => {
+  const { dir, file, store } = workspace();
+  const env = fakeEnv({ SRLM_PROGRESS_INTERVAL_MS: '0', NO_COLOR: '1', FAKE_STEP_S: '0.5' });
+  const child = spawn(process.execPath, [cli, 'run', file, '--json', '--python', systemPython], { cwd: dir, env });
+  let stdout = '';
+  let stopped: ReturnType<typeof spawnSync> | undefined;
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+    const first = /"event":"variant".*?"id":"([^"]+)"/.exec(stdout);
+    if (first && !stopped) {
+      stopped = spawnSync(process.execPath, [cli, 'stop', first[1]!], { cwd: dir, env, encoding: 'utf8' });
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stopped?.status, 0, String(stopped?.stderr));
+  assert.equal(code, 1);
+  const end = JSON.parse(stdout.trim().split('\n').pop()!) as StudyRunEvent;
+  assert.deepEqual(end.event === 'study' && [end.failed?.variant, end.failed?.status, end.skipped], [
+    'sft_only',
+    'stopped',
+    ['sft_rl'],
+  ]);
+  assert.equal(store.ids().length, 1, 'only the stopped variant ran');
+  assert.ok(fs.existsSync(end.event === 'study' ? end.path : ''), 'the study of what ran is kept');
+});
+
+test('which variants a run trains: all, or one and the variant a baseline reads its row from', () => {
+  const plan = {} as Plan;
+  const compiled = {
+    variants: [
+      { name: 'direct', plan },
+      { name: 'untrained', baseline: { model: 'm', from: 'direct' } },
+      { name: 'kd', plan },
+    ],
+  } as unknown as CompiledStudy;
+  const names = (variant?: string) => variantsToRun(compiled, variant).map((v) => v.name);
+  assert.deepEqual(names(), ['direct', 'untrained', 'kd']);
+  assert.deepEqual(names('kd'), ['kd']);
+  assert.deepEqual(names('untrained'), ['direct', 'untrained']);
+  assert.throws(
+    () => names('nope'),
+    (e: Error) =>
+      e instanceof StudyOptionError && /no such variant \(variants: direct, untrained, kd\)/.test(e.message),
+  );
+});
+
 test('study usage errors exit 2; --stage, --from and --detach make one run; a study with errors is refused', () => {
   const { dir, file, store } = workspace();
   for (const [args, message] of [
@@ -179,6 +296,7 @@ test('a variant that cannot start after others ran: its error comes back with th
   assert.ok(result.startError instanceof PreflightError, String(result.startError));
   assert.equal(result.code, 1);
   assert.deepEqual(result.skipped, ['sft_rl']);
+  assert.equal(result.failed, 'sft_rl');
   assert.equal(store.ids().length, 1);
   assert.deepEqual(
     result.study.rows.map((r) => r.variant),

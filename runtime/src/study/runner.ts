@@ -3,7 +3,7 @@
 // earlier variant trained with the same hash is reused, not trained again. Then the comparison table of the
 // variant runs is built, kept next to the runs, and returned for printing.
 import type { CacheDecision } from '../plan/cache';
-import { compileStudy, type CompiledStudy } from '../plan/study';
+import { compileStudy, type CompiledStudy, type StudyVariantPlan } from '../plan/study';
 import type { RunStore } from '../store/runStore';
 import { startRun, type StartedRun, type StartRunOptions } from '../supervisor/start';
 import { buildComparison, newStudyId, writeStudy, type ComparisonRow, type StoredStudy } from './table';
@@ -31,12 +31,32 @@ export interface StudyRunResult {
   readonly study: StoredStudy;
   /** Where the study was kept: <runs>/../studies/<id>.json. */
   readonly path: string;
+  /** The runs folder the variants ran in. */
+  readonly runsDir: string;
   /** 0 when every variant run completed; otherwise the exit code of the first that did not. */
   readonly code: number;
   /** Variants that did not run: the one that could not start, and those after a run that did not complete. */
   readonly skipped: readonly string[];
   /** Why a variant after the first could not start (CompileError, PreflightError…), when one could not. */
   readonly startError?: unknown;
+  /** The variant whose run did not complete (failed or stopped) or could not start; absent when all completed. */
+  readonly failed?: string;
+}
+
+/**
+ * The variants a run of the study trains, in file order: every variant with stages, or with `variant` that one
+ * and, for an untrained baseline, the variant whose run evaluates its model. Throws StudyOptionError for an
+ * unknown name.
+ */
+export function variantsToRun(compiled: CompiledStudy, variant?: string): readonly StudyVariantPlan[] {
+  if (variant === undefined) return compiled.variants;
+  const v = compiled.variants.find((x) => x.name === variant);
+  if (!v) {
+    const names = compiled.variants.map((x) => x.name).join(', ');
+    throw new StudyOptionError(`--variant ${variant}: no such variant (variants: ${names})`);
+  }
+  const donor = v.baseline?.from;
+  return compiled.variants.filter((x) => x === v || x.name === donor);
 }
 
 /**
@@ -49,18 +69,13 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
     o.compiled ??
     (await compileStudy({ file: o.file, workspace: o.workspace, fileChecks: !o.noFileChecks, env: o.env }));
   const names = compiled.variants.map((v) => v.name);
-  let wanted = compiled.variants;
-  if (o.variant !== undefined) {
-    const v = compiled.variants.find((x) => x.name === o.variant);
-    if (!v) throw new StudyOptionError(`--variant ${o.variant}: no such variant (variants: ${names.join(', ')})`);
-    const donor = v.baseline?.from;
-    wanted = compiled.variants.filter((x) => x === v || x.name === donor);
-  }
+  const wanted = variantsToRun(compiled, o.variant);
   const { follow, onVariantPlanned, variant: _only, compiled: _compiled, ...start } = o;
   const runs: { id: string; variant: string }[] = [];
   let store: RunStore | undefined;
   let code = 0;
   let startError: unknown;
+  let failed: string | undefined;
   const skipped: string[] = [];
   for (const v of wanted) {
     if (!v.plan) continue;
@@ -78,12 +93,14 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
       if (!store) throw err;
       startError = err;
       code = 1;
+      failed = v.name;
       skipped.push(v.name);
       continue;
     }
     store = started.store;
     runs.push({ id: started.id, variant: v.name });
     code = await follow(started);
+    if (code !== 0) failed = v.name;
   }
   // compileStudy refuses a study whose baselines have no variant run to read them from, so one run started.
   if (!store) throw new StudyOptionError(`study ${compiled.study} has no variant that runs`);
@@ -101,7 +118,7 @@ export async function runStudy(o: StudyRunOptions): Promise<StudyRunResult> {
     id: newStudyId(compiled.study),
     variants: names,
   };
-  return { study, path: writeStudy(store.root, study), code, skipped, startError };
+  return { study, path: writeStudy(store.root, study), runsDir: store.root, code, skipped, startError, failed };
 }
 
 /**

@@ -37,6 +37,8 @@ train once through the stage cache), then prints the comparison table and keeps 
   --variant NAME   run only this variant (with --stage, --from or --detach: one run of it, no table; without
                    --variant those options run the pipeline as written)
   --format F       the printed table: text (default), markdown or json (json: progress goes to stderr)
+  --json           one JSON object per line on stdout (the editor's contract): {event: "variant", …} as each
+                   variant's run starts, {event: "study", …} when the study is kept; the rest goes to stderr
 exit status: 0 completed (or started, with --detach), 1 errors in the file, set-up problems, or a failed or
 stopped run, 2 bad usage`;
 
@@ -98,6 +100,7 @@ export const runCommand: CliCommand = {
         noCache: opt['no-cache'],
         variant: opt.variant,
         format: opt.format,
+        json: opt.json,
       });
     }
     if (opt.format !== undefined) throw new UsageError('--format goes with the run of a study (docs/study.md)');

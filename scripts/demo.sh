@@ -10,9 +10,7 @@ bash scripts/setup-python.sh
 runs="$root/.srlm/runs"
 before="$(ls -1 "$runs" 2>/dev/null || true)"
 status=0
-# The demo is the only job on the machine, so it trains on every core. The engine's own default is half the
-# cores, which keeps a run from stalling when other work competes for them (OpenMP threads spin-wait).
-SRLM_NUM_THREADS="${SRLM_NUM_THREADS:-$(nproc 2>/dev/null || echo 2)}" node dist/srlm.js run examples/demo.srlm "$@" || status=$?
+node dist/srlm.js run examples/demo.srlm "$@" || status=$?
 # The run this command started: the one folder that was not there before (none with --detach's early return).
 run="$(comm -13 <(echo "$before" | sort) <(ls -1 "$runs" 2>/dev/null | sort) | grep -v '\.json$' | tail -n 1 || true)"
 if [ -n "$run" ] && [ -f "$runs/$run/events.jsonl" ] && grep -q '"run_finished"' "$runs/$run/events.jsonl"; then

@@ -52,11 +52,16 @@ def rng_state() -> dict:
     return state
 
 
+def derived_seed(seed: int, label: str, modulus: int = 2**63) -> int:
+    """A seed for one named part of a run (a stage, an eval block), fixed by the pipeline seed and the label."""
+    return (seed * 1_000_003 + zlib.crc32(label.encode())) % modulus
+
+
 def seed_stage(pipeline_seed: int, stage: str) -> int:
     """Seeds python, numpy and torch (every device) for one stage from the pipeline seed and the stage's name, so
     that a stage draws the same stream whether the stages before it trained in this process, came from the
     stage cache, or ran in an earlier run (`--from`). Returns the seed."""
-    seed = (pipeline_seed * 1_000_003 + zlib.crc32(f"srlm-stage/{stage}".encode())) % (2**32)
+    seed = derived_seed(pipeline_seed, f"srlm-stage/{stage}", 2**32)  # numpy takes seeds below 2**32
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

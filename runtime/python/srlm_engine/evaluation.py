@@ -11,12 +11,12 @@ import contextlib
 import math
 import re
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import torch
 
+from .checkpoint import derived_seed
 from .generation import generate
 from .plan_types import EvalSpec
 from .scoring import extract_answer, is_correct
@@ -103,7 +103,7 @@ def sampling_of(ev: EvalSpec) -> dict | None:
 def eval_seed(pipeline_seed: int, eval_name: str) -> int:
     """The sampling seed of one eval block: fixed by the pipeline seed and the block's name, so every evaluation
     of that block (before, during, after any stage; in any run of the pipeline) draws from the same stream."""
-    return (pipeline_seed * 1_000_003 + zlib.crc32(f"srlm-eval/{eval_name}".encode())) % (2**63)
+    return derived_seed(pipeline_seed, f"srlm-eval/{eval_name}")
 
 
 @contextlib.contextmanager

@@ -205,7 +205,11 @@ def _builtin_rows(spec: DatasetSpec, seed: int) -> list[dict]:
     return [
         dict(r)
         for r in arithmetic.generate(
-            split=split, n=n or arithmetic.DEFAULT_SIZES[split], level=spec.level or "easy", seed=seed
+            split=split,
+            n=n or arithmetic.DEFAULT_SIZES[split],
+            level=spec.level or "easy",
+            seed=seed,
+            answer_noise=spec.answer_noise,
         )
     ]
 

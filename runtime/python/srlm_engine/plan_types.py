@@ -102,6 +102,7 @@ class DatasetSpec:
     source: str | None
     builtin: Literal["arithmetic"] | None
     level: Literal["easy", "medium", "hard"] | None
+    answer_noise: float
     subset: str | None
     split: str
     revision: str
@@ -128,6 +129,7 @@ class DatasetSpec:
             source=d["source"],
             builtin=d["builtin"],
             level=d["level"],
+            answer_noise=d["answer_noise"],
             subset=d["subset"],
             split=d["split"],
             revision=d["revision"],

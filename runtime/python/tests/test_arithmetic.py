@@ -110,6 +110,25 @@ def test_custom_level_and_errors():
         arithmetic.Level(1, 1, 5, 10, ops="^")
 
 
+def test_slips_are_a_hash_of_the_problem_and_nest_across_rates():
+    # Hand-checked: at rate 0 nothing slips; a slip is 1..10 away, never negative; higher rates keep lower ones.
+    prompts = [row["prompt"] for row in arithmetic.generate("train", 400, seed=1)]
+    answers = [arithmetic.solve(p) for p in prompts]
+    assert all(arithmetic.slipped(p, a, 0.0) is None for p, a in zip(prompts, answers))
+    low = {p for p, a in zip(prompts, answers) if arithmetic.slipped(p, a, 0.1) is not None}
+    high = {p for p, a in zip(prompts, answers) if arithmetic.slipped(p, a, 0.4) is not None}
+    assert low < high and 0.05 < len(low) / 400 < 0.15 and 0.33 < len(high) / 400 < 0.47
+    for p, a in zip(prompts, answers):
+        wrong = arithmetic.slipped(p, a, 0.4)
+        if wrong is not None:
+            assert 1 <= abs(wrong - a) <= 10 and wrong >= 0
+            assert wrong == arithmetic.slipped(p, a, 0.9)  # the size of a slip does not depend on the rate
+    noisy = arithmetic.generate("train", 400, seed=1, answer_noise=0.4)
+    assert sum(not r["completion"].endswith("{" + r["answer"] + "}") for r in noisy) == len(high)
+    with pytest.raises(ValueError, match="answer_noise"):
+        arithmetic.generate("train", 5, answer_noise=1.0)
+
+
 def test_builtin_registry():
     assert BUILTIN_TASKS["arithmetic"] is arithmetic.generate
     assert load_builtin("arithmetic", "test", 5, seed=2) == arithmetic.generate("test", 5, seed=2)

@@ -16,10 +16,17 @@ Public API
     ``easy`` (1–2 steps, operands 1–9, + − ×, values ≤ 99: learnable by a tiny model in CPU minutes),
     ``medium`` (2–3 steps, operands 1–20, values ≤ 400) and ``hard`` (3–5 steps, operands 1–50, ÷ too, values
     ≤ 2000). ``Level`` is a frozen dataclass; pass one directly for other knobs.
-``generate(split="train", n=None, level="easy", seed=0, test_fraction=0.1, validation_fraction=0.1) -> list[dict]``
+``generate(split="train", n=None, level="easy", seed=0, test_fraction=0.1, validation_fraction=0.1, answer_noise=0.0) -> list[dict]``
     ``n`` rows ``{"prompt", "completion", "answer"}`` (all strings) of one split — the same fields a jsonl data
     set would have, so the engine loads ``builtin = arithmetic`` like a file. ``n`` defaults to
     ``DEFAULT_SIZES[split]``. Rows are unique within a split; the same arguments give the same rows.
+    ``answer_noise`` is the fraction of completions whose boxed answer slips (see ``slipped``).
+``slipped(prompt, answer, rate) -> int | None``
+    The wrong final answer a noisy data set boxes for this problem (the true one moved by 1–10, never below 0),
+    or None when the problem keeps its true answer. Model-generated reasoning data has such slips: correct steps
+    and a wrong final answer. Imitation learns to reproduce them when sampling; a reward on the gold answer
+    unlearns them. Which problems slip, and by how much, is a hash of the prompt: the same at every seed and
+    for every rate below (a rate's slips include every lower rate's).
 ``split_of(prompt, test_fraction=0.1, validation_fraction=0.1) -> "train" | "validation" | "test"``
     The split a problem belongs to: a hash of its prompt text, independent of the seed and the level, so the
     three splits never share a problem, whatever seeds or sizes are asked for. The hash's lowest
@@ -49,6 +56,7 @@ __all__ = [
     "Problem",
     "generate",
     "make_problem",
+    "slipped",
     "solve",
     "split_of",
 ]
@@ -166,6 +174,25 @@ def split_of(prompt: str, test_fraction: float = 0.1, validation_fraction: float
     return "validation" if bucket < test_fraction + validation_fraction else "train"
 
 
+def slipped(prompt: str, answer: int, rate: float) -> int | None:
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"answer_noise must be in [0, 1), got {rate}")
+    digest = hashlib.sha256(f"noise/{prompt}".encode("utf-8")).digest()
+    if int.from_bytes(digest[:8], "big") / 2**64 >= rate:
+        return None
+    size = digest[8] % 10 + 1
+    down = digest[9] % 2 == 0 and answer - size >= 0
+    return answer - size if down else answer + size
+
+
+def _noisy(row: dict[str, str], rate: float) -> dict[str, str]:
+    wrong = slipped(row["prompt"], int(row["answer"]), rate) if rate else None
+    if wrong is None:
+        return row
+    steps = row["completion"].rsplit("\\boxed{", 1)[0]
+    return {**row, "completion": steps + "\\boxed{" + str(wrong) + "}"}
+
+
 def generate(
     split: str = "train",
     n: int | None = None,
@@ -173,6 +200,7 @@ def generate(
     seed: int = 0,
     test_fraction: float = 0.1,
     validation_fraction: float = 0.1,
+    answer_noise: float = 0.0,
 ) -> list[dict[str, str]]:
     if split not in DEFAULT_SIZES:
         raise ValueError(f"unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
@@ -183,6 +211,7 @@ def generate(
     n = DEFAULT_SIZES[split] if n is None else n
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    slipped("", 0, answer_noise)  # validates the rate before any work
     # The split name is mixed into the stream so the splits draw different candidates for the same seed.
     rng = random.Random(f"srlm-arithmetic/{split}/{seed}")
     rows: list[dict[str, str]] = []
@@ -199,7 +228,7 @@ def generate(
         if p.prompt in seen or split_of(p.prompt, test_fraction, validation_fraction) != split:
             continue
         seen.add(p.prompt)
-        rows.append(p.as_row())
+        rows.append(_noisy(p.as_row(), answer_noise))
     return rows
 
 

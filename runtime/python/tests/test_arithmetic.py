@@ -114,11 +114,11 @@ def test_slips_are_a_hash_of_the_problem_and_nest_across_rates():
     # Hand-checked: at rate 0 nothing slips; a slip is 1..10 away, never negative; higher rates keep lower ones.
     prompts = [row["prompt"] for row in arithmetic.generate("train", 400, seed=1)]
     answers = [arithmetic.solve(p) for p in prompts]
-    assert all(arithmetic.slipped(p, a, 0.0) is None for p, a in zip(prompts, answers))
-    low = {p for p, a in zip(prompts, answers) if arithmetic.slipped(p, a, 0.1) is not None}
-    high = {p for p, a in zip(prompts, answers) if arithmetic.slipped(p, a, 0.4) is not None}
+    assert all(arithmetic.slipped(p, a, 0.0) is None for p, a in zip(prompts, answers, strict=True))
+    low = {p for p, a in zip(prompts, answers, strict=True) if arithmetic.slipped(p, a, 0.1) is not None}
+    high = {p for p, a in zip(prompts, answers, strict=True) if arithmetic.slipped(p, a, 0.4) is not None}
     assert low < high and 0.05 < len(low) / 400 < 0.15 and 0.33 < len(high) / 400 < 0.47
-    for p, a in zip(prompts, answers):
+    for p, a in zip(prompts, answers, strict=True):
         wrong = arithmetic.slipped(p, a, 0.4)
         if wrong is not None:
             assert 1 <= abs(wrong - a) <= 10 and wrong >= 0

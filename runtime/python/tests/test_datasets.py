@@ -258,10 +258,12 @@ def test_builtin_level_picks_the_difficulty_and_keeps_the_splits_disjoint():
 
 def test_builtin_answer_noise_slips_only_the_boxed_answer_of_that_share_of_solutions():
     clean = load_rows("train", {"builtin": "arithmetic", "split": "train", "limit": 1000}, 5)
-    noisy = load_rows("train", {"builtin": "arithmetic", "split": "train", "limit": 1000, "answer_noise": 0.3}, 5)
+    noisy = load_rows(
+        "train", {"builtin": "arithmetic", "split": "train", "limit": 1000, "answer_noise": 0.3}, 5
+    )
     assert [r["prompt"] for r in noisy] == [r["prompt"] for r in clean]
     assert [r["answer"] for r in noisy] == [r["answer"] for r in clean]  # rewards and evals stay exact
-    changed = [(c, n) for c, n in zip(clean, noisy) if c["completion"] != n["completion"]]
+    changed = [(c, n) for c, n in zip(clean, noisy, strict=True) if c["completion"] != n["completion"]]
     assert 0.25 < len(changed) / len(clean) < 0.35, len(changed)
     for c, n in changed:
         steps, boxed = n["completion"].rsplit("\\boxed{", 1)

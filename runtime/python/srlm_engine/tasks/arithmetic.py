@@ -177,7 +177,7 @@ def split_of(prompt: str, test_fraction: float = 0.1, validation_fraction: float
 def slipped(prompt: str, answer: int, rate: float) -> int | None:
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"answer_noise must be in [0, 1), got {rate}")
-    digest = hashlib.sha256(f"noise/{prompt}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"noise/{prompt}".encode()).digest()
     if int.from_bytes(digest[:8], "big") / 2**64 >= rate:
         return None
     size = digest[8] % 10 + 1

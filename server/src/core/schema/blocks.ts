@@ -208,7 +208,7 @@ export const datasetSpec: BlockSpec = {
       type: { kind: 'number', min: 0, max: 1, exclusiveMax: true },
       default: 0,
       doc:
-        'Fraction of a built-in task\'s worked solutions whose boxed final answer is wrong: a slip of 1–10 after ' +
+        "Fraction of a built-in task's worked solutions whose boxed final answer is wrong: a slip of 1–10 after " +
         'correct steps, as in model-generated reasoning data. Only the SFT/KD targets change; the gold answers that ' +
         'rewards and evals check stay exact. Which problems slip is a hash of the problem, whatever the seed.',
     },

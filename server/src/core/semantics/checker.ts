@@ -602,7 +602,10 @@ class Checker {
     const source = cfg.values.source;
     if (hasSource) {
       ignored('level', "'level' sets the difficulty of a builtin task; a source's rows are what they are");
-      ignored('answer_noise', "'answer_noise' adds slips to a builtin task's solutions; a source's rows are what they are");
+      ignored(
+        'answer_noise',
+        "'answer_noise' adds slips to a builtin task's solutions; a source's rows are what they are",
+      );
     }
     if (hasBuiltin) {
       for (const f of ['format', 'subset', 'revision']) ignored(f, `'${f}' applies to hub datasets and files only`);

@@ -102,7 +102,9 @@ export async function reloadWindow(page: Page): Promise<void> {
 
 /** Opens a workspace file through Quick Open and waits for its editor tab to be active. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await quickInput(page, 'Control+p', name, (label) => label.includes(name));
+  // The whole file name: `short.srlm` must not pick `study-short.srlm`, which Quick Open may rank first.
+  const whole = new RegExp(`(^|[^\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-])`);
+  await quickInput(page, 'Control+p', name, (label) => whole.test(label));
   // The window title names the active editor ("short.srlm - workspace - code-server").
   await until(`the editor of ${name}`, async () => (await page.title()).startsWith(name));
   await page

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "runtime" / "python"))
 from srlm_engine import plan as plans
 from srlm_engine.dataset_rows import load_rows
-from srlm_engine.rewards import extract_answer
+from srlm_engine.rewards import answer_is_correct, extract_answer
 
 _RESULT = re.compile(r"= (\d+)\.")
 KINDS = ("correct", "slipped box", "wrong steps", "no answer")
@@ -33,10 +33,9 @@ KINDS = ("correct", "slipped box", "wrong steps", "no answer")
 
 def classify(completion: str, gold: str) -> str:
     """One sample's kind (KINDS), by its boxed answer and the result of its last worked step."""
-    answer = extract_answer(completion)
-    if answer is None:
+    if extract_answer(completion) is None:
         return "no answer"
-    if answer == gold:
+    if answer_is_correct(completion, gold):  # the rewards' and evals' own judge
         return "correct"
     results = _RESULT.findall(completion)
     return "slipped box" if results and results[-1] == gold else "wrong steps"

@@ -174,9 +174,13 @@ def split_of(prompt: str, test_fraction: float = 0.1, validation_fraction: float
     return "validation" if bucket < test_fraction + validation_fraction else "train"
 
 
-def slipped(prompt: str, answer: int, rate: float) -> int | None:
+def _check_rate(rate: float) -> None:
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"answer_noise must be in [0, 1), got {rate}")
+
+
+def slipped(prompt: str, answer: int, rate: float) -> int | None:
+    _check_rate(rate)
     digest = hashlib.sha256(f"noise/{prompt}".encode()).digest()
     if int.from_bytes(digest[:8], "big") / 2**64 >= rate:
         return None
@@ -211,7 +215,7 @@ def generate(
     n = DEFAULT_SIZES[split] if n is None else n
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    slipped("", 0, answer_noise)  # validates the rate before any work
+    _check_rate(answer_noise)
     # The split name is mixed into the stream so the splits draw different candidates for the same seed.
     rng = random.Random(f"srlm-arithmetic/{split}/{seed}")
     rows: list[dict[str, str]] = []

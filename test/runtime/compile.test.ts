@@ -115,6 +115,8 @@ test('stage hashes: an edit changes that stage and every stage built on it, noth
     sharded.every((h, i) => h !== two[i]),
     'and so is sharding, once there are several ranks',
   );
+  const threads = await hashes(base.replace('pipeline p {', 'pipeline p {\n  cpu_threads = 2'), dir);
+  assert.deepEqual(threads, h3, 'forward threads change speed, not weights (test_cpu_threads.py), so no hash');
   const file = path.join(dir, 'p.srlm');
   await hashes(base.replace('pipeline p {', 'pipeline p {\n  seed = 9'), dir);
   const v2 = (await compilePlan({ file, workspace: dir, engineVersion: '0.2.0' })).plan.stages.map((s) => s.hash);

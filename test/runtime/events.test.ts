@@ -203,6 +203,32 @@ test('the fields parseEvent requires are a subset of what runtime/events.schema.
   }
 });
 
+test('progress renderer: the first line names the CPU threads of a CPU run', () => {
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const st = new RunState();
+  const r = new ProgressRenderer({ out: sink, tty: false, columns: 80, color: false, now: () => 1700000010_000 });
+  for (const [threads, gradient, shown] of [
+    [2, 1, 'started p: 1 stage on cpu (2 threads, gradients on 1)\n'],
+    [1, 1, 'started p: 1 stage on cpu (1 thread)\n'],
+    [null, null, 'started p: 1 stage on cuda:0\n'],
+  ] as const) {
+    const e = JSON.parse(
+      ev({
+        type: 'run_started',
+        pipeline: 'p',
+        stages: ['a'],
+        device: threads ? 'cpu' : 'cuda:0',
+        cpu_threads: threads,
+        gradient_threads: gradient,
+      }),
+    ) as AnyEvent;
+    st.apply(e);
+    r.onEvent(e, st);
+    assert.ok(out.endsWith(shown), JSON.stringify(out));
+  }
+});
+
 test('progress renderer: one status line redrawn in place on a terminal, permanent lines above it', () => {
   let out = '';
   const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;

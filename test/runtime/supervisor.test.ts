@@ -209,7 +209,10 @@ test('reconcile: an engine that died while nobody watched is marked failed once'
   });
   await new Promise((r) => setTimeout(r, 500));
   process.kill(engine.pid, 'SIGKILL');
-  await engine.exited;
+  // The detached engine's handle does not keep the loop alive: without a timer, the loop could end before its exit
+  // arrives, and the rest of this file was cancelled (seen once in a full run of the suite).
+  const keepAlive = setInterval(() => {}, 50);
+  await engine.exited.finally(() => clearInterval(keepAlive));
   const after = await reconcileRun(store, rec.id);
   assert.equal(after.status, 'failed');
   assert.match(after.message!, /gone|killed/);

@@ -104,6 +104,8 @@ from typing import cast
 import torch
 import torch.nn.functional as F
 
+from . import cpu_threads
+
 __all__ = [
     "AGGREGATIONS",
     "KD_LOSSES",
@@ -504,6 +506,12 @@ class _FusedHeadLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, hidden, weight, bias, chunk_loss, coeffs, rows):
+        # The head's gradient is made here, so this is gradient work for the CPU thread counts (cpu_threads.py).
+        with cpu_threads.gradients():
+            return _FusedHeadLoss._forward(ctx, hidden, weight, bias, chunk_loss, coeffs, rows)
+
+    @staticmethod
+    def _forward(ctx, hidden, weight, bias, chunk_loss, coeffs, rows):
         need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = bias is not None and ctx.needs_input_grad[2]
         grad_h = torch.zeros_like(hidden) if need_h else None

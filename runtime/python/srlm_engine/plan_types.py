@@ -37,6 +37,7 @@ class Settings:
     precision: Literal["auto", "fp32", "bf16", "fp16"]
     sharding: Literal["none", "fsdp"]
     processes: int
+    cpu_threads: int | None
     gpu_memory: float | None
     system: str | None
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]]
@@ -54,6 +55,7 @@ class Settings:
             precision=d["precision"],
             sharding=d["sharding"],
             processes=d["processes"],
+            cpu_threads=d["cpu_threads"],
             gpu_memory=d["gpu_memory"],
             system=d["system"],
             report_to=list(d["report_to"]),

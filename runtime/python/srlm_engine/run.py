@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
-from . import __version__, checkpoint, distributed, models, sinks
+from . import __version__, checkpoint, cpu_threads, distributed, models, sinks
 from . import data as data_mod
+from .cpu_threads import CpuThreads
 from .events import EventWriter
 from .plan import Plan, PlanError
 from .plan import load as load_plan
@@ -265,11 +266,8 @@ def run(
         device = models.pick_device(settings.device)
         models.configure_amp(settings.precision, device)
         seed = settings.seed
-        if device.type == "cpu":
-            # Small models gain little from more threads, and OpenMP's spin-waiting collapses (10x slower
-            # steps measured on 2 busy cores) as soon as another process competes: use half the cores.
-            threads = os.environ.get("SRLM_NUM_THREADS") or max(1, (os.cpu_count() or 2) // 2)
-            torch.set_num_threads(int(threads))
+        threads = CpuThreads.for_run(settings.cpu_threads) if device.type == "cpu" else None
+        cpu_threads.use(threads)
         torch.manual_seed(seed)
         ctx = Context(plan, run_dir_p, events, device, seed, stop, resume, rank, world)
         names = [s.name for s in plan.stages]
@@ -284,7 +282,17 @@ def run(
             world_size=world,
             resume=resume,
             from_stage=from_stage,
+            cpu_threads=None if threads is None else threads.forward,
+            gradient_threads=None if threads is None else threads.gradient,
         )
+        cores = os.cpu_count() or 1
+        if threads is not None and threads.forward > cores:
+            events.emit(
+                "warning",
+                code="cpu_threads_over_cores",
+                message=f"cpu_threads = {threads.forward} but this machine has {cores} CPU core(s): "
+                "threads that wait for a core make every step many times slower",
+            )
         start = plan.stage_index[from_stage] if from_stage else 0
         status = "completed"
         for st in plan.stages[start:]:

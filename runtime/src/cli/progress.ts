@@ -83,11 +83,18 @@ export class ProgressRenderer {
     const ev = e as AnyEvent & Record<string, unknown>;
     const stage = typeof ev.stage === 'string' ? state.findStage(ev.stage) : undefined;
     switch (e.type) {
-      case 'run_started':
+      case 'run_started': {
+        const n = ev.cpu_threads;
+        const grad = ev.gradient_threads;
+        const threads =
+          typeof n === 'number'
+            ? ` (${n} thread${n === 1 ? '' : 's'}${typeof grad === 'number' && grad !== n ? `, gradients on ${grad}` : ''})`
+            : '';
         this.line(
-          `${ev.resume ? 'resumed' : 'started'} ${state.pipeline ?? 'pipeline'}: ${state.stages.length} stage${state.stages.length === 1 ? '' : 's'}${typeof ev.device === 'string' ? ` on ${ev.device}` : ''}`,
+          `${ev.resume ? 'resumed' : 'started'} ${state.pipeline ?? 'pipeline'}: ${state.stages.length} stage${state.stages.length === 1 ? '' : 's'}${typeof ev.device === 'string' ? ` on ${ev.device}${threads}` : ''}`,
         );
         break;
+      }
       case 'stage_started':
         if (stage && !this.o.reused?.has(stage.name))
           this.line(

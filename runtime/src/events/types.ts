@@ -36,6 +36,10 @@ export interface RunStartedEvent extends EventBase {
   readonly plan_sha256?: string;
   readonly device?: string;
   readonly world_size?: number;
+  /** Threads of a CPU run's forward passes (the pipeline's `cpu_threads`); null on a GPU. */
+  readonly cpu_threads?: number | null;
+  /** Threads of a CPU run's backward passes and optimizer steps (SRLM_NUM_THREADS, else half the cores). */
+  readonly gradient_threads?: number | null;
   /** True when the engine continues an earlier attempt of this run (`--resume`). */
   readonly resume?: boolean;
   readonly from_stage?: string | null;

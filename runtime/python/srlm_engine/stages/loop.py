@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .. import checkpoint, distributed, models
+from .. import checkpoint, cpu_threads, distributed, models
 from ..plan_types import Ref, Stage, StageConfig
 
 if TYPE_CHECKING:
@@ -216,9 +216,14 @@ class StageLoop:
     # ------------------------------------------------------------------ per step
     def backward(self, loss) -> None:
         """Backward through the loss scaler when fp16 needs one."""
-        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        with cpu_threads.gradients():
+            (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
 
     def clip_and_step(self) -> float:
+        with cpu_threads.gradients():
+            return self._clip_and_step()
+
+    def _clip_and_step(self) -> float:
         params = [p for p in self.model.parameters() if p.requires_grad]
         if self.ctx.world_size > 1 and not self.sharded:
             distributed.average_gradients(params, self.ctx.world_size)  # FSDP averages in its reduce-scatter

@@ -58,6 +58,15 @@ export const pipelineSpec: BlockSpec = {
         'machines use `torchrun`). See `sharding`.',
     },
     {
+      name: 'cpu_threads',
+      type: { kind: 'int', min: 1 },
+      doc:
+        'Threads for the forward passes of a CPU run: generation, evals, teacher logits and the training forward, ' +
+        'which give the same bits at any thread count. Backward passes and optimizer steps keep ' +
+        '`SRLM_NUM_THREADS`, else half the cores, so this changes speed, never the weights. Unset: the same as ' +
+        'those; `SRLM_NUM_THREADS` caps it. More threads than idle cores make steps many times slower.',
+    },
+    {
       name: 'gpu_memory',
       type: { kind: 'number', min: 0, exclusiveMin: true },
       unit: 'GiB',

@@ -32,13 +32,13 @@ class CpuThreads:
         """`setting` is the pipeline's `cpu_threads`; `SRLM_NUM_THREADS`, a shared machine's limit, caps it."""
         env = os.environ.get("SRLM_NUM_THREADS")
         gradient = int(env) if env else max(1, (os.cpu_count() or 2) // 2)
-        forward = gradient if setting is None else min(setting, int(env)) if env else setting
-        return cls(forward, gradient)
+        if setting is None:
+            return cls(gradient, gradient)
+        return cls(min(setting, int(env)) if env else setting, gradient)
 
 
-_current: CpuThreads | None = (
-    None  # None: a GPU run, or code outside a run (tests, benches): nothing switches
-)
+# None: a GPU run, or code outside a run (tests, benches), where nothing switches.
+_current: CpuThreads | None = None
 
 
 def use(threads: CpuThreads | None) -> None:

@@ -23,7 +23,6 @@ import torch
 
 from . import __version__, checkpoint, cpu_threads, distributed, models, sinks
 from . import data as data_mod
-from .cpu_threads import CpuThreads
 from .events import EventWriter
 from .plan import Plan, PlanError
 from .plan import load as load_plan
@@ -266,7 +265,7 @@ def run(
         device = models.pick_device(settings.device)
         models.configure_amp(settings.precision, device)
         seed = settings.seed
-        threads = CpuThreads.for_run(settings.cpu_threads) if device.type == "cpu" else None
+        threads = cpu_threads.CpuThreads.for_run(settings.cpu_threads) if device.type == "cpu" else None
         cpu_threads.use(threads)
         torch.manual_seed(seed)
         ctx = Context(plan, run_dir_p, events, device, seed, stop, resume, rank, world)

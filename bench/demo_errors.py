@@ -6,9 +6,9 @@ what `answer_noise` puts in the training data) and wrong steps (an arithmetic or
     .venv/bin/python bench/demo_errors.py .srlm/runs/RUN --stages student polish --data test_problems --k 8
 
 The problems are the run's own eval data set (read from its plan.json through the engine's loader, so the same
-rows as its evals); the prompt goes through the checkpoint's chat template as the engine's evals do. Sampling is
-plain `transformers` `generate` at temperature 1 with a fixed torch seed, so figures differ from the eval's avg@k
-by sampling noise (a point or two at 200 problems x 8 samples).
+rows as its evals); prompts and samples go through the engine's own `templates.encode_prompts` and
+`generation.generate`, as its evals do, at temperature 1 with a fixed torch seed, one problem per call, so
+figures differ from the eval's avg@k by sampling noise (a point or two at 200 problems x 8 samples).
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "runtime" / "python"))
 from srlm_engine import plan as plans
 from srlm_engine.dataset_rows import load_rows
+from srlm_engine.generation import generate
 from srlm_engine.rewards import answer_is_correct, extract_answer
+from srlm_engine.templates import ChatFormat, encode_prompts
 
 _RESULT = re.compile(r"= (\d+)\.")
 KINDS = ("correct", "slipped box", "wrong steps", "no answer")
@@ -42,34 +44,23 @@ def classify(completion: str, gold: str) -> str:
 
 
 def sample_kinds(
-    checkpoint: Path, rows: list[dict], k: int, max_new_tokens: int
+    checkpoint: Path, rows: list[dict], chat: ChatFormat, k: int, max_new_tokens: int
 ) -> dict[str, float]:
     tok = AutoTokenizer.from_pretrained(checkpoint)
     model = AutoModelForCausalLM.from_pretrained(checkpoint).eval()
     counts = dict.fromkeys(KINDS, 0)
-    for row in rows:
-        text = tok.apply_chat_template(
-            [{"role": "user", "content": row["prompt"]}],
-            add_generation_prompt=True,
-            tokenize=False,
-        )
-        ids = tok(text, return_tensors="pt", add_special_tokens=False)
-        with torch.no_grad():
-            out = model.generate(
-                **ids,
-                do_sample=True,
-                temperature=1.0,
-                top_p=1.0,
-                top_k=0,
-                max_new_tokens=max_new_tokens,
-                num_return_sequences=k,
-                pad_token_id=tok.pad_token_id,
-            )
-        for seq in out:
-            completion = tok.decode(
-                seq[ids["input_ids"].shape[1] :], skip_special_tokens=True
-            )
-            counts[classify(completion, row["answer"])] += 1
+    # One problem per call, as the figures in docs/BENCHMARKS.md were drawn: batching would change the draws.
+    for row, prompt in zip(rows, encode_prompts(tok, rows, chat), strict=True):
+        for c in generate(
+            model,
+            tok,
+            [prompt],
+            max_new_tokens,
+            temperature=1.0,
+            num_return_sequences=k,
+            batch_size=k,
+        ):
+            counts[classify(c.text, row["answer"])] += 1
     total = sum(counts.values())
     return {kind: 100 * n / total for kind, n in counts.items()}
 
@@ -103,6 +94,7 @@ def main() -> None:
         share = sample_kinds(
             args.run / "checkpoints" / stage / "final",
             rows,
+            ChatFormat(system=plan.settings.system),
             args.k,
             args.max_new_tokens,
         )

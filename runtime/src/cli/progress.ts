@@ -5,6 +5,7 @@
 import type { AnyEvent, LineWarning } from '../events/lines';
 import { evalColumns, scoreEntries } from '../events/evalMetrics';
 import type { RunState, StageState } from '../events/state';
+import type { RunStartedEvent } from '../events/types';
 import { formatDuration, formatNumber, table } from './runArgs';
 
 export interface ProgressOptions {
@@ -83,18 +84,11 @@ export class ProgressRenderer {
     const ev = e as AnyEvent & Record<string, unknown>;
     const stage = typeof ev.stage === 'string' ? state.findStage(ev.stage) : undefined;
     switch (e.type) {
-      case 'run_started': {
-        const n = ev.cpu_threads;
-        const grad = ev.gradient_threads;
-        const threads =
-          typeof n === 'number'
-            ? ` (${n} thread${n === 1 ? '' : 's'}${typeof grad === 'number' && grad !== n ? `, gradients on ${grad}` : ''})`
-            : '';
+      case 'run_started':
         this.line(
-          `${ev.resume ? 'resumed' : 'started'} ${state.pipeline ?? 'pipeline'}: ${state.stages.length} stage${state.stages.length === 1 ? '' : 's'}${typeof ev.device === 'string' ? ` on ${ev.device}${threads}` : ''}`,
+          `${ev.resume ? 'resumed' : 'started'} ${state.pipeline ?? 'pipeline'}: ${state.stages.length} stage${state.stages.length === 1 ? '' : 's'}${typeof ev.device === 'string' ? ` on ${ev.device}${cpuThreads(e as RunStartedEvent)}` : ''}`,
         );
         break;
-      }
       case 'stage_started':
         if (stage && !this.o.reused?.has(stage.name))
           this.line(
@@ -200,4 +194,12 @@ export function summaryTable(state: RunState): string {
     ];
   });
   return table(['stage', 'kind', 'status', 'steps', 'time', 'last', ...cols.map((c) => c.label)], rows);
+}
+
+/** ` (2 threads, gradients on 1)` for a CPU run (cpu_threads.py); nothing on a GPU. */
+function cpuThreads(e: RunStartedEvent): string {
+  const n = e.cpu_threads;
+  if (typeof n !== 'number') return '';
+  const grad = e.gradient_threads;
+  return ` (${n} thread${n === 1 ? '' : 's'}${typeof grad === 'number' && grad !== n ? `, gradients on ${grad}` : ''})`;
 }
